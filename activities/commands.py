@@ -1,0 +1,171 @@
+"""The agent's only activity: run one already-rendered command and report what happened.
+
+This module is all a customer runs inside their network, so it imports no database, Slack or
+LLM code. Commands run in their own process group whose leader dies with the agent (pdeathsig),
+so a killed agent never leaves a half-finished command running behind the next attempt.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import time
+from dataclasses import dataclass
+
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from schemas.incident import RunCommandInput, RunCommandResult
+
+# The group leader traps SIGTERM (sent by the kernel when the agent dies, via pdeathsig) and
+# SIGKILLs its whole process group; the command itself arrives as $1, never re-parsed.
+_WRAPPER = 'trap "kill -KILL 0" TERM; bash -c "$1" & wait $!'
+_HEARTBEAT_EVERY_S = 2.0
+_KILL_GRACE_S = 5.0
+
+
+class _BoundedBuffer:
+    """Keeps the head and the tail of a stream; a 3am reader needs the start and the end."""
+
+    def __init__(self, limit: int) -> None:
+        self._half = limit // 2
+        self._head = bytearray()
+        self._tail = bytearray()
+        self.total = 0
+
+    def feed(self, chunk: bytes) -> None:
+        self.total += len(chunk)
+        room = self._half - len(self._head)
+        if room > 0:
+            self._head += chunk[:room]
+            chunk = chunk[room:]
+        if chunk:
+            self._tail += chunk
+            if len(self._tail) > self._half:
+                del self._tail[: len(self._tail) - self._half]
+
+    @property
+    def truncated(self) -> bool:
+        return self.total > len(self._head) + len(self._tail)
+
+    def text(self) -> str:
+        head = self._head.decode(errors="replace")
+        tail = self._tail.decode(errors="replace")
+        if self.truncated:
+            skipped = self.total - len(self._head) - len(self._tail)
+            return f"{head}\n… [{skipped} bytes omitted] …\n{tail}"
+        return head + tail
+
+
+async def _pump(stream: asyncio.StreamReader | None, buffer: _BoundedBuffer) -> None:
+    if stream is None:
+        return
+    while chunk := await stream.read(65536):
+        buffer.feed(chunk)
+
+
+def _argv(command: str) -> list[str]:
+    bash = shutil.which("bash") or "/bin/bash"
+    inner = [bash, "-c", _WRAPPER, "ddrun-step", command]
+    setpriv = shutil.which("setpriv")
+    if setpriv is None:
+        return inner
+    return [setpriv, "--pdeathsig", "TERM", "--", *inner]
+
+
+def _killpg(pid: int, sig: signal.Signals) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pid, sig)
+
+
+@dataclass
+class CommandRunner:
+    """Runs commands for incidents; built by the agent worker with its limits."""
+
+    max_output_bytes: int = 64 * 1024
+    identity: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.identity:
+            self.identity = f"agent@{socket.gethostname()}:{os.getpid()}"
+
+    @activity.defn(name="run_command")
+    async def run_command(self, request: RunCommandInput) -> RunCommandResult:
+        info = activity.info()
+        started = time.monotonic()
+        env = {
+            **os.environ,
+            "DDRUN_INCIDENT_ID": request.incident_id,
+            "DDRUN_STEP_ID": request.step_id,
+        }
+        proc = await asyncio.create_subprocess_exec(
+            *_argv(request.command),
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            env=env,
+            start_new_session=True,
+        )
+        out, err = _BoundedBuffer(self.max_output_bytes), _BoundedBuffer(self.max_output_bytes)
+
+        def beat() -> None:
+            activity.heartbeat({"pid": proc.pid, "stdout_bytes": out.total, "agent": self.identity})
+
+        async def run_to_exit() -> int:
+            await asyncio.gather(_pump(proc.stdout, out), _pump(proc.stderr, err))
+            return await proc.wait()
+
+        async def ticker() -> None:
+            while True:
+                beat()
+                await asyncio.sleep(_HEARTBEAT_EVERY_S)
+
+        tick = asyncio.create_task(ticker())
+        try:
+            exit_code = await asyncio.wait_for(run_to_exit(), timeout=request.timeout_s)
+        except TimeoutError:
+            _killpg(proc.pid, signal.SIGKILL)
+            await proc.wait()
+            raise ApplicationError(
+                f"command timed out after {request.timeout_s}s and was killed",
+                self._result(proc.returncode or -9, out, err, started, info.attempt).model_dump(),
+                type="CommandTimeout",
+                non_retryable=True,
+            ) from None
+        except asyncio.CancelledError:
+            # Cancelled by the workflow (abort) or a worker shutdown: stop the whole group.
+            _killpg(proc.pid, signal.SIGTERM)
+            try:
+                await asyncio.wait_for(proc.wait(), timeout=_KILL_GRACE_S)
+            except TimeoutError:
+                _killpg(proc.pid, signal.SIGKILL)
+                await proc.wait()
+            raise
+        finally:
+            tick.cancel()
+        result = self._result(exit_code, out, err, started, info.attempt)
+        if exit_code != 0:
+            raise ApplicationError(
+                f"command exited with code {exit_code}",
+                result.model_dump(),
+                type="CommandFailed",
+            )
+        return result
+
+    def _result(
+        self, exit_code: int, out: _BoundedBuffer, err: _BoundedBuffer, started: float, attempt: int
+    ) -> RunCommandResult:
+        return RunCommandResult(
+            exit_code=exit_code,
+            stdout=out.text(),
+            stderr=err.text(),
+            stdout_truncated=out.truncated,
+            stderr_truncated=err.truncated,
+            duration_ms=int((time.monotonic() - started) * 1000),
+            attempt=attempt,
+            agent=self.identity,
+        )

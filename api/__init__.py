@@ -1,0 +1,1 @@
+"""HTTP API: alert webhooks and the incident/runbook endpoints."""

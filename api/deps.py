@@ -1,0 +1,25 @@
+"""Request-scoped access to what the app built at start-up (settings, Temporal client)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+from temporalio.client import Client
+
+from schemas.settings import Settings
+
+
+@dataclass
+class AppState:
+    settings: Settings
+    client: Client
+
+
+def _app_state(request: Request) -> AppState:
+    state: AppState = request.app.state.ddrun
+    return state
+
+
+State = Annotated[AppState, Depends(_app_state)]

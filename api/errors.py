@@ -1,0 +1,75 @@
+"""Errors the API answers with, mapped to HTTP statuses in one table."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from pydantic import ValidationError
+from temporalio.client import WorkflowUpdateFailedError
+from temporalio.service import RPCError, RPCStatusCode
+
+from workflows.incident_client import IncidentNotFoundError
+
+log = logging.getLogger(__name__)
+
+
+class ApiError(Exception):
+    status_code = 400
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class BadRequestError(ApiError):
+    status_code = 400
+
+
+class UnauthorizedError(ApiError):
+    status_code = 401
+
+
+class PayloadTooLargeError(ApiError):
+    status_code = 413
+
+
+def _problem(status: int, message: str, **extra: object) -> JSONResponse:
+    return JSONResponse({"error": message, **extra}, status_code=status)
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(ApiError)
+    async def _api_error(request: Request, err: ApiError) -> JSONResponse:
+        log.warning(
+            "%s %s refused (%d): %s", request.method, request.url.path, err.status_code, err.message
+        )
+        return _problem(err.status_code, err.message)
+
+    @app.exception_handler(ValidationError)
+    async def _invalid(request: Request, err: ValidationError) -> JSONResponse:
+        problems = [
+            {"loc": ".".join(str(p) for p in e["loc"]), "msg": e["msg"]} for e in err.errors()
+        ]
+        log.warning("%s %s invalid payload: %s", request.method, request.url.path, problems)
+        return _problem(422, "payload does not match the expected schema", problems=problems)
+
+    @app.exception_handler(IncidentNotFoundError)
+    async def _not_found(_request: Request, err: IncidentNotFoundError) -> JSONResponse:
+        return _problem(404, f"no incident {err.args[0]!r}")
+
+    @app.exception_handler(WorkflowUpdateFailedError)
+    async def _refused(_request: Request, err: WorkflowUpdateFailedError) -> JSONResponse:
+        cause = err.cause
+        message = getattr(cause, "message", None) or str(cause or err)
+        return _problem(409, message)
+
+    @app.exception_handler(RPCError)
+    async def _temporal(request: Request, err: RPCError) -> JSONResponse:
+        if err.status is RPCStatusCode.NOT_FOUND:
+            return _problem(404, err.message)
+        log.error("%s %s: Temporal unavailable: %s", request.method, request.url.path, err)
+        response = _problem(503, "the workflow engine is unavailable; retry shortly")
+        response.headers["Retry-After"] = "5"
+        return response

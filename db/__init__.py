@@ -1,0 +1,1 @@
+"""Persistence: SQLModel tables, async engine (SQLite or PostgreSQL) and repositories."""

@@ -1,0 +1,127 @@
+"""Runbook versions: save only when content changed, read the latest of each, import a folder."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import func
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from db.tables import RunbookRecord
+from domain.runbook_yaml import runbook_from_yaml
+from schemas.runbook import Runbook
+
+
+def content_hash(runbook: Runbook) -> str:
+    body = runbook.model_dump(mode="json", exclude={"version"})
+    return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class SavedRunbook:
+    runbook: Runbook
+    created: bool
+
+
+class RunbookStore:
+    """Versioned runbooks in the database, with the latest set cached until a new version lands."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+        self._cache_key: tuple[int, int] | None = None
+        self._cache: list[Runbook] = []
+
+    async def save(self, runbook: Runbook, source_path: str | None = None) -> SavedRunbook:
+        digest = content_hash(runbook)
+        for _ in range(3):  # a concurrent save of the same runbook takes the next version
+            async with AsyncSession(self._engine) as session:
+                latest = (
+                    await session.exec(
+                        select(RunbookRecord)
+                        .where(RunbookRecord.runbook_id == runbook.id)
+                        .order_by(col(RunbookRecord.version).desc())
+                        .limit(1)
+                    )
+                ).first()
+                if latest is not None and latest.content_hash == digest:
+                    return SavedRunbook(_to_model(latest), created=False)
+                version = 1 if latest is None else latest.version + 1
+                stored = runbook.model_copy(update={"version": version})
+                session.add(
+                    RunbookRecord(
+                        runbook_id=runbook.id,
+                        version=version,
+                        title=runbook.title,
+                        content_hash=digest,
+                        document=stored.model_dump_json(),
+                        source_path=source_path,
+                        created_at=datetime.now(UTC),
+                    )
+                )
+                try:
+                    await session.commit()
+                except IntegrityError:
+                    await session.rollback()
+                    continue
+                return SavedRunbook(stored, created=True)
+        raise RuntimeError(f"could not save runbook {runbook.id}: too many concurrent versions")
+
+    async def get(self, runbook_id: str, version: int | None = None) -> Runbook | None:
+        async with AsyncSession(self._engine) as session:
+            query = select(RunbookRecord).where(RunbookRecord.runbook_id == runbook_id)
+            if version is None:
+                query = query.order_by(col(RunbookRecord.version).desc()).limit(1)
+            else:
+                query = query.where(RunbookRecord.version == version)
+            record = (await session.exec(query)).first()
+            return None if record is None else _to_model(record)
+
+    async def latest(self) -> list[Runbook]:
+        """The newest version of every runbook, cached until the table changes."""
+        async with AsyncSession(self._engine) as session:
+            row = (await session.exec(select(func.count(), func.max(RunbookRecord.id)))).one()
+            key = (int(row[0]), int(row[1] or 0))
+            if key == self._cache_key:
+                return self._cache
+            newest = (
+                select(RunbookRecord.runbook_id, func.max(RunbookRecord.version).label("v"))
+                .group_by(col(RunbookRecord.runbook_id))
+                .subquery()
+            )
+            records = (
+                await session.exec(
+                    select(RunbookRecord)
+                    .join(
+                        newest,
+                        (col(RunbookRecord.runbook_id) == newest.c.runbook_id)
+                        & (col(RunbookRecord.version) == newest.c.v),
+                    )
+                    .order_by(col(RunbookRecord.runbook_id))
+                )
+            ).all()
+            self._cache = [_to_model(r) for r in records]
+            self._cache_key = key
+            return self._cache
+
+    async def import_dir(self, folder: Path) -> list[SavedRunbook]:
+        """Load every *.yml / *.yaml runbook under `folder`; unchanged files make no new version."""
+        saved = []
+        for path in _runbook_files(folder):
+            runbook = runbook_from_yaml(path.read_text(encoding="utf-8"), source=str(path))
+            saved.append(await self.save(runbook, source_path=str(path)))
+        return saved
+
+
+def _runbook_files(folder: Path) -> list[Path]:
+    return sorted([*folder.rglob("*.yml"), *folder.rglob("*.yaml")])
+
+
+def _to_model(record: RunbookRecord) -> Runbook:
+    return Runbook.model_validate_json(record.document)

@@ -1,0 +1,1 @@
+"""Pure decisions (rendering, matching, conditions): stdlib, pydantic and schemas only."""

@@ -1,0 +1,1 @@
+"""Alerts: normalising each source into one Alert, and choosing the runbook for it."""

@@ -1,0 +1,1 @@
+"""One pure function per source turning its webhook body into canonical Alerts."""

@@ -1,0 +1,70 @@
+"""Fill a runbook's variables from the alert, and render its steps exactly as they will run."""
+
+from __future__ import annotations
+
+from domain.shell import MissingVariableError, render
+from schemas.alert import Alert
+from schemas.incident import RenderedStep, SelectedRunbook
+from schemas.runbook import Runbook, Variable
+
+_ALERT_FIELDS = {"name", "title", "description", "service", "severity", "dedup_key", "source"}
+
+
+def _lookup(variable: Variable, alert: Alert) -> str | None:
+    if variable.source is not None:
+        kind, _, key = variable.source.partition(":")
+        if kind == "label":
+            return alert.labels.get(key)
+        if kind == "annotation":
+            return alert.annotations.get(key)
+        if key in _ALERT_FIELDS:
+            return str(getattr(alert, key))
+        return None
+    return alert.labels.get(variable.name, alert.annotations.get(variable.name))
+
+
+def fill_variables(runbook: Runbook, alert: Alert) -> tuple[dict[str, str], list[str]]:
+    """Values the alert (or a default) provides, and the required variables still missing."""
+    values: dict[str, str] = {}
+    missing: list[str] = []
+    for variable in runbook.variables:
+        value = _lookup(variable, alert)
+        if value is None:
+            value = variable.default
+        if value is None:
+            if variable.required:
+                missing.append(variable.name)
+            continue
+        values[variable.name] = value
+    return values, missing
+
+
+def prepare(runbook: Runbook, alert: Alert, reason: str) -> SelectedRunbook:
+    """The runbook snapshot with each step's command and rollback rendered (None if unfillable).
+
+    A step whose command needs a missing variable is kept with command None: it becomes a manual
+    step the responder sees with the gap named, never a command run with a hole in it.
+    """
+    values, missing = fill_variables(runbook, alert)
+    declared = frozenset(v.name for v in runbook.variables)
+    rendered: list[RenderedStep] = []
+    for step in runbook.steps:
+        command = rollback = None
+        if step.command is not None:
+            try:
+                command = render(step.command, values, declared)
+            except MissingVariableError as err:
+                missing.extend(n for n in err.names if n not in missing)
+        if step.rollback is not None:
+            try:
+                rollback = render(step.rollback, values, declared)
+            except MissingVariableError as err:
+                missing.extend(n for n in err.names if n not in missing)
+        rendered.append(RenderedStep(step_id=step.id, command=command, rollback=rollback))
+    return SelectedRunbook(
+        runbook=runbook,
+        reason=reason,
+        variables=values,
+        missing_variables=missing,
+        rendered=rendered,
+    )

@@ -1,0 +1,48 @@
+"""The one canonical alert every source is normalised into before an incident sees it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class AlertStatus(StrEnum):
+    FIRING = "firing"
+    RESOLVED = "resolved"
+
+
+class AlertSource(StrEnum):
+    ALERTMANAGER = "alertmanager"
+    GENERIC = "generic"
+    PAGERDUTY = "pagerduty"
+    OPSGENIE = "opsgenie"
+    GRAFANA = "grafana"
+
+
+class Alert(BaseModel):
+    """A single alert instance (one label set), as received.
+
+    `dedup_key` identifies the problem across repeats; `event_id` identifies this delivery, so a
+    re-sent webhook is recognised and counted once.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    source: AlertSource
+    dedup_key: str = Field(min_length=1, max_length=255)
+    event_id: str = Field(min_length=1, max_length=128)
+    status: AlertStatus
+    name: str = Field(description="The alert's name, e.g. Alertmanager's alertname")
+    title: str
+    description: str = ""
+    service: str = "unknown"
+    severity: str = "unknown"
+    labels: dict[str, str] = Field(default_factory=dict)
+    annotations: dict[str, str] = Field(default_factory=dict)
+    starts_at: datetime | None = None
+    ends_at: datetime | None = None
+    received_at: datetime
+    generator_url: str | None = None
+    payload_digest: str = Field(description="sha256 of the raw request body this alert came from")

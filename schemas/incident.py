@@ -1,0 +1,257 @@
+"""What crosses the incident workflow's boundary: its input, human inputs and visible state."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from schemas.alert import Alert
+from schemas.runbook import Runbook, StepRisk
+
+
+class IncidentStatus(StrEnum):
+    TRIGGERED = "triggered"
+    ACKNOWLEDGED = "acknowledged"
+    MITIGATING = "mitigating"
+    AWAITING_APPROVAL = "awaiting_approval"
+    ESCALATED = "escalated"
+    NEEDS_HUMAN = "needs_human"
+    ROLLING_BACK = "rolling_back"
+    RESOLVED = "resolved"
+    ROLLED_BACK = "rolled_back"
+    ABORTED = "aborted"
+
+    @property
+    def is_closed(self) -> bool:
+        return self in {IncidentStatus.RESOLVED, IncidentStatus.ROLLED_BACK, IncidentStatus.ABORTED}
+
+
+class StepState(StrEnum):
+    PENDING = "pending"
+    AWAITING_APPROVAL = "awaiting_approval"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    INTERRUPTED = "interrupted"
+    SKIPPED = "skipped"
+    ROLLED_BACK = "rolled_back"
+    ROLLBACK_FAILED = "rollback_failed"
+
+
+class EscalationPolicy(BaseModel):
+    """Who is paged, in order, when a human input does not arrive in time."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    levels: list[str] = Field(default_factory=lambda: ["primary-oncall", "secondary-oncall"])
+
+
+class IncidentInput(BaseModel):
+    """Start input of an incident workflow; everything decided before start travels here."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    incident_id: str
+    alert: Alert
+    agent_task_queue: str = Field(description="Where this incident's commands run (the agent)")
+    escalation: EscalationPolicy = Field(default_factory=EscalationPolicy)
+    resolve_on_alert_clear: bool = True
+
+
+class RenderedStep(BaseModel):
+    """A runbook step with the alert's values filled in (shell-quoted), exactly as it will run."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    step_id: str
+    command: str | None
+    rollback: str | None
+
+
+class SelectRunbookInput(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    incident_id: str
+    alert: Alert
+
+
+class SelectedRunbook(BaseModel):
+    """The matched runbook snapshot with its variables filled, or None with the reason why not."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    runbook: Runbook | None
+    reason: str
+    variables: dict[str, str] = Field(default_factory=dict)
+    missing_variables: list[str] = Field(default_factory=list)
+    rendered: list[RenderedStep] = Field(default_factory=list)
+
+
+class RunCommandInput(BaseModel):
+    """One command for the agent. `command` is already rendered; the agent adds nothing to it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    incident_id: str
+    step_id: str
+    command: str
+    timeout_s: int
+    purpose: Literal["step", "rollback"] = "step"
+
+
+class RunCommandResult(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    exit_code: int
+    stdout: str
+    stderr: str
+    stdout_truncated: bool = False
+    stderr_truncated: bool = False
+    duration_ms: int
+    attempt: int
+    agent: str
+
+
+class Escalation(BaseModel):
+    """One escalation: who would be paged, why, and when (virtual workflow time)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    incident_id: str
+    level: int
+    target: str
+    reason: str
+    step_id: str | None = None
+    at: datetime
+
+
+class ApprovalDecision(BaseModel):
+    """A human's verdict on a step waiting for approval. `approver` is the audited identity."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    step_id: str
+    approver: str = Field(min_length=1, max_length=200)
+    decision: Literal["approve", "reject"] = "approve"
+    comment: str = Field(default="", max_length=2000)
+    channel: str = Field(default="api", max_length=50)
+
+
+class InterruptedStepDecision(BaseModel):
+    """What to do with a non-safe step whose agent died mid-run (it may or may not have applied)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    step_id: str
+    actor: str = Field(min_length=1, max_length=200)
+    action: Literal["retry", "skip", "abort"]
+    comment: str = Field(default="", max_length=2000)
+    channel: str = Field(default="api", max_length=50)
+
+
+class HumanAction(BaseModel):
+    """Acknowledge, resolve or abort: an actor and why."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    actor: str = Field(min_length=1, max_length=200)
+    reason: str = Field(default="", max_length=2000)
+    channel: str = Field(default="api", max_length=50)
+
+
+class StepView(BaseModel):
+    """A step as the responder sees it, with what happened to it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    title: str
+    risk: StepRisk
+    state: StepState = StepState.PENDING
+    command: str | None = None
+    rollback: str | None = None
+    condition: str | None = None
+    instructions: str = ""
+    approved_by: str | None = None
+    approved_at: datetime | None = None
+    approval_comment: str = ""
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    exit_code: int | None = None
+    stdout: str = ""
+    stderr: str = ""
+    attempts: int = 0
+    error: str | None = None
+    note: str = ""
+    rollback_exit_code: int | None = None
+    rollback_output: str = ""
+
+
+class TimelineEntry(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    at: datetime
+    kind: str
+    message: str
+    actor: str | None = None
+
+
+class IncidentState(BaseModel):
+    """The full current state of an incident, as returned by the workflow's query."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    status: IncidentStatus
+    service: str
+    severity: str
+    title: str
+    opened_at: datetime
+    acknowledged_by: str | None = None
+    acknowledged_at: datetime | None = None
+    closed_at: datetime | None = None
+    alerts: list[Alert] = Field(default_factory=list)
+    alert_deliveries: int = 0
+    runbook: str | None = None
+    runbook_title: str | None = None
+    runbook_version: int | None = None
+    match_reason: str = ""
+    variables: dict[str, str] = Field(default_factory=dict)
+    missing_variables: list[str] = Field(default_factory=list)
+    current_step: str | None = None
+    steps: list[StepView] = Field(default_factory=list)
+    escalations: list[Escalation] = Field(default_factory=list)
+    compensations: list[str] = Field(default_factory=list)
+    timeline: list[TimelineEntry] = Field(default_factory=list)
+    outcome: str = ""
+
+
+class IncidentSummary(BaseModel):
+    """One row of the incident list, read from Temporal visibility (search attributes)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    run_id: str | None
+    status: str
+    service: str | None
+    severity: str | None
+    runbook: str | None
+    execution_status: str
+    started_at: datetime | None
+    closed_at: datetime | None
+
+
+class AlertAccepted(BaseModel):
+    """The webhook's 202 answer for one alert."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    incident_id: str | None
+    dedup_key: str
+    status: str
+    action: Literal["started_or_attached", "resolved_sent", "ignored"]
+    detail: str = ""

@@ -1,0 +1,1 @@
+"""Vendor webhook bodies exactly as each source sends them (lenient: vendors add fields)."""

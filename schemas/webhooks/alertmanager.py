@@ -1,0 +1,35 @@
+"""Prometheus Alertmanager webhook, payload version 4 (fields up to v0.34 accepted)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class AlertmanagerAlert(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    status: Literal["firing", "resolved"]
+    labels: dict[str, str]
+    annotations: dict[str, str] = Field(default_factory=dict)
+    startsAt: datetime | None = None  # noqa: N815 - wire name
+    endsAt: datetime | None = None  # noqa: N815 - wire name
+    generatorURL: str | None = None  # noqa: N815 - wire name
+    fingerprint: str | None = None
+
+
+class AlertmanagerWebhook(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    version: str
+    groupKey: str  # noqa: N815 - wire name
+    status: Literal["firing", "resolved"]
+    receiver: str = ""
+    alerts: list[AlertmanagerAlert] = Field(min_length=1)
+    groupLabels: dict[str, str] = Field(default_factory=dict)  # noqa: N815 - wire name
+    commonLabels: dict[str, str] = Field(default_factory=dict)  # noqa: N815 - wire name
+    commonAnnotations: dict[str, str] = Field(default_factory=dict)  # noqa: N815 - wire name
+    externalURL: str | None = None  # noqa: N815 - wire name
+    truncatedAlerts: int = 0  # noqa: N815 - wire name

@@ -1,0 +1,133 @@
+"""A whole product stack per test, in-process: workers on fresh task queues and the HTTP API.
+
+Each test gets unique task queues and unique alert names, so tests sharing one Temporal server
+and one database never see each other's incidents or runbooks.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+from sqlalchemy.ext.asyncio import AsyncEngine
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import Client, WorkflowHandle
+
+from api.app import create_app
+from db.runbooks import RunbookStore
+from schemas.incident import IncidentState
+from schemas.runbook import Runbook
+from schemas.settings import Settings
+from workers import agent as agent_worker
+from workers import orchestrator
+from workflows import incident_client
+from workflows.incident import IncidentWorkflow
+
+CORPUS_WEBHOOKS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "alertmanager-webhooks"
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}{uuid.uuid4().hex[:8]}"
+
+
+@dataclass
+class Stack:
+    settings: Settings
+    client: Client
+    engine: AsyncEngine
+    http: httpx.AsyncClient
+    runbooks: RunbookStore = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.runbooks = RunbookStore(self.engine)
+
+    async def add_runbook(self, data: dict[str, Any]) -> Runbook:
+        saved = await self.runbooks.save(Runbook.model_validate(data))
+        return saved.runbook
+
+    async def post_generic(self, body: dict[str, Any]) -> httpx.Response:
+        return await self.http.post("/webhooks/generic", content=json.dumps(body))
+
+    async def post_alertmanager(self, body: dict[str, Any]) -> httpx.Response:
+        return await self.http.post("/webhooks/alertmanager", content=json.dumps(body))
+
+    def handle(self, incident_id: str) -> WorkflowHandle[IncidentWorkflow, IncidentState]:
+        return incident_client.incident_handle(self.client, incident_id)
+
+    async def state(self, incident_id: str) -> IncidentState:
+        return await self.handle(incident_id).query(IncidentWorkflow.state)
+
+
+def test_settings(client: Client, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "temporal_address": client.service_client.config.target_host,
+        "temporal_namespace": client.namespace,
+        "orchestrator_task_queue": unique("orch-"),
+        "agent_task_queue": unique("agent-"),
+        "escalation_levels": ["primary-oncall", "secondary-oncall"],
+        "max_body_bytes": 256 * 1024,
+    }
+    values.update(overrides)
+    return Settings(**values)
+
+
+@contextlib.asynccontextmanager
+async def running_stack(
+    client: Client, engine: AsyncEngine, *, with_agent: bool = True, **overrides: Any
+) -> AsyncIterator[Stack]:
+    settings = test_settings(client, **overrides)
+    app = create_app(settings, client=client)
+    transport = httpx.ASGITransport(app=app)
+    async with contextlib.AsyncExitStack() as stack:
+        await stack.enter_async_context(orchestrator.build_worker(client, settings, engine))
+        if with_agent:
+            await stack.enter_async_context(agent_worker.build_worker(client, settings))
+        http = await stack.enter_async_context(
+            httpx.AsyncClient(transport=transport, base_url="http://ddrun.test")
+        )
+        yield Stack(settings=settings, client=client, engine=engine, http=http)
+
+
+def generic_alert(name: str, **fields: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "name": name,
+        "title": f"{name} is firing",
+        "service": "payment-svc",
+        "severity": "critical",
+        "labels": {"namespace": "payments"},
+    }
+    body.update(fields)
+    return body
+
+
+def corpus_payload(filename: str, alertname: str | None = None) -> dict[str, Any]:
+    """A real captured Alertmanager body, optionally renamed so the test owns its runbook."""
+    data: dict[str, Any] = json.loads((CORPUS_WEBHOOKS / filename).read_text())
+    if alertname is not None:
+        for alert in data["alerts"]:
+            alert["labels"]["alertname"] = alertname
+            alert["fingerprint"] = uuid.uuid4().hex[:16]
+        data["commonLabels"]["alertname"] = alertname
+    return data
+
+
+async def history_events(handle: WorkflowHandle[Any, Any]) -> list[Any]:
+    return [e async for e in handle.fetch_history_events()]
+
+
+def activity_summaries(events: list[Any]) -> list[str]:
+    """Activity labels in scheduling order, as the Temporal UI shows them."""
+    from temporalio.contrib.pydantic import pydantic_data_converter
+
+    out = []
+    for e in events:
+        if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+            payload = e.user_metadata.summary
+            out.append(pydantic_data_converter.payload_converter.from_payload(payload, str))
+    return out

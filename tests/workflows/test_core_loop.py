@@ -1,0 +1,116 @@
+"""The core loop on a real Temporal dev server: webhook → incident → steps → approval → done."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import Client
+
+from schemas.incident import IncidentStatus, StepState
+from tests.conftest import assert_eventually
+from tests.harness import (
+    activity_summaries,
+    corpus_payload,
+    history_events,
+    running_stack,
+    unique,
+)
+
+pytestmark = pytest.mark.temporal
+
+
+def crashloop_runbook(alertname: str) -> dict[str, object]:
+    return {
+        "id": unique("crashloop-"),
+        "title": "Pod is crash looping",
+        "selectors": [{"alertname": alertname}],
+        "variables": [
+            {"name": "namespace", "source": "label:namespace"},
+            {"name": "pod", "source": "label:pod"},
+        ],
+        "steps": [
+            {
+                "id": "inspect",
+                "title": "Inspect the pod",
+                "command": "echo inspecting {{ namespace }}/{{ pod }}",
+                "risk": "safe",
+            },
+            {
+                "id": "restart",
+                "title": "Restart the pod",
+                "command": "echo restarting {{ pod }}",
+                "rollback": "echo undo restart {{ pod }}",
+                "risk": "caution",
+            },
+            {
+                "id": "verify",
+                "title": "Verify",
+                "command": "echo verified",
+                "risk": "safe",
+            },
+        ],
+    }
+
+
+async def test_webhook_runs_safe_steps_waits_for_approval_and_records_the_approver(
+    client: Client, engine: AsyncEngine
+) -> None:
+    async with running_stack(client, engine) as stack:
+        alertname = unique("KubePodCrashLooping")
+        runbook = await stack.add_runbook(crashloop_runbook(alertname))
+        payload = corpus_payload("13-default-payments-TargetDown-firing.json", alertname)
+        payload["alerts"][0]["labels"]["pod"] = "payment-svc-7d9f8b6c4-x2k9q"
+
+        response = await stack.post_alertmanager(payload)
+        assert response.status_code == 202, response.text
+        incident_id = response.json()["incident_id"]
+        assert incident_id.startswith(f"incident-alertmanager-{alertname}")
+
+        state = await assert_eventually(
+            lambda: stack.state(incident_id),
+            lambda s: s.status is IncidentStatus.AWAITING_APPROVAL,
+            what="restart step waiting for approval",
+        )
+        steps = {s.id: s for s in state.steps}
+        assert state.runbook == runbook.id
+        assert steps["inspect"].state is StepState.SUCCEEDED
+        assert steps["inspect"].exit_code == 0
+        assert "inspecting payments/payment-svc-7d9f8b6c4-x2k9q" in steps["inspect"].stdout
+        assert steps["restart"].state is StepState.AWAITING_APPROVAL
+        assert steps["verify"].state is StepState.PENDING
+
+        response = await stack.http.post(
+            f"/api/incidents/{incident_id}/steps/restart/approval",
+            json={"approver": "alice", "comment": "logs show a stale connection pool"},
+        )
+        assert response.status_code == 200, response.text
+
+        result = await stack.handle(incident_id).result()
+        assert result.status is IncidentStatus.RESOLVED
+        final = {s.id: s for s in result.steps}
+        assert final["restart"].approved_by == "alice"
+        assert final["restart"].stdout.strip() == "restarting payment-svc-7d9f8b6c4-x2k9q"
+        assert final["verify"].state is StepState.SUCCEEDED
+
+        events = await history_events(stack.handle(incident_id))
+        accepted = [
+            e
+            for e in events
+            if e.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED
+        ]
+        assert len(accepted) == 1
+        update_input = accepted[0].workflow_execution_update_accepted_event_attributes
+        request = update_input.accepted_request
+        assert request.input.name == "approve_step"
+        recorded = json.loads(request.input.args.payloads[0].data)
+        assert recorded["approver"] == "alice"
+        assert recorded["step_id"] == "restart"
+        assert activity_summaries(events) == [
+            "select runbook",
+            "step inspect: Inspect the pod",
+            "step restart: Restart the pod",
+            "step verify: Verify",
+        ]

@@ -1,0 +1,1 @@
+"""Worker processes: the orchestrator (workflows + control plane) and the agent (commands only)."""

@@ -1,0 +1,71 @@
+"""The orchestrator worker: incident workflows plus control-plane activities (database, paging).
+
+It never runs runbook commands; those go to the agent's task queue.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from datetime import timedelta
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from activities.escalation import EscalationActivities
+from activities.runbooks import RunbookActivities
+from db.engine import create_schema, make_engine
+from db.escalations import EscalationStore
+from db.runbooks import RunbookStore
+from schemas.settings import Settings
+from workers.client import connect
+from workers.telemetry import setup_logging, setup_tracing
+from workflows.incident import IncidentWorkflow
+
+log = logging.getLogger(__name__)
+
+
+def build_worker(client: Client, settings: Settings, engine: AsyncEngine) -> Worker:
+    runbooks = RunbookActivities(RunbookStore(engine))
+    escalation = EscalationActivities(EscalationStore(engine))
+    return Worker(
+        client,
+        task_queue=settings.orchestrator_task_queue,
+        workflows=[IncidentWorkflow],
+        activities=[runbooks.select_runbook, escalation.record_escalation],
+        graceful_shutdown_timeout=timedelta(seconds=10),
+    )
+
+
+async def prepare_database(settings: Settings) -> AsyncEngine:
+    """Create the schema and load the configured runbook folder (unchanged files add nothing)."""
+    engine = make_engine(settings.effective_database_url)
+    await create_schema(engine)
+    if settings.runbooks_dir is not None:
+        saved = await RunbookStore(engine).import_dir(settings.runbooks_dir)
+        created = sum(1 for s in saved if s.created)
+        log.info(
+            "runbooks loaded from %s: %d, new versions: %d",
+            settings.runbooks_dir,
+            len(saved),
+            created,
+        )
+    return engine
+
+
+async def run(settings: Settings) -> None:
+    setup_logging()
+    setup_tracing("ddrun-orchestrator", settings.otel_exporter_otlp_endpoint)
+    engine = await prepare_database(settings)
+    client = await connect(settings, identity="ddrun-orchestrator")
+    worker = build_worker(client, settings, engine)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    log.info("orchestrator worker polling %s", settings.orchestrator_task_queue)
+    async with worker:
+        await stop.wait()
+    await engine.dispose()

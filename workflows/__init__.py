@@ -1,0 +1,1 @@
+"""Deterministic Temporal workflows: orchestration only, every side effect is an activity."""

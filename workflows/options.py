@@ -1,0 +1,43 @@
+"""Named timeouts and retry policies, so every activity call states its failure behaviour once."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from temporalio.common import RetryPolicy
+
+from schemas.runbook import StepRisk
+
+#: Control-plane work (database reads and writes): retried patiently, it has no side effects
+#: beyond idempotent writes.
+CONTROL_PLANE_TIMEOUT = timedelta(seconds=30)
+CONTROL_PLANE_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(seconds=30),
+    maximum_attempts=0,
+)
+
+#: A dead agent is noticed by a missed heartbeat; the agent beats every few seconds.
+COMMAND_HEARTBEAT_TIMEOUT = timedelta(seconds=10)
+
+#: Safe (read-only) commands may run again after a failure or a lost agent.
+SAFE_COMMAND_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(seconds=10),
+    maximum_attempts=3,
+    non_retryable_error_types=["CommandTimeout", "CommandRejected"],
+)
+
+#: Anything that changes state runs at most once; a human decides about a second attempt.
+AT_MOST_ONCE = RetryPolicy(maximum_attempts=1)
+
+
+def command_retry(risk: StepRisk) -> RetryPolicy:
+    return SAFE_COMMAND_RETRY if risk is StepRisk.SAFE else AT_MOST_ONCE
+
+
+def command_timeout(timeout_s: int) -> timedelta:
+    """The agent enforces the step's own timeout; Temporal's is a backstop a little later."""
+    return timedelta(seconds=timeout_s + 30)
