@@ -71,7 +71,7 @@ class IncidentWorkflow:
             title=alert.title,
             opened_at=workflow.now(),
             alerts=[alert],
-            alert_deliveries=1,
+            alert_deliveries=0,  # every delivery, the first included, arrives as a signal
         )
         self._seen_events: set[str] = {alert.event_id}
         self._steps: dict[str, Step] = {}

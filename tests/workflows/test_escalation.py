@@ -1,0 +1,129 @@
+"""Escalation is a durable timer: tested with the dev server's real time skipping, no sleeps."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+from temporalio.client import Client
+from temporalio.testing import WorkflowEnvironment
+
+from db.escalations import EscalationStore
+from domain.alerts.normalize import generic
+from schemas.incident import ApprovalDecision, IncidentStatus, StepState
+from schemas.webhooks.generic import GenericAlertBody
+from tests.conftest import assert_eventually
+from tests.harness import running_stack, unique
+from workflows import incident_client
+from workflows import search_attributes as sa
+
+pytestmark = pytest.mark.temporal
+
+
+async def test_unapproved_step_escalates_level_by_level_then_approval_completes(
+    temporal_env: WorkflowEnvironment, client: Client, engine: AsyncEngine
+) -> None:
+    async with running_stack(client, engine) as stack:
+        name = unique("DiskFull")
+        await stack.add_runbook(
+            {
+                "id": unique("disk-"),
+                "title": "Disk full",
+                "selectors": [{"alertname": name}],
+                "steps": [
+                    {"id": "look", "title": "Look", "command": "echo df", "risk": "safe"},
+                    {
+                        "id": "clean",
+                        "title": "Clean old logs",
+                        "command": "echo cleaned",
+                        "risk": "caution",
+                        "approval_timeout_s": 900,
+                    },
+                ],
+            }
+        )
+        alert = generic.normalize(
+            GenericAlertBody(name=name, service="checkout", severity="critical"),
+            datetime.now(UTC),
+            "digest",
+        )[0]
+        # Started through the time-skipping client: timers run on virtual time.
+        accepted = await incident_client.deliver_alert(temporal_env.client, stack.settings, alert)
+        assert accepted.incident_id is not None
+        handle = temporal_env.client.get_workflow_handle(accepted.incident_id)
+        started = await temporal_env.get_current_time(handle)
+
+        state = await assert_eventually(
+            lambda: stack.state(accepted.incident_id or ""),
+            lambda s: len(s.escalations) == 2,
+            what="two escalation levels",
+            timeout=60,
+        )
+        assert state.status is IncidentStatus.ESCALATED
+        assert [e.target for e in state.escalations] == ["primary-oncall", "secondary-oncall"]
+        assert [e.level for e in state.escalations] == [1, 2]
+        assert all(e.step_id == "clean" for e in state.escalations)
+        assert "not approved within 900s" in state.escalations[0].reason
+        gap = state.escalations[1].at - state.escalations[0].at
+        assert timedelta(seconds=900) <= gap < timedelta(seconds=910)  # + the activity itself
+        assert await temporal_env.get_current_time(handle) >= started + timedelta(seconds=1800)
+        # Recorded durably by the escalation activity, not only in workflow memory.
+        stored = await EscalationStore(engine).for_incident(accepted.incident_id)
+        assert [e.target for e in stored] == ["primary-oncall", "secondary-oncall"]
+        described = await handle.describe()
+        assert described.typed_search_attributes.get(sa.ESCALATED) is True
+        assert described.typed_search_attributes.get(sa.STATUS) == "escalated"
+
+        await incident_client.approve_step(
+            client, accepted.incident_id, ApprovalDecision(step_id="clean", approver="bob")
+        )
+        result = await incident_client.incident_handle(client, accepted.incident_id).result()
+        assert result.status is IncidentStatus.RESOLVED
+        assert result.steps[1].state is StepState.SUCCEEDED
+        assert result.steps[1].approved_by == "bob"
+        assert len(result.escalations) == 2
+
+
+async def test_approval_in_time_cancels_the_escalation_timer(
+    temporal_env: WorkflowEnvironment, client: Client, engine: AsyncEngine
+) -> None:
+    async with running_stack(client, engine) as stack:
+        name = unique("Latency")
+        await stack.add_runbook(
+            {
+                "id": unique("lat-"),
+                "title": "Latency",
+                "selectors": [{"alertname": name}],
+                "steps": [
+                    {
+                        "id": "scale",
+                        "title": "Scale out",
+                        "command": "echo scaled",
+                        "risk": "caution",
+                        "approval_timeout_s": 600,
+                    }
+                ],
+            }
+        )
+        alert = generic.normalize(GenericAlertBody(name=name), datetime.now(UTC), "d")[0]
+        with temporal_env.with_time_skipping_disabled():
+            accepted = await incident_client.deliver_alert(
+                temporal_env.client, stack.settings, alert
+            )
+        incident_id = accepted.incident_id or ""
+        handle = temporal_env.client.get_workflow_handle(incident_id)
+        await assert_eventually(
+            lambda: stack.state(incident_id),
+            lambda s: s.status is IncidentStatus.AWAITING_APPROVAL,
+            what="waiting for approval",
+        )
+        assert await temporal_env.fast_forward(handle, timedelta(seconds=590))
+        state = await stack.state(incident_id)
+        assert state.escalations == []
+        await incident_client.approve_step(
+            client, incident_id, ApprovalDecision(step_id="scale", approver="carol")
+        )
+        result = await incident_client.incident_handle(client, incident_id).result()
+        assert result.status is IncidentStatus.RESOLVED
+        assert result.escalations == []
