@@ -13,7 +13,7 @@ import re
 import shlex
 from collections.abc import Mapping
 
-_TEMPLATE_RE = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_.$]*)\s*\}\}")
+_TEMPLATE_RE = re.compile(r"\{\{\s*(\$?\.?[A-Za-z_][A-Za-z0-9_.]*)\s*\}\}")
 _DOLLAR_RE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)")
 
 
@@ -27,7 +27,7 @@ class MissingVariableError(ValueError):
 
 def canonical_name(raw: str) -> str:
     """`$labels.instance` → `instance`, `POD` → `pod`, `pod-name` → `pod_name`."""
-    name = raw.strip().lstrip("$")
+    name = raw.strip().lstrip("$").lstrip(".")
     for prefix in ("labels.", "annotations.", "Labels.", "Annotations."):
         if name.startswith(prefix):
             name = name[len(prefix) :]
@@ -39,8 +39,8 @@ def _quote_unquoted(value: str) -> str:
 
 
 def _quote_in_double(value: str) -> str:
-    # Inside "...", only $ ` \ " (and ! in interactive shells) are special.
-    return re.sub(r'([$`\\"!])', r"\\\1", value)
+    # Inside "...", only $ ` \ " are special (history expansion `!` is off in `bash -c`).
+    return re.sub(r'([$`\\"])', r"\\\1", value)
 
 
 def _quote_in_single(value: str) -> str:

@@ -1,0 +1,137 @@
+"""`ddrun incidents list/show`, `approve` and `abort` as a user runs them, against real Temporal."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+from typing import Any
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import Client
+
+from schemas.incident import IncidentStatus
+from tests.conftest import REPO, assert_eventually
+from tests.harness import generic_alert, history_events, running_stack, unique
+
+pytestmark = pytest.mark.temporal
+
+
+async def ddrun(client: Client, *args: str) -> tuple[int, str, str]:
+    env = {
+        **os.environ,
+        "DDRUN_TEMPORAL_ADDRESS": client.service_client.config.target_host,
+        "DDRUN_TEMPORAL_NAMESPACE": client.namespace,
+        "COLUMNS": "200",
+    }
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "cli.main", *args,
+        cwd=REPO, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await proc.communicate()
+    return proc.returncode or 0, out.decode(), err.decode()
+
+
+async def test_list_show_approve_from_the_command_line(client: Client, engine: AsyncEngine) -> None:
+    async with running_stack(client, engine) as stack:
+        name = unique("Cli")
+        service = unique("svc-")
+        runbook = await stack.add_runbook(
+            {
+                "id": unique("cli-"),
+                "title": "CLI runbook",
+                "selectors": [{"alertname": name}],
+                "steps": [
+                    {"id": "look", "title": "Look", "command": "echo look", "risk": "safe"},
+                    {"id": "fix", "title": "Fix it", "command": "echo fix", "risk": "caution"},
+                ],
+            }
+        )
+        response = await stack.post_generic(generic_alert(name, service=service))
+        incident_id = response.json()["incident_id"]
+        await assert_eventually(
+            lambda: stack.state(incident_id),
+            lambda s: s.status is IncidentStatus.AWAITING_APPROVAL,
+            what="waiting",
+        )
+
+        code, out, err = await ddrun(client, "incidents", "list", "--service", service, "--json")
+        assert code == 0, err
+        rows: list[dict[str, Any]] = json.loads(out)
+        assert [r["id"] for r in rows] == [incident_id]
+        assert rows[0]["status"] == "awaiting_approval"
+        assert rows[0]["service"] == service
+        assert rows[0]["severity"] == "critical"
+        assert rows[0]["runbook"] == runbook.id
+
+        code, out, err = await ddrun(client, "incidents", "show", incident_id, "--json")
+        assert code == 0, err
+        shown = json.loads(out)
+        assert shown["id"] == incident_id
+        assert shown["status"] == "awaiting_approval"
+        assert shown["runbook"] == runbook.id
+        assert len(shown["alerts"]) == 1
+        assert [
+            {k: s[k] for k in ("id", "title", "risk", "state", "approved_by", "exit_code")}
+            for s in shown["steps"]
+        ] == [
+            {"id": "look", "title": "Look", "risk": "safe", "state": "succeeded",
+             "approved_by": None, "exit_code": 0},
+            {"id": "fix", "title": "Fix it", "risk": "caution", "state": "awaiting_approval",
+             "approved_by": None, "exit_code": None},
+        ]
+
+        code, out, err = await ddrun(client, "approve", incident_id, "look", "--as", "alice")
+        assert code == 2
+        assert "not waiting for approval" in out
+
+        code, out, err = await ddrun(client, "approve", incident_id, "fix", "--as", "alice")
+        assert code == 0, out + err
+        assert "approved by alice" in out
+        result = await stack.handle(incident_id).result()
+        assert result.status is IncidentStatus.RESOLVED
+
+        code, out, _ = await ddrun(client, "incidents", "show", incident_id)
+        assert code == 0
+        assert "alice" in out and "resolved" in out
+
+        events = await history_events(stack.handle(incident_id))
+        accepted = [
+            e.workflow_execution_update_accepted_event_attributes.accepted_request
+            for e in events
+            if e.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED
+        ]
+        assert len(accepted) == 1  # the refused approval of "look" left no trace in history
+        assert accepted[0].meta.identity == "cli:alice"
+        assert b'"approver":"alice"' in accepted[0].input.args.payloads[0].data
+        assert b'"channel":"cli"' in accepted[0].input.args.payloads[0].data
+
+
+async def test_abort_from_the_command_line(client: Client, engine: AsyncEngine) -> None:
+    async with running_stack(client, engine) as stack:
+        name = unique("CliAbort")
+        await stack.add_runbook(
+            {
+                "id": unique("cliab-"),
+                "title": "Abortable",
+                "selectors": [{"alertname": name}],
+                "steps": [{"id": "fix", "title": "Fix", "command": "echo x", "risk": "dangerous"}],
+            }
+        )
+        response = await stack.post_generic(generic_alert(name))
+        incident_id = response.json()["incident_id"]
+        await assert_eventually(
+            lambda: stack.state(incident_id),
+            lambda s: s.status is IncidentStatus.AWAITING_APPROVAL,
+            what="waiting",
+        )
+        code, out, err = await ddrun(
+            client, "abort", incident_id, "--as", "henry", "--reason", "false alarm"
+        )
+        assert code == 0, out + err
+        result = await stack.handle(incident_id).result()
+        assert result.status is IncidentStatus.ABORTED
+        assert "henry" in result.outcome
