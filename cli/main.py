@@ -1,4 +1,4 @@
-"""`ddrun`: run the stack, and act on incidents from a terminal (Temporal at DDRUN_TEMPORAL_ADDRESS)."""
+"""`ddrun`: run the stack and act on incidents from a terminal."""
 
 from __future__ import annotations
 
@@ -59,9 +59,9 @@ def _with_client(fn: Callable[[Client], Awaitable[T]], identity: str = "ddrun-cl
 
 @app.command()
 def dev(
-    data_dir: Annotated[Path, typer.Option(help="Where Temporal and the database keep data")] = Path(
-        ".ddrun"
-    ),
+    data_dir: Annotated[
+        Path, typer.Option(help="Where Temporal and the database keep data")
+    ] = Path(".ddrun"),
     api_port: Annotated[int, typer.Option(help="HTTP API port")] = 8080,
     temporal_port: Annotated[int, typer.Option(help="Temporal frontend (gRPC) port")] = 7233,
     ui_port: Annotated[int, typer.Option(help="Temporal Web UI port")] = 8233,
@@ -160,7 +160,8 @@ def incidents_show(incident_id: str, as_json: JsonOpt = False) -> None:
 
 
 def _print_state(state: IncidentState) -> None:
-    console.print(f"[bold]{state.id}[/bold]  {state.status.value}  [{state.severity}] {state.service}")
+    header = f"[bold]{state.id}[/bold]  {state.status.value}  [{state.severity}] {state.service}"
+    console.print(header)
     console.print(f"  {state.title}")
     console.print(f"  alerts: {len(state.alerts)} (deliveries {state.alert_deliveries})")
     if state.runbook:
@@ -233,7 +234,9 @@ def decide(
     """Decide about an interrupted step (its agent died) or a failed rollback."""
     if action not in ("retry", "skip", "abort"):
         raise typer.BadParameter("action must be retry, skip or abort")
-    decision = InterruptedStepDecision(step_id=step, actor=as_, action=action, channel="cli")  # type: ignore[arg-type]
+    decision = InterruptedStepDecision.model_validate(
+        {"step_id": step, "actor": as_, "action": action, "channel": "cli"}
+    )
     console.print(
         _with_client(
             lambda c: incident_client.decide_step(c, incident_id, decision), identity=f"cli:{as_}"

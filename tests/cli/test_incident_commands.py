@@ -14,8 +14,8 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
 
 from schemas.incident import IncidentStatus
-from tests.conftest import REPO, assert_eventually
 from tests.harness import generic_alert, history_events, running_stack, unique
+from tests.support import REPO, assert_eventually
 
 pytestmark = pytest.mark.temporal
 
@@ -28,8 +28,14 @@ async def ddrun(client: Client, *args: str) -> tuple[int, str, str]:
         "COLUMNS": "200",
     }
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "cli.main", *args,
-        cwd=REPO, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        sys.executable,
+        "-m",
+        "cli.main",
+        *args,
+        cwd=REPO,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
     )
     out, err = await proc.communicate()
     return proc.returncode or 0, out.decode(), err.decode()
@@ -78,10 +84,22 @@ async def test_list_show_approve_from_the_command_line(client: Client, engine: A
             {k: s[k] for k in ("id", "title", "risk", "state", "approved_by", "exit_code")}
             for s in shown["steps"]
         ] == [
-            {"id": "look", "title": "Look", "risk": "safe", "state": "succeeded",
-             "approved_by": None, "exit_code": 0},
-            {"id": "fix", "title": "Fix it", "risk": "caution", "state": "awaiting_approval",
-             "approved_by": None, "exit_code": None},
+            {
+                "id": "look",
+                "title": "Look",
+                "risk": "safe",
+                "state": "succeeded",
+                "approved_by": None,
+                "exit_code": 0,
+            },
+            {
+                "id": "fix",
+                "title": "Fix it",
+                "risk": "caution",
+                "state": "awaiting_approval",
+                "approved_by": None,
+                "exit_code": None,
+            },
         ]
 
         code, out, err = await ddrun(client, "approve", incident_id, "look", "--as", "alice")
@@ -96,7 +114,8 @@ async def test_list_show_approve_from_the_command_line(client: Client, engine: A
 
         code, out, _ = await ddrun(client, "incidents", "show", incident_id)
         assert code == 0
-        assert "alice" in out and "resolved" in out
+        assert "alice" in out
+        assert "resolved" in out
 
         events = await history_events(stack.handle(incident_id))
         accepted = [

@@ -1,4 +1,4 @@
-"""Durability: a SIGKILLed agent and a restarted Temporal server lose nothing and run nothing twice."""
+"""Durability: a SIGKILLed agent or a restarted server loses nothing and runs nothing twice."""
 
 from __future__ import annotations
 
@@ -20,8 +20,8 @@ from temporalio.testing import WorkflowEnvironment
 
 from schemas.incident import ApprovalDecision, IncidentStatus, InterruptedStepDecision, StepState
 from schemas.settings import Settings
-from tests.conftest import REPO, assert_eventually, temporal_bin
 from tests.harness import generic_alert, running_stack, unique
+from tests.support import REPO, assert_eventually, temporal_bin
 from workers.dev_stack import DevStack
 from workflows import incident_client
 from workflows import search_attributes as sa

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from domain.alerts.normalize import alertmanager, generic
 from schemas.webhooks.alertmanager import AlertmanagerWebhook
 from schemas.webhooks.generic import GenericAlertBody
-from tests.conftest import CONTRACTS, CORPUS
+from tests.support import CONTRACTS, CORPUS
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 
@@ -36,7 +36,8 @@ def test_contract_fixtures_including_truncated_and_partially_resolved() -> None:
         (folder / "webhook.partially-resolved.json").read_text()
     )
     statuses = [a.status.value for a in alertmanager.normalize(partial, NOW, "d")]
-    assert partial.status == "firing" and "resolved" in statuses
+    assert partial.status == "firing"
+    assert "resolved" in statuses
     truncated = AlertmanagerWebhook.model_validate_json(
         (folder / "webhook.truncated.json").read_text()
     )
@@ -44,7 +45,9 @@ def test_contract_fixtures_including_truncated_and_partially_resolved() -> None:
 
 
 def test_repeat_of_the_same_alert_has_the_same_keys() -> None:
-    raw = (CORPUS / "alertmanager-webhooks" / "13-default-payments-TargetDown-firing.json").read_text()
+    raw = (
+        CORPUS / "alertmanager-webhooks" / "13-default-payments-TargetDown-firing.json"
+    ).read_text()
     first = alertmanager.normalize(AlertmanagerWebhook.model_validate_json(raw), NOW, "d")
     again = alertmanager.normalize(AlertmanagerWebhook.model_validate_json(raw), NOW, "d")
     assert [(a.dedup_key, a.event_id) for a in first] == [(a.dedup_key, a.event_id) for a in again]

@@ -75,7 +75,8 @@ def test_most_specific_selector_wins() -> None:
     regex = _runbook("regex", [{"labels": {"namespace": "~pay.*"}}])
     other = _runbook("other", [{"alertname": "TargetDown"}])
     match = select_by_selectors([generic, regex, specific, other], _alert())
-    assert match is not None and match.runbook.id == "payments"
+    assert match is not None
+    assert match.runbook.id == "payments"
     assert select_by_selectors([other], _alert()) is None
     assert select_by_selectors([regex], _alert()) is not None
 

@@ -13,11 +13,11 @@ from domain.shell import MissingVariableError, canonical_name, placeholders, ren
 # Every context a runbook author may put a placeholder in.
 TEMPLATES = [
     "printf '%s' {{ v }}",
-    'printf \'%s\' "{{ v }}"',
+    "printf '%s' \"{{ v }}\"",
     "printf '%s' '{{ v }}'",
     "printf '%s' $V",
     "printf '%s' ${V}",
-    'printf \'%s\' "${V}"',
+    "printf '%s' \"${V}\"",
     "printf '%s' {{v}}",
 ]
 
@@ -67,7 +67,9 @@ def test_names_are_normalised() -> None:
     assert canonical_name("$labels.instance") == "instance"
     assert canonical_name("POD") == "pod"
     assert canonical_name("pod-name") == "pod_name"
-    assert placeholders("kubectl -n $NAMESPACE get {{ $labels.pod }}", frozenset({"namespace"})) == [
+    assert placeholders(
+        "kubectl -n $NAMESPACE get {{ $labels.pod }}", frozenset({"namespace"})
+    ) == [
         "pod",
         "namespace",
     ]

@@ -10,7 +10,6 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
 
 from schemas.incident import IncidentStatus, StepState
-from tests.conftest import assert_eventually
 from tests.harness import (
     activity_summaries,
     corpus_payload,
@@ -18,6 +17,7 @@ from tests.harness import (
     running_stack,
     unique,
 )
+from tests.support import assert_eventually
 
 pytestmark = pytest.mark.temporal
 

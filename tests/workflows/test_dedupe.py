@@ -9,8 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client
 
 from schemas.incident import IncidentStatus
-from tests.conftest import assert_eventually
 from tests.harness import generic_alert, running_stack, unique
+from tests.support import assert_eventually
 
 pytestmark = pytest.mark.temporal
 
@@ -38,9 +38,7 @@ async def test_same_alert_posted_20_times_concurrently_is_one_incident_and_resol
         assert len(ids) == 1
         incident_id = ids.pop()
 
-        executions = [
-            e async for e in client.list_workflows(f'WorkflowId = "{incident_id}"')
-        ]
+        executions = [e async for e in client.list_workflows(f'WorkflowId = "{incident_id}"')]
         assert len(executions) == 1
         state = await assert_eventually(
             lambda: stack.state(incident_id),

@@ -13,8 +13,8 @@ from db.escalations import EscalationStore
 from domain.alerts.normalize import generic
 from schemas.incident import ApprovalDecision, IncidentStatus, StepState
 from schemas.webhooks.generic import GenericAlertBody
-from tests.conftest import assert_eventually
 from tests.harness import running_stack, unique
+from tests.support import assert_eventually
 from workflows import incident_client
 from workflows import search_attributes as sa
 

