@@ -23,7 +23,7 @@ from schemas.incident import RunCommandInput, RunCommandResult
 
 # The group leader traps SIGTERM (sent by the kernel when the agent dies, via pdeathsig) and
 # SIGKILLs its whole process group; the command itself arrives as $1, never re-parsed.
-_WRAPPER = 'trap "kill -KILL 0" TERM; bash -c "$1" & wait $!'
+_WRAPPER = 'trap "kill -KILL 0" TERM; (eval "$1") & wait $!'
 _HEARTBEAT_EVERY_S = 2.0
 _KILL_GRACE_S = 5.0
 

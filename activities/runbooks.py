@@ -7,8 +7,7 @@ from dataclasses import dataclass
 from temporalio import activity
 
 from db.runbooks import RunbookStore
-from domain.alerts.prefill import prepare
-from domain.alerts.selectors import select_by_selectors
+from domain.alerts.choose import choose_runbook
 from schemas.incident import SelectedRunbook, SelectRunbookInput
 
 
@@ -18,12 +17,4 @@ class RunbookActivities:
 
     @activity.defn(name="select_runbook")
     async def select_runbook(self, request: SelectRunbookInput) -> SelectedRunbook:
-        runbooks = await self.store.latest()
-        match = select_by_selectors(runbooks, request.alert)
-        if match is None:
-            return SelectedRunbook(
-                runbook=None,
-                reason=f"no runbook matched: no selector of {len(runbooks)} runbook(s) "
-                f"fits alert {request.alert.name!r} (service {request.alert.service!r})",
-            )
-        return prepare(match.runbook, request.alert, reason=f"matched by {match.reason}")
+        return choose_runbook(await self.store.latest(), request.alert)

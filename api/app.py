@@ -6,28 +6,40 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client
 
 from api import errors, incidents, webhooks
 from api.deps import AppState
+from db.engine import create_schema, make_engine
+from db.runbooks import RunbookStore
 from schemas.settings import Settings
 from workers.client import connect
 
 
-def create_app(settings: Settings, client: Client | None = None) -> FastAPI:
-    """`client` lets tests share a connection; otherwise one is opened in the lifespan."""
+def create_app(
+    settings: Settings, client: Client | None = None, engine: AsyncEngine | None = None
+) -> FastAPI:
+    """`client` and `engine` let tests share connections; otherwise the lifespan opens them."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        if client is None:
-            app.state.ddrun = AppState(
-                settings=settings, client=await connect(settings, identity="ddrun-api")
-            )
+        if client is not None and engine is not None:
+            yield
+            return
+        own_engine = make_engine(settings.effective_database_url)
+        await create_schema(own_engine)
+        app.state.ddrun = AppState(
+            settings=settings,
+            client=client or await connect(settings, identity="ddrun-api"),
+            runbooks=RunbookStore(own_engine),
+        )
         yield
+        await own_engine.dispose()
 
     app = FastAPI(title="dd0c/run", version="0.1.0", lifespan=lifespan)
-    if client is not None:
-        app.state.ddrun = AppState(settings=settings, client=client)
+    if client is not None and engine is not None:
+        app.state.ddrun = AppState(settings=settings, client=client, runbooks=RunbookStore(engine))
     errors.install(app)
     app.include_router(webhooks.router)
     app.include_router(incidents.router)

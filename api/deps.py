@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from temporalio.client import Client
 
+from db.runbooks import RunbookStore
 from schemas.settings import Settings
 
 
@@ -15,6 +16,7 @@ from schemas.settings import Settings
 class AppState:
     settings: Settings
     client: Client
+    runbooks: RunbookStore
 
 
 def _app_state(request: Request) -> AppState:

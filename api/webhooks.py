@@ -18,8 +18,9 @@ from opentelemetry import trace
 from api.body import parse_json, read_limited
 from api.deps import State
 from api.errors import UnauthorizedError
+from domain.alerts.choose import choose_runbook
 from domain.alerts.normalize import alertmanager, generic
-from schemas.alert import Alert
+from schemas.alert import Alert, AlertStatus
 from schemas.webhooks.alertmanager import AlertmanagerWebhook
 from schemas.webhooks.generic import GenericAlertBody
 from workflows.incident_client import deliver_alert
@@ -40,10 +41,14 @@ def _check_bearer(request: Request, expected: str | None) -> None:
 
 async def _deliver_all(state: State, alerts: list[Alert], extra: dict[str, object]) -> JSONResponse:
     accepted = []
+    runbooks = (
+        await state.runbooks.latest() if any(a.status.value == "firing" for a in alerts) else []
+    )
     for alert in alerts:
         with tracer.start_as_current_span("deliver_alert") as span:
             span.set_attribute("ddrun.dedup_key", alert.dedup_key)
-            accepted.append(await deliver_alert(state.client, state.settings, alert))
+            selected = choose_runbook(runbooks, alert)
+            accepted.append(await deliver_alert(state.client, state.settings, alert, selected))
     first = next((a.incident_id for a in accepted if a.incident_id), None)
     body = {
         "incident_id": first,

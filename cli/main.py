@@ -10,6 +10,7 @@ from typing import Annotated, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.service import RPCError
@@ -160,8 +161,10 @@ def incidents_show(incident_id: str, as_json: JsonOpt = False) -> None:
 
 
 def _print_state(state: IncidentState) -> None:
-    header = f"[bold]{state.id}[/bold]  {state.status.value}  [{state.severity}] {state.service}"
-    console.print(header)
+    console.print(
+        f"[bold]{escape(state.id)}[/bold]  {state.status.value}  "
+        f"{escape(f'[{state.severity}]')} {escape(state.service)}"
+    )
     console.print(f"  {state.title}")
     console.print(f"  alerts: {len(state.alerts)} (deliveries {state.alert_deliveries})")
     if state.runbook:

@@ -49,18 +49,6 @@ class EscalationPolicy(BaseModel):
     levels: list[str] = Field(default_factory=lambda: ["primary-oncall", "secondary-oncall"])
 
 
-class IncidentInput(BaseModel):
-    """Start input of an incident workflow; everything decided before start travels here."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    incident_id: str
-    alert: Alert
-    agent_task_queue: str = Field(description="Where this incident's commands run (the agent)")
-    escalation: EscalationPolicy = Field(default_factory=EscalationPolicy)
-    resolve_on_alert_clear: bool = True
-
-
 class RenderedStep(BaseModel):
     """A runbook step with the alert's values filled in (shell-quoted), exactly as it will run."""
 
@@ -88,6 +76,22 @@ class SelectedRunbook(BaseModel):
     variables: dict[str, str] = Field(default_factory=dict)
     missing_variables: list[str] = Field(default_factory=list)
     rendered: list[RenderedStep] = Field(default_factory=list)
+
+
+class IncidentInput(BaseModel):
+    """Start input of an incident workflow; everything decided before start travels here."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    incident_id: str
+    alert: Alert
+    agent_task_queue: str = Field(description="Where this incident's commands run (the agent)")
+    escalation: EscalationPolicy = Field(default_factory=EscalationPolicy)
+    resolve_on_alert_clear: bool = True
+    selected: SelectedRunbook | None = Field(
+        default=None,
+        description="The runbook chosen before start; when absent the workflow chooses it",
+    )
 
 
 class RunCommandInput(BaseModel):

@@ -84,7 +84,7 @@ async def running_stack(
     client: Client, engine: AsyncEngine, *, with_agent: bool = True, **overrides: Any
 ) -> AsyncIterator[Stack]:
     settings = test_settings(client, **overrides)
-    app = create_app(settings, client=client)
+    app = create_app(settings, client=client, engine=engine)
     transport = httpx.ASGITransport(app=app)
     async with contextlib.AsyncExitStack() as stack:
         await stack.enter_async_context(orchestrator.build_worker(client, settings, engine))

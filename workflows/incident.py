@@ -92,13 +92,17 @@ class IncidentWorkflow:
     @workflow.run
     async def run(self, inp: IncidentInput) -> IncidentState:
         try:
-            selected = await workflow.execute_activity_method(
-                RunbookActivities.select_runbook,
-                SelectRunbookInput(incident_id=inp.incident_id, alert=inp.alert),
-                start_to_close_timeout=options.CONTROL_PLANE_TIMEOUT,
-                retry_policy=options.CONTROL_PLANE_RETRY,
-                summary="select runbook",
-            )
+            # Normally chosen by the API before start (decided once, replayed as input); a
+            # client that did not choose gets it from a local activity (a short database read).
+            selected = inp.selected
+            if selected is None:
+                selected = await workflow.execute_local_activity_method(
+                    RunbookActivities.select_runbook,
+                    SelectRunbookInput(incident_id=inp.incident_id, alert=inp.alert),
+                    start_to_close_timeout=options.CONTROL_PLANE_TIMEOUT,
+                    retry_policy=options.CONTROL_PLANE_RETRY,
+                    summary="select runbook",
+                )
             self._adopt(selected)
             if selected.runbook is None:
                 await self._wait_for_human_resolution()
@@ -306,6 +310,16 @@ class IncidentWorkflow:
                 self._finish_step(view, StepState.FAILED, error=_describe(err))
                 if step.continue_on_failure:
                     return
+                if not self._compensations:
+                    # Nothing to undo: closing would leave the problem open; a human decides.
+                    action = await self._ask_human_about(view, f"it failed ({_describe(err)})")
+                    if action == "retry":
+                        continue
+                    if action == "skip":
+                        view.state = StepState.SKIPPED
+                        view.note = "skipped after failure"
+                        return
+                    raise _Aborted() from None
                 raise _StepFailed(f"step {view.id} failed: {_describe(err)}") from None
             self._record_result(view, result)
             self._finish_step(view, StepState.SUCCEEDED)

@@ -35,6 +35,7 @@ from schemas.incident import (
     IncidentStatus,
     IncidentSummary,
     InterruptedStepDecision,
+    SelectedRunbook,
 )
 from schemas.settings import Settings
 from workflows import search_attributes as sa
@@ -56,8 +57,13 @@ def _details(alert: Alert) -> str:
     return f"**{alert.name}** from {alert.source.value}\n\n{alert.description}\n\n{labels}"[:4000]
 
 
-async def deliver_alert(client: Client, settings: Settings, alert: Alert) -> AlertAccepted:
-    """Start the incident for a firing alert or signal the open one; tell it when it resolves."""
+async def deliver_alert(
+    client: Client, settings: Settings, alert: Alert, selected: SelectedRunbook | None = None
+) -> AlertAccepted:
+    """Start the incident for a firing alert or signal the open one; tell it when it resolves.
+
+    `selected` is the runbook chosen before start; without it the workflow chooses.
+    """
     incident_id = incident_id_for(alert)
     if alert.status is AlertStatus.RESOLVED:
         try:
@@ -83,6 +89,7 @@ async def deliver_alert(client: Client, settings: Settings, alert: Alert) -> Ale
         alert=alert,
         agent_task_queue=settings.agent_task_queue,
         escalation=EscalationPolicy(levels=list(settings.escalation_levels)),
+        selected=selected,
     )
     await client.start_workflow(
         IncidentWorkflow.run,

@@ -109,7 +109,6 @@ async def test_webhook_runs_safe_steps_waits_for_approval_and_records_the_approv
         assert recorded["approver"] == "alice"
         assert recorded["step_id"] == "restart"
         assert activity_summaries(events) == [
-            "select runbook",
             "step inspect: Inspect the pod",
             "step restart: Restart the pod",
             "step verify: Verify",

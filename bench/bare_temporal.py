@@ -1,0 +1,30 @@
+"""The baseline: bare Temporal with the same SDK, one workflow whose first act is one activity
+on a separate queue running a subprocess that prints its clock (as the incident's first step)."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+from temporalio import activity, workflow
+
+
+@activity.defn
+async def run_date(_: str) -> str:
+    proc = await asyncio.create_subprocess_exec(
+        "bash", "-c", "date +%s.%N", stdout=asyncio.subprocess.PIPE
+    )
+    out, _err = await proc.communicate()
+    return out.decode().strip()
+
+
+@workflow.defn
+class BareWorkflow:
+    @workflow.run
+    async def run(self, agent_queue: str) -> str:
+        return await workflow.execute_activity(
+            run_date,
+            agent_queue,
+            task_queue=agent_queue,
+            start_to_close_timeout=timedelta(seconds=30),
+        )
