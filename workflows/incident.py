@@ -85,6 +85,7 @@ class IncidentWorkflow:
         self._source_cleared = alert.status is AlertStatus.RESOLVED
         self._compensations: list[str] = []
         self._compensating = False
+        self._automated = False
         self._timeline("opened", f"{alert.source.value} alert {alert.name}: {alert.title}")
 
     # ----------------------------------------------------------------------------- main flow
@@ -181,7 +182,8 @@ class IncidentWorkflow:
                     )
                     continue
                 needs_judgement = verdict is None
-            if step.risk.needs_approval or needs_judgement or command is None:
+            automatic = not (step.risk.needs_approval or needs_judgement or command is None)
+            if not automatic:
                 decision = await self._await_approval(view, step)
                 if decision.decision == "reject":
                     self._finish_step(
@@ -194,6 +196,9 @@ class IncidentWorkflow:
                     )
                     continue
             if command is not None:
+                if automatic and not self._automated:
+                    self._automated = True
+                    workflow.upsert_search_attributes([sa.AUTOMATED.value_set(True)])
                 await self._execute(view, step, command)
 
     async def _wait_for_human_resolution(self) -> None:
@@ -458,6 +463,9 @@ class IncidentWorkflow:
         self._refuse_if_closed()
         if decision.step_id not in self._steps:
             raise ValueError(f"incident {self._state.id} has no step {decision.step_id!r}")
+        if decision.step_id in self._approvals:
+            earlier = self._approvals[decision.step_id]
+            raise ValueError(f"step {decision.step_id!r} was already decided by {earlier.approver}")
         if self._waiting_for_approval != decision.step_id:
             current = self._waiting_for_approval or "none"
             raise ValueError(

@@ -18,6 +18,7 @@ from tests.harness import (
     unique,
 )
 from tests.support import assert_eventually
+from workflows import search_attributes as sa
 
 pytestmark = pytest.mark.temporal
 
@@ -94,6 +95,24 @@ async def test_webhook_runs_safe_steps_waits_for_approval_and_records_the_approv
         assert final["restart"].approved_by == "alice"
         assert final["restart"].stdout.strip() == "restarting payment-svc-7d9f8b6c4-x2k9q"
         assert final["verify"].state is StepState.SUCCEEDED
+
+        described = await stack.handle(incident_id).describe()
+        attrs = described.typed_search_attributes
+        assert attrs.get(sa.STATUS) == "resolved"
+        assert attrs.get(sa.SERVICE) == "payment-svc"
+        assert attrs.get(sa.SEVERITY) == "warning"
+        assert attrs.get(sa.SOURCE) == "alertmanager"
+        assert attrs.get(sa.RUNBOOK_ID) == runbook.id
+        assert attrs.get(sa.RUNBOOK_VERSION) == 1
+        assert attrs.get(sa.AUTOMATED) is True  # the safe steps ran on their own
+        assert attrs.get(sa.ESCALATED) is False
+        found = [
+            e.id
+            async for e in client.list_workflows(
+                f'IncidentService = "payment-svc" AND RunbookId = "{runbook.id}"'
+            )
+        ]
+        assert found == [incident_id]
 
         events = await history_events(stack.handle(incident_id))
         accepted = [

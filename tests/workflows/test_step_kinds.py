@@ -62,9 +62,13 @@ async def test_conditions_manual_steps_and_a_failure_handed_to_a_human(
         incident_id = response.json()["incident_id"]
 
         def waiting_on(step: str):  # type: ignore[no-untyped-def]
-            return lambda s: s.current_step == step and s.status in (
-                IncidentStatus.AWAITING_APPROVAL,
-                IncidentStatus.NEEDS_HUMAN,
+            return lambda s: (
+                s.current_step == step
+                and s.status
+                in (
+                    IncidentStatus.AWAITING_APPROVAL,
+                    IncidentStatus.NEEDS_HUMAN,
+                )
             )
 
         state = await assert_eventually(
