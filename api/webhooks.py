@@ -20,7 +20,7 @@ from api.deps import State
 from api.errors import UnauthorizedError
 from domain.alerts.choose import choose_runbook
 from domain.alerts.normalize import alertmanager, generic
-from schemas.alert import Alert, AlertStatus
+from schemas.alert import Alert
 from schemas.webhooks.alertmanager import AlertmanagerWebhook
 from schemas.webhooks.generic import GenericAlertBody
 from workflows.incident_client import deliver_alert

@@ -34,10 +34,10 @@ from temporalio.worker import Worker
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from bench.bare_temporal import BareWorkflow, run_date  # noqa: E402
-from cli.dev import ensure_retention, temporal_binary, wait_for_temporal  # noqa: E402
-from workers.dev_stack import DevStack  # noqa: E402
-from workflows.incident import IncidentWorkflow  # noqa: E402
+from bench.bare_temporal import BareWorkflow, run_date
+from cli.dev import ensure_retention, temporal_binary, wait_for_temporal
+from workers.dev_stack import DevStack
+from workflows.incident import IncidentWorkflow
 
 RUNBOOK = """id: bench
 title: Bench runbook
@@ -87,7 +87,9 @@ async def measure_product(
             latencies.append(await post_and_wait(http, client, uuid.uuid4().hex))
         tag = uuid.uuid4().hex[:8]
         rate = await burst_post(http, tag, burst, concurrency)
-    count = await count_until(client, f'WorkflowId STARTS_WITH "incident-generic-burst{tag}"', burst)
+    count = await count_until(
+        client, f'WorkflowId STARTS_WITH "incident-generic-burst{tag}"', burst
+    )
     return {
         "p50_ms": statistics.median(latencies) * 1000,
         "p99_ms": pct(latencies, 0.99) * 1000,
@@ -147,6 +149,7 @@ async def measure_bare(client: Client, n: int, burst: int, concurrency: int) -> 
         Worker(client, task_queue=queue_wf, workflows=[BareWorkflow]),
         Worker(client, task_queue=queue_act, activities=[run_date]),
     ):
+
         async def one() -> float:
             sent = time.time()
             out = await client.execute_workflow(
@@ -211,7 +214,10 @@ async def main() -> None:
         for role in ("worker", "agent", "api"):
             procs.append(
                 subprocess.Popen(
-                    [sys.executable, "-m", "cli.main", role], env=env, cwd=REPO, stdout=log,
+                    [sys.executable, "-m", "cli.main", role],
+                    env=env,
+                    cwd=REPO,
+                    stdout=log,
                     stderr=log,
                 )
             )
