@@ -305,10 +305,15 @@ def runbooks_load(folder: Path) -> None:
     async def go() -> None:
         engine = make_engine(Settings().effective_database_url)
         await create_schema(engine)
-        for saved in await RunbookStore(engine).import_dir(folder):
+        report = await RunbookStore(engine).import_dir(folder)
+        await engine.dispose()
+        for saved in report.saved:
             mark = "new version" if saved.created else "unchanged"
             console.print(f"{saved.runbook.id} v{saved.runbook.version}: {mark}")
-        await engine.dispose()
+        for error in report.errors:
+            console.print(f"[red]not loaded:[/red] {escape(error)}")
+        if report.errors:
+            raise typer.Exit(1)
 
     asyncio.run(go())
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -16,7 +16,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from db.tables import RunbookRecord
-from domain.runbook_yaml import runbook_from_yaml
+from domain.runbook_yaml import RunbookFileError, runbook_from_yaml
 from schemas.runbook import Runbook
 
 
@@ -29,6 +29,12 @@ def content_hash(runbook: Runbook) -> str:
 class SavedRunbook:
     runbook: Runbook
     created: bool
+
+
+@dataclass
+class ImportReport:
+    saved: list[SavedRunbook] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
 
 
 class RunbookStore:
@@ -112,13 +118,20 @@ class RunbookStore:
             self._cache_key = key
             return self._cache
 
-    async def import_dir(self, folder: Path) -> list[SavedRunbook]:
-        """Load every *.yml / *.yaml runbook under `folder`; unchanged files make no new version."""
-        saved = []
+    async def import_dir(self, folder: Path) -> ImportReport:
+        """Load every *.yml / *.yaml runbook under `folder`; unchanged files make no new version.
+
+        A broken file is reported and skipped: one typo must not keep every other runbook out.
+        """
+        report = ImportReport()
         for path in _runbook_files(folder):
-            runbook = runbook_from_yaml(path.read_text(encoding="utf-8"), source=str(path))
-            saved.append(await self.save(runbook, source_path=str(path)))
-        return saved
+            try:
+                runbook = runbook_from_yaml(path.read_text(encoding="utf-8"), source=str(path))
+            except RunbookFileError as err:
+                report.errors.append(str(err))
+                continue
+            report.saved.append(await self.save(runbook, source_path=str(path)))
+        return report
 
 
 def _runbook_files(folder: Path) -> list[Path]:

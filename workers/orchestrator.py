@@ -44,14 +44,16 @@ async def prepare_database(settings: Settings) -> AsyncEngine:
     engine = make_engine(settings.effective_database_url)
     await create_schema(engine)
     if settings.runbooks_dir is not None:
-        saved = await RunbookStore(engine).import_dir(settings.runbooks_dir)
-        created = sum(1 for s in saved if s.created)
+        report = await RunbookStore(engine).import_dir(settings.runbooks_dir)
+        created = sum(1 for s in report.saved if s.created)
         log.info(
             "runbooks loaded from %s: %d, new versions: %d",
             settings.runbooks_dir,
-            len(saved),
+            len(report.saved),
             created,
         )
+        for error in report.errors:
+            log.error("runbook not loaded: %s", error)
     return engine
 
 

@@ -59,8 +59,23 @@ async def test_example_runbooks_import_idempotently(engine: AsyncEngine) -> None
     folder = REPO / "runbooks"
     first = await store.import_dir(folder)
     again = await store.import_dir(folder)
-    assert len(first) >= 4
-    assert not any(s.created for s in again)
+    assert len(first.saved) >= 4
+    assert first.errors == again.errors == []
+    assert not any(s.created for s in again.saved)
+
+
+async def test_a_broken_file_is_reported_and_the_rest_still_load(
+    engine: AsyncEngine, tmp_path: Path
+) -> None:
+    rid = unique("good-")
+    (tmp_path / "good.yml").write_text(
+        f"id: {rid}\ntitle: Good\nsteps:\n  - {{id: a, title: A, command: echo a}}\n"
+    )
+    (tmp_path / "bad.yaml").write_text("id: bad\ntitle: [unclosed\n")
+    report = await RunbookStore(engine).import_dir(tmp_path)
+    assert [s.runbook.id for s in report.saved] == [rid]
+    assert len(report.errors) == 1
+    assert "bad.yaml" in report.errors[0]
 
 
 def test_bad_yaml_names_the_file_and_the_field(tmp_path: Path) -> None:
