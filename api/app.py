@@ -14,7 +14,7 @@ from api.deps import AppState
 from db.engine import create_schema, make_engine
 from db.runbooks import RunbookStore
 from schemas.settings import Settings
-from workers.client import connect
+from workers.client import FAIL_FAST, connect
 
 
 def create_app(
@@ -31,7 +31,7 @@ def create_app(
         await create_schema(own_engine)
         app.state.ddrun = AppState(
             settings=settings,
-            client=client or await connect(settings, identity="ddrun-api"),
+            client=client or await connect(settings, identity="ddrun-api", retry_config=FAIL_FAST),
             runbooks=RunbookStore(own_engine),
         )
         yield

@@ -9,16 +9,25 @@ from __future__ import annotations
 from temporalio.client import Client
 from temporalio.contrib.opentelemetry import TracingInterceptor
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.service import RetryConfig
 
 from schemas.settings import Settings
 
+#: Webhook senders want an answer within seconds (PagerDuty: 5 s): give up on an unreachable
+#: server after ~3 s and answer 503, so the source retries instead of timing out.
+FAIL_FAST = RetryConfig(
+    initial_interval_millis=100, max_interval_millis=1000, max_elapsed_time_millis=3000
+)
 
-async def connect(settings: Settings, identity: str | None = None) -> Client:
-    kwargs = {"identity": identity} if identity else {}
+
+async def connect(
+    settings: Settings, identity: str | None = None, retry_config: RetryConfig | None = None
+) -> Client:
     return await Client.connect(
         settings.temporal_address,
         namespace=settings.temporal_namespace,
         data_converter=pydantic_data_converter,
         interceptors=[TracingInterceptor()],
-        **kwargs,  # type: ignore[arg-type]
+        identity=identity,
+        retry_config=retry_config,
     )

@@ -91,3 +91,32 @@ async def test_every_captured_alertmanager_payload_is_accepted(
                     assert answer["action"] == want
                 else:
                     assert answer["action"] in ("resolved_sent", "ignored")
+
+
+async def test_temporal_down_answers_503_so_the_source_retries(
+    engine: AsyncEngine, tmp_path: object
+) -> None:
+    import httpx
+    from temporalio.contrib.pydantic import pydantic_data_converter
+    from temporalio.testing import WorkflowEnvironment
+
+    from api.app import create_app
+    from tests.harness import test_settings
+    from tests.support import temporal_bin
+    from workers.client import FAIL_FAST, connect
+
+    env = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=temporal_bin(), data_converter=pydantic_data_converter
+    )
+    client = await connect(test_settings(env.client), retry_config=FAIL_FAST)
+    await env.shutdown()  # the workflow engine is now unreachable
+    app = create_app(test_settings(env.client), client=client, engine=engine)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://ddrun.test"
+    ) as http:
+        response = await http.post(
+            "/webhooks/generic", content=json.dumps(generic_alert(unique("Down")))
+        )
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "5"
+    assert "unavailable" in response.json()["error"]
