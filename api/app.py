@@ -32,14 +32,16 @@ def create_app(
         app.state.ddrun = AppState(
             settings=settings,
             client=client or await connect(settings, identity="ddrun-api", retry_config=FAIL_FAST),
-            runbooks=RunbookStore(own_engine),
+            runbooks=RunbookStore(own_engine, settings.runbook_cache_s),
         )
         yield
         await own_engine.dispose()
 
     app = FastAPI(title="dd0c/run", version="0.1.0", lifespan=lifespan)
     if client is not None and engine is not None:
-        app.state.ddrun = AppState(settings=settings, client=client, runbooks=RunbookStore(engine))
+        app.state.ddrun = AppState(
+            settings=settings, client=client, runbooks=RunbookStore(engine, 0.0)
+        )
     errors.install(app)
     app.include_router(webhooks.router)
     app.include_router(incidents.router)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -40,8 +41,12 @@ class ImportReport:
 class RunbookStore:
     """Versioned runbooks in the database, with the latest set cached until a new version lands."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, fresh_for_s: float = 0.0) -> None:
+        """`fresh_for_s`: how long the latest set is reused without asking the database at all
+        (the webhook's hot path: an alert storm need not re-check the table per alert)."""
         self._engine = engine
+        self._fresh_for_s = fresh_for_s
+        self._checked_at = -1e18
         self._cache_key: tuple[int, int] | None = None
         self._cache: list[Runbook] = []
 
@@ -93,6 +98,10 @@ class RunbookStore:
 
     async def latest(self) -> list[Runbook]:
         """The newest version of every runbook, cached until the table changes."""
+        now = time.monotonic()
+        if self._cache_key is not None and now - self._checked_at < self._fresh_for_s:
+            return self._cache
+        self._checked_at = now
         async with AsyncSession(self._engine) as session:
             row = (await session.exec(select(func.count(), func.max(RunbookRecord.id)))).one()
             key = (int(row[0]), int(row[1] or 0))

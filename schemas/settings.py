@@ -32,6 +32,9 @@ class Settings(BaseSettings):
         default=None, description="Folder of YAML runbooks loaded into the database at start-up"
     )
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    runbook_cache_s: float = Field(
+        default=2.0, ge=0, description="How stale the webhook's view of runbooks may be"
+    )
     escalation_levels: list[str] = Field(
         default_factory=lambda: ["primary-oncall", "secondary-oncall", "incident-commander"]
     )

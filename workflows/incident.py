@@ -156,9 +156,10 @@ class IncidentWorkflow:
                     instructions=step.instructions,
                 )
             )
-        workflow.upsert_search_attributes(
-            [sa.RUNBOOK_ID.value_set(runbook.id), sa.RUNBOOK_VERSION.value_set(runbook.version)]
-        )
+        if not self._inp.selected:  # chosen by the client before start: already set at start
+            workflow.upsert_search_attributes(
+                [sa.RUNBOOK_ID.value_set(runbook.id), sa.RUNBOOK_VERSION.value_set(runbook.version)]
+            )
         self._timeline("runbook_matched", f"{runbook.id} v{runbook.version}: {selected.reason}")
         if selected.missing_variables:
             self._timeline(

@@ -8,6 +8,7 @@ being up, with no limit on concurrent deliveries (unlike updates).
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from temporalio.client import (
     Client,
@@ -108,6 +109,7 @@ async def deliver_alert(
                 SearchAttributePair(sa.SOURCE, alert.source.value),
                 SearchAttributePair(sa.ESCALATED, False),
                 SearchAttributePair(sa.AUTOMATED, False),
+                *_runbook_attributes(selected),
             ]
         ),
         static_summary=_summary(alert),
@@ -119,6 +121,15 @@ async def deliver_alert(
         status=alert.status.value,
         action="started_or_attached",
     )
+
+
+def _runbook_attributes(selected: SelectedRunbook | None) -> list[SearchAttributePair[Any]]:
+    if selected is None or selected.runbook is None:
+        return []
+    return [
+        SearchAttributePair(sa.RUNBOOK_ID, selected.runbook.id),
+        SearchAttributePair(sa.RUNBOOK_VERSION, selected.runbook.version),
+    ]
 
 
 def _summary_row(execution: WorkflowExecution) -> IncidentSummary:

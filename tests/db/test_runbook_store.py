@@ -87,3 +87,17 @@ def test_bad_yaml_names_the_file_and_the_field(tmp_path: Path) -> None:
         runbook_from_yaml(
             "id: x\ntitle: X\nsteps:\n  - {id: a, title: A}\n  - {id: a, title: B}\n", "x.yml"
         )
+
+
+async def test_hot_path_cache_reuses_the_latest_set_for_its_freshness_window(
+    engine: AsyncEngine,
+) -> None:
+    writer = RunbookStore(engine)
+    cached = RunbookStore(engine, fresh_for_s=3600)
+    first = unique("cache-")
+    await writer.save(_runbook(first))
+    assert first in [r.id for r in await cached.latest()]
+    second = unique("cache-")
+    await writer.save(_runbook(second))
+    assert second not in [r.id for r in await cached.latest()]  # within the window: no query
+    assert second in [r.id for r in await RunbookStore(engine).latest()]
