@@ -13,6 +13,7 @@ from api import errors, incidents, webhooks
 from api.deps import AppState
 from db.engine import create_schema, make_engine
 from db.runbooks import RunbookStore
+from db.trust import TrustStore
 from schemas.settings import Settings
 from workers.client import FAIL_FAST, connect
 
@@ -33,6 +34,7 @@ def create_app(
             settings=settings,
             client=client or await connect(settings, identity="ddrun-api", retry_config=FAIL_FAST),
             runbooks=RunbookStore(own_engine, settings.runbook_cache_s),
+            trust=TrustStore(own_engine),
         )
         yield
         await own_engine.dispose()
@@ -40,7 +42,10 @@ def create_app(
     app = FastAPI(title="dd0c/run", version="0.1.0", lifespan=lifespan)
     if client is not None and engine is not None:
         app.state.ddrun = AppState(
-            settings=settings, client=client, runbooks=RunbookStore(engine, 0.0)
+            settings=settings,
+            client=client,
+            runbooks=RunbookStore(engine, 0.0),
+            trust=TrustStore(engine),
         )
     errors.install(app)
     app.include_router(webhooks.router)

@@ -9,6 +9,7 @@ from fastapi import Depends, Request
 from temporalio.client import Client
 
 from db.runbooks import RunbookStore
+from db.trust import TrustStore
 from schemas.settings import Settings
 
 
@@ -17,6 +18,7 @@ class AppState:
     settings: Settings
     client: Client
     runbooks: RunbookStore
+    trust: TrustStore
 
 
 def _app_state(request: Request) -> AppState:

@@ -20,7 +20,8 @@ from api.deps import State
 from api.errors import UnauthorizedError
 from domain.alerts.choose import choose_runbook
 from domain.alerts.normalize import alertmanager, generic
-from schemas.alert import Alert
+from domain.trust import start_mode
+from schemas.alert import Alert, AlertStatus
 from schemas.webhooks.alertmanager import AlertmanagerWebhook
 from schemas.webhooks.generic import GenericAlertBody
 from workflows.incident_client import deliver_alert
@@ -41,14 +42,27 @@ def _check_bearer(request: Request, expected: str | None) -> None:
 
 async def _deliver_all(state: State, alerts: list[Alert], extra: dict[str, object]) -> JSONResponse:
     accepted = []
-    runbooks = (
-        await state.runbooks.latest() if any(a.status.value == "firing" for a in alerts) else []
-    )
+    firing = any(a.status is AlertStatus.FIRING for a in alerts)
+    runbooks = await state.runbooks.latest() if firing else []
+    switches = await state.trust.kill_switches() if firing else []
     for alert in alerts:
         with tracer.start_as_current_span("deliver_alert") as span:
             span.set_attribute("ddrun.dedup_key", alert.dedup_key)
             selected = choose_runbook(runbooks, alert)
-            accepted.append(await deliver_alert(state.client, state.settings, alert, selected))
+            runbook_id = selected.runbook.id if selected.runbook else None
+            trust = await state.trust.get(runbook_id) if runbook_id else None
+            mode, reason = start_mode(trust, switches, alert.service, runbook_id)
+            accepted.append(
+                await deliver_alert(
+                    state.client,
+                    state.settings,
+                    alert,
+                    selected,
+                    mode=mode,
+                    mode_reason=reason,
+                    kill_switches=switches,
+                )
+            )
     first = next((a.incident_id for a in accepted if a.incident_id), None)
     body = {
         "incident_id": first,

@@ -38,3 +38,65 @@ class EscalationRecord(SQLModel, table=True):
     step_id: str = Field(default="", max_length=100)
     at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
     recorded_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class RunbookTrustRecord(SQLModel, table=True):
+    """A runbook's current mode; autopilot is only ever written by a human's promotion."""
+
+    __tablename__ = "runbook_trust"
+
+    runbook_id: str = Field(primary_key=True, max_length=100)
+    mode: str = Field(max_length=20)
+    changed_by: str | None = Field(default=None, max_length=200)
+    changed_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
+    reason: str = Field(sa_column=Column(Text, nullable=False))
+    suggestion: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+
+
+class TrustChangeRecord(SQLModel, table=True):
+    """Every promotion, demotion, automatic downgrade, suggestion and decline, with who and why."""
+
+    __tablename__ = "trust_changes"
+
+    id: int | None = Field(default=None, primary_key=True)
+    runbook_id: str = Field(index=True, max_length=100)
+    kind: str = Field(max_length=20)
+    mode: str = Field(max_length=20)
+    actor: str = Field(max_length=200)
+    reason: str = Field(sa_column=Column(Text, nullable=False))
+    at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class KillSwitchRecord(SQLModel, table=True):
+    """Kill switch log: each engage and lift; the newest row per scope is the current state."""
+
+    __tablename__ = "kill_switches"
+
+    id: int | None = Field(default=None, primary_key=True)
+    scope: str = Field(max_length=20)
+    value: str = Field(default="", max_length=200)
+    engaged: bool
+    actor: str = Field(max_length=200)
+    reason: str = Field(sa_column=Column(Text, nullable=False))
+    at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class AutomationSlotRecord(SQLModel, table=True):
+    """Blast radius: one row per incident executing automatically, per scope, K slots a scope.
+
+    The unique (scope, slot) pair makes taking a slot atomic on SQLite and PostgreSQL alike.
+    """
+
+    __tablename__ = "automation_slots"
+    __table_args__ = (
+        UniqueConstraint("scope", "slot"),
+        UniqueConstraint("scope", "incident_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    scope: str = Field(max_length=300)
+    slot: int
+    incident_id: str = Field(index=True, max_length=300)
+    acquired_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))

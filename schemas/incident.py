@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from schemas.alert import Alert
 from schemas.runbook import Runbook, StepRisk
+from schemas.trust import KillSwitch, Mode, Requirement
 
 
 class IncidentStatus(StrEnum):
@@ -19,6 +20,7 @@ class IncidentStatus(StrEnum):
     AWAITING_APPROVAL = "awaiting_approval"
     ESCALATED = "escalated"
     NEEDS_HUMAN = "needs_human"
+    PAUSED = "paused"
     ROLLING_BACK = "rolling_back"
     RESOLVED = "resolved"
     ROLLED_BACK = "rolled_back"
@@ -32,6 +34,8 @@ class IncidentStatus(StrEnum):
 class StepState(StrEnum):
     PENDING = "pending"
     AWAITING_APPROVAL = "awaiting_approval"
+    AWAITING_REPORT = "awaiting_report"
+    PLANNED = "planned"
     RUNNING = "running"
     SUCCEEDED = "succeeded"
     FAILED = "failed"
@@ -92,6 +96,21 @@ class IncidentInput(BaseModel):
         default=None,
         description="The runbook chosen before start; when absent the workflow chooses it",
     )
+    mode: Mode = Mode.COPILOT
+    mode_reason: str = "default for a new runbook"
+    kill_switches: list[KillSwitch] = Field(
+        default_factory=list, description="Kill switches engaged when the incident started"
+    )
+    blast_radius: int = Field(
+        default=3,
+        ge=0,
+        description="Incidents that may execute automatically at once, per "
+        "runbook and per service (0: no limit)",
+    )
+    dry_run: bool = False
+    with_safe_reads: bool = Field(
+        default=False, description="Dry run only: safe read-only steps run for real"
+    )
 
 
 class RunCommandInput(BaseModel):
@@ -104,6 +123,7 @@ class RunCommandInput(BaseModel):
     command: str
     timeout_s: int
     purpose: Literal["step", "rollback"] = "step"
+    mode: Mode | None = Field(default=None, description="The mode in force, for the record")
 
 
 class RunCommandResult(BaseModel):
@@ -142,6 +162,12 @@ class ApprovalDecision(BaseModel):
     decision: Literal["approve", "reject"] = "approve"
     comment: str = Field(default="", max_length=2000)
     channel: str = Field(default="api", max_length=50)
+    command: str | None = Field(
+        default=None, max_length=16_384, description="An edited command to run instead"
+    )
+    confirm: str | None = Field(
+        default=None, max_length=500, description="Dangerous steps: the step's id or title, typed"
+    )
 
 
 class InterruptedStepDecision(BaseModel):
@@ -151,7 +177,7 @@ class InterruptedStepDecision(BaseModel):
 
     step_id: str
     actor: str = Field(min_length=1, max_length=200)
-    action: Literal["retry", "skip", "abort"]
+    action: Literal["retry", "skip", "rollback", "abort"]
     comment: str = Field(default="", max_length=2000)
     channel: str = Field(default="api", max_length=50)
 
@@ -164,6 +190,53 @@ class HumanAction(BaseModel):
     actor: str = Field(min_length=1, max_length=200)
     reason: str = Field(default="", max_length=2000)
     channel: str = Field(default="api", max_length=50)
+
+
+class StepAction(BaseModel):
+    """Skip or undo one step, by a named person."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    step_id: str
+    actor: str = Field(min_length=1, max_length=200)
+    reason: str = Field(default="", max_length=2000)
+    channel: str = Field(default="api", max_length=50)
+
+
+class StepReport(BaseModel):
+    """Read-along: what the human did for a step that the product did not execute."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    step_id: str
+    actor: str = Field(min_length=1, max_length=200)
+    outcome: Literal["done", "skipped", "changed"]
+    note: str = Field(default="", max_length=4000)
+    output: str = Field(default="", max_length=65_536)
+    channel: str = Field(default="api", max_length=50)
+
+
+class ModeChange(BaseModel):
+    """A responder overrides the mode for the rest of this incident."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    mode: Mode
+    actor: str = Field(min_length=1, max_length=200)
+    reason: str = Field(default="", max_length=2000)
+    channel: str = Field(default="api", max_length=50)
+
+
+class Divergence(BaseModel):
+    """Where the run departed from the runbook as written (edits, skips, undos, reports)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    step_id: str
+    kind: Literal["edited", "skipped", "rejected", "reported_changed", "undone", "rolled_back"]
+    actor: str | None
+    detail: str
+    at: datetime
 
 
 class StepView(BaseModel):
@@ -192,6 +265,10 @@ class StepView(BaseModel):
     note: str = ""
     rollback_exit_code: int | None = None
     rollback_output: str = ""
+    mode: Mode | None = Field(default=None, description="The mode in force when it was decided")
+    requirement: Requirement | None = None
+    edited_from: str | None = None
+    captured: dict[str, str] = Field(default_factory=dict)
 
 
 class TimelineEntry(BaseModel):
@@ -231,6 +308,17 @@ class IncidentState(BaseModel):
     compensations: list[str] = Field(default_factory=list)
     timeline: list[TimelineEntry] = Field(default_factory=list)
     outcome: str = ""
+    mode: Mode = Mode.COPILOT
+    mode_reason: str = ""
+    paused: bool = False
+    pause_reason: str = ""
+    kill_switches: list[KillSwitch] = Field(default_factory=list)
+    divergences: list[Divergence] = Field(default_factory=list)
+    dry_run: bool = False
+    automation_slot: bool = False
+    clean: bool = Field(
+        default=False, description="Resolved with every step as written: no edit, skip or undo"
+    )
 
 
 class IncidentSummary(BaseModel):

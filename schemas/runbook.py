@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from enum import StrEnum
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -97,6 +98,14 @@ class Step(BaseModel):
     approval_timeout_s: int = Field(default=900, ge=1, le=7 * 24 * 3600)
     condition: str | None = None
     continue_on_failure: bool = False
+    manual: bool = Field(default=False, description="Never executed: a human does it and reports")
+    require_approval: bool = Field(default=False, description="Needs approval even in autopilot")
+    breakpoint: bool = Field(default=False, description="Pause before this step, in any mode")
+    capture: dict[str, str] = Field(
+        default_factory=dict,
+        description="Read-only commands run just before the step; their output becomes a "
+        "variable for the rollback (e.g. previous_replicas), so undo uses the exact prior value",
+    )
 
     @field_validator("id")
     @classmethod
@@ -119,6 +128,11 @@ class Runbook(BaseModel):
     selectors: list[AlertSelector] = Field(default_factory=list)
     variables: list[Variable] = Field(default_factory=list)
     prerequisites: list[str] = Field(default_factory=list)
+    on_failure: Literal["ask", "rollback"] = Field(
+        default="ask",
+        description="When a step fails: ask the responder (retry/skip/rollback/abort) or roll "
+        "back at once",
+    )
     steps: list[Step] = Field(min_length=1)
 
     @field_validator("id")

@@ -38,6 +38,13 @@ class Settings(BaseSettings):
     escalation_levels: list[str] = Field(
         default_factory=lambda: ["primary-oncall", "secondary-oncall", "incident-commander"]
     )
+    blast_radius: int = Field(
+        default=3,
+        ge=0,
+        description="Incidents executing automatically at once, per runbook "
+        "and per service (0: no limit)",
+    )
+    promote_after_clean_runs: int = Field(default=10, ge=1)
     otel_exporter_otlp_endpoint: str | None = Field(
         default=None, description="OTLP/HTTP traces endpoint; tracing export is off when unset"
     )

@@ -16,9 +16,11 @@ from temporalio.worker import Worker
 
 from activities.escalation import EscalationActivities
 from activities.runbooks import RunbookActivities
+from activities.trust import TrustActivities
 from db.engine import create_schema, make_engine
 from db.escalations import EscalationStore
 from db.runbooks import RunbookStore
+from db.trust import TrustStore
 from schemas.settings import Settings
 from workers.client import connect
 from workers.telemetry import setup_logging, setup_tracing
@@ -30,11 +32,18 @@ log = logging.getLogger(__name__)
 def build_worker(client: Client, settings: Settings, engine: AsyncEngine) -> Worker:
     runbooks = RunbookActivities(RunbookStore(engine))
     escalation = EscalationActivities(EscalationStore(engine))
+    trust = TrustActivities(TrustStore(engine), client, settings.promote_after_clean_runs)
     return Worker(
         client,
         task_queue=settings.orchestrator_task_queue,
         workflows=[IncidentWorkflow],
-        activities=[runbooks.select_runbook, escalation.record_escalation],
+        activities=[
+            runbooks.select_runbook,
+            escalation.record_escalation,
+            trust.check_automation,
+            trust.release_automation_slot,
+            trust.record_run_outcome,
+        ],
         graceful_shutdown_timeout=timedelta(seconds=10),
     )
 

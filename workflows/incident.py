@@ -2,24 +2,27 @@
 
 It only decides: which step runs next, who must approve it, when to escalate, what to undo.
 Every side effect (commands, database, paging) is an activity. Human input arrives as validated
-updates, so a refused approval never reaches history and an accepted one records its approver.
+updates, so a refused input never reaches history and an accepted one records who gave it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Callable
 from datetime import timedelta
 
 from temporalio import workflow
-from temporalio.exceptions import ActivityError, ApplicationError, TimeoutType
-from temporalio.exceptions import TimeoutError as ActivityTimeoutError
+from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
     from activities.commands import CommandRunner
     from activities.escalation import EscalationActivities
     from activities.runbooks import RunbookActivities
+    from activities.trust import TrustActivities
     from domain.conditions import StepOutcome, evaluate
+    from domain.shell import MissingVariableError, render
+    from domain.trust import confirmation_matches, describe, requirement
     from schemas.alert import Alert, AlertStatus
     from schemas.incident import (
         ApprovalDecision,
@@ -29,18 +32,27 @@ with workflow.unsafe.imports_passed_through():
         IncidentState,
         IncidentStatus,
         InterruptedStepDecision,
+        ModeChange,
         RenderedStep,
         RunCommandInput,
         RunCommandResult,
         SelectedRunbook,
         SelectRunbookInput,
+        StepAction,
+        StepReport,
         StepState,
         StepView,
-        TimelineEntry,
     )
     from schemas.runbook import Step, StepRisk
+    from schemas.trust import KillSwitch, Mode, Requirement, RunOutcome, SlotRequest
     from workflows import options
     from workflows import search_attributes as sa
+    from workflows.incident_record import (
+        IncidentRecord,
+        describe_failure,
+        failure_result,
+        lost_agent,
+    )
 
 _MAX_KEPT_ALERTS = 200
 
@@ -50,7 +62,7 @@ class _Aborted(Exception):
 
 
 class _StepFailed(Exception):
-    """A step failed for good: undo what was done."""
+    """A step failed for good (or a human chose to roll back): undo what was done."""
 
 
 class _Resolved(Exception):
@@ -72,13 +84,22 @@ class IncidentWorkflow:
             opened_at=workflow.now(),
             alerts=[alert],
             alert_deliveries=0,  # every delivery, the first included, arrives as a signal
+            mode=inp.mode,
+            mode_reason=inp.mode_reason,
+            kill_switches=[k for k in inp.kill_switches if k.engaged],
+            dry_run=inp.dry_run,
         )
+        self._rec = IncidentRecord(self._state)
         self._seen_events: set[str] = {alert.event_id}
         self._steps: dict[str, Step] = {}
         self._rendered: dict[str, RenderedStep] = {}
+        self._on_failure = "ask"
         self._approvals: dict[str, ApprovalDecision] = {}
-        self._interruption_decisions: dict[str, InterruptedStepDecision] = {}
-        self._waiting_for_approval: str | None = None
+        self._reports: dict[str, StepReport] = {}
+        self._decisions: dict[str, InterruptedStepDecision] = {}
+        self._skips: dict[str, StepAction] = {}
+        self._undo_requests: list[StepAction] = []
+        self._waiting_for: str | None = None  # step id awaiting approval or a report
         self._waiting_for_decision: str | None = None
         self._abort: HumanAction | None = None
         self._resolution: HumanAction | None = None
@@ -86,7 +107,9 @@ class IncidentWorkflow:
         self._compensations: list[str] = []
         self._compensating = False
         self._automated = False
-        self._timeline("opened", f"{alert.source.value} alert {alert.name}: {alert.title}")
+        self._paused_by_kill_switch = False
+        self._rec.timeline("opened", f"{alert.source.value} alert {alert.name}: {alert.title}")
+        self._rec.timeline("mode", f"{inp.mode.value}: {inp.mode_reason}")
 
     # ----------------------------------------------------------------------------- main flow
 
@@ -106,24 +129,32 @@ class IncidentWorkflow:
                 )
             self._adopt(selected)
             if selected.runbook is None:
-                await self._wait_for_human_resolution()
+                await self._wait(lambda: False, what="a human to resolve")
             else:
                 await self._run_steps()
-                self._close(IncidentStatus.RESOLVED, "runbook completed")
+                outcome = (
+                    "dry run complete: nothing was executed"
+                    if inp.dry_run
+                    else ("runbook completed")
+                )
+                self._rec.close(IncidentStatus.RESOLVED, outcome, completed=True)
         except _Resolved as resolved:
-            self._close(IncidentStatus.RESOLVED, str(resolved))
+            self._rec.close(IncidentStatus.RESOLVED, str(resolved))
         except _Aborted:
             reason = self._abort.reason if self._abort else ""
+            actor = self._abort.actor if self._abort else "unknown"
             await self._compensate()
-            self._close(IncidentStatus.ABORTED, f"aborted by {self._abort_actor()}: {reason}")
+            self._rec.close(IncidentStatus.ABORTED, f"aborted by {actor}: {reason}")
         except _StepFailed as failed:
             await self._compensate()
-            self._close(IncidentStatus.ROLLED_BACK, str(failed))
+            self._rec.close(IncidentStatus.ROLLED_BACK, str(failed))
         except asyncio.CancelledError:
             # Workflow cancellation (e.g. from the Temporal UI): undo, then end as CANCELED.
             await self._compensate()
-            self._close(IncidentStatus.ABORTED, "workflow cancelled")
+            self._rec.close(IncidentStatus.ABORTED, "workflow cancelled")
+            await self._after_close()
             raise
+        await self._after_close()
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self._state
 
@@ -131,9 +162,10 @@ class IncidentWorkflow:
         self._state.match_reason = selected.reason
         runbook = selected.runbook
         if runbook is None:
-            self._timeline("no_runbook", selected.reason)
+            self._rec.timeline("no_runbook", selected.reason)
             workflow.set_current_details(f"No runbook matched. {selected.reason}")
             return
+        self._on_failure = runbook.on_failure
         self._state.runbook = runbook.id
         self._state.runbook_title = runbook.title
         self._state.runbook_version = runbook.version
@@ -160,53 +192,137 @@ class IncidentWorkflow:
             workflow.upsert_search_attributes(
                 [sa.RUNBOOK_ID.value_set(runbook.id), sa.RUNBOOK_VERSION.value_set(runbook.version)]
             )
-        self._timeline("runbook_matched", f"{runbook.id} v{runbook.version}: {selected.reason}")
+        self._rec.timeline("runbook_matched", f"{runbook.id} v{runbook.version}: {selected.reason}")
         if selected.missing_variables:
-            self._timeline(
+            self._rec.timeline(
                 "variables_missing",
                 "no value for "
                 + ", ".join(selected.missing_variables)
                 + "; steps that need them become manual",
             )
+        covering = self._covering_kill_switch()
+        if covering is not None and self._state.mode is not Mode.READ_ALONG:
+            self._set_mode(
+                Mode.READ_ALONG,
+                f"kill switch {covering.label} engaged by {covering.actor}: {covering.reason}",
+                covering.actor,
+            )
 
     async def _run_steps(self) -> None:
         for view in self._state.steps:
-            self._check_interrupts()
+            await self._checkpoint()
             step = self._steps[view.id]
+            if view.id in self._skips:
+                skip = self._skips[view.id]
+                self._rec.finish_step(view, StepState.SKIPPED, note=f"skipped by {skip.actor}")
+                self._rec.diverge(view.id, "skipped", skip.actor, skip.reason or "skipped ahead")
+                continue
             command = self._rendered[view.id].command
             needs_judgement = False
             if step.condition:
                 verdict = evaluate(step.condition, self._outcomes())
                 if verdict is False:
-                    self._finish_step(
-                        view, StepState.SKIPPED, note=f"condition not met: {step.condition}"
-                    )
+                    note = f"condition not met: {step.condition}"
+                    self._rec.finish_step(view, StepState.SKIPPED, note=note)
                     continue
                 needs_judgement = verdict is None
-            automatic = not (step.risk.needs_approval or needs_judgement or command is None)
-            if not automatic:
-                decision = await self._await_approval(view, step)
+            if step.breakpoint and not self._inp.dry_run:
+                self._pause(f"breakpoint before step '{view.title}'", None)
+                await self._checkpoint()
+            req = requirement(
+                step,
+                self._state.mode,
+                has_command=command is not None,
+                needs_judgement=needs_judgement,
+            )
+            if req is Requirement.AUTO and not self._inp.dry_run:
+                req = await self._automation_allowed(view)
+            view.mode = self._state.mode
+            view.requirement = req
+            self._state.current_step = view.id
+            if self._inp.dry_run:
+                await self._plan(view, step, req, command)
+                continue
+            if req is Requirement.REPORT:
+                await self._take_report(view)
+                continue
+            if req in (Requirement.APPROVE, Requirement.CONFIRM):
+                decision = await self._await_approval(view, step, req)
                 if decision.decision == "reject":
-                    self._finish_step(
+                    self._rec.finish_step(
                         view, StepState.SKIPPED, note=f"rejected by {decision.approver}"
                     )
+                    self._rec.diverge(view.id, "rejected", decision.approver, decision.comment)
                     continue
-                if command is None:
-                    self._finish_step(
-                        view, StepState.SUCCEEDED, note=f"done by hand ({decision.approver})"
+                if decision.command is not None and decision.command != command:
+                    view.edited_from = command
+                    self._rec.diverge(
+                        view.id, "edited", decision.approver, f"{command!r} → {decision.command!r}"
                     )
-                    continue
+                    command = decision.command
+                    view.command = command
+                await self._checkpoint()
+            elif not self._automated:
+                self._automated = True
+                workflow.upsert_search_attributes([sa.AUTOMATED.value_set(True)])
             if command is not None:
-                if automatic and not self._automated:
-                    self._automated = True
-                    workflow.upsert_search_attributes([sa.AUTOMATED.value_set(True)])
                 await self._execute(view, step, command)
 
-    async def _wait_for_human_resolution(self) -> None:
-        await workflow.wait_condition(
-            lambda: self._resolution is not None or self._abort is not None or self._source_cleared
+    async def _plan(
+        self, view: StepView, step: Step, req: Requirement, command: str | None
+    ) -> None:
+        """Dry run: say what would happen; run for real only safe reads when asked to."""
+        if (
+            self._inp.with_safe_reads
+            and command is not None
+            and step.risk is StepRisk.SAFE
+            and req is Requirement.AUTO
+        ):
+            await self._execute(view, step, command)
+            return
+        rollback = f"; rollback: {view.rollback}" if view.rollback else "; no rollback"
+        note = f"would {'run' if command else 'ask a human to do'}: {command or step.title} — "
+        self._rec.finish_step(view, StepState.PLANNED, note=note + describe(req) + rollback)
+
+    # ----------------------------------------------------------------------------- waiting
+
+    async def _wait(
+        self,
+        done: Callable[[], bool],
+        *,
+        what: str,
+        within: timedelta | None = None,
+    ) -> bool:
+        """Wait for `done`, serving undo requests meanwhile; False when `within` passed first.
+
+        An abort, a manual resolution or the alert clearing interrupts any wait (by raising).
+        """
+        deadline = workflow.now() + within if within is not None else None
+        while True:
+            remaining = None if deadline is None else deadline - workflow.now()
+            if remaining is not None and remaining <= timedelta(0):
+                return False
+            try:
+                await workflow.wait_condition(
+                    lambda: done() or bool(self._undo_requests) or self._interrupted(),
+                    timeout=remaining,
+                    timeout_summary=what,
+                )
+            except TimeoutError:
+                return False
+            self._check_interrupts()
+            if self._undo_requests:
+                await self._serve_undo_requests()
+                continue
+            if done():
+                return True
+
+    def _interrupted(self) -> bool:
+        return (
+            self._abort is not None
+            or self._resolution is not None
+            or (self._source_cleared and (self._inp.resolve_on_alert_clear or not self._steps))
         )
-        self._check_interrupts()
 
     def _check_interrupts(self) -> None:
         if self._abort is not None:
@@ -217,57 +333,146 @@ class IncidentWorkflow:
         if self._source_cleared and (self._inp.resolve_on_alert_clear or not self._steps):
             raise _Resolved("alert resolved at its source")
 
+    async def _checkpoint(self) -> None:
+        """Between steps: honour interrupts, undo requests and a pause (nothing new starts)."""
+        self._check_interrupts()
+        if self._undo_requests:
+            await self._serve_undo_requests()
+        if self._state.paused:
+            self._rec.set_status(IncidentStatus.PAUSED)
+            workflow.set_current_details(f"Paused: {self._state.pause_reason}")
+            await self._wait(lambda: not self._state.paused, what="paused")
+            self._rec.set_status(IncidentStatus.MITIGATING)
+
+    def _pause(self, reason: str, actor: str | None, by_kill_switch: bool = False) -> None:
+        self._state.paused = True
+        self._state.pause_reason = reason
+        self._paused_by_kill_switch = by_kill_switch
+        self._rec.timeline("paused", reason, actor)
+
+    async def _automation_allowed(self, view: StepView) -> Requirement:
+        """Right before an automatic step: a kill switch pauses it; no blast-radius slot, and a
+        human must approve it. Both are checked fresh (a local activity reading the database)."""
+        while True:
+            check = await workflow.execute_local_activity_method(
+                TrustActivities.check_automation,
+                SlotRequest(
+                    incident_id=self._state.id,
+                    runbook_id=self._state.runbook or "",
+                    service=self._state.service,
+                    limit=0 if self._state.automation_slot else self._inp.blast_radius,
+                ),
+                start_to_close_timeout=options.CONTROL_PLANE_TIMEOUT,
+                retry_policy=options.CONTROL_PLANE_RETRY,
+                summary="automation check",
+            )
+            known = {k.label for k in self._state.kill_switches}
+            current = {k.label for k in check.kill_switches}
+            for switch in check.kill_switches:
+                if switch.label not in known:
+                    self.kill_switch(switch)
+            for switch in list(self._state.kill_switches):
+                if switch.label not in current:  # lifted while its signal did not reach us
+                    self.kill_switch(switch.model_copy(update={"engaged": False}))
+            covering = self._covering_kill_switch()
+            if covering is None:
+                break
+            self._pause(
+                f"kill switch {covering.label} ({covering.actor}: {covering.reason}); "
+                f"automatic step '{view.title}' held",
+                covering.actor,
+                by_kill_switch=True,
+            )
+            await self._checkpoint()
+            if self._state.mode is Mode.READ_ALONG:  # taken over while paused
+                return Requirement.REPORT
+        if self._inp.blast_radius and not self._state.automation_slot:
+            self._state.automation_slot = check.granted
+            if not check.granted:
+                self._rec.timeline("blast_radius", check.reason)
+                view.note = f"waits for a human: {check.reason}"
+                return Requirement.APPROVE
+        return Requirement.AUTO
+
+    def _covering_kill_switch(self) -> KillSwitch | None:
+        for switch in self._state.kill_switches:
+            if switch.engaged and switch.covers(self._state.service, self._state.runbook):
+                return switch
+        return None
+
     # ----------------------------------------------------------------------------- approvals
 
-    async def _await_approval(self, view: StepView, step: Step) -> ApprovalDecision:
-        self._waiting_for_approval = view.id
+    async def _await_approval(
+        self, view: StepView, step: Step, req: Requirement
+    ) -> ApprovalDecision:
+        self._waiting_for = view.id
         view.state = StepState.AWAITING_APPROVAL
-        self._state.current_step = view.id
         if self._state.status is not IncidentStatus.ESCALATED:
-            self._set_status(IncidentStatus.AWAITING_APPROVAL)
+            self._rec.set_status(IncidentStatus.AWAITING_APPROVAL)
+        rollback = f" Rollback: {view.rollback}" if view.rollback else " No rollback."
+        confirm = f" Confirm by typing '{step.id}'." if req is Requirement.CONFIRM else ""
         workflow.set_current_details(
-            f"Step '{view.title}' ({view.risk.value}) awaits approval: {view.command or 'manual'}"
+            f"Step '{view.title}' ({view.risk.value}) awaits approval: "
+            f"{view.command or 'manual'}.{rollback}{confirm}"
         )
-        self._timeline("approval_requested", f"{view.id}: {view.title} ({view.risk.value})")
-        levels = self._inp.escalation.levels
-        level = 0
+        self._rec.timeline("approval_requested", f"{view.id}: {view.title} ({describe(req)})")
         try:
-            while True:
-                timeout = (
-                    timedelta(seconds=step.approval_timeout_s) if level < len(levels) else None
-                )
-                try:
-                    await workflow.wait_condition(
-                        lambda: (
-                            view.id in self._approvals
-                            or self._abort is not None
-                            or self._resolution is not None
-                            or (self._source_cleared and self._inp.resolve_on_alert_clear)
-                        ),
-                        timeout=timeout,
-                        timeout_summary=f"approval deadline: {view.title}",
-                    )
-                    break
-                except TimeoutError:
-                    await self._escalate(
-                        level,
-                        levels[level],
-                        f"step '{view.title}' not approved within {step.approval_timeout_s}s",
-                        view.id,
-                    )
-                    level += 1
+            await self._escalating_wait(view, step, lambda: view.id in self._approvals)
         finally:
-            self._waiting_for_approval = None
-        self._check_interrupts()
+            self._waiting_for = None
         decision = self._approvals[view.id]
         view.approved_by = decision.approver
         view.approved_at = workflow.now()
         view.approval_comment = decision.comment
-        self._set_status(IncidentStatus.MITIGATING)
+        self._rec.set_status(IncidentStatus.MITIGATING)
         return decision
 
+    async def _take_report(self, view: StepView) -> None:
+        """Read-along: present the step; the human reports what they did, recorded like a run."""
+        self._waiting_for = view.id
+        view.state = StepState.AWAITING_REPORT
+        self._rec.set_status(IncidentStatus.AWAITING_APPROVAL)
+        workflow.set_current_details(
+            f"Read-along: do step '{view.title}' by hand and report: {view.command or view.title}"
+        )
+        self._rec.timeline("report_requested", f"{view.id}: {view.title}")
+        try:
+            await self._escalating_wait(
+                view, self._steps[view.id], lambda: view.id in self._reports
+            )
+        finally:
+            self._waiting_for = None
+        report = self._reports[view.id]
+        view.approved_by = report.actor
+        view.approved_at = workflow.now()
+        view.stdout = report.output
+        self._rec.set_status(IncidentStatus.MITIGATING)
+        if report.outcome == "skipped":
+            self._rec.finish_step(view, StepState.SKIPPED, note=f"skipped by {report.actor}")
+            self._rec.diverge(view.id, "skipped", report.actor, report.note or "skipped")
+            return
+        note = f"done by hand ({report.actor})" + (f": {report.note}" if report.note else "")
+        self._rec.finish_step(view, StepState.SUCCEEDED, note=note)
+        if report.outcome == "changed":
+            self._rec.diverge(view.id, "reported_changed", report.actor, report.note)
+
+    async def _escalating_wait(self, view: StepView, step: Step, done: Callable[[], bool]) -> None:
+        levels = self._inp.escalation.levels
+        level = 0
+        while True:
+            timeout = timedelta(seconds=step.approval_timeout_s) if level < len(levels) else None
+            if await self._wait(done, what=f"approval deadline: {view.title}", within=timeout):
+                return
+            await self._escalate(
+                level,
+                levels[level],
+                f"step '{view.title}' not approved within {step.approval_timeout_s}s",
+                view.id,
+            )
+            level += 1
+
     async def _escalate(self, level: int, target: str, reason: str, step_id: str | None) -> None:
-        self._set_status(IncidentStatus.ESCALATED)
+        self._rec.set_status(IncidentStatus.ESCALATED)
         workflow.upsert_search_attributes([sa.ESCALATED.value_set(True)])
         escalation = await workflow.execute_activity_method(
             EscalationActivities.record_escalation,
@@ -284,51 +489,71 @@ class IncidentWorkflow:
             summary=f"escalate to {target}",
         )
         self._state.escalations.append(escalation)
-        self._timeline("escalated", f"level {level + 1} ({target}): {reason}")
+        self._rec.timeline("escalated", f"level {level + 1} ({target}): {reason}")
 
     # ----------------------------------------------------------------------------- execution
 
+    async def _capture(self, view: StepView, step: Step) -> None:
+        """Read the values the rollback needs (e.g. the replica count) just before the step."""
+        for name, command in step.capture.items():
+            result = await self._run_command(view.id, command, 60, StepRisk.SAFE, f"capture {name}")
+            view.captured[name] = result.stdout.strip()
+        if view.captured and step.rollback:
+            values = {**self._state.variables, **view.captured}
+            try:
+                rollback = render(step.rollback, values)
+            except MissingVariableError:
+                return
+            self._rendered[view.id] = RenderedStep(
+                step_id=view.id, command=self._rendered[view.id].command, rollback=rollback
+            )
+            view.rollback = rollback
+
     async def _execute(self, view: StepView, step: Step, command: str) -> None:
         while True:
-            self._set_status(IncidentStatus.MITIGATING)
+            self._rec.set_status(IncidentStatus.MITIGATING)
             view.state = StepState.RUNNING
             view.started_at = workflow.now()
-            self._state.current_step = view.id
             workflow.set_current_details(f"Running step '{view.title}': {command}")
             try:
+                if step.capture:
+                    await self._capture(view, step)
                 result = await self._run_command(
                     view.id, command, step.timeout_s, step.risk, "step"
                 )
             except ActivityError as err:
-                outcome = self._failure_outcome(err)
+                outcome = failure_result(err)
                 if outcome is not None:
-                    self._record_result(view, outcome)
-                if self._lost_agent(err) and step.risk is not StepRisk.SAFE:
-                    action = await self._ask_human_about(view, "the agent was lost while it ran")
-                    if action == "retry":
-                        continue
-                    if action == "skip":
-                        self._finish_step(
-                            view, StepState.SKIPPED, note="skipped after interruption"
-                        )
+                    IncidentRecord.record_result(view, outcome)
+                lost = lost_agent(err) and step.risk is not StepRisk.SAFE
+                if not lost:
+                    self._rec.finish_step(view, StepState.FAILED, error=describe_failure(err))
+                    if step.continue_on_failure:
                         return
-                    raise _Aborted() from None
-                self._finish_step(view, StepState.FAILED, error=_describe(err))
-                if step.continue_on_failure:
+                    if self._on_failure == "rollback" and self._compensations:
+                        raise _StepFailed(
+                            f"step {view.id} failed: {describe_failure(err)}"
+                        ) from None
+                why = (
+                    "the agent was lost while it ran"
+                    if lost
+                    else f"it failed ({describe_failure(err)})"
+                )
+                action = await self._ask_human_about(view, why)
+                if action == "retry":
+                    continue
+                if action == "skip":
+                    view.state = StepState.SKIPPED
+                    view.note = "skipped after failure"
+                    self._rec.diverge(view.id, "skipped", self._decider(view.id), view.note)
                     return
-                if not self._compensations:
-                    # Nothing to undo: closing would leave the problem open; a human decides.
-                    action = await self._ask_human_about(view, f"it failed ({_describe(err)})")
-                    if action == "retry":
-                        continue
-                    if action == "skip":
-                        view.state = StepState.SKIPPED
-                        view.note = "skipped after failure"
-                        return
-                    raise _Aborted() from None
-                raise _StepFailed(f"step {view.id} failed: {_describe(err)}") from None
-            self._record_result(view, result)
-            self._finish_step(view, StepState.SUCCEEDED)
+                if action == "rollback":
+                    raise _StepFailed(
+                        f"step {view.id} failed; {self._decider(view.id)} chose to roll back"
+                    ) from None
+                raise _Aborted() from None
+            IncidentRecord.record_result(view, result)
+            self._rec.finish_step(view, StepState.SUCCEEDED)
             if self._rendered[view.id].rollback:
                 self._compensations.append(view.id)
                 self._state.compensations = list(self._compensations)
@@ -338,6 +563,7 @@ class IncidentWorkflow:
         self, step_id: str, command: str, timeout_s: int, risk: StepRisk, purpose: str
     ) -> RunCommandResult:
         """Run on the agent, racing a human's abort; an abort cancels and waits for the agent."""
+        title = {v.id: v.title for v in self._state.steps}.get(step_id, step_id)
         task = asyncio.ensure_future(
             workflow.execute_activity_method(
                 CommandRunner.run_command,
@@ -347,15 +573,16 @@ class IncidentWorkflow:
                     command=command,
                     timeout_s=timeout_s,
                     purpose="rollback" if purpose == "rollback" else "step",
+                    mode=self._state.mode,
                 ),
                 task_queue=self._inp.agent_task_queue,
                 start_to_close_timeout=options.command_timeout(timeout_s),
                 heartbeat_timeout=options.COMMAND_HEARTBEAT_TIMEOUT,
                 retry_policy=options.command_retry(risk)
-                if purpose == "step"
+                if purpose != "rollback"
                 else options.AT_MOST_ONCE,
                 cancellation_type=workflow.ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-                summary=f"{purpose} {step_id}: {self._titles().get(step_id, step_id)}",
+                summary=f"{purpose} {step_id}: {title}",
             )
         )
         if purpose == "rollback":
@@ -369,68 +596,119 @@ class IncidentWorkflow:
         return task.result()
 
     async def _ask_human_about(self, view: StepView, why: str, abortable: bool = True) -> str:
-        """Stop and let a person choose retry / skip / abort; nothing runs twice on its own."""
+        """Stop and let a person choose; nothing runs twice, or is undone, on its own."""
         view.state = StepState.INTERRUPTED
         view.error = why
         self._waiting_for_decision = view.id
-        self._interruption_decisions.pop(view.id, None)
-        self._set_status(IncidentStatus.NEEDS_HUMAN)
+        self._decisions.pop(view.id, None)
+        self._rec.set_status(IncidentStatus.NEEDS_HUMAN)
         message = f"Step '{view.title}' needs a human: {why}. It may or may not have taken effect."
-        workflow.set_current_details(message + " Decide: retry, skip or abort.")
-        self._timeline("needs_human", message)
+        workflow.set_current_details(message + " Decide: retry, skip, rollback or abort.")
+        self._rec.timeline("needs_human", message)
         try:
-            await workflow.wait_condition(
-                lambda: (
-                    view.id in self._interruption_decisions
-                    or (abortable and self._abort is not None)
+            if abortable:
+                await workflow.wait_condition(
+                    lambda: view.id in self._decisions or self._abort is not None
                 )
-            )
+            else:
+                await workflow.wait_condition(lambda: view.id in self._decisions)
         finally:
             self._waiting_for_decision = None
-        if view.id not in self._interruption_decisions:
+        if view.id not in self._decisions:
             return "abort"
-        decision = self._interruption_decisions[view.id]
-        self._timeline("human_decision", f"{decision.action} {view.id}", decision.actor)
+        decision = self._decisions[view.id]
+        self._rec.timeline("human_decision", f"{decision.action} {view.id}", decision.actor)
         return decision.action
+
+    def _decider(self, step_id: str) -> str | None:
+        decision = self._decisions.get(step_id)
+        return decision.actor if decision else None
 
     # ----------------------------------------------------------------------------- rollback
 
     async def _compensate(self) -> None:
         """Undo completed steps in reverse order; a failed undo stops and asks a human."""
-        views = {v.id: v for v in self._state.steps}
         self._compensating = bool(self._compensations)
         while self._compensations:
-            self._set_status(IncidentStatus.ROLLING_BACK)
-            step_id = self._compensations[-1]
-            view = views[step_id]
+            self._rec.set_status(IncidentStatus.ROLLING_BACK)
+            if not await self._undo(self._compensations[-1], "rolled_back", None):
+                self._rec.timeline("rollback_stopped", "remaining rollbacks left to humans")
+                return
+
+    async def _undo(self, step_id: str, kind: str, actor: str | None) -> bool:
+        """Run one step's compensation; False when a human chose to stop undoing."""
+        view = next(v for v in self._state.steps if v.id == step_id)
+        while True:
             rollback = self._rendered[step_id].rollback or ""
-            self._timeline("rollback_started", f"{step_id}: {rollback}")
+            self._rec.timeline("rollback_started", f"{step_id}: {rollback}", actor)
             try:
                 result = await self._run_command(
                     step_id, rollback, self._steps[step_id].timeout_s, view.risk, "rollback"
                 )
             except ActivityError as err:
-                outcome = self._failure_outcome(err)
+                outcome = failure_result(err)
                 view.rollback_exit_code = outcome.exit_code if outcome else None
                 view.rollback_output = (outcome.stdout + outcome.stderr) if outcome else ""
                 view.state = StepState.ROLLBACK_FAILED
-                self._timeline("rollback_failed", f"{step_id}: {_describe(err)}")
+                self._rec.timeline("rollback_failed", f"{step_id}: {describe_failure(err)}")
                 action = await self._ask_human_about(
-                    view, f"its rollback failed ({_describe(err)})", abortable=False
+                    view, f"its rollback failed ({describe_failure(err)})", abortable=False
                 )
                 if action == "retry":
                     continue
-                if action == "abort":
-                    self._timeline("rollback_stopped", "remaining rollbacks left to humans")
-                    return
-                self._compensations.pop()
-                continue
+                if action in ("abort", "rollback"):
+                    return False
+                self._compensations.remove(step_id)
+                self._state.compensations = list(self._compensations)
+                return True
             view.rollback_exit_code = result.exit_code
             view.rollback_output = result.stdout + result.stderr
             view.state = StepState.ROLLED_BACK
-            self._compensations.pop()
+            self._compensations.remove(step_id)
             self._state.compensations = list(self._compensations)
-            self._timeline("rolled_back", step_id)
+            self._rec.diverge(step_id, kind, actor, f"rollback ran: {rollback}")
+            return True
+
+    async def _serve_undo_requests(self) -> None:
+        while self._undo_requests:
+            request = self._undo_requests.pop(0)
+            if request.step_id in self._compensations:
+                await self._undo(request.step_id, "undone", request.actor)
+
+    async def _after_close(self) -> None:
+        """Trust bookkeeping and the blast-radius slot; both read from this incident's record."""
+        if self._state.automation_slot:
+            await workflow.execute_local_activity_method(
+                TrustActivities.release_automation_slot,
+                self._state.id,
+                start_to_close_timeout=options.CONTROL_PLANE_TIMEOUT,
+                retry_policy=options.CONTROL_PLANE_RETRY,
+                summary="release blast-radius slot",
+            )
+            self._state.automation_slot = False
+        if self._inp.dry_run or self._state.runbook is None:
+            return
+        failed = any(
+            s.state in (StepState.FAILED, StepState.ROLLED_BACK, StepState.ROLLBACK_FAILED)
+            for s in self._state.steps
+        )
+        message = await workflow.execute_activity_method(
+            TrustActivities.record_run_outcome,
+            RunOutcome(
+                incident_id=self._state.id,
+                run_id=workflow.info().run_id,
+                runbook_id=self._state.runbook,
+                mode=self._state.mode,
+                status=self._state.status.value,
+                clean=self._state.clean,
+                failed=failed or self._state.status is not IncidentStatus.RESOLVED,
+            ),
+            start_to_close_timeout=options.CONTROL_PLANE_TIMEOUT,
+            retry_policy=options.CONTROL_PLANE_RETRY,
+            summary="record run outcome for trust",
+        )
+        if message:
+            self._rec.timeline("trust", message)
 
     # ----------------------------------------------------------------------------- handlers
 
@@ -444,38 +722,78 @@ class IncidentWorkflow:
             self._state.alerts.append(alert)
         if alert.status is AlertStatus.RESOLVED:
             self._source_cleared = True
-            self._timeline("alert_resolved", f"{alert.source.value} reports {alert.name} resolved")
+            self._rec.timeline(
+                "alert_resolved", f"{alert.source.value} reports {alert.name} resolved"
+            )
         else:
             self._source_cleared = False
-            self._timeline("alert_repeated", f"{alert.name}: {alert.title}")
+            self._rec.timeline("alert_repeated", f"{alert.name}: {alert.title}")
+
+    @workflow.signal(description="A kill switch was engaged or lifted")
+    def kill_switch(self, switch: KillSwitch) -> None:
+        others = [k for k in self._state.kill_switches if k.label != switch.label]
+        self._state.kill_switches = [*others, switch] if switch.engaged else others
+        verb = "engaged" if switch.engaged else "lifted"
+        self._rec.timeline(f"kill_switch_{verb}", f"{switch.label}: {switch.reason}", switch.actor)
+        if (
+            not switch.engaged
+            and self._paused_by_kill_switch
+            and self._covering_kill_switch() is None
+        ):
+            self._state.paused = False
+            self._paused_by_kill_switch = False
+            self._rec.timeline("resumed", f"kill switch {switch.label} lifted", switch.actor)
 
     @workflow.update(description="Approve or reject the step that is waiting for approval")
     def approve_step(self, decision: ApprovalDecision) -> str:
         self._approvals[decision.step_id] = decision
         self._acknowledge_implicitly(decision.approver)
         verb = "approved" if decision.decision == "approve" else "rejected"
-        self._timeline(
-            f"step_{verb}", f"{decision.step_id} via {decision.channel}", decision.approver
-        )
+        where = f"{decision.step_id} via {decision.channel}"
+        self._rec.timeline(f"step_{verb}", where, decision.approver)
         return f"step {decision.step_id} {verb} by {decision.approver}"
 
     @approve_step.validator
     def _validate_approve_step(self, decision: ApprovalDecision) -> None:
         self._refuse_if_closed()
-        if decision.step_id not in self._steps:
+        step = self._steps.get(decision.step_id)
+        if step is None:
             raise ValueError(f"incident {self._state.id} has no step {decision.step_id!r}")
         if decision.step_id in self._approvals:
             earlier = self._approvals[decision.step_id]
             raise ValueError(f"step {decision.step_id!r} was already decided by {earlier.approver}")
-        if self._waiting_for_approval != decision.step_id:
-            current = self._waiting_for_approval or "none"
+        view = next(v for v in self._state.steps if v.id == decision.step_id)
+        if self._waiting_for != decision.step_id or view.state is not StepState.AWAITING_APPROVAL:
+            current = self._waiting_for or "none"
             raise ValueError(
                 f"step {decision.step_id!r} is not waiting for approval (waiting: {current})"
             )
+        if (
+            decision.decision == "approve"
+            and view.requirement is Requirement.CONFIRM
+            and not confirmation_matches(decision.confirm, step)
+        ):
+            raise ValueError(
+                f"step {decision.step_id!r} is dangerous: confirm by typing its name "
+                f"({step.id!r}); rollback: {view.rollback or 'none'}"
+            )
 
-    @workflow.update(description="Decide about an interrupted step or failed rollback")
+    @workflow.update(description="Read-along: report what you did for the presented step")
+    def report_step(self, report: StepReport) -> str:
+        self._reports[report.step_id] = report
+        self._acknowledge_implicitly(report.actor)
+        return f"step {report.step_id} reported {report.outcome} by {report.actor}"
+
+    @report_step.validator
+    def _validate_report_step(self, report: StepReport) -> None:
+        self._refuse_if_closed()
+        view = next((v for v in self._state.steps if v.id == report.step_id), None)
+        if view is None or view.state is not StepState.AWAITING_REPORT:
+            raise ValueError(f"step {report.step_id!r} is not waiting for a report")
+
+    @workflow.update(description="Decide about an interrupted or failed step, or a failed rollback")
     def decide_step(self, decision: InterruptedStepDecision) -> str:
-        self._interruption_decisions[decision.step_id] = decision
+        self._decisions[decision.step_id] = decision
         return f"{decision.action} {decision.step_id} by {decision.actor}"
 
     @decide_step.validator
@@ -484,6 +802,93 @@ class IncidentWorkflow:
         if self._waiting_for_decision != decision.step_id:
             current = self._waiting_for_decision or "none"
             raise ValueError(f"step {decision.step_id!r} needs no decision (waiting: {current})")
+
+    @workflow.update(description="Skip a step that has not run yet")
+    def skip_step(self, action: StepAction) -> str:
+        if self._waiting_for == action.step_id:
+            self._approvals[action.step_id] = ApprovalDecision(
+                step_id=action.step_id,
+                approver=action.actor,
+                decision="reject",
+                comment=action.reason or "skipped",
+                channel=action.channel,
+            )
+        else:
+            self._skips[action.step_id] = action
+        return f"step {action.step_id} will be skipped ({action.actor})"
+
+    @skip_step.validator
+    def _validate_skip_step(self, action: StepAction) -> None:
+        self._refuse_if_closed()
+        view = next((v for v in self._state.steps if v.id == action.step_id), None)
+        if view is None:
+            raise ValueError(f"incident {self._state.id} has no step {action.step_id!r}")
+        if view.state not in (StepState.PENDING, StepState.AWAITING_APPROVAL):
+            raise ValueError(f"step {action.step_id!r} is {view.state.value}: too late to skip")
+
+    @workflow.update(description="Undo one completed step by running its rollback now")
+    def undo_step(self, action: StepAction) -> str:
+        self._undo_requests.append(action)
+        self._rec.timeline("undo_requested", action.step_id, action.actor)
+        return f"undo of {action.step_id} requested by {action.actor}"
+
+    @undo_step.validator
+    def _validate_undo_step(self, action: StepAction) -> None:
+        self._refuse_if_closed()
+        if action.step_id not in self._compensations:
+            raise ValueError(f"step {action.step_id!r} has nothing to undo")
+        if any(r.step_id == action.step_id for r in self._undo_requests):
+            raise ValueError(f"undo of {action.step_id!r} is already requested")
+
+    @workflow.update(description="Pause: the current step finishes, nothing new starts")
+    def pause(self, action: HumanAction) -> str:
+        self._pause(action.reason or f"paused by {action.actor}", action.actor)
+        return f"paused by {action.actor}"
+
+    @pause.validator
+    def _validate_pause(self, action: HumanAction) -> None:
+        self._refuse_if_closed()
+        if self._state.paused:
+            raise ValueError(f"already paused: {self._state.pause_reason}")
+
+    @workflow.update(description="Resume after a pause")
+    def resume(self, action: HumanAction) -> str:
+        self._state.paused = False
+        self._paused_by_kill_switch = False
+        self._rec.timeline("resumed", action.reason or "resumed", action.actor)
+        return f"resumed by {action.actor}"
+
+    @resume.validator
+    def _validate_resume(self, action: HumanAction) -> None:
+        self._refuse_if_closed()
+        if not self._state.paused:
+            raise ValueError("not paused")
+        switch = self._covering_kill_switch()
+        if switch is not None and self._paused_by_kill_switch:
+            raise ValueError(f"kill switch {switch.label} is engaged: lift it, or take over")
+
+    @workflow.update(description="Take manual control: the rest of the runbook becomes read-along")
+    def take_over(self, action: HumanAction) -> str:
+        self._set_mode(Mode.READ_ALONG, action.reason or "taken over", action.actor)
+        self._state.paused = False
+        self._paused_by_kill_switch = False
+        return f"{action.actor} has manual control"
+
+    @take_over.validator
+    def _validate_take_over(self, action: HumanAction) -> None:
+        self._refuse_if_closed()
+
+    @workflow.update(description="Override the mode for the rest of this incident")
+    def set_mode(self, change: ModeChange) -> str:
+        self._set_mode(change.mode, change.reason or "override by the responder", change.actor)
+        return f"mode {change.mode.value} set by {change.actor}"
+
+    @set_mode.validator
+    def _validate_set_mode(self, change: ModeChange) -> None:
+        self._refuse_if_closed()
+        switch = self._covering_kill_switch()
+        if switch is not None and change.mode is not Mode.READ_ALONG:
+            raise ValueError(f"kill switch {switch.label} is engaged: only read-along is allowed")
 
     @workflow.update(description="Acknowledge the incident: a human is on it")
     def acknowledge(self, action: HumanAction) -> str:
@@ -499,7 +904,7 @@ class IncidentWorkflow:
     @workflow.update(description="Abort: stop the running step and roll back what was done")
     def abort(self, action: HumanAction) -> str:
         self._abort = action
-        self._timeline("abort_requested", action.reason or "no reason given", action.actor)
+        self._rec.timeline("abort_requested", action.reason or "no reason given", action.actor)
         return f"abort requested by {action.actor}"
 
     @abort.validator
@@ -511,7 +916,7 @@ class IncidentWorkflow:
     @workflow.update(description="Resolve by hand: the problem is fixed, stop the runbook")
     def resolve(self, action: HumanAction) -> str:
         self._resolution = action
-        self._timeline("resolve_requested", action.reason or "resolved by hand", action.actor)
+        self._rec.timeline("resolve_requested", action.reason or "resolved by hand", action.actor)
         return f"resolved by {action.actor}"
 
     @resolve.validator
@@ -531,81 +936,22 @@ class IncidentWorkflow:
         if status.is_closed or (self._compensating and not allow_rolling_back):
             raise ValueError(f"incident {self._state.id} is {status.value}")
 
+    def _set_mode(self, mode: Mode, reason: str, actor: str | None) -> None:
+        self._state.mode = mode
+        self._state.mode_reason = reason
+        workflow.upsert_search_attributes([sa.MODE.value_set(mode.value)])
+        self._rec.timeline("mode", f"{mode.value}: {reason}", actor)
+
     def _acknowledge_implicitly(self, actor: str) -> None:
         if self._state.acknowledged_by is None:
             self._state.acknowledged_by = actor
             self._state.acknowledged_at = workflow.now()
-            self._timeline("acknowledged", f"by {actor}", actor)
+            self._rec.timeline("acknowledged", f"by {actor}", actor)
             if self._state.status is IncidentStatus.TRIGGERED:
-                self._set_status(IncidentStatus.ACKNOWLEDGED)
-
-    def _set_status(self, status: IncidentStatus) -> None:
-        if self._state.status is status:
-            return
-        self._state.status = status
-        workflow.upsert_search_attributes([sa.STATUS.value_set(status.value)])
-
-    def _close(self, status: IncidentStatus, outcome: str) -> None:
-        self._set_status(status)
-        self._state.outcome = outcome
-        self._state.closed_at = workflow.now()
-        self._state.current_step = None
-        workflow.set_current_details(f"{status.value}: {outcome}")
-        self._timeline("closed", f"{status.value}: {outcome}")
-
-    def _timeline(self, kind: str, message: str, actor: str | None = None) -> None:
-        self._state.timeline.append(
-            TimelineEntry(at=workflow.now(), kind=kind, message=message, actor=actor)
-        )
-
-    def _titles(self) -> dict[str, str]:
-        return {v.id: v.title for v in self._state.steps}
+                self._rec.set_status(IncidentStatus.ACKNOWLEDGED)
 
     def _outcomes(self) -> dict[str, StepOutcome]:
         return {
             v.id: StepOutcome(state=v.state.value, exit_code=v.exit_code, output=v.stdout)
             for v in self._state.steps
         }
-
-    def _abort_actor(self) -> str:
-        return self._abort.actor if self._abort else "unknown"
-
-    def _finish_step(
-        self, view: StepView, state: StepState, note: str = "", error: str | None = None
-    ) -> None:
-        view.state = state
-        view.finished_at = workflow.now()
-        if note:
-            view.note = note
-        if error is not None:
-            view.error = error
-        self._timeline(f"step_{state.value}", f"{view.id}: {note or error or view.title}")
-
-    @staticmethod
-    def _record_result(view: StepView, result: RunCommandResult) -> None:
-        view.exit_code = result.exit_code
-        view.stdout = result.stdout
-        view.stderr = result.stderr
-        view.attempts = result.attempt
-
-    @staticmethod
-    def _failure_outcome(err: ActivityError) -> RunCommandResult | None:
-        cause = err.cause
-        if isinstance(cause, ApplicationError) and cause.details:
-            detail = cause.details[0]
-            if isinstance(detail, dict):
-                return RunCommandResult.model_validate(detail)
-        return None
-
-    @staticmethod
-    def _lost_agent(err: ActivityError) -> bool:
-        cause = err.cause
-        return isinstance(cause, ActivityTimeoutError) and cause.type in {
-            TimeoutType.HEARTBEAT,
-            TimeoutType.START_TO_CLOSE,
-        }
-
-
-def _describe(err: ActivityError) -> str:
-    cause = err.cause
-    return str(cause) if cause is not None else str(err)

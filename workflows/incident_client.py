@@ -7,6 +7,7 @@ being up, with no limit on concurrent deliveries (unlike updates).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -36,13 +37,18 @@ from schemas.incident import (
     IncidentStatus,
     IncidentSummary,
     InterruptedStepDecision,
+    ModeChange,
     SelectedRunbook,
+    StepAction,
+    StepReport,
 )
 from schemas.settings import Settings
+from schemas.trust import KillSwitch, Mode
 from workflows import search_attributes as sa
 from workflows.incident import IncidentWorkflow
 
 ALERT_SIGNAL = "alert_received"
+KILL_SWITCH_SIGNAL = "kill_switch"
 
 
 class IncidentNotFoundError(LookupError):
@@ -59,7 +65,14 @@ def _details(alert: Alert) -> str:
 
 
 async def deliver_alert(
-    client: Client, settings: Settings, alert: Alert, selected: SelectedRunbook | None = None
+    client: Client,
+    settings: Settings,
+    alert: Alert,
+    selected: SelectedRunbook | None = None,
+    *,
+    mode: Mode = Mode.COPILOT,
+    mode_reason: str = "default for a new runbook",
+    kill_switches: Sequence[KillSwitch] = (),
 ) -> AlertAccepted:
     """Start the incident for a firing alert or signal the open one; tell it when it resolves.
 
@@ -91,6 +104,10 @@ async def deliver_alert(
         agent_task_queue=settings.agent_task_queue,
         escalation=EscalationPolicy(levels=list(settings.escalation_levels)),
         selected=selected,
+        mode=mode,
+        mode_reason=mode_reason,
+        kill_switches=list(kill_switches),
+        blast_radius=settings.blast_radius,
     )
     await client.start_workflow(
         IncidentWorkflow.run,
@@ -109,6 +126,8 @@ async def deliver_alert(
                 SearchAttributePair(sa.SOURCE, alert.source.value),
                 SearchAttributePair(sa.ESCALATED, False),
                 SearchAttributePair(sa.AUTOMATED, False),
+                SearchAttributePair(sa.MODE, mode.value),
+                SearchAttributePair(sa.KIND, "incident"),
                 *_runbook_attributes(selected),
             ]
         ),
@@ -225,3 +244,62 @@ async def resolve(client: Client, incident_id: str, action: HumanAction) -> str:
     return await incident_handle(client, incident_id).execute_update(
         IncidentWorkflow.resolve, action
     )
+
+
+async def report_step(client: Client, incident_id: str, report: StepReport) -> str:
+    return await incident_handle(client, incident_id).execute_update(
+        IncidentWorkflow.report_step, report
+    )
+
+
+async def skip_step(client: Client, incident_id: str, action: StepAction) -> str:
+    return await incident_handle(client, incident_id).execute_update(
+        IncidentWorkflow.skip_step, action
+    )
+
+
+async def undo_step(client: Client, incident_id: str, action: StepAction) -> str:
+    return await incident_handle(client, incident_id).execute_update(
+        IncidentWorkflow.undo_step, action
+    )
+
+
+async def pause(client: Client, incident_id: str, action: HumanAction) -> str:
+    return await incident_handle(client, incident_id).execute_update(IncidentWorkflow.pause, action)
+
+
+async def resume(client: Client, incident_id: str, action: HumanAction) -> str:
+    return await incident_handle(client, incident_id).execute_update(
+        IncidentWorkflow.resume, action
+    )
+
+
+async def take_over(client: Client, incident_id: str, action: HumanAction) -> str:
+    return await incident_handle(client, incident_id).execute_update(
+        IncidentWorkflow.take_over, action
+    )
+
+
+async def set_mode(client: Client, incident_id: str, change: ModeChange) -> str:
+    return await incident_handle(client, incident_id).execute_update(
+        IncidentWorkflow.set_mode, change
+    )
+
+
+async def broadcast_kill_switch(client: Client, switch: KillSwitch) -> list[str]:
+    """Tell every running incident the switch covers; returns their ids."""
+    query = 'WorkflowType = "IncidentWorkflow" AND ExecutionStatus = "Running"'
+    if switch.value is not None and switch.scope.value != "global":
+        key = "IncidentService" if switch.scope.value == "service" else "RunbookId"
+        escaped = switch.value.replace("\\", "\\\\").replace('"', '\\"')
+        query += f' AND {key} = "{escaped}"'
+    told: list[str] = []
+    async for execution in client.list_workflows(query):
+        try:
+            await client.get_workflow_handle(execution.id).signal(KILL_SWITCH_SIGNAL, switch)
+        except RPCError as err:
+            if err.status is not RPCStatusCode.NOT_FOUND:
+                raise
+            continue
+        told.append(execution.id)
+    return told

@@ -15,5 +15,20 @@ RUNBOOK_ID = SearchAttributeKey.for_keyword("RunbookId")
 RUNBOOK_VERSION = SearchAttributeKey.for_int("RunbookVersion")
 ESCALATED = SearchAttributeKey.for_bool("IncidentEscalated")
 AUTOMATED = SearchAttributeKey.for_bool("IncidentAutomated")
+MODE = SearchAttributeKey.for_keyword("IncidentMode")
+CLEAN = SearchAttributeKey.for_bool("IncidentClean")
+KIND = SearchAttributeKey.for_keyword("IncidentKind")
 
-ALL = (SERVICE, SEVERITY, STATUS, SOURCE, RUNBOOK_ID, RUNBOOK_VERSION, ESCALATED, AUTOMATED)
+ALL = (
+    SERVICE,
+    SEVERITY,
+    STATUS,
+    SOURCE,
+    RUNBOOK_ID,
+    RUNBOOK_VERSION,
+    ESCALATED,
+    AUTOMATED,
+    MODE,
+    CLEAN,
+    KIND,
+)

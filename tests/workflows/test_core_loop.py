@@ -131,4 +131,5 @@ async def test_webhook_runs_safe_steps_waits_for_approval_and_records_the_approv
             "step inspect: Inspect the pod",
             "step restart: Restart the pod",
             "step verify: Verify",
+            "record run outcome for trust",
         ]

@@ -87,10 +87,11 @@ async def test_conditions_manual_steps_and_a_failure_handed_to_a_human(
         await assert_eventually(
             lambda: stack.state(incident_id), waiting_on("restart"), what="manual step"
         )
-        await stack.http.post(
-            f"/api/incidents/{incident_id}/steps/restart/approval",
-            json={"approver": "ivy", "comment": "restarted from the console"},
+        response = await stack.http.post(
+            f"/api/incidents/{incident_id}/steps/restart/report",
+            json={"actor": "ivy", "outcome": "done", "note": "restarted from the console"},
         )
+        assert response.status_code == 200, response.text
         await assert_eventually(
             lambda: stack.state(incident_id), waiting_on("flaky"), what="caution step"
         )
@@ -116,6 +117,6 @@ async def test_conditions_manual_steps_and_a_failure_handed_to_a_human(
     final = {s.id: s for s in result.steps}
     assert final["judgement"].stdout.strip() == "judged"
     assert final["restart"].state is StepState.SUCCEEDED
-    assert final["restart"].note == "done by hand (ivy)"
+    assert final["restart"].note == "done by hand (ivy): restarted from the console"
     assert final["flaky"].state is StepState.SKIPPED
     assert final["last"].state is StepState.SUCCEEDED

@@ -1,0 +1,111 @@
+"""The incident's visible record, kept by the workflow: state, timeline, divergences, search
+attributes. Deterministic helpers only (workflow time, upserts); no I/O."""
+
+from __future__ import annotations
+
+from temporalio import workflow
+from temporalio.exceptions import ActivityError, ApplicationError, TimeoutType
+from temporalio.exceptions import TimeoutError as ActivityTimeoutError
+
+with workflow.unsafe.imports_passed_through():
+    from schemas.incident import (
+        Divergence,
+        IncidentState,
+        IncidentStatus,
+        RunCommandResult,
+        StepState,
+        StepView,
+        TimelineEntry,
+    )
+    from workflows import search_attributes as sa
+
+
+class IncidentRecord:
+    def __init__(self, state: IncidentState) -> None:
+        self.state = state
+
+    def timeline(self, kind: str, message: str, actor: str | None = None) -> None:
+        self.state.timeline.append(
+            TimelineEntry(at=workflow.now(), kind=kind, message=message, actor=actor)
+        )
+
+    def set_status(self, status: IncidentStatus) -> None:
+        if self.state.status is status:
+            return
+        self.state.status = status
+        workflow.upsert_search_attributes([sa.STATUS.value_set(status.value)])
+
+    def diverge(self, step_id: str, kind: str, actor: str | None, detail: str) -> None:
+        self.state.divergences.append(
+            Divergence(
+                step_id=step_id,
+                kind=kind,
+                actor=actor,
+                detail=detail,
+                at=workflow.now(),
+            )
+        )
+        self.timeline(f"divergence_{kind}", f"{step_id}: {detail}", actor)
+
+    def finish_step(
+        self, view: StepView, state: StepState, note: str = "", error: str | None = None
+    ) -> None:
+        view.state = state
+        view.finished_at = workflow.now()
+        if note:
+            view.note = note
+        if error is not None:
+            view.error = error
+        self.timeline(f"step_{state.value}", f"{view.id}: {note or error or view.title}")
+
+    def close(self, status: IncidentStatus, outcome: str, completed: bool = False) -> None:
+        """`completed`: the runbook ran to its end (not cut short by a resolution or abort)."""
+        self.set_status(status)
+        self.state.outcome = outcome
+        self.state.closed_at = workflow.now()
+        self.state.current_step = None
+        bad = {StepState.FAILED, StepState.INTERRUPTED, StepState.ROLLED_BACK}
+        self.state.clean = (
+            completed
+            and status is IncidentStatus.RESOLVED
+            and not self.state.divergences
+            and not any(
+                s.state in bad or s.state is StepState.ROLLBACK_FAILED for s in self.state.steps
+            )
+        )
+        workflow.upsert_search_attributes(
+            [sa.CLEAN.value_set(self.state.clean), sa.MODE.value_set(self.state.mode.value)]
+        )
+        workflow.set_current_details(f"{status.value}: {outcome}")
+        self.timeline("closed", f"{status.value}: {outcome}")
+
+    @staticmethod
+    def record_result(view: StepView, result: RunCommandResult) -> None:
+        view.exit_code = result.exit_code
+        view.stdout = result.stdout
+        view.stderr = result.stderr
+        view.attempts = result.attempt
+
+
+def failure_result(err: ActivityError) -> RunCommandResult | None:
+    """The command's own result carried by a CommandFailed/CommandTimeout failure, if any."""
+    cause = err.cause
+    if isinstance(cause, ApplicationError) and cause.details:
+        detail = cause.details[0]
+        if isinstance(detail, dict):
+            return RunCommandResult.model_validate(detail)
+    return None
+
+
+def lost_agent(err: ActivityError) -> bool:
+    """The agent stopped heartbeating or never finished: the command may or may not have run."""
+    cause = err.cause
+    return isinstance(cause, ActivityTimeoutError) and cause.type in {
+        TimeoutType.HEARTBEAT,
+        TimeoutType.START_TO_CLOSE,
+    }
+
+
+def describe_failure(err: ActivityError) -> str:
+    cause = err.cause
+    return str(cause) if cause is not None else str(err)
