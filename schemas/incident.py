@@ -61,6 +61,10 @@ class RenderedStep(BaseModel):
     step_id: str
     command: str | None
     rollback: str | None
+    capture: dict[str, str] = Field(
+        default_factory=dict,
+        description="Rendered read-only commands whose output the rollback uses",
+    )
 
 
 class SelectRunbookInput(BaseModel):

@@ -495,18 +495,19 @@ class IncidentWorkflow:
 
     async def _capture(self, view: StepView, step: Step) -> None:
         """Read the values the rollback needs (e.g. the replica count) just before the step."""
-        for name, command in step.capture.items():
+        rendered = self._rendered[view.id]
+        for name, command in rendered.capture.items():
             result = await self._run_command(view.id, command, 60, StepRisk.SAFE, f"capture {name}")
             view.captured[name] = result.stdout.strip()
-        if view.captured and step.rollback:
+        if step.rollback and len(view.captured) == len(rendered.capture):
             values = {**self._state.variables, **view.captured}
+            declared = frozenset(values)
             try:
-                rollback = render(step.rollback, values)
-            except MissingVariableError:
-                return
-            self._rendered[view.id] = RenderedStep(
-                step_id=view.id, command=self._rendered[view.id].command, rollback=rollback
-            )
+                rollback = render(step.rollback, values, declared)
+            except MissingVariableError as err:
+                self._rec.timeline("rollback_unavailable", f"{view.id}: {err}")
+                rollback = None
+            self._rendered[view.id] = rendered.model_copy(update={"rollback": rollback})
             view.rollback = rollback
 
     async def _execute(self, view: StepView, step: Step, command: str) -> None:
@@ -516,7 +517,7 @@ class IncidentWorkflow:
             view.started_at = workflow.now()
             workflow.set_current_details(f"Running step '{view.title}': {command}")
             try:
-                if step.capture:
+                if self._rendered[view.id].capture:
                     await self._capture(view, step)
                 result = await self._run_command(
                     view.id, command, step.timeout_s, step.risk, "step"

@@ -7,6 +7,7 @@ being up, with no limit on concurrent deliveries (unlike updates).
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -176,7 +177,7 @@ def visibility_query(
     since: datetime | None = None,
 ) -> str:
     """A visibility query over our search attributes; values are quoted, never spliced raw."""
-    clauses = ['WorkflowType = "IncidentWorkflow"']
+    clauses = ['WorkflowType = "IncidentWorkflow"', 'IncidentKind != "dry-run"']
     for key, value in (
         ("IncidentService", service),
         ("IncidentStatus", status),
@@ -303,3 +304,49 @@ async def broadcast_kill_switch(client: Client, switch: KillSwitch) -> list[str]
             continue
         told.append(execution.id)
     return told
+
+
+async def start_dry_run(
+    client: Client,
+    settings: Settings,
+    alert: Alert,
+    selected: SelectedRunbook,
+    *,
+    mode: Mode,
+    mode_reason: str,
+    with_safe_reads: bool = False,
+) -> str:
+    """A dry run is its own workflow, marked as such everywhere (id, kind, summary)."""
+    runbook_id = selected.runbook.id if selected.runbook else "none"
+    dry_id = f"dryrun-{runbook_id}-{uuid.uuid4().hex[:12]}"
+    await client.start_workflow(
+        IncidentWorkflow.run,
+        IncidentInput(
+            incident_id=dry_id,
+            alert=alert,
+            agent_task_queue=settings.agent_task_queue,
+            escalation=EscalationPolicy(levels=[]),
+            selected=selected,
+            mode=mode,
+            mode_reason=mode_reason,
+            blast_radius=0,
+            dry_run=True,
+            with_safe_reads=with_safe_reads,
+        ),
+        id=dry_id,
+        task_queue=settings.orchestrator_task_queue,
+        search_attributes=TypedSearchAttributes(
+            [
+                SearchAttributePair(sa.SERVICE, alert.service),
+                SearchAttributePair(sa.SEVERITY, alert.severity),
+                SearchAttributePair(sa.STATUS, IncidentStatus.TRIGGERED.value),
+                SearchAttributePair(sa.SOURCE, alert.source.value),
+                SearchAttributePair(sa.MODE, mode.value),
+                SearchAttributePair(sa.KIND, "dry-run"),
+                *_runbook_attributes(selected),
+            ]
+        ),
+        static_summary=f"[DRY RUN] {_summary(alert)}"[:400],
+        static_details=_details(alert),
+    )
+    return dry_id

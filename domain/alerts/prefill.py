@@ -55,12 +55,22 @@ def prepare(runbook: Runbook, alert: Alert, reason: str) -> SelectedRunbook:
                 command = render(step.command, values, declared)
             except MissingVariableError as err:
                 missing.extend(n for n in err.names if n not in missing)
-        if step.rollback is not None:
+        capture: dict[str, str] = {}
+        for name, template in step.capture.items():
             try:
-                rollback = render(step.rollback, values, declared)
+                capture[name] = render(template, values, declared)
             except MissingVariableError as err:
                 missing.extend(n for n in err.names if n not in missing)
-        rendered.append(RenderedStep(step_id=step.id, command=command, rollback=rollback))
+        if step.rollback is not None:
+            # Captured values exist only at run time: shown as a marker until then.
+            shown = {**values, **{n: f"<{n}: read just before the step>" for n in step.capture}}
+            try:
+                rollback = render(step.rollback, shown, declared | frozenset(step.capture))
+            except MissingVariableError as err:
+                missing.extend(n for n in err.names if n not in missing)
+        rendered.append(
+            RenderedStep(step_id=step.id, command=command, rollback=rollback, capture=capture)
+        )
     return SelectedRunbook(
         runbook=runbook,
         reason=reason,

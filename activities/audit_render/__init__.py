@@ -1,0 +1,9 @@
+"""Render an audit export into files a person reads: CSV for spreadsheets, PDF for auditors.
+
+Byte generation only (no network); the JSON Lines export stays the verifiable evidence.
+"""
+
+from activities.audit_render.csv_export import render_csv
+from activities.audit_render.pdf import render_pdf
+
+__all__ = ["render_csv", "render_pdf"]

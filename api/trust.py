@@ -1,0 +1,161 @@
+"""Trust endpoints: the kill switch, runbook modes (promotion is a human act), and dry runs."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, Field
+
+from api.body import parse_json, read_limited
+from api.deps import State
+from api.errors import ApiError, BadRequestError
+from domain.alerts.normalize import alertmanager, generic
+from domain.alerts.prefill import prepare
+from domain.trust import start_mode
+from schemas.alert import Alert
+from schemas.trust import KillSwitch, KillSwitchScope, Mode, RunbookTrust, TrustChange
+from schemas.webhooks.alertmanager import AlertmanagerWebhook
+from schemas.webhooks.generic import GenericAlertBody
+from workflows import incident_client
+
+router = APIRouter(prefix="/api", tags=["trust"])
+
+
+class NotFoundError(ApiError):
+    status_code = 404
+
+
+class KillSwitchBody(BaseModel):
+    scope: KillSwitchScope = KillSwitchScope.GLOBAL
+    value: str | None = Field(default=None, max_length=200)
+    engaged: bool = True
+    actor: str = Field(min_length=1, max_length=200)
+    reason: str = Field(default="", max_length=2000)
+
+
+class KillSwitchResult(BaseModel):
+    switch: KillSwitch
+    incidents: list[str]
+
+
+class TrustBody(BaseModel):
+    action: Literal["promote", "decline", "set"]
+    mode: Mode | None = None
+    actor: str = Field(min_length=1, max_length=200)
+    reason: str = Field(default="", max_length=2000)
+
+
+class TrustView(BaseModel):
+    trust: RunbookTrust
+    history: list[TrustChange]
+
+
+class DryRunStarted(BaseModel):
+    incident_id: str
+    runbook: str
+    mode: Mode
+
+
+@router.get("/killswitch")
+async def kill_switches(state: State) -> list[KillSwitch]:
+    return await state.trust.kill_switches()
+
+
+@router.post("/killswitch")
+async def set_kill_switch(body: KillSwitchBody, state: State) -> KillSwitchResult:
+    if body.scope is not KillSwitchScope.GLOBAL and not body.value:
+        raise BadRequestError(f"a {body.scope.value} kill switch needs a value")
+    switch = await state.trust.set_kill_switch(
+        KillSwitch(
+            scope=body.scope,
+            value=None if body.scope is KillSwitchScope.GLOBAL else body.value,
+            engaged=body.engaged,
+            actor=body.actor,
+            reason=body.reason,
+        )
+    )
+    told = await incident_client.broadcast_kill_switch(state.client, switch)
+    return KillSwitchResult(switch=switch, incidents=told)
+
+
+@router.get("/runbooks/{runbook_id}/trust")
+async def runbook_trust(runbook_id: str, state: State) -> TrustView:
+    return TrustView(
+        trust=await state.trust.get(runbook_id), history=await state.trust.history(runbook_id)
+    )
+
+
+@router.post("/runbooks/{runbook_id}/trust")
+async def change_trust(runbook_id: str, body: TrustBody, state: State) -> TrustView:
+    if await state.runbooks.get(runbook_id) is None:
+        raise NotFoundError(f"no runbook {runbook_id!r}")
+    current = await state.trust.get(runbook_id)
+    reason = body.reason or body.action
+    if body.action == "promote":
+        await state.trust.change(
+            runbook_id, kind="promoted", mode=Mode.AUTOPILOT, actor=body.actor, reason=reason
+        )
+    elif body.action == "decline":
+        await state.trust.change(
+            runbook_id,
+            kind="declined",
+            mode=current.mode,
+            actor=body.actor,
+            reason=reason,
+            keep_mode=True,
+        )
+    else:
+        if body.mode is None or body.mode is Mode.AUTOPILOT:
+            raise BadRequestError("set takes read-along or copilot; autopilot needs a promotion")
+        await state.trust.change(
+            runbook_id, kind="set", mode=body.mode, actor=body.actor, reason=reason
+        )
+    return await runbook_trust(runbook_id, state)
+
+
+def _alert_from(raw: bytes, data: Any) -> Alert:
+    received = datetime.now(UTC)
+    digest = hashlib.sha256(raw).hexdigest()
+    if isinstance(data, dict) and "alerts" in data and "groupKey" in data:
+        return alertmanager.normalize(AlertmanagerWebhook.model_validate(data), received, digest)[0]
+    return generic.normalize(GenericAlertBody.model_validate(data), received, digest)[0]
+
+
+@router.post("/runbooks/{runbook_id}/dry-run")
+async def dry_run(
+    runbook_id: str,
+    request: Request,
+    state: State,
+    with_safe_reads: bool = False,
+    incident: str | None = None,
+) -> DryRunStarted:
+    """Walk the runbook with an alert's values (a posted payload, or a live incident's alert)."""
+    runbook = await state.runbooks.get(runbook_id)
+    if runbook is None:
+        raise NotFoundError(f"no runbook {runbook_id!r}")
+    if incident is not None:
+        live = await incident_client.get_state(state.client, incident)
+        alert = live.alerts[0]
+    else:
+        raw = await read_limited(request, state.settings.max_body_bytes)
+        alert = _alert_from(raw, parse_json(raw))
+    selected = prepare(runbook, alert, reason=f"dry run of runbook {runbook_id}")
+    mode, reason = start_mode(
+        await state.trust.get(runbook_id),
+        await state.trust.kill_switches(),
+        alert.service,
+        runbook_id,
+    )
+    dry_id = await incident_client.start_dry_run(
+        state.client,
+        state.settings,
+        alert,
+        selected,
+        mode=mode,
+        mode_reason=reason,
+        with_safe_reads=with_safe_reads,
+    )
+    return DryRunStarted(incident_id=dry_id, runbook=runbook_id, mode=mode)
