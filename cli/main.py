@@ -6,8 +6,9 @@ import asyncio
 import json
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 
+import httpx
 import typer
 from rich.console import Console
 from rich.markup import escape
@@ -20,16 +21,22 @@ from schemas.incident import (
     HumanAction,
     IncidentState,
     InterruptedStepDecision,
+    ModeChange,
+    StepAction,
+    StepReport,
 )
 from schemas.settings import Settings
+from schemas.trust import Mode
 from workers.client import connect
 from workflows import incident_client
 
 app = typer.Typer(help="dd0c/run: runbook automation and incident response", no_args_is_help=True)
 incidents_app = typer.Typer(help="List and inspect incidents", no_args_is_help=True)
 runbooks_app = typer.Typer(help="Manage runbooks in the database", no_args_is_help=True)
+killswitch_app = typer.Typer(help="Stop all automatic execution", no_args_is_help=True)
 app.add_typer(incidents_app, name="incidents")
 app.add_typer(runbooks_app, name="runbooks")
+app.add_typer(killswitch_app, name="killswitch")
 console = Console()
 T = TypeVar("T")
 
@@ -201,9 +208,17 @@ def approve(
     step: str,
     as_: Annotated[str, typer.Option("--as", help="Who approves (recorded in history)")],
     comment: Annotated[str, typer.Option(help="Why")] = "",
+    edit: Annotated[
+        str | None, typer.Option(help="Run this command instead (recorded as a divergence)")
+    ] = None,
+    confirm: Annotated[
+        str | None, typer.Option(help="Dangerous steps: type the step's id or title")
+    ] = None,
 ) -> None:
     """Approve the step that is waiting for approval."""
-    decision = ApprovalDecision(step_id=step, approver=as_, comment=comment, channel="cli")
+    decision = ApprovalDecision(
+        step_id=step, approver=as_, comment=comment, channel="cli", command=edit, confirm=confirm
+    )
     result = _with_client(
         lambda c: incident_client.approve_step(c, incident_id, decision), identity=f"cli:{as_}"
     )
@@ -231,12 +246,12 @@ def reject(
 def decide(
     incident_id: str,
     step: str,
-    action: Annotated[str, typer.Argument(help="retry, skip or abort")],
+    action: Annotated[str, typer.Argument(help="retry, skip, rollback or abort")],
     as_: Annotated[str, typer.Option("--as", help="Who decides (recorded in history)")],
 ) -> None:
     """Decide about an interrupted step (its agent died) or a failed rollback."""
-    if action not in ("retry", "skip", "abort"):
-        raise typer.BadParameter("action must be retry, skip or abort")
+    if action not in ("retry", "skip", "rollback", "abort"):
+        raise typer.BadParameter("action must be retry, skip, rollback or abort")
     decision = InterruptedStepDecision.model_validate(
         {"step_id": step, "actor": as_, "action": action, "channel": "cli"}
     )
@@ -291,6 +306,259 @@ def resolve(
             lambda c: incident_client.resolve(c, incident_id, action), identity=f"cli:{as_}"
         )
     )
+
+
+@app.command()
+def pause(
+    incident_id: str,
+    as_: Annotated[str, typer.Option("--as", help="Who pauses")],
+    reason: Annotated[str, typer.Option(help="Why")] = "",
+) -> None:
+    """Pause: the current step finishes, nothing new starts."""
+    action = _human(as_, reason)
+    _print(_with_client(lambda c: incident_client.pause(c, incident_id, action), f"cli:{as_}"))
+
+
+@app.command()
+def resume(
+    incident_id: str,
+    as_: Annotated[str, typer.Option("--as", help="Who resumes")],
+) -> None:
+    """Resume a paused incident."""
+    action = _human(as_, "")
+    _print(_with_client(lambda c: incident_client.resume(c, incident_id, action), f"cli:{as_}"))
+
+
+@app.command()
+def takeover(
+    incident_id: str,
+    as_: Annotated[str, typer.Option("--as", help="Who takes manual control")],
+    reason: Annotated[str, typer.Option(help="Why")] = "",
+) -> None:
+    """Take manual control: the rest of the runbook becomes read-along."""
+    action = _human(as_, reason)
+    _print(_with_client(lambda c: incident_client.take_over(c, incident_id, action), f"cli:{as_}"))
+
+
+@app.command()
+def mode(
+    incident_id: str,
+    new_mode: Annotated[Mode, typer.Argument(metavar="MODE", help="read-along|copilot|autopilot")],
+    as_: Annotated[str, typer.Option("--as", help="Who overrides the mode")],
+    reason: Annotated[str, typer.Option(help="Why")] = "",
+) -> None:
+    """Override the mode for the rest of one incident."""
+    change = ModeChange(mode=new_mode, actor=as_, reason=reason, channel="cli")
+    _print(_with_client(lambda c: incident_client.set_mode(c, incident_id, change), f"cli:{as_}"))
+
+
+@app.command()
+def skip(
+    incident_id: str,
+    step: str,
+    as_: Annotated[str, typer.Option("--as", help="Who skips")],
+    reason: Annotated[str, typer.Option(help="Why")] = "",
+) -> None:
+    """Skip a step that has not run yet."""
+    action = StepAction(step_id=step, actor=as_, reason=reason, channel="cli")
+    _print(_with_client(lambda c: incident_client.skip_step(c, incident_id, action), f"cli:{as_}"))
+
+
+@app.command()
+def undo(
+    incident_id: str,
+    step: str,
+    as_: Annotated[str, typer.Option("--as", help="Who undoes")],
+    reason: Annotated[str, typer.Option(help="Why")] = "",
+) -> None:
+    """Undo one completed step now, with the exact values it ran with."""
+    action = StepAction(step_id=step, actor=as_, reason=reason, channel="cli")
+    _print(_with_client(lambda c: incident_client.undo_step(c, incident_id, action), f"cli:{as_}"))
+
+
+@app.command()
+def report(
+    incident_id: str,
+    step: str,
+    outcome: Annotated[str, typer.Argument(help="done, skipped or changed")],
+    as_: Annotated[str, typer.Option("--as", help="Who did it")],
+    note: Annotated[str, typer.Option(help="What you did")] = "",
+) -> None:
+    """Read-along: report what you did for the presented step."""
+    if outcome not in ("done", "skipped", "changed"):
+        raise typer.BadParameter("outcome must be done, skipped or changed")
+    step_report = StepReport.model_validate(
+        {"step_id": step, "actor": as_, "outcome": outcome, "note": note, "channel": "cli"}
+    )
+    _print(
+        _with_client(
+            lambda c: incident_client.report_step(c, incident_id, step_report), f"cli:{as_}"
+        )
+    )
+
+
+def _print(text: str) -> None:
+    console.print(escape(text))
+
+
+def _api(method: str, path: str, **kwargs: Any) -> Any:
+    """Calls the HTTP API at DDRUN_API_URL (for what needs the database: trust, kill switch)."""
+    url = Settings().api_url.rstrip("/") + path
+    try:
+        response = httpx.request(method, url, timeout=30, **kwargs)
+    except httpx.HTTPError as err:
+        console.print(f"[red]API unreachable at {escape(url)}:[/red] {escape(str(err))}")
+        raise typer.Exit(1) from None
+    if response.status_code >= 400:
+        try:
+            message = response.json().get("error", response.text)
+        except ValueError:
+            message = response.text
+        console.print(f"[red]refused ({response.status_code}):[/red] {escape(str(message))}")
+        raise typer.Exit(2)
+    return response.json()
+
+
+@killswitch_app.command("engage")
+def killswitch_engage(
+    as_: Annotated[str, typer.Option("--as", help="Who engages it")],
+    reason: Annotated[str, typer.Option(help="Why")],
+    service: Annotated[str | None, typer.Option(help="Only this service")] = None,
+    runbook: Annotated[str | None, typer.Option(help="Only this runbook")] = None,
+) -> None:
+    """Stop automatic execution everywhere (or for one service or runbook)."""
+    _killswitch(True, as_, reason, service, runbook)
+
+
+@killswitch_app.command("lift")
+def killswitch_lift(
+    as_: Annotated[str, typer.Option("--as", help="Who lifts it")],
+    reason: Annotated[str, typer.Option(help="Why")] = "",
+    service: Annotated[str | None, typer.Option(help="The service switch")] = None,
+    runbook: Annotated[str | None, typer.Option(help="The runbook switch")] = None,
+) -> None:
+    """Lift a kill switch; incidents it held resume."""
+    _killswitch(False, as_, reason, service, runbook)
+
+
+@killswitch_app.command("status")
+def killswitch_status() -> None:
+    """Engaged kill switches."""
+    switches = _api("GET", "/api/killswitch")
+    if not switches:
+        console.print("no kill switch engaged")
+    for s in switches:
+        where = s["scope"] if s["scope"] == "global" else f"{s['scope']}={s['value']}"
+        console.print(f"{escape(where)}: {escape(s['reason'])} ({escape(s['actor'])}, {s['at']})")
+
+
+def _killswitch(
+    engaged: bool, actor: str, reason: str, service: str | None, runbook: str | None
+) -> None:
+    scope, value = ("global", None)
+    if service:
+        scope, value = "service", service
+    elif runbook:
+        scope, value = "runbook", runbook
+    result = _api(
+        "POST",
+        "/api/killswitch",
+        json={"scope": scope, "value": value, "engaged": engaged, "actor": actor, "reason": reason},
+    )
+    verb = "engaged" if engaged else "lifted"
+    console.print(
+        f"kill switch {scope}{'=' + value if value else ''} {verb}; "
+        f"{len(result['incidents'])} running incident(s) told"
+    )
+
+
+@app.command()
+def run(
+    runbook: str,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Execute nothing")] = False,
+    alert: Annotated[Path | None, typer.Option(help="Alert payload (any source)")] = None,
+    incident: Annotated[str | None, typer.Option(help="Use a live incident's alert")] = None,
+    with_safe_reads: Annotated[
+        bool, typer.Option("--with-safe-reads", help="Dry run: safe reads run for real")
+    ] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Walk a runbook with an alert's values through the incident workflow, executing nothing."""
+    if not dry_run:
+        raise typer.BadParameter("only --dry-run is supported: real runs start from alerts")
+    if (alert is None) == (incident is None):
+        raise typer.BadParameter("give exactly one of --alert FILE or --incident ID")
+    params: dict[str, str] = {"with_safe_reads": str(with_safe_reads).lower()}
+    content = b""
+    if incident is not None:
+        params["incident"] = incident
+    elif alert is not None:
+        content = alert.read_bytes()
+    started = _api("POST", f"/api/runbooks/{runbook}/dry-run", params=params, content=content)
+    state = _with_client(
+        lambda c: incident_client.incident_handle(c, started["incident_id"]).result()
+    )
+    if as_json:
+        typer.echo(state.model_dump_json(indent=2))
+        return
+    console.print(f"[bold]DRY RUN[/bold] {escape(state.id)} — mode {state.mode.value}")
+    for number, s in enumerate(state.steps, 1):
+        console.print(f"{number}. [{s.risk.value}] {escape(s.title)}: {escape(s.note)}")
+
+
+@runbooks_app.command("trust")
+def runbooks_trust(runbook: str, as_json: JsonOpt = False) -> None:
+    """A runbook's mode, an open promotion suggestion, and every change with who and why."""
+    view = _api("GET", f"/api/runbooks/{runbook}/trust")
+    if as_json:
+        typer.echo(json.dumps(view, indent=2))
+        return
+    trust = view["trust"]
+    console.print(f"{escape(runbook)}: {trust['mode']} — {escape(trust['reason'])}")
+    if trust.get("suggestion"):
+        console.print(f"[yellow]suggestion:[/yellow] {escape(trust['suggestion'])}")
+    for change in view["history"]:
+        console.print(
+            f"  {change['at']} {change['kind']} → {change['mode']} by "
+            f"{escape(change['actor'])}: {escape(change['reason'])}"
+        )
+
+
+@runbooks_app.command("promote")
+def runbooks_promote(
+    runbook: str,
+    as_: Annotated[str, typer.Option("--as", help="Who promotes (recorded)")],
+    reason: Annotated[str, typer.Option(help="Why")] = "",
+) -> None:
+    """Promote a runbook to autopilot: safe and caution steps run on their own."""
+    body = {"action": "promote", "actor": as_, "reason": reason}
+    _api("POST", f"/api/runbooks/{runbook}/trust", json=body)
+    console.print(f"{escape(runbook)} promoted to autopilot by {escape(as_)}")
+
+
+@runbooks_app.command("decline")
+def runbooks_decline(
+    runbook: str,
+    as_: Annotated[str, typer.Option("--as", help="Who declines (recorded)")],
+    reason: Annotated[str, typer.Option(help="Why")] = "",
+) -> None:
+    """Decline the open promotion suggestion."""
+    body = {"action": "decline", "actor": as_, "reason": reason}
+    _api("POST", f"/api/runbooks/{runbook}/trust", json=body)
+    console.print(f"promotion of {escape(runbook)} declined by {escape(as_)}")
+
+
+@runbooks_app.command("set-mode")
+def runbooks_set_mode(
+    runbook: str,
+    new_mode: Annotated[Mode, typer.Argument(metavar="MODE", help="read-along or copilot")],
+    as_: Annotated[str, typer.Option("--as", help="Who changes it (recorded)")],
+    reason: Annotated[str, typer.Option(help="Why")] = "",
+) -> None:
+    """Set a runbook to read-along or copilot (autopilot only by promotion)."""
+    body = {"action": "set", "mode": new_mode.value, "actor": as_, "reason": reason}
+    _api("POST", f"/api/runbooks/{runbook}/trust", json=body)
+    console.print(f"{escape(runbook)} set to {new_mode.value} by {escape(as_)}")
 
 
 # ----------------------------------------------------------------------------- runbooks
