@@ -497,3 +497,61 @@ async def test_dry_run_executes_nothing_and_is_its_own_marked_workflow(
         listed = await stack.http.get("/api/incidents", params={"runbook": runbook.id})
         assert listed.json() == []  # dry runs are not incidents
     assert not marker.exists()
+
+
+async def test_per_step_overrides_and_an_edited_command(
+    client: Client, engine: AsyncEngine, tmp_path: Path
+) -> None:
+    log = tmp_path / "log"
+    steps = [
+        {"id": "gated", "title": "Gated", "command": "echo gated >> {{ log }}", "risk": "safe",
+         "require_approval": True},
+        {"id": "stop-here", "title": "Stop here", "command": "echo bp >> {{ log }}",
+         "risk": "safe", "breakpoint": True},
+        {"id": "by-hand", "title": "By hand", "command": "echo never >> {{ log }}",
+         "risk": "safe", "manual": True},
+        {"id": "edit-me", "title": "Edit me", "command": "echo original >> {{ log }}",
+         "risk": "caution", "require_approval": True},
+    ]
+    async with running_stack(client, engine) as stack:
+        name = unique("Overrides")
+        runbook = await stack.add_runbook(_runbook(name, steps))
+        await stack.http.post(
+            f"/api/runbooks/{runbook.id}/trust", json={"action": "promote", "actor": "lead"}
+        )
+        incident = await _start(stack, name, log=str(log))
+        await _until(stack, incident, "gated waits even in autopilot",
+                     lambda s: _steps(s)["gated"].state is StepState.AWAITING_APPROVAL)
+        await stack.http.post(
+            f"/api/incidents/{incident}/steps/gated/approval", json={"approver": "hal"}
+        )
+        state = await _until(stack, incident, "breakpoint pause",
+                             lambda s: s.status is IncidentStatus.PAUSED)
+        assert "breakpoint before step 'Stop here'" in state.pause_reason
+        assert _lines(log) == ["gated"]
+        await stack.http.post(f"/api/incidents/{incident}/resume", json={"actor": "hal"})
+        await _until(stack, incident, "manual step presented",
+                     lambda s: _steps(s)["by-hand"].state is StepState.AWAITING_REPORT)
+        await stack.http.post(
+            f"/api/incidents/{incident}/steps/by-hand/report",
+            json={"actor": "hal", "outcome": "done"},
+        )
+        await _until(stack, incident, "edit-me waiting",
+                     lambda s: _steps(s)["edit-me"].state is StepState.AWAITING_APPROVAL)
+        edited = f"echo edited >> {log}"
+        await stack.http.post(
+            f"/api/incidents/{incident}/steps/edit-me/approval",
+            json={"approver": "hal", "command": edited},
+        )
+        result = await stack.handle(incident).result()
+
+    assert _lines(log) == ["gated", "bp", "edited"]
+    final = _steps(result)
+    assert final["edit-me"].command == edited
+    assert final["edit-me"].edited_from is not None
+    assert "original" in final["edit-me"].edited_from
+    assert [(d.step_id, d.kind) for d in result.divergences] == [("edit-me", "edited")]
+    assert final["by-hand"].requirement is Requirement.REPORT
+    assert final["gated"].requirement is Requirement.APPROVE
+    assert final["stop-here"].requirement is Requirement.AUTO
+    assert result.clean is False
