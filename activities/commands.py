@@ -14,11 +14,12 @@ import shutil
 import signal
 import socket
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from domain.audit.redact import Redactor
 from schemas.incident import RunCommandInput, RunCommandResult
 
 # The group leader traps SIGTERM (sent by the kernel when the agent dies, via pdeathsig) and
@@ -84,10 +85,15 @@ def _killpg(pid: int, sig: signal.Signals) -> None:
 
 @dataclass
 class CommandRunner:
-    """Runs commands for incidents; built by the agent worker with its limits."""
+    """Runs commands for incidents; built by the agent worker with its limits.
+
+    Output is redacted here, before it is returned: secrets a command prints never reach the
+    workflow history, Slack or an export.
+    """
 
     max_output_bytes: int = 64 * 1024
     identity: str = ""
+    redactor: Redactor = field(default_factory=Redactor)
 
     def __post_init__(self) -> None:
         if not self.identity:
@@ -161,8 +167,8 @@ class CommandRunner:
     ) -> RunCommandResult:
         return RunCommandResult(
             exit_code=exit_code,
-            stdout=out.text(),
-            stderr=err.text(),
+            stdout=self.redactor.redact(out.text()),
+            stderr=self.redactor.redact(err.text()),
             stdout_truncated=out.truncated,
             stderr_truncated=err.truncated,
             duration_ms=int((time.monotonic() - started) * 1000),

@@ -10,6 +10,7 @@ from temporalio.client import Client
 
 from db.runbooks import RunbookStore
 from db.trust import TrustStore
+from domain.audit.redact import Redactor
 from schemas.settings import Settings
 
 
@@ -19,6 +20,10 @@ class AppState:
     client: Client
     runbooks: RunbookStore
     trust: TrustStore
+
+    @property
+    def redactor(self) -> Redactor:
+        return Redactor(self.settings.redact_patterns)
 
 
 def _app_state(request: Request) -> AppState:

@@ -20,6 +20,7 @@ from api.deps import State
 from api.errors import UnauthorizedError
 from domain.alerts.choose import choose_runbook
 from domain.alerts.normalize import alertmanager, generic
+from domain.alerts.redaction import redact_alert
 from domain.trust import start_mode
 from schemas.alert import Alert, AlertStatus
 from schemas.webhooks.alertmanager import AlertmanagerWebhook
@@ -42,6 +43,8 @@ def _check_bearer(request: Request, expected: str | None) -> None:
 
 async def _deliver_all(state: State, alerts: list[Alert], extra: dict[str, object]) -> JSONResponse:
     accepted = []
+    redactor = state.redactor
+    alerts = [redact_alert(a, redactor) for a in alerts]
     firing = any(a.status is AlertStatus.FIRING for a in alerts)
     runbooks = await state.runbooks.latest() if firing else []
     switches = await state.trust.kill_switches() if firing else []

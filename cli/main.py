@@ -561,6 +561,78 @@ def runbooks_set_mode(
     console.print(f"{escape(runbook)} set to {new_mode.value} by {escape(as_)}")
 
 
+@app.command("export")
+def export_cmd(
+    target: Annotated[
+        str | None, typer.Argument(help="INCIDENT id, or `verify` to check an export FILE")
+    ] = None,
+    file: Annotated[Path | None, typer.Argument(help="With verify: the export to check")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="json (JSON Lines), csv or pdf")] = "json",
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="File or folder")] = None,
+    since: Annotated[str | None, typer.Option(help="Period start (ISO date/time, UTC)")] = None,
+    until: Annotated[str | None, typer.Option(help="Period end, exclusive")] = None,
+    run_id: Annotated[str | None, typer.Option(help="A specific run of the incident")] = None,
+) -> None:
+    """Evidence from workflow history: one incident, every incident of a period, or verify."""
+    from datetime import UTC, datetime
+
+    from audit.export import export_incident, export_period, write_export
+    from domain.audit.chain import verify_file
+    from domain.audit.redact import Redactor
+
+    settings = Settings()
+    key = (
+        settings.export_signing_key.get_secret_value().encode()
+        if (settings.export_signing_key)
+        else None
+    )
+    if target == "verify":
+        if file is None:
+            raise typer.BadParameter("verify needs the export FILE")
+        result = verify_file(file, key)
+        if result.ok:
+            signed = " (signature checked)" if result.signature_checked else ""
+            console.print(f"OK: {result.record_count} records intact{signed}: {result.reason}")
+            return
+        where = f" at record {result.first_bad_seq}" if result.first_bad_seq else ""
+        console.print(f"[red]TAMPERED{where}:[/red] {escape(result.reason)}")
+        raise typer.Exit(1)
+    if fmt not in ("json", "csv", "pdf"):
+        raise typer.BadParameter("format must be json, csv or pdf")
+    redactor = Redactor(settings.redact_patterns)
+    if target is None:
+        if not (since and until and output):
+            raise typer.BadParameter("give INCIDENT, or --since, --until and -o DIR")
+
+        def when(text: str) -> datetime:
+            value = datetime.fromisoformat(text)
+            return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+        index = _with_client(
+            lambda c: export_period(
+                c,
+                when(since),
+                when(until),
+                output,
+                fmt=fmt,  # type: ignore[arg-type]
+                redactor=redactor,
+                signing_key=key,
+            )
+        )
+        console.print(f"{index['count']} incident(s) exported to {escape(str(output))}")
+        return
+    if output is None:
+        raise typer.BadParameter("-o FILE is required")
+    result_export = _with_client(
+        lambda c: export_incident(c, target, run_id=run_id, redactor=redactor, signing_key=key)
+    )
+    written = write_export(result_export, fmt, output)  # type: ignore[arg-type]
+    console.print(
+        f"{result_export.manifest.record_count} records, final hash "
+        f"{result_export.manifest.final_hash[:16]}… → {', '.join(str(p) for p in written)}"
+    )
+
+
 # ----------------------------------------------------------------------------- runbooks
 
 

@@ -51,6 +51,14 @@ class Settings(BaseSettings):
     agent_max_output_bytes: int = Field(default=64 * 1024, ge=1024)
     agent_max_concurrent_commands: int = Field(default=8, ge=1)
     alertmanager_token: SecretStr | None = None
+    redact_patterns: list[str] = Field(
+        default_factory=list,
+        description="Extra regular expressions to redact from command output and alerts "
+        "(a named group `secret` marks the part to hide)",
+    )
+    export_signing_key: SecretStr | None = Field(
+        default=None, description="HMAC key that signs export manifests"
+    )
 
     @property
     def effective_database_url(self) -> str:

@@ -15,6 +15,7 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities.commands import CommandRunner
+from domain.audit.redact import Redactor
 from schemas.settings import Settings
 from workers.client import connect
 from workers.telemetry import setup_logging, setup_tracing
@@ -22,8 +23,15 @@ from workers.telemetry import setup_logging, setup_tracing
 log = logging.getLogger(__name__)
 
 
+def _runner(settings: Settings) -> CommandRunner:
+    return CommandRunner(
+        max_output_bytes=settings.agent_max_output_bytes,
+        redactor=Redactor(settings.redact_patterns),
+    )
+
+
 def build_worker(client: Client, settings: Settings, runner: CommandRunner | None = None) -> Worker:
-    runner = runner or CommandRunner(max_output_bytes=settings.agent_max_output_bytes)
+    runner = runner or _runner(settings)
     return Worker(
         client,
         task_queue=settings.agent_task_queue,
@@ -36,7 +44,7 @@ def build_worker(client: Client, settings: Settings, runner: CommandRunner | Non
 async def run(settings: Settings) -> None:
     setup_logging()
     setup_tracing("ddrun-agent", settings.otel_exporter_otlp_endpoint)
-    runner = CommandRunner(max_output_bytes=settings.agent_max_output_bytes)
+    runner = _runner(settings)
     client = await connect(settings, identity=runner.identity)
     worker = build_worker(client, settings, runner)
     stop = asyncio.Event()

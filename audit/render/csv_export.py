@@ -11,7 +11,8 @@ import io
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from domain.audit.chain import Manifest, canonical_json
+from domain.audit.canonical import canonical_json
+from domain.audit.manifest import Manifest
 from domain.audit.records import summarize
 
 COLUMNS = ("seq", "at", "kind", "actor", "summary", "hash", "prev_hash", "data", "data_truncated")

@@ -3,7 +3,7 @@
 Byte generation only (no network); the JSON Lines export stays the verifiable evidence.
 """
 
-from activities.audit_render.csv_export import render_csv
-from activities.audit_render.pdf import render_pdf
+from audit.render.csv_export import render_csv
+from audit.render.pdf import render_pdf
 
 __all__ = ["render_csv", "render_pdf"]

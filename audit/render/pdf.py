@@ -1,8 +1,6 @@
 """The incident's evidence report as a PDF a person hands an auditor (SOC 2, ISO 27001).
 
-Summary, timeline, approvals, commands, escalations, rollbacks and the export manifest with
-how to verify it. Uses DejaVu (Unicode) when the system or matplotlib has it, else the PDF core
-fonts with characters outside Latin-1 replaced. Bytes only: no network, no files written.
+Bytes only; DejaVu (Unicode) when installed, else core fonts with non-Latin-1 text replaced.
 """
 
 from __future__ import annotations
@@ -17,11 +15,13 @@ from pathlib import Path
 from typing import Any
 
 from fpdf import FPDF, FontFace, XPos, YPos
+from fpdf.fonts import TTFFont
 
 from domain.audit.records import AuditReport, CommandEntry, summarize
 from domain.audit.redact import Redactor
 
 FONT_DIRS: tuple[Path, ...] = (
+    Path(__file__).resolve().parent / "fonts",  # shipped with the package (DejaVu, free licence)
     Path("/usr/share/fonts/truetype/dejavu"),
     Path("/usr/share/fonts/dejavu"),
     Path("/usr/share/fonts/TTF"),
@@ -61,6 +61,7 @@ class _Fonts:
     sans: str
     mono: str
     unicode: bool
+    covered: frozenset[int] = frozenset()
 
 
 def _default_font_dirs() -> list[Path]:
@@ -69,6 +70,11 @@ def _default_font_dirs() -> list[Path]:
     if spec is not None and spec.origin:
         dirs.append(Path(spec.origin).parent / "mpl-data" / "fonts" / "ttf")
     return dirs
+
+
+def unicode_font_dir(dirs: Iterable[Path] | None = None) -> Path | None:
+    """The first directory holding DejaVuSans.ttf and DejaVuSansMono.ttf (None: core fonts)."""
+    return _find_font_dir(_default_font_dirs() if dirs is None else dirs)
 
 
 def _find_font_dir(dirs: Iterable[Path]) -> Path | None:
@@ -117,8 +123,14 @@ class _Report(FPDF):
             for ch in text
         )
         if not self.faces.unicode:
-            text = text.translate(_LATIN1_FALLBACK).encode("latin-1", "replace").decode("latin-1")
-        return text
+            return text.translate(_LATIN1_FALLBACK).encode("latin-1", "replace").decode("latin-1")
+        covered = self.faces.covered
+        if all(ord(ch) in covered or ch == "\n" for ch in text):
+            return text
+        # A glyph the font lacks (CJK, emoji) is spelled as its code point, never dropped.
+        return "".join(
+            ch if ord(ch) in covered or ch == "\n" else f"<U+{ord(ch):04X}>" for ch in text
+        )
 
     # Building blocks --------------------------------------------------------------------------
 
@@ -135,18 +147,24 @@ class _Report(FPDF):
             self.add_page()
         self.ln(2)
         self.set_font(self.faces.sans, "B", 10)
-        self.multi_cell(0, 5, self.clean(text), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.multi_cell(0, 5, self.clean(text), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         self.set_font(self.faces.sans, size=9)
 
     def paragraph(self, text: str, size: float = 9) -> None:
         self.set_font(self.faces.sans, size=size)
-        self.multi_cell(0, 4.5, self.clean(text), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.multi_cell(0, 4.5, self.clean(text), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
     def mono(self, text: str, size: float = 7.5) -> None:
         self.set_font(self.faces.mono, size=size)
         self.set_fill_color(245, 245, 245)
         self.multi_cell(
-            0, 3.6, self.clean(text) or " ", fill=True, new_x=XPos.LMARGIN, new_y=YPos.NEXT
+            0,
+            3.6,
+            self.clean(text) or " ",
+            align="L",
+            fill=True,
+            new_x=XPos.LMARGIN,
+            new_y=YPos.NEXT,
         )
         self.set_font(self.faces.sans, size=9)
 
@@ -181,7 +199,8 @@ def _clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _when(value: datetime | str | None) -> str:
+def _when(value: datetime | str | None, suffix: str = " UTC") -> str:
+    """UTC time to the second; naive times are taken as UTC, unparseable text shown as is."""
     if value is None:
         return "—"
     if isinstance(value, str):
@@ -189,10 +208,10 @@ def _when(value: datetime | str | None) -> str:
             parsed = datetime.fromisoformat(value)
         except ValueError:
             return value or "—"
-        return _when(parsed)
+        return _when(parsed, suffix)
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S") + suffix
 
 
 def _duration(delta: timedelta | None) -> str:
@@ -276,7 +295,7 @@ def _manifest_pairs(report: AuditReport) -> list[tuple[str, str]]:
 
 
 _VERIFY_TEXT = (
-    "How to verify: run `ddrun export verify FILE` on the JSON Lines export ({file}). "
+    "How to verify: run ddrun export verify FILE on the JSON Lines export ({file}). "
     "It recomputes every record's SHA-256 over its canonical JSON (sorted keys, no "
     "whitespace, UTF-8), checks that each record names the previous record's hash (the "
     "first names 64 zeros), that the record count and the last hash equal this manifest, "
@@ -311,11 +330,11 @@ def _timeline_rows(records: Sequence[Mapping[str, Any]]) -> list[list[str]]:
     return [
         [
             str(r.get("seq", "")),
-            _when(str(r.get("at", ""))),
+            _when(str(r.get("at", "")), suffix=""),
             str(r.get("kind", "")),
             str(r.get("actor") or "—"),
             summarize(r, max_chars=240),
-            str(r.get("hash", ""))[:12],
+            str(r.get("hash", ""))[:10],
         ]
         for r in records
     ]
@@ -329,7 +348,13 @@ def _register_fonts(pdf: FPDF, directory: Path | None) -> _Fonts:
     pdf.add_font("ddsans", "", str(regular))
     pdf.add_font("ddsans", "B", str(bold if bold.is_file() else regular))
     pdf.add_font("ddmono", "", str(directory / _FONT_FILES["mono"]))
-    return _Fonts(sans="ddsans", mono="ddmono", unicode=True)
+    covered: set[int] | None = None
+    for name in ("ddsans", "ddsansB", "ddmono"):
+        font = pdf.fonts[name]
+        if isinstance(font, TTFFont):
+            codepoints = set(font.cmap)
+            covered = codepoints if covered is None else covered & codepoints
+    return _Fonts(sans="ddsans", mono="ddmono", unicode=True, covered=frozenset(covered or ()))
 
 
 def render_pdf(
@@ -346,9 +371,7 @@ def render_pdf(
     """
     redactor = redactor or Redactor()
     pdf = _Report(report.incident_id, report.manifest.final_hash)
-    fonts = pdf.faces = _register_fonts(
-        pdf, _find_font_dir(_default_font_dirs() if font_dirs is None else font_dirs)
-    )
+    fonts = pdf.faces = _register_fonts(pdf, unicode_font_dir(font_dirs))
     pdf.set_title(pdf.clean(f"Audit evidence: incident {report.incident_id}"))
     pdf.set_author("dd0c/run")
     pdf.set_creator(pdf.clean(report.manifest.exporter))
@@ -374,8 +397,8 @@ def render_pdf(
     pdf.heading("1. Timeline")
     if report.records:
         pdf.table_rows(
-            (10, 33, 27, 27, 61, 22),
-            ("Seq", "Time", "Kind", "Actor", "What happened", "Hash"),
+            (10, 34, 27, 25, 64, 20),
+            ("Seq", "Time (UTC)", "Kind", "Actor", "What happened", "Hash"),
             _timeline_rows(report.records),
         )
     else:
@@ -384,12 +407,19 @@ def render_pdf(
     pdf.heading("2. Approvals and human decisions")
     if report.approvals:
         rows = [
-            [a.step_title or a.step_id, a.decision, a.approver, a.channel, _when(a.at), a.comment]
+            [
+                a.step_title or a.step_id,
+                a.decision,
+                a.approver,
+                a.channel,
+                _when(a.at, ""),
+                a.comment,
+            ]
             for a in report.approvals
         ]
         pdf.table_rows(
-            (32, 18, 30, 18, 33, 49),
-            ("Step", "Decision", "By", "Channel", "When", "Comment"),
+            (32, 18, 30, 18, 34, 48),
+            ("Step", "Decision", "By", "Channel", "When (UTC)", "Comment"),
             rows,
         )
     else:
@@ -404,10 +434,11 @@ def render_pdf(
     pdf.heading("4. Escalations")
     if report.escalations:
         rows = [
-            [_when(e.at), str(e.level), e.target, e.step_id or "—", e.reason]
+            [_when(e.at, ""), str(e.level), e.target, e.step_id or "—", e.reason]
             for e in report.escalations
         ]
-        pdf.table_rows((33, 14, 38, 30, 65), ("When", "Level", "Paged", "Step", "Why"), rows)
+        header = ("When (UTC)", "Level", "Paged", "Step", "Why")
+        pdf.table_rows((34, 13, 38, 30, 65), header, rows)
     else:
         pdf.paragraph("None: every human input arrived in time.")
 
@@ -421,4 +452,6 @@ def render_pdf(
     pdf.key_values(_manifest_pairs(report), label_width=32)
     pdf.ln(2)
     pdf.paragraph(_VERIFY_TEXT.format(file=report.export_file or "the .jsonl file"), size=8.5)
+    pdf.ln(1)
+    pdf.mono(f"ddrun export verify {report.export_file or 'INCIDENT.jsonl'}", size=8.5)
     return bytes(pdf.output())

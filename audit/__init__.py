@@ -1,0 +1,1 @@
+"""Compliance evidence: the audit timeline derived from Temporal histories, and its exports."""
