@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -45,6 +46,7 @@ class Stack:
     engine: AsyncEngine
     http: httpx.AsyncClient
     runbooks: RunbookStore = field(init=False)
+    touched: set[str] = field(default_factory=set)
 
     def __post_init__(self) -> None:
         self.runbooks = RunbookStore(self.engine)
@@ -60,6 +62,7 @@ class Stack:
         return await self.http.post("/webhooks/alertmanager", content=json.dumps(body))
 
     def handle(self, incident_id: str) -> WorkflowHandle[IncidentWorkflow, IncidentState]:
+        self.touched.add(incident_id)
         return incident_client.incident_handle(self.client, incident_id)
 
     async def state(self, incident_id: str) -> IncidentState:
@@ -93,7 +96,26 @@ async def running_stack(
         http = await stack.enter_async_context(
             httpx.AsyncClient(transport=transport, base_url="http://ddrun.test")
         )
-        yield Stack(settings=settings, client=client, engine=engine, http=http)
+        result = Stack(settings=settings, client=client, engine=engine, http=http)
+        yield result
+        await _record_histories(result)
+
+
+async def _record_histories(stack: Stack) -> None:
+    """With DDRUN_RECORD_HISTORIES=DIR, keep every closed incident's history as a replay fixture
+    (how tests/replay/histories/ was made)."""
+    folder = os.environ.get("DDRUN_RECORD_HISTORIES")
+    if not folder:
+        return
+    test = os.environ.get("PYTEST_CURRENT_TEST", "test").split("::")[-1].split(" ")[0]
+    for incident_id in sorted(stack.touched):
+        handle = stack.client.get_workflow_handle(incident_id)
+        if (await handle.describe()).close_time is None:
+            continue
+        history = await handle.fetch_history()
+        name = f"{test}--{incident_id}"[:180].replace("/", "_")
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        (Path(folder) / f"{name}.json").write_text(history.to_json())
 
 
 def generic_alert(name: str, **fields: Any) -> dict[str, Any]:

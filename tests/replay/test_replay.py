@@ -1,0 +1,50 @@
+"""Determinism guard: recorded incident histories must replay on the current workflow code.
+
+The fixtures in histories/ are real histories of every incident shape the suite exercises
+(recorded with DDRUN_RECORD_HISTORIES=DIR, see tests/harness.py). A workflow change that would
+break in-flight incidents fails here; such a change must go behind `workflow.patched(...)`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from temporalio.client import WorkflowHistory
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.worker import Replayer
+from temporalio.workflow import NondeterminismError
+
+from tests.replay.broken_workflow import UnpatchedChange
+from workflows.incident import IncidentWorkflow
+
+HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
+
+
+def _load(path: Path) -> WorkflowHistory:
+    workflow_id = path.stem.split("--", 1)[1]
+    return WorkflowHistory.from_json(workflow_id, path.read_text())
+
+
+def test_there_are_histories_of_every_shape() -> None:
+    shapes = {p.stem.split("--")[0] for p in HISTORIES}
+    assert len(HISTORIES) >= 15
+    for needed in (
+        "failed_third_step_rolls_back_two_then_one",
+        "unapproved_step_escalates_le",
+        "read_along_executes_nothing_and_records_what_the",
+        "dry_run_executes_nothing",
+    ):
+        assert any(s.startswith(needed[:30]) for s in shapes), needed
+
+
+@pytest.mark.parametrize("path", HISTORIES, ids=[p.stem.split("--")[0] for p in HISTORIES])
+async def test_recorded_history_replays_on_current_code(path: Path) -> None:
+    replayer = Replayer(workflows=[IncidentWorkflow], data_converter=pydantic_data_converter)
+    await replayer.replay_workflow(_load(path))
+
+
+async def test_an_unpatched_change_is_caught() -> None:
+    replayer = Replayer(workflows=[UnpatchedChange], data_converter=pydantic_data_converter)
+    with pytest.raises(NondeterminismError):
+        await replayer.replay_workflow(_load(HISTORIES[0]))
