@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client
 
-from api import errors, exports, incidents, trust, webhooks
+from api import codec, errors, exports, incidents, trust, webhooks
 from api.deps import AppState
 from db.engine import create_schema, make_engine
 from db.runbooks import RunbookStore
@@ -52,6 +52,7 @@ def create_app(
     app.include_router(incidents.router)
     app.include_router(trust.router)
     app.include_router(exports.router)
+    app.include_router(codec.router)
 
     @app.get("/healthz", tags=["health"])
     async def healthz() -> dict[str, str]:

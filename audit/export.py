@@ -17,12 +17,14 @@ from typing import Any, Literal
 
 from temporalio.client import Client
 
+from audit.decrypt import decrypt_message
 from audit.history import Timeline, derive
 from audit.render.csv_export import render_csv
 from audit.render.pdf import render_pdf
 from domain.audit.chain import ExportSource, Manifest, build_chain, make_manifest, write_jsonl
 from domain.audit.records import AuditReport
 from domain.audit.redact import Redactor
+from workers.codec import EncryptionCodec
 
 Format = Literal["json", "csv", "pdf"]
 
@@ -63,6 +65,10 @@ async def export_incident(
     handle = client.get_workflow_handle(incident_id, run_id=run_id)
     description = await handle.describe()
     history = await handle.fetch_history()
+    codec = client.data_converter.payload_codec
+    if isinstance(codec, EncryptionCodec):
+        for event in history.events:
+            decrypt_message(event, codec.decrypt)
     timeline = derive(history.events, redactor)
     # Protobuf JSON does not fix map order; the canonical form makes the digest reproducible.
     history_json = json.dumps(json.loads(history.to_json()), sort_keys=True, indent=1)

@@ -108,6 +108,9 @@ def run_dev(opts: DevOptions) -> int:
     server_cmd = stack.server_command(
         temporal_binary(), data_dir, port=opts.temporal_port, ui_port=opts.ui_port
     )
+    if os.environ.get("DDRUN_PAYLOAD_KEY"):
+        # Payloads are encrypted: the UI asks our API to decrypt them for display.
+        server_cmd += ["--ui-codec-endpoint", f"http://127.0.0.1:{opts.api_port}/codec"]
     children: list[tuple[str, subprocess.Popen[bytes]]] = []
     stopping = False
     crashed: str | None = None

@@ -56,6 +56,17 @@ class Settings(BaseSettings):
         description="Extra regular expressions to redact from command output and alerts "
         "(a named group `secret` marks the part to hide)",
     )
+    payload_key: SecretStr | None = Field(
+        default=None,
+        description="base64 AES key (16/24/32 bytes): Temporal stores payloads encrypted",
+    )
+    codec_allowed_origins: list[str] = Field(
+        default_factory=lambda: ["http://localhost:8233", "http://127.0.0.1:8233"],
+        description="Origins (the Temporal UI) allowed to call the /codec endpoints",
+    )
+    codec_token: SecretStr | None = Field(
+        default=None, description="Bearer token the /codec endpoints require, when set"
+    )
     export_signing_key: SecretStr | None = Field(
         default=None, description="HMAC key that signs export manifests"
     )

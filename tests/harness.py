@@ -69,7 +69,7 @@ class Stack:
         return await self.handle(incident_id).query(IncidentWorkflow.state)
 
 
-def test_settings(client: Client, **overrides: Any) -> Settings:
+def stack_settings(client: Client, **overrides: Any) -> Settings:
     values: dict[str, Any] = {
         "temporal_address": client.service_client.config.target_host,
         "temporal_namespace": client.namespace,
@@ -86,7 +86,7 @@ def test_settings(client: Client, **overrides: Any) -> Settings:
 async def running_stack(
     client: Client, engine: AsyncEngine, *, with_agent: bool = True, **overrides: Any
 ) -> AsyncIterator[Stack]:
-    settings = test_settings(client, **overrides)
+    settings = stack_settings(client, **overrides)
     app = create_app(settings, client=client, engine=engine)
     transport = httpx.ASGITransport(app=app)
     async with contextlib.AsyncExitStack() as stack:

@@ -101,16 +101,16 @@ async def test_temporal_down_answers_503_so_the_source_retries(
     from temporalio.testing import WorkflowEnvironment
 
     from api.app import create_app
-    from tests.harness import test_settings
+    from tests.harness import stack_settings
     from tests.support import temporal_bin
     from workers.client import FAIL_FAST, connect
 
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=temporal_bin(), data_converter=pydantic_data_converter
     )
-    client = await connect(test_settings(env.client), retry_config=FAIL_FAST)
+    client = await connect(stack_settings(env.client), retry_config=FAIL_FAST)
     await env.shutdown()  # the workflow engine is now unreachable
-    app = create_app(test_settings(env.client), client=client, engine=engine)
+    app = create_app(stack_settings(env.client), client=client, engine=engine)
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://ddrun.test"
     ) as http:
