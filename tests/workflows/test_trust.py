@@ -504,14 +504,34 @@ async def test_per_step_overrides_and_an_edited_command(
 ) -> None:
     log = tmp_path / "log"
     steps = [
-        {"id": "gated", "title": "Gated", "command": "echo gated >> {{ log }}", "risk": "safe",
-         "require_approval": True},
-        {"id": "stop-here", "title": "Stop here", "command": "echo bp >> {{ log }}",
-         "risk": "safe", "breakpoint": True},
-        {"id": "by-hand", "title": "By hand", "command": "echo never >> {{ log }}",
-         "risk": "safe", "manual": True},
-        {"id": "edit-me", "title": "Edit me", "command": "echo original >> {{ log }}",
-         "risk": "caution", "require_approval": True},
+        {
+            "id": "gated",
+            "title": "Gated",
+            "command": "echo gated >> {{ log }}",
+            "risk": "safe",
+            "require_approval": True,
+        },
+        {
+            "id": "stop-here",
+            "title": "Stop here",
+            "command": "echo bp >> {{ log }}",
+            "risk": "safe",
+            "breakpoint": True,
+        },
+        {
+            "id": "by-hand",
+            "title": "By hand",
+            "command": "echo never >> {{ log }}",
+            "risk": "safe",
+            "manual": True,
+        },
+        {
+            "id": "edit-me",
+            "title": "Edit me",
+            "command": "echo original >> {{ log }}",
+            "risk": "caution",
+            "require_approval": True,
+        },
     ]
     async with running_stack(client, engine) as stack:
         name = unique("Overrides")
@@ -520,24 +540,37 @@ async def test_per_step_overrides_and_an_edited_command(
             f"/api/runbooks/{runbook.id}/trust", json={"action": "promote", "actor": "lead"}
         )
         incident = await _start(stack, name, log=str(log))
-        await _until(stack, incident, "gated waits even in autopilot",
-                     lambda s: _steps(s)["gated"].state is StepState.AWAITING_APPROVAL)
+        await _until(
+            stack,
+            incident,
+            "gated waits even in autopilot",
+            lambda s: _steps(s)["gated"].state is StepState.AWAITING_APPROVAL,
+        )
         await stack.http.post(
             f"/api/incidents/{incident}/steps/gated/approval", json={"approver": "hal"}
         )
-        state = await _until(stack, incident, "breakpoint pause",
-                             lambda s: s.status is IncidentStatus.PAUSED)
+        state = await _until(
+            stack, incident, "breakpoint pause", lambda s: s.status is IncidentStatus.PAUSED
+        )
         assert "breakpoint before step 'Stop here'" in state.pause_reason
         assert _lines(log) == ["gated"]
         await stack.http.post(f"/api/incidents/{incident}/resume", json={"actor": "hal"})
-        await _until(stack, incident, "manual step presented",
-                     lambda s: _steps(s)["by-hand"].state is StepState.AWAITING_REPORT)
+        await _until(
+            stack,
+            incident,
+            "manual step presented",
+            lambda s: _steps(s)["by-hand"].state is StepState.AWAITING_REPORT,
+        )
         await stack.http.post(
             f"/api/incidents/{incident}/steps/by-hand/report",
             json={"actor": "hal", "outcome": "done"},
         )
-        await _until(stack, incident, "edit-me waiting",
-                     lambda s: _steps(s)["edit-me"].state is StepState.AWAITING_APPROVAL)
+        await _until(
+            stack,
+            incident,
+            "edit-me waiting",
+            lambda s: _steps(s)["edit-me"].state is StepState.AWAITING_APPROVAL,
+        )
         edited = f"echo edited >> {log}"
         await stack.http.post(
             f"/api/incidents/{incident}/steps/edit-me/approval",
