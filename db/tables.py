@@ -100,3 +100,14 @@ class AutomationSlotRecord(SQLModel, table=True):
     slot: int
     incident_id: str = Field(index=True, max_length=300)
     acquired_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class LlmCacheRecord(SQLModel, table=True):
+    """LLM answers by content hash: the same runbook text never costs a second call."""
+
+    __tablename__ = "llm_cache"
+
+    key: str = Field(primary_key=True, max_length=64)
+    model: str = Field(max_length=200)
+    value: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
