@@ -1,0 +1,104 @@
+"""Decision points in prose: "If …, do X", "Otherwise …", "If none of this helps …".
+
+A condition is kept as readable prose (the executor asks a human to judge prose conditions);
+"otherwise" becomes `not (<the previous condition>)`.
+"""
+
+from __future__ import annotations
+
+import re
+
+_IF_RE = re.compile(
+    r"^\s*(?:and\s+|then\s+|but\s+|also,?\s+)?"
+    r"(?P<kw>if|when|whenever|in case(?: of| that)?|in the case (?:of|that)|for the case that|"
+    r"should|unless|only if)\s+(?P<cond>.+?)"
+    r"(?:\s*(?:,|;|\s-{1,2}\s)\s*(?:then\s+)?(?P<rest>.*)|\s+then\s+(?P<rest2>.*)|:\s*$|\.?\s*$)",
+    re.I | re.S,
+)
+_ELSE_RE = re.compile(
+    r"^\s*(?P<kw>otherwise|else|if not|if that fails|if this fails|if it fails|if that does not"
+    r" (?:help|work)|failing that)\b[,:]?\s*(?P<rest>.*)$",
+    re.I | re.S,
+)
+_TRIVIAL = frozenset(
+    {
+        "possible",
+        "necessary",
+        "needed",
+        "required",
+        "applicable",
+        "desired",
+        "appropriate",
+        "any",
+        "you want",
+        "you wish",
+        "you like",
+        "in doubt",
+    }
+)
+_SENTENCE_RE = re.compile(r"(?<=[.!?])\s+(?=[A-Z`*_(])")
+_MARKUP_RE = re.compile(r"[*_]{1,2}(?=\w)|(?<=\w)[*_]{1,2}")
+
+
+def sentences(text: str) -> list[str]:
+    return [s.strip() for s in _SENTENCE_RE.split(" ".join(text.split())) if s.strip()]
+
+
+def clean(text: str) -> str:
+    text = _MARKUP_RE.sub("", " ".join(text.split())).replace("`", "")
+    return text.strip().rstrip(":").strip()
+
+
+def split_condition(
+    sentence: str, previous: str | None = None, before: str | None = None
+) -> tuple[str | None, str]:
+    """The condition a sentence opens with, and the rest of the sentence (the action).
+
+    `previous` is the latest condition, used to spell out "otherwise"; `before` is the sentence
+    just before, used to spell out "if so".
+    """
+    text = " ".join(sentence.split())
+    match = _ELSE_RE.match(text)
+    if match:
+        rest = match.group("rest")
+        if previous:
+            return f"not ({previous})", rest
+        return "the previous steps did not resolve the problem", rest
+    match = _IF_RE.match(text)
+    if not match:
+        return None, text
+    cond = clean(match.group("cond")).rstrip(".")
+    rest = match.group("rest") or match.group("rest2") or ""
+    kw = match.group("kw").lower()
+    if kw in {"when", "whenever", "should"} and not rest:
+        return None, text
+    if cond.lower() in _TRIVIAL:
+        return None, rest or text
+    if cond.lower() in {"so", "yes"}:
+        cond = clean(before).rstrip(".") if before else f"{kw} {cond}"
+    if kw == "unless":
+        cond = f"not ({cond})"
+    if len(cond) > 200:
+        cond = cond[:197] + "..."
+    return cond, rest.strip()
+
+
+def heading_condition(heading: str) -> str | None:
+    """A heading such as "If the PVC is full" or "When etcd has no leader" guards its section."""
+    text = clean(heading)
+    if re.match(r"^(if|when|in case|unless|only if)\b", text, re.I):
+        cond, _ = split_condition(text)
+        return cond
+    return None
+
+
+def combine(*conditions: str | None) -> str | None:
+    parts: list[str] = []
+    for cond in conditions:
+        if cond and cond not in parts:
+            parts.append(cond)
+    if not parts:
+        return None
+    if len(parts) == 1:
+        return parts[0]
+    return " and ".join(f"({p})" for p in parts)

@@ -1,0 +1,433 @@
+"""Walk the Markdown blocks and decide what is an action (a draft step) and what is context.
+
+Sections named Meaning/Impact/… are context; lists, lead-in sentences ("review the logs:")
+and code blocks in the other sections become draft steps with their governing conditions.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from domain.runbooks import branches, commands
+from domain.runbooks.markdown import Block
+
+_CONTEXT_RE = re.compile(
+    r"^(meaning|impact|summary|overview|background|description|about|full context|symptoms?|"
+    r"references?|links|see also|related|further reading|notes?|context|purpose|alert details?|"
+    r"explanation|why|what does|table of contents|faq|documentation|more info|additional info)",
+    re.I,
+)
+_CATEGORIES = [
+    (
+        "prerequisites",
+        re.compile(r"prereq|requirements|before you (begin|start)|access needed", re.I),
+    ),
+    (
+        "diagnosis",
+        re.compile(
+            r"diagnos|investigat|troubleshoot|identif|triage|debug|determin|"
+            r"root cause|analy[sz]|inspect|finding|detect",
+            re.I,
+        ),
+    ),
+    (
+        "mitigation",
+        re.compile(
+            r"mitigat|remediat|resolution|resolv|fix|workaround|recover|repair|"
+            r"procedure|steps|solution|action|respon|restor|handl|how to|"
+            r"clean",
+            re.I,
+        ),
+    ),
+    ("verify", re.compile(r"verif|validat|confirm|test|post-|after ", re.I)),
+    ("escalation", re.compile(r"escalat|contact|support|help", re.I)),
+]
+_IMPERATIVE = frozenset(
+    """check verify ensure make confirm look review inspect investigate examine identify find
+    locate determine run execute restart delete remove scale increase decrease add reduce
+    raise lower set update upgrade downgrade apply patch edit change modify create open
+    navigate go click select choose contact escalate notify talk ask page file collect gather
+    capture save export import compare watch monitor observe wait consider try use follow read
+    study query search filter list get describe view validate test fix resolve repair recover
+    restore rollback revert undo drain cordon uncordon evict free clean clear purge rotate
+    renew replace reconfigure configure enable disable stop start kill terminate reboot resize
+    expand extend migrate move copy backup back log login ssh connect exec debug obtain fetch
+    retrieve record note document report mark approve deny silence acknowledge ack escalate
+    expose port-forward curl analyze analyse assess evaluate correct adjust tune reschedule
+    redeploy rerun retry trigger reinstall install uninstall provision allocate deploy roll
+    bump tag label annotate taint""".split()  # noqa: SIM905
+)  # fmt: skip
+_LEADING_FILLER_RE = re.compile(
+    r"^(?:\d+[.)]\s*|then,?\s+|first,?\s+|next,?\s+|finally,?\s+|please,?\s+|also,?\s+|now,?\s+|"
+    r"optionally,?\s+|alternatively,?\s+|afterwards,?\s+|additionally,?\s+|"
+    r"you (?:can|should|must|may|need to|might want to|will need to)\s+|"
+    r"we (?:can|should|need to)\s+|try to\s+|make sure to\s+|"
+    r"be sure to\s+|it is (?:recommended|advisable) to\s+)+",
+    re.I,
+)
+_ROLLBACK_SENT_RE = re.compile(
+    r"^\s*(?:to\s+(?:undo|revert|roll\s*back)|undo|revert|roll\s*back|rollback)\b|"
+    r"\b(?:undo|revert|roll\s*back)\s+(?:this|it|the change|that)?\s*(?:with|using|by running)\b",
+    re.I,
+)
+_REFERENCE_RE = re.compile(
+    r"^\s*(?:for more|more (?:info|information|details)|(?:you|we) can find more|further info|"
+    r"see also|for details|refer to|see the|see \[|read more|documentation)",
+    re.I,
+)
+_CHECKLIST_RE = re.compile(
+    r"\b(check|verify|look|ensure|consider|investigate|review|confirm|"
+    r"possible|causes?|reasons?|things)\b",
+    re.I,
+)
+_LINK_RE = re.compile(r"\[([^\]]*)\]\([^)]*\)|\[([^\]]*)\]\[[^\]]*\]")
+_TITLE_TAIL_RE = re.compile(
+    r"\s*(?:\b(?:via|with|using|by running|by executing|run|running|execute|the following"
+    r"(?: command)?|following command|command|as follows|like this|by)\s*)+[:.]?\s*$",
+    re.I,
+)
+
+
+@dataclass
+class Draft:
+    """A step before ids, variables and risk are settled."""
+
+    section: str
+    title: str
+    command: str | None
+    instructions: list[str] = field(default_factory=list)
+    condition: str | None = None
+    rollback: str | None = None
+    todo: bool = False
+    source_text: str = ""
+
+
+@dataclass
+class Walk:
+    drafts: list[Draft] = field(default_factory=list)
+    description: list[str] = field(default_factory=list)
+    prerequisites: list[str] = field(default_factory=list)
+    h1: str | None = None
+
+
+def category_of(heading: str, parent: str | None) -> str:
+    text = branches.clean(heading)
+    if _CONTEXT_RE.match(text):
+        return "context"
+    for name, pattern in _CATEGORIES:
+        if pattern.search(text):
+            return name
+    if parent and parent not in {"context", "intro"}:
+        return parent
+    slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:30].strip("-")
+    return slug or "steps"
+
+
+def is_imperative(text: str) -> bool:
+    body = _LEADING_FILLER_RE.sub("", branches.clean(_LINK_RE.sub(r"\1\2", text)))
+    cond, rest = branches.split_condition(body)
+    if cond is not None and rest:
+        body = _LEADING_FILLER_RE.sub("", rest)
+    first = re.match(r"[A-Za-z-]+", body)
+    return bool(first and first.group(0).lower() in _IMPERATIVE)
+
+
+def make_title(text: str, command: str | None = None, fallback: str = "") -> str:
+    """A short, readable title: the sentence without the command, links or trailing 'via'."""
+    raw = text
+    if command:
+        raw = raw.replace(f"`{command}`", " ").replace(command, " ")
+    raw = _LINK_RE.sub(r"\1\2", raw)
+    raw = re.sub(r"`+([^`]*)`+", r"\1", raw)
+    title = branches.clean(raw)
+    cond, rest = branches.split_condition(title)
+    if cond and len(rest) >= 4:
+        title = rest
+    title = _TITLE_TAIL_RE.sub("", title).strip(" .,:;-")
+    title = title[:1].upper() + title[1:]
+    if len(title) < 4:
+        title = fallback or (f"Run {command.splitlines()[0][:70]}" if command else "Manual step")
+    if len(title) > 120:
+        cut = title[:117].rsplit(" ", 1)[0]
+        title = cut + "..."
+    return title
+
+
+class _Walker:
+    def __init__(self, blocks: list[Block], has_sections: bool) -> None:
+        self.blocks = blocks
+        self.has_sections = has_sections
+        self.out = Walk()
+        self.headings: list[tuple[int, str, str | None]] = []  # level, category, condition
+        self.item_cond: dict[int, str | None] = {}
+        self.item_text: dict[int, str] = {}
+        self.lead: str | None = None
+        self.lead_cond: str | None = None
+        self.lead_rollback = False
+        self.last_cond: str | None = None
+        self.checklist: Draft | None = None
+        self.para_cond: str | None = None
+        self.index = 0
+        self.heading_text = ""
+        self.labelled: set[str] = set()
+
+    @property
+    def category(self) -> str:
+        if self.headings:
+            return self.headings[-1][1]
+        return "steps" if not self.has_sections else "intro"
+
+    def scope_condition(self, depth: int) -> str | None:
+        conds = [c for _, _, c in self.headings] + [self.para_cond]
+        conds += [self.item_cond.get(d) for d in sorted(self.item_cond) if d <= depth]
+        return branches.combine(*conds)
+
+    def add(self, draft: Draft) -> Draft:
+        self.out.drafts.append(draft)
+        return draft
+
+    def run(self) -> Walk:
+        for index, block in enumerate(self.blocks):
+            self.index = index
+            following = self.blocks[index + 1] if index + 1 < len(self.blocks) else None
+            if block.kind == "heading":
+                self.heading(block)
+            elif block.kind == "text":
+                self.text(block, following)
+            else:
+                self.code(block)
+        return self.out
+
+    def list_has_commands(self, depth: int) -> bool:
+        """Whether the list that follows the current block (deeper than `depth`) has commands."""
+        for block in self.blocks[self.index + 1 :]:
+            if block.kind == "heading" or block.list_depth <= depth:
+                return False
+            if block.kind == "code" and commands.code_block_commands(block.text, block.lang):
+                return True
+            if block.kind == "text" and commands.inline_commands(block.text):
+                return True
+        return False
+
+    def heading(self, block: Block) -> None:
+        if block.level == 1 and self.out.h1 is None:
+            self.out.h1 = branches.clean(block.text)
+        while self.headings and self.headings[-1][0] >= block.level:
+            self.headings.pop()
+        parent = self.headings[-1][1] if self.headings else None
+        if block.level == 1:
+            category = "intro" if self.has_sections else "steps"
+        else:
+            category = category_of(block.text, parent)
+        self.headings.append((block.level, category, branches.heading_condition(block.text)))
+        self.heading_text = branches.clean(_LINK_RE.sub(r"\1\2", block.text))
+        self.item_cond.clear()
+        self.item_text.clear()
+        self.lead = self.lead_cond = self.last_cond = self.para_cond = None
+        self.checklist = None
+        if category == "context" and block.level > 1:
+            self.out.description.append(f"{branches.clean(block.text)}:")
+
+    def describe(self, text: str) -> None:
+        if self.category not in {"context", "intro"} and self.heading_text not in self.labelled:
+            self.labelled.add(self.heading_text)
+            self.out.description.append(f"{self.heading_text} (notes):")
+        self.out.description.append(" ".join(_LINK_RE.sub(r"\1\2", text).split()))
+
+    def text(self, block: Block, following: Block | None) -> None:
+        self.lead = self.lead_cond = None
+        self.lead_rollback = False
+        text = block.text
+        category = self.category
+        if category in {"context", "intro"}:
+            if category == "intro" and commands.inline_commands(text):
+                pass
+            else:
+                self.describe(text)
+                return
+        if category == "prerequisites":
+            self.out.prerequisites.append(branches.clean(_LINK_RE.sub(r"\1\2", text)))
+            return
+        depth = block.list_depth
+        sents = branches.sentences(text) or [text]
+        if block.item_start:
+            for d in [d for d in self.item_cond if d >= depth]:
+                self.item_cond.pop(d, None)
+                self.item_text.pop(d, None)
+            cond, _ = branches.split_condition(sents[0], self.last_cond)
+            self.item_cond[depth] = cond
+            self.item_text[depth] = text
+            if cond:
+                self.last_cond = cond
+        scope = self.scope_condition(depth)
+        found = commands.inline_commands(text)
+        if found:
+            self.inline(block, sents, found, scope)
+            if text.rstrip().endswith(":"):
+                self.lead = text
+            return
+        last = sents[-1]
+        cond, _ = branches.split_condition(
+            last, self.last_cond, sents[-2] if len(sents) > 1 else None
+        )
+        if block.item_start and len(sents) == 1:
+            cond = None  # already the item's condition
+        if cond:
+            self.last_cond = cond
+        if depth == 0 and (cond or re.match(r"^\s*(otherwise|else)\b", last, re.I)):
+            self.para_cond = None
+            scope = self.scope_condition(depth)
+        if (following is not None and following.kind == "code") or text.rstrip().endswith(":"):
+            self.lead, self.lead_cond = text, cond
+            self.lead_rollback = bool(_ROLLBACK_SENT_RE.search(last))
+            if following is not None and following.kind == "text" and following.list_depth > depth:
+                self.lead = None
+                if not self.list_has_commands(depth) and (
+                    is_imperative(text) or _CHECKLIST_RE.search(text)
+                ):
+                    self.checklist = self.add(
+                        Draft(
+                            category,
+                            make_title(text),
+                            None,
+                            [text],
+                            branches.combine(scope, cond),
+                            source_text=text,
+                        )
+                    )
+                else:
+                    self.describe(text)
+            elif (
+                following is not None
+                and following.kind == "text"
+                and depth == 0
+                and cond
+                and not block.item_start
+            ):
+                self.para_cond = cond  # "If X:" followed by prose: governs until the next heading
+                self.lead = None
+            return
+        drafts = self.out.drafts
+        if depth > 0 and not block.item_start and drafts:
+            drafts[-1].instructions.append(text)
+            return
+        parent = self.item_text.get(depth - 1) if depth > 1 else None
+        if self.checklist is not None and depth > 0:
+            self.checklist.instructions.append(f"- {text}")
+            return
+        if parent is not None and drafts and not is_imperative(text):
+            drafts[-1].instructions.append(f"- {text}")
+            return
+        if depth == 0:
+            self.checklist = None
+        without_links = _LINK_RE.sub("", text).strip(" .,;:\n")
+        if is_imperative(text) and without_links and not _REFERENCE_RE.match(text):
+            self.add(
+                Draft(
+                    category,
+                    make_title(sents[0]),
+                    None,
+                    [text],
+                    branches.combine(scope, cond),
+                    source_text=text,
+                )
+            )
+            return
+        self.describe(text)
+
+    def inline(self, block: Block, sents: list[str], found: list[str], scope: str | None) -> None:
+        for command in found:
+            index = next((i for i, s in enumerate(sents) if command in s), 0)
+            sentence = sents[index]
+            before = sents[index - 1] if index else None
+            cond = None
+            if not (block.item_start and index == 0):
+                cond, _ = branches.split_condition(sentence, self.last_cond, before)
+                if cond:
+                    self.last_cond = cond
+            if _ROLLBACK_SENT_RE.search(sentence) and self.out.drafts:
+                self.out.drafts[-1].rollback = command
+                continue
+            fallback = make_title(sents[index - 1]) if index else ""
+            title = make_title(sentence, command, fallback)
+            if len(title) < 4 or title.startswith("Run "):
+                title = make_title(sents[0], command, title)
+            self.add(
+                Draft(
+                    self.category,
+                    title,
+                    command,
+                    [block.text],
+                    branches.combine(scope, cond),
+                    source_text=block.text,
+                )
+            )
+
+    def code(self, block: Block) -> None:
+        if self.category in {"context", "prerequisites"}:
+            return
+        found = commands.code_block_commands(block.text, block.lang)
+        found = [c for c in found if (c.command or "").strip() not in {"exit", "logout", "exit 0"}]
+        if not found:
+            snippet = block.text.strip()
+            lang = block.lang or ""
+            if self.lead and is_imperative(self.lead) and snippet:
+                scope = branches.combine(self.scope_condition(block.list_depth), self.lead_cond)
+                sents = branches.sentences(self.lead) or [self.lead]
+                self.add(
+                    Draft(
+                        self.category,
+                        make_title(sents[0]),
+                        None,
+                        [self.lead, f"```{lang}\n{snippet[:2000]}\n```"],
+                        scope,
+                        source_text=self.lead,
+                    )
+                )
+                self.lead = None
+            elif snippet and self.out.drafts and self.out.drafts[-1].section == self.category:
+                self.out.drafts[-1].instructions.append(f"```{lang}\n{snippet[:2000]}\n```")
+            return
+        scope = branches.combine(self.scope_condition(block.list_depth), self.lead_cond)
+        item = self.item_text.get(block.list_depth) if block.list_depth else None
+        base = self.lead or item or ""
+        for cc in found:
+            if cc.todo:
+                draft = self.add(
+                    Draft(
+                        self.category,
+                        make_title(base or cc.comment or ""),
+                        None,
+                        [base] if base else [],
+                        scope,
+                        todo=True,
+                        source_text=base,
+                    )
+                )
+                draft.instructions.append(f"(runbook says: {cc.comment})")
+                continue
+            if cc.command is None:
+                continue
+            if self.lead_rollback and self.out.drafts and self.out.drafts[-1].command:
+                self.out.drafts[-1].rollback = cc.command
+                self.lead_rollback = False
+                continue
+            title = make_title(cc.comment) if cc.comment else make_title(base, None, "")
+            if title == "Manual step":
+                title = f"Run {cc.command.splitlines()[0][:70]}"
+            self.add(
+                Draft(
+                    self.category,
+                    title,
+                    cc.command,
+                    [base] if base else [],
+                    scope,
+                    source_text=base,
+                )
+            )
+
+
+def walk(blocks: list[Block]) -> Walk:
+    has_sections = any(b.kind == "heading" and b.level >= 2 for b in blocks)
+    return _Walker(blocks, has_sections).run()
