@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client
 
-from api import codec, errors, exports, incidents, trust, webhooks
+from api import codec, errors, exports, incidents, runbooks, trust, webhooks
 from api.deps import AppState
 from db.engine import create_schema, make_engine
 from db.runbooks import RunbookStore
@@ -35,6 +35,7 @@ def create_app(
             client=client or await connect(settings, identity="ddrun-api", retry_config=FAIL_FAST),
             runbooks=RunbookStore(own_engine, settings.runbook_cache_s),
             trust=TrustStore(own_engine),
+            engine=own_engine,
         )
         yield
         await own_engine.dispose()
@@ -46,10 +47,12 @@ def create_app(
             client=client,
             runbooks=RunbookStore(engine, 0.0),
             trust=TrustStore(engine),
+            engine=engine,
         )
     errors.install(app)
     app.include_router(webhooks.router)
     app.include_router(incidents.router)
+    app.include_router(runbooks.router)
     app.include_router(trust.router)
     app.include_router(exports.router)
     app.include_router(codec.router)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
+from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client
 
 from db.runbooks import RunbookStore
@@ -20,6 +21,7 @@ class AppState:
     client: Client
     runbooks: RunbookStore
     trust: TrustStore
+    engine: AsyncEngine
 
     @property
     def redactor(self) -> Redactor:

@@ -633,6 +633,90 @@ def export_cmd(
     )
 
 
+@app.command()
+def parse(
+    file: Annotated[str, typer.Argument(help="Markdown/prose runbook file, or - for stdin")],
+    as_json: JsonOpt = False,
+    no_llm: Annotated[bool, typer.Option("--no-llm", help="Deterministic parser only")] = False,
+) -> None:
+    """Turn a prose or Markdown runbook into structured, risk-classified steps."""
+    import sys as _sys
+
+    from activities.parsing import parse_text
+    from domain.runbooks.errors import RunbookParseError
+
+    text = _sys.stdin.read() if file == "-" else Path(file).read_text(encoding="utf-8")
+    name = None if file == "-" else Path(file).name
+    try:
+        parsed = asyncio.run(
+            parse_text(text, source_name=name, settings=Settings(), use_llm=not no_llm)
+        )
+    except RunbookParseError as err:
+        console.print(f"[red]cannot parse:[/red] {escape(str(err))}")
+        raise typer.Exit(1) from None
+    if as_json:
+        typer.echo(json.dumps(parsed.to_json_dict(), indent=2))
+        return
+    rb = parsed.result.runbook
+    colour = {"safe": "green", "caution": "yellow", "dangerous": "red"}
+    console.print(f"[bold]{escape(rb.title)}[/bold]  ({escape(parsed.llm.message)})")
+    for number, step in enumerate(rb.steps, 1):
+        risk = step.risk.value
+        console.print(f"\n{number}. [{colour[risk]}]{risk.upper()}[/] {escape(step.title)}")
+        if step.condition:
+            console.print(f"   [dim]only if:[/dim] {escape(step.condition)}")
+        console.print(f"   $ {escape(step.command)}" if step.command else "   (manual step)")
+        if step.rollback:
+            console.print(f"   [dim]rollback:[/dim] {escape(step.rollback)}")
+        if step.risk_reasons:
+            console.print(f"   [dim]why: {escape('; '.join(step.risk_reasons[:3]))}[/dim]")
+    if rb.prerequisites:
+        console.print("\n[bold]Prerequisites[/bold]: " + escape(", ".join(rb.prerequisites)))
+    if rb.variables:
+        names = [f"{v.name} ← {v.source or '?'}" for v in rb.variables]
+        console.print("[bold]Variables[/bold]: " + escape(", ".join(names)))
+    for amb in parsed.result.ambiguities:
+        where = f"{amb.step_id}: " if amb.step_id else ""
+        console.print(f"[yellow]ambiguous[/yellow] {escape(where + amb.message)}")
+
+
+@app.command()
+def classify(command: str, as_json: JsonOpt = False) -> None:
+    """The risk of one shell command, with the reasons."""
+    from domain.runbooks.risk import classify as assess
+
+    verdict = assess(command)
+    if as_json:
+        typer.echo(json.dumps(verdict.model_dump(mode="json")))
+        return
+    console.print(f"{verdict.risk.value.upper()}: {escape(command)}")
+    for reason in verdict.reasons:
+        console.print(f"  - {escape(reason)}")
+
+
+@app.command("import")
+def import_dir(folder: Path) -> None:
+    """Import a folder of Markdown (parsed) and YAML runbooks: a changed file is a new version."""
+    from db.engine import create_schema, make_engine
+    from db.runbook_import import import_folder
+
+    async def go() -> int:
+        engine = make_engine(Settings().effective_database_url)
+        await create_schema(engine)
+        report = await import_folder(engine, folder)
+        await engine.dispose()
+        for item in report.files:
+            note = f" ({item.ambiguities} ambiguities)" if item.ambiguities else ""
+            console.print(
+                f"{escape(item.path)} → {item.runbook_id} v{item.version}: {item.status}{note}"
+            )
+        for error in report.errors:
+            console.print(f"[red]not imported:[/red] {escape(error)}")
+        return 1 if report.errors else 0
+
+    raise typer.Exit(asyncio.run(go()))
+
+
 # ----------------------------------------------------------------------------- runbooks
 
 

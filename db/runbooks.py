@@ -50,7 +50,10 @@ class RunbookStore:
         self._cache_key: tuple[int, int] | None = None
         self._cache: list[Runbook] = []
 
-    async def save(self, runbook: Runbook, source_path: str | None = None) -> SavedRunbook:
+    async def save(
+        self, runbook: Runbook, source_path: str | None = None, *, force: bool = False
+    ) -> SavedRunbook:
+        """A new version when the content changed (or `force`: its source file changed)."""
         digest = content_hash(runbook)
         for attempt in range(10):  # a concurrent save of the same runbook takes the next version
             async with AsyncSession(self._engine) as session:
@@ -62,7 +65,7 @@ class RunbookStore:
                         .limit(1)
                     )
                 ).first()
-                if latest is not None and latest.content_hash == digest:
+                if latest is not None and latest.content_hash == digest and not force:
                     return SavedRunbook(_to_model(latest), created=False)
                 version = 1 if latest is None else latest.version + 1
                 stored = runbook.model_copy(update={"version": version})
@@ -85,6 +88,18 @@ class RunbookStore:
                     continue
                 return SavedRunbook(stored, created=True)
         raise RuntimeError(f"could not save runbook {runbook.id}: too many concurrent versions")
+
+    async def versions(self, runbook_id: str) -> list[RunbookRecord]:
+        async with AsyncSession(self._engine) as session:
+            return list(
+                (
+                    await session.exec(
+                        select(RunbookRecord)
+                        .where(RunbookRecord.runbook_id == runbook_id)
+                        .order_by(col(RunbookRecord.version))
+                    )
+                ).all()
+            )
 
     async def get(self, runbook_id: str, version: int | None = None) -> Runbook | None:
         async with AsyncSession(self._engine) as session:

@@ -111,3 +111,19 @@ class LlmCacheRecord(SQLModel, table=True):
     model: str = Field(max_length=200)
     value: str = Field(sa_column=Column(Text, nullable=False))
     created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class RunbookSourceRecord(SQLModel, table=True):
+    """The file a runbook version came from, and its diff against the previous version's."""
+
+    __tablename__ = "runbook_sources"
+    __table_args__ = (UniqueConstraint("runbook_id", "version"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    runbook_id: str = Field(index=True, max_length=100)
+    version: int
+    source_path: str = Field(max_length=1000)
+    source_sha256: str = Field(max_length=64)
+    source_text: str = Field(sa_column=Column(Text, nullable=False))
+    diff: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))

@@ -56,6 +56,13 @@ class Settings(BaseSettings):
         description="Extra regular expressions to redact from command output and alerts "
         "(a named group `secret` marks the part to hide)",
     )
+    llm_model: str | None = Field(
+        default=None, description="litellm model (e.g. openai/gpt-4o-mini); unset: offline only"
+    )
+    llm_api_base: str | None = None
+    llm_api_key: SecretStr | None = None
+    llm_timeout_s: float = Field(default=30.0, gt=0)
+    llm_max_output_tokens: int = Field(default=4000, ge=256)
     payload_key: SecretStr | None = Field(
         default=None,
         description="base64 AES key (16/24/32 bytes): Temporal stores payloads encrypted",
