@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client
 
-from api import codec, errors, exports, incidents, runbooks, trust, webhooks
+from api import codec, errors, exports, incidents, mappings, runbooks, slack, trust, webhooks
 from api.deps import AppState
 from db.engine import create_schema, make_engine
 from db.runbooks import RunbookStore
@@ -56,6 +56,8 @@ def create_app(
     app.include_router(trust.router)
     app.include_router(exports.router)
     app.include_router(codec.router)
+    app.include_router(mappings.router)
+    app.include_router(slack.router)
 
     @app.get("/healthz", tags=["health"])
     async def healthz() -> dict[str, str]:

@@ -10,7 +10,11 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlmodel import SQLModel
 
-from db import tables  # noqa: F401 - registers the tables on SQLModel.metadata
+from db import (  # noqa: F401 - registers the tables on SQLModel.metadata
+    mappings,
+    slack_messages,
+    tables,
+)
 
 
 def make_engine(url: str) -> AsyncEngine:

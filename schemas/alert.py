@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 class AlertStatus(StrEnum):
     FIRING = "firing"
+    ACKNOWLEDGED = "acknowledged"  # a human acknowledged it at the source (PagerDuty, Opsgenie)
     RESOLVED = "resolved"
 
 
@@ -46,3 +47,9 @@ class Alert(BaseModel):
     received_at: datetime
     generator_url: str | None = None
     payload_digest: str = Field(description="sha256 of the raw request body this alert came from")
+    actor: str | None = Field(
+        default=None, max_length=200, description="Who acknowledged or resolved it at the source"
+    )
+    source_url: str | None = Field(
+        default=None, description="The alert or incident in its source (PagerDuty, Opsgenie, …)"
+    )

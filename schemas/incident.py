@@ -74,6 +74,16 @@ class SelectRunbookInput(BaseModel):
     alert: Alert
 
 
+class MatchCandidate(BaseModel):
+    """One runbook the matcher considered for an alert, with its score and why."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    runbook: str
+    score: float
+    reasons: list[str] = Field(default_factory=list)
+
+
 class SelectedRunbook(BaseModel):
     """The matched runbook snapshot with its variables filled, or None with the reason why not."""
 
@@ -81,9 +91,48 @@ class SelectedRunbook(BaseModel):
 
     runbook: Runbook | None
     reason: str
+    confidence: float | None = Field(
+        default=None, ge=0.0, le=1.0, description="How sure the matcher is (None: not scored)"
+    )
+    method: str = Field(default="", description="mapping, selector, runbook_url, name, text, none")
+    candidates: list[MatchCandidate] = Field(default_factory=list)
     variables: dict[str, str] = Field(default_factory=dict)
     missing_variables: list[str] = Field(default_factory=list)
     rendered: list[RenderedStep] = Field(default_factory=list)
+
+
+class ApprovalRule(BaseModel):
+    """How many different people must approve a step, and whether the commander must be one."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    approvals: int = Field(default=1, ge=1, le=5)
+    commander_required: bool = False
+
+
+class PreviousRun(BaseModel):
+    """The closed run of the same incident that this run reopens (the alert flapped)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    incident_id: str
+    run_id: str
+    closed_at: datetime | None
+    status: str
+
+
+class Notifications(BaseModel):
+    """Where the incident reports itself; decided at start from settings."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    slack: bool = False
+    ack_timeout_s: int | None = Field(
+        default=None, ge=1, description="Escalate when nobody acknowledges within this"
+    )
+    resolve_timeout_s: int | None = Field(
+        default=None, ge=1, description="Escalate when the incident is still open after this"
+    )
 
 
 class IncidentInput(BaseModel):
@@ -115,6 +164,14 @@ class IncidentInput(BaseModel):
     with_safe_reads: bool = Field(
         default=False, description="Dry run only: safe read-only steps run for real"
     )
+    approval_rules: dict[StepRisk, ApprovalRule] = Field(
+        default_factory=dict,
+        description="Per risk, from the approval policy for this service and severity; "
+        "absent: one approval",
+    )
+    commander: str | None = Field(default=None, description="Incident commander named by policy")
+    reopens: PreviousRun | None = None
+    notifications: Notifications = Field(default_factory=Notifications)
 
 
 class RunCommandInput(BaseModel):
@@ -156,6 +213,16 @@ class Escalation(BaseModel):
     at: datetime
 
 
+class ResolvePages(BaseModel):
+    """Close the pages an incident sent (PagerDuty `resolve`), once it is over."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    incident_id: str
+    levels: list[int]
+    summary: str = ""
+
+
 class ApprovalDecision(BaseModel):
     """A human's verdict on a step waiting for approval. `approver` is the audited identity."""
 
@@ -171,6 +238,12 @@ class ApprovalDecision(BaseModel):
     )
     confirm: str | None = Field(
         default=None, max_length=500, description="Dangerous steps: the step's id or title, typed"
+    )
+    approver_name: str | None = Field(default=None, max_length=200, description="Display name")
+    card: str | None = Field(
+        default=None,
+        max_length=100,
+        description="The card version the click came from (Slack); a stale card is refused",
     )
 
 
@@ -243,6 +316,18 @@ class Divergence(BaseModel):
     at: datetime
 
 
+class Approval(BaseModel):
+    """One person's approval of a step (a step may need several)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    approver: str
+    approver_name: str | None = None
+    at: datetime
+    channel: str = "api"
+    comment: str = ""
+
+
 class StepView(BaseModel):
     """A step as the responder sees it, with what happened to it."""
 
@@ -272,7 +357,15 @@ class StepView(BaseModel):
     mode: Mode | None = Field(default=None, description="The mode in force when it was decided")
     requirement: Requirement | None = None
     edited_from: str | None = None
+    edited_by: str | None = None
     captured: dict[str, str] = Field(default_factory=dict)
+    approvals: list[Approval] = Field(default_factory=list)
+    approval_rule: ApprovalRule | None = Field(
+        default=None, description="What this step needs before it runs (when it needs approval)"
+    )
+    card: str = Field(
+        default="", description="Changes whenever what a responder would click on changes"
+    )
 
 
 class TimelineEntry(BaseModel):
@@ -323,6 +416,15 @@ class IncidentState(BaseModel):
     clean: bool = Field(
         default=False, description="Resolved with every step as written: no edit, skip or undo"
     )
+    commander: str | None = None
+    match_confidence: float | None = None
+    match_method: str = ""
+    match_candidates: list[MatchCandidate] = Field(default_factory=list)
+    related_alerts: list[str] = Field(
+        default_factory=list, description="Dedup keys of other alerts correlated into this one"
+    )
+    reopens: PreviousRun | None = None
+    run_id: str | None = None
 
 
 class IncidentSummary(BaseModel):
@@ -349,5 +451,7 @@ class AlertAccepted(BaseModel):
     incident_id: str | None
     dedup_key: str
     status: str
-    action: Literal["started_or_attached", "resolved_sent", "ignored"]
+    action: Literal[
+        "started_or_attached", "correlated", "reopened", "resolved_sent", "acknowledged", "ignored"
+    ]
     detail: str = ""

@@ -50,7 +50,74 @@ class Settings(BaseSettings):
     )
     agent_max_output_bytes: int = Field(default=64 * 1024, ge=1024)
     agent_max_concurrent_commands: int = Field(default=8, ge=1)
-    alertmanager_token: SecretStr | None = None
+    # --- inbound alert sources (api/webhooks): a source with no secret accepts loopback only
+    alertmanager_token: SecretStr | None = Field(
+        default=None, description="Bearer token Alertmanager's http_config sends"
+    )
+    alertmanager_basic_auth: SecretStr | None = Field(
+        default=None, description="user:password for Alertmanager's basic_auth"
+    )
+    pagerduty_webhook_secret: SecretStr | None = Field(
+        default=None,
+        description="PagerDuty v3 subscription secret; comma-separate old,new while rotating",
+    )
+    grafana_webhook_secret: SecretStr | None = Field(
+        default=None, description="Grafana contact point hmacConfig.secret"
+    )
+    grafana_signature_header: str = "X-Grafana-Alerting-Signature"
+    grafana_timestamp_header: str | None = Field(
+        default=None, description="Set when the contact point signs timestamp:body"
+    )
+    opsgenie_token: SecretStr | None = Field(
+        default=None, description="Secret the Opsgenie integration sends in a custom header"
+    )
+    opsgenie_token_header: str = "X-Ddrun-Token"  # noqa: S105 - a header name, not a secret
+    generic_webhook_token: SecretStr | None = Field(
+        default=None, description="Bearer token for the generic JSON webhook"
+    )
+    webhook_max_skew_s: int = Field(default=300, ge=1, description="Signed timestamps' window")
+    # --- one incident per problem
+    correlation_window_s: int = Field(
+        default=900,
+        ge=0,
+        description="Alerts for the same service and runbook within this join the open "
+        "incident as related alerts (0: off)",
+    )
+    reopen_window_s: int = Field(
+        default=1800,
+        ge=0,
+        description="An alert firing again this soon after its incident closed reopens it "
+        "as a new linked run (0: off)",
+    )
+    match_threshold: float = Field(
+        default=0.45, ge=0.0, le=1.0, description="Below this confidence: no runbook matched"
+    )
+    # --- Slack (the 3am interface); off without a bot token
+    slack_bot_token: SecretStr | None = None
+    slack_signing_secret: SecretStr | None = None
+    slack_api_url: str = "https://slack.com/api/"
+    slack_oncall_users: list[str] = Field(
+        default_factory=list, description="Slack user ids invited to every incident channel"
+    )
+    slack_channel_prefix: str = "inc"
+    slack_reuse_channel: str | None = Field(
+        default=None, description="Post every incident in this existing channel id instead"
+    )
+    approval_policy_file: Path | None = Field(
+        default=None, description="YAML policy: who may approve what (see README)"
+    )
+    # --- paging through PagerDuty Events API v2
+    pagerduty_events_url: str = "https://events.pagerduty.com/v2/enqueue"
+    pagerduty_routing_keys: list[SecretStr] = Field(
+        default_factory=list,
+        description="Events API v2 routing key per escalation level, in order (JSON list)",
+    )
+    ack_timeout_s: int | None = Field(
+        default=None, ge=1, description="Escalate an incident nobody acknowledged within this"
+    )
+    resolve_timeout_s: int | None = Field(
+        default=None, ge=1, description="Escalate an incident still open after this"
+    )
     redact_patterns: list[str] = Field(
         default_factory=list,
         description="Extra regular expressions to redact from command output and alerts "

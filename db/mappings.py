@@ -1,0 +1,1 @@
+"""Explicit alert → runbook mappings (being written)."""

@@ -1,0 +1,1 @@
+"""Slack channel and message ids per incident (being written)."""
