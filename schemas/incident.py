@@ -108,6 +108,9 @@ class ApprovalRule(BaseModel):
 
     approvals: int = Field(default=1, ge=1, le=5)
     commander_required: bool = False
+    separate_editor: bool = Field(
+        default=True, description="Whoever edited the command cannot be its only approver"
+    )
 
 
 class PreviousRun(BaseModel):
@@ -211,6 +214,8 @@ class Escalation(BaseModel):
     reason: str
     step_id: str | None = None
     at: datetime
+    paged: bool = Field(default=False, description="A page went out (PagerDuty Events API)")
+    page_dedup_key: str | None = None
 
 
 class ResolvePages(BaseModel):
@@ -290,6 +295,16 @@ class StepReport(BaseModel):
     outcome: Literal["done", "skipped", "changed"]
     note: str = Field(default="", max_length=4000)
     output: str = Field(default="", max_length=65_536)
+    channel: str = Field(default="api", max_length=50)
+
+
+class CommanderChange(BaseModel):
+    """Name the incident commander (who must be among the approvers of critical steps)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    commander: str = Field(min_length=1, max_length=200)
+    actor: str = Field(min_length=1, max_length=200)
     channel: str = Field(default="api", max_length=50)
 
 
@@ -452,6 +467,12 @@ class AlertAccepted(BaseModel):
     dedup_key: str
     status: str
     action: Literal[
-        "started_or_attached", "correlated", "reopened", "resolved_sent", "acknowledged", "ignored"
+        "started_or_attached",
+        "correlated",
+        "reopened",
+        "resolved_sent",
+        "acknowledged",
+        "updated",
+        "ignored",
     ]
     detail: str = ""

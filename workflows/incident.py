@@ -25,7 +25,10 @@ with workflow.unsafe.imports_passed_through():
     from domain.trust import confirmation_matches, describe, requirement
     from schemas.alert import Alert, AlertStatus
     from schemas.incident import (
+        Approval,
         ApprovalDecision,
+        ApprovalRule,
+        CommanderChange,
         Escalation,
         HumanAction,
         IncidentInput,
@@ -34,6 +37,7 @@ with workflow.unsafe.imports_passed_through():
         InterruptedStepDecision,
         ModeChange,
         RenderedStep,
+        ResolvePages,
         RunCommandInput,
         RunCommandResult,
         SelectedRunbook,
@@ -44,8 +48,9 @@ with workflow.unsafe.imports_passed_through():
         StepView,
     )
     from schemas.runbook import Step, StepRisk
+    from schemas.slack import SlackSyncInput
     from schemas.trust import KillSwitch, Mode, Requirement, RunOutcome, SlotRequest
-    from workflows import options
+    from workflows import approvals, options
     from workflows import search_attributes as sa
     from workflows.incident_record import (
         IncidentRecord,
@@ -88,6 +93,9 @@ class IncidentWorkflow:
             mode_reason=inp.mode_reason,
             kill_switches=[k for k in inp.kill_switches if k.engaged],
             dry_run=inp.dry_run,
+            commander=inp.commander,
+            reopens=inp.reopens,
+            run_id=workflow.info().run_id,
         )
         self._rec = IncidentRecord(self._state)
         self._seen_events: set[str] = {alert.event_id}
@@ -103,18 +111,29 @@ class IncidentWorkflow:
         self._waiting_for_decision: str | None = None
         self._abort: HumanAction | None = None
         self._resolution: HumanAction | None = None
+        self._firing_keys: set[str] = (
+            set() if alert.status is AlertStatus.RESOLVED else {alert.dedup_key}
+        )
         self._source_cleared = alert.status is AlertStatus.RESOLVED
+        self._background: list[asyncio.Task[None]] = []
         self._compensations: list[str] = []
         self._compensating = False
         self._automated = False
         self._paused_by_kill_switch = False
         self._rec.timeline("opened", f"{alert.source.value} alert {alert.name}: {alert.title}")
         self._rec.timeline("mode", f"{inp.mode.value}: {inp.mode_reason}")
+        if inp.reopens is not None:
+            self._rec.timeline(
+                "reopened",
+                f"fired again after run {inp.reopens.run_id} closed "
+                f"({inp.reopens.status}) at {inp.reopens.closed_at}",
+            )
 
     # ----------------------------------------------------------------------------- main flow
 
     @workflow.run
     async def run(self, inp: IncidentInput) -> IncidentState:
+        self._start_background()
         try:
             # Normally chosen by the API before start (decided once, replayed as input); a
             # client that did not choose gets it from a local activity (a short database read).
@@ -153,13 +172,18 @@ class IncidentWorkflow:
             await self._compensate()
             self._rec.close(IncidentStatus.ABORTED, "workflow cancelled")
             await self._after_close()
+            await self._notify_close()
             raise
         await self._after_close()
+        await self._notify_close()
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self._state
 
     def _adopt(self, selected: SelectedRunbook) -> None:
         self._state.match_reason = selected.reason
+        self._state.match_confidence = selected.confidence
+        self._state.match_method = selected.method
+        self._state.match_candidates = list(selected.candidates)
         runbook = selected.runbook
         if runbook is None:
             self._rec.timeline("no_runbook", selected.reason)
@@ -254,13 +278,7 @@ class IncidentWorkflow:
                     )
                     self._rec.diverge(view.id, "rejected", decision.approver, decision.comment)
                     continue
-                if decision.command is not None and decision.command != command:
-                    view.edited_from = command
-                    self._rec.diverge(
-                        view.id, "edited", decision.approver, f"{command!r} → {decision.command!r}"
-                    )
-                    command = decision.command
-                    view.command = command
+                command = view.command  # as approved, edits included
                 await self._checkpoint()
             elif not self._automated:
                 self._automated = True
@@ -407,6 +425,7 @@ class IncidentWorkflow:
     ) -> ApprovalDecision:
         self._waiting_for = view.id
         view.state = StepState.AWAITING_APPROVAL
+        view.approval_rule = self._rule_for(view)
         if self._state.status is not IncidentStatus.ESCALATED:
             self._rec.set_status(IncidentStatus.AWAITING_APPROVAL)
         rollback = f" Rollback: {view.rollback}" if view.rollback else " No rollback."
@@ -421,7 +440,7 @@ class IncidentWorkflow:
         finally:
             self._waiting_for = None
         decision = self._approvals[view.id]
-        view.approved_by = decision.approver
+        view.approved_by = ", ".join(a.approver for a in view.approvals) or decision.approver
         view.approved_at = workflow.now()
         view.approval_comment = decision.comment
         self._rec.set_status(IncidentStatus.MITIGATING)
@@ -472,6 +491,13 @@ class IncidentWorkflow:
             level += 1
 
     async def _escalate(self, level: int, target: str, reason: str, step_id: str | None) -> None:
+        """Page `level`, or the next level nobody was paged at yet: a step timeout and an
+        acknowledgement timeout must not both wake the same person for one incident."""
+        levels = self._inp.escalation.levels
+        if self._inp.notifications.ack_timeout_s or self._inp.notifications.resolve_timeout_s:
+            paged = len({e.level for e in self._state.escalations})
+            level = min(max(level, paged), len(levels) - 1)
+            target = levels[level]
         self._rec.set_status(IncidentStatus.ESCALATED)
         workflow.upsert_search_attributes([sa.ESCALATED.value_set(True)])
         escalation = await workflow.execute_activity_method(
@@ -711,6 +737,120 @@ class IncidentWorkflow:
         if message:
             self._rec.timeline("trust", message)
 
+    # ----------------------------------------------------------------------------- notifying
+
+    def _start_background(self) -> None:
+        """Slack sync and incident-level escalation timers, only when configured for this run."""
+        notify = self._inp.notifications
+        if notify.slack:
+            self._background.append(asyncio.create_task(self._slack_loop()))
+        if notify.ack_timeout_s or notify.resolve_timeout_s:
+            self._background.append(asyncio.create_task(self._watch_timers()))
+
+    def _slack_mark(self) -> tuple[object, ...]:
+        """Changes whenever anything Slack shows changes; cheap enough to evaluate every wake."""
+        st = self._state
+        return (
+            len(st.timeline),
+            st.status,
+            st.paused,
+            st.mode,
+            st.acknowledged_by,
+            st.commander,
+            tuple((v.state, len(v.approvals), v.command, v.rollback) for v in st.steps),
+        )
+
+    async def _slack_loop(self) -> None:
+        """Keep the incident channel in step with the state, one coalesced sync at a time.
+
+        The sync activity reads the state itself (a query), so calls carry no payload and a
+        sync that waited out a Slack outage posts the latest state, not a backlog.
+        """
+        synced: tuple[object, ...] | None = None
+        failures = 0
+        while True:
+            await workflow.wait_condition(lambda s=synced: self._slack_mark() != s)  # type: ignore[misc]
+            mark = self._slack_mark()
+            try:
+                await workflow.execute_activity(
+                    "sync_slack",
+                    SlackSyncInput(incident_id=self._state.id, run_id=self._state.run_id),
+                    start_to_close_timeout=options.SLACK_TIMEOUT,
+                    retry_policy=options.SLACK_RETRY,
+                    summary="sync Slack",
+                )
+            except ActivityError as err:
+                failures += 1
+                if failures == 1:  # e.g. a revoked token: say so once, keep the incident going
+                    self._rec.timeline("slack_unavailable", describe_failure(err))
+            synced = mark
+
+    async def _watch_timers(self) -> None:
+        """Escalate an incident nobody acknowledges, or that stays open too long, level by level."""
+        notify = self._inp.notifications
+        levels = self._inp.escalation.levels
+        opened = self._state.opened_at
+        ack_level = resolve_level = 0
+        while not self._state.status.is_closed:
+            deadlines: list[tuple[timedelta, str]] = []
+            if (
+                notify.ack_timeout_s
+                and self._state.acknowledged_by is None
+                and ack_level < len(levels)
+            ):
+                due = opened + timedelta(seconds=notify.ack_timeout_s * (ack_level + 1))
+                deadlines.append((due - workflow.now(), "ack"))
+            if notify.resolve_timeout_s and resolve_level < len(levels):
+                due = opened + timedelta(seconds=notify.resolve_timeout_s * (resolve_level + 1))
+                deadlines.append((due - workflow.now(), "resolve"))
+            if not deadlines:
+                return
+            wait, kind = min(deadlines)
+            acked = self._state.acknowledged_by
+            try:
+                await workflow.wait_condition(
+                    lambda a=acked: (
+                        self._state.status.is_closed or self._state.acknowledged_by != a
+                    ),  # type: ignore[misc]
+                    timeout=max(wait, timedelta(seconds=1)),
+                    timeout_summary=f"{kind} deadline",
+                )
+                continue  # closed, or acknowledged: recompute what is still due
+            except TimeoutError:
+                pass
+            if kind == "ack":
+                level, ack_level = ack_level, ack_level + 1
+                why = f"not acknowledged within {(notify.ack_timeout_s or 0) * ack_level}s"
+            else:
+                level, resolve_level = resolve_level, resolve_level + 1
+                why = f"not resolved within {(notify.resolve_timeout_s or 0) * resolve_level}s"
+            await self._escalate(level, levels[level], why, None)
+
+    async def _notify_close(self) -> None:
+        """Stop the background work; resolve the pages sent; let Slack catch up on its own."""
+        for task in self._background:
+            task.cancel()
+        paged = sorted({e.level for e in self._state.escalations if e.paged})
+        if paged:
+            await workflow.execute_activity_method(
+                EscalationActivities.resolve_pages,
+                ResolvePages(incident_id=self._state.id, levels=paged, summary=self._state.outcome),
+                start_to_close_timeout=options.CONTROL_PLANE_TIMEOUT,
+                retry_policy=options.CONTROL_PLANE_RETRY,
+                summary="resolve pages",
+            )
+        if self._inp.notifications.slack:
+            # The final sync (summary, MTTR) must not keep the incident open while Slack is
+            # down: an abandoned child does it, retrying until Slack answers.
+            await workflow.start_child_workflow(
+                "SlackCatchUpWorkflow",
+                SlackSyncInput(incident_id=self._state.id, run_id=self._state.run_id, final=True),
+                id=f"{self._state.id}-slack-{workflow.info().run_id}",
+                task_queue=workflow.info().task_queue,
+                parent_close_policy=workflow.ParentClosePolicy.ABANDON,
+                static_summary=f"Slack catch-up for {self._state.id}",
+            )
+
     # ----------------------------------------------------------------------------- handlers
 
     @workflow.signal(description="An alert (or a repeat of it) for this incident")
@@ -721,12 +861,35 @@ class IncidentWorkflow:
         self._seen_events.add(alert.event_id)
         if len(self._state.alerts) < _MAX_KEPT_ALERTS:
             self._state.alerts.append(alert)
-        if alert.status is AlertStatus.RESOLVED:
-            self._source_cleared = True
+        if self._state.status.is_closed:
+            return
+        key = alert.dedup_key
+        if key != self._inp.alert.dedup_key and key not in self._state.related_alerts:
+            self._state.related_alerts.append(key)
+            self._rec.timeline("related_alert", f"{alert.name} ({key}): {alert.title}")
+            workflow.upsert_search_attributes(
+                [sa.ALERT_KEYS.value_set([self._inp.alert.dedup_key, *self._state.related_alerts])]
+            )
+        if alert.status is AlertStatus.ACKNOWLEDGED:
+            who = f"{alert.actor or 'someone'} via {alert.source.value}"
+            self._acknowledge_implicitly(who, names_commander=False)
+            return
+        if alert.status is AlertStatus.UPDATED:
             self._rec.timeline(
-                "alert_resolved", f"{alert.source.value} reports {alert.name} resolved"
+                "source_update",
+                f"{alert.source.value}: {alert.description or alert.title}",
+                alert.actor,
+            )
+            return
+        if alert.status is AlertStatus.RESOLVED:
+            self._firing_keys.discard(key)
+            self._source_cleared = not self._firing_keys
+            by = f" by {alert.actor}" if alert.actor else ""
+            self._rec.timeline(
+                "alert_resolved", f"{alert.source.value} reports {alert.name} resolved{by}"
             )
         else:
+            self._firing_keys.add(key)
             self._source_cleared = False
             self._rec.timeline("alert_repeated", f"{alert.name}: {alert.title}")
 
@@ -747,12 +910,40 @@ class IncidentWorkflow:
 
     @workflow.update(description="Approve or reject the step that is waiting for approval")
     def approve_step(self, decision: ApprovalDecision) -> str:
-        self._approvals[decision.step_id] = decision
         self._acknowledge_implicitly(decision.approver)
-        verb = "approved" if decision.decision == "approve" else "rejected"
+        view = self._view(decision.step_id)
         where = f"{decision.step_id} via {decision.channel}"
-        self._rec.timeline(f"step_{verb}", where, decision.approver)
-        return f"step {decision.step_id} {verb} by {decision.approver}"
+        if decision.decision == "reject":
+            self._approvals[decision.step_id] = decision
+            self._rec.timeline("step_rejected", where, decision.approver)
+            return f"step {decision.step_id} rejected by {decision.approver}"
+        if decision.command is not None and decision.command != view.command:
+            self._rec.diverge(
+                view.id, "edited", decision.approver, f"{view.command!r} → {decision.command!r}"
+            )
+            if view.edited_from is None:
+                view.edited_from = view.command
+            view.command = decision.command
+            view.edited_by = decision.approver
+            view.approvals = []  # approvals were for the command as it was
+        view.approvals.append(
+            Approval(
+                approver=decision.approver,
+                approver_name=decision.approver_name,
+                at=workflow.now(),
+                channel=decision.channel,
+                comment=decision.comment,
+            )
+        )
+        still = approvals.missing(view, self._rule_for(view), self._state.commander)
+        if still is None:
+            self._approvals[decision.step_id] = decision
+            self._rec.timeline("step_approved", where, decision.approver)
+            return f"step {decision.step_id} approved by {decision.approver}"
+        self._rec.timeline(
+            "step_approval_added", f"{where}; still needs {still}", decision.approver
+        )
+        return f"approval of {decision.step_id} by {decision.approver} recorded; needs {still}"
 
     @approve_step.validator
     def _validate_approve_step(self, decision: ApprovalDecision) -> None:
@@ -763,12 +954,17 @@ class IncidentWorkflow:
         if decision.step_id in self._approvals:
             earlier = self._approvals[decision.step_id]
             raise ValueError(f"step {decision.step_id!r} was already decided by {earlier.approver}")
-        view = next(v for v in self._state.steps if v.id == decision.step_id)
+        view = self._view(decision.step_id)
         if self._waiting_for != decision.step_id or view.state is not StepState.AWAITING_APPROVAL:
             current = self._waiting_for or "none"
             raise ValueError(
                 f"step {decision.step_id!r} is not waiting for approval (waiting: {current})"
             )
+        why = approvals.refusal(
+            view, decision, self._rule_for(view), self._state.commander, approvals.card_of(view)
+        )
+        if why is not None:
+            raise ValueError(why)
         if (
             decision.decision == "approve"
             and view.requirement is Requirement.CONFIRM
@@ -926,8 +1122,36 @@ class IncidentWorkflow:
         if self._resolution is not None:
             raise ValueError(f"already resolved by {self._resolution.actor}")
 
+    @workflow.update(description="Name the incident commander")
+    def assign_commander(self, change: CommanderChange) -> str:
+        self._state.commander = change.commander
+        self._rec.timeline("commander", f"{change.commander} is incident commander", change.actor)
+        return f"{change.commander} is incident commander"
+
+    @assign_commander.validator
+    def _validate_assign_commander(self, change: CommanderChange) -> None:
+        self._refuse_if_closed()
+        if self._state.commander == change.commander:
+            raise ValueError(f"{change.commander} is already incident commander")
+
+    @workflow.update(description="Escalate now: page the next level")
+    async def escalate(self, action: HumanAction) -> str:
+        levels = self._inp.escalation.levels
+        level = min(max((e.level for e in self._state.escalations), default=0), len(levels) - 1)
+        why = f"escalated by {action.actor}" + (f": {action.reason}" if action.reason else "")
+        await self._escalate(level, levels[level], why, None)
+        return f"escalated to level {level + 1} ({levels[level]})"
+
+    @escalate.validator
+    def _validate_escalate(self, action: HumanAction) -> None:
+        self._refuse_if_closed()
+        if not self._inp.escalation.levels:
+            raise ValueError("no escalation levels are configured")
+
     @workflow.query(description="The full current state of the incident")
     def state(self) -> IncidentState:
+        for view in self._state.steps:  # derived, so computing it here is replay-safe
+            view.card = approvals.card_of(view)
         return self._state
 
     # ----------------------------------------------------------------------------- helpers
@@ -943,13 +1167,25 @@ class IncidentWorkflow:
         workflow.upsert_search_attributes([sa.MODE.value_set(mode.value)])
         self._rec.timeline("mode", f"{mode.value}: {reason}", actor)
 
-    def _acknowledge_implicitly(self, actor: str) -> None:
+    def _acknowledge_implicitly(self, actor: str, names_commander: bool = True) -> None:
+        if names_commander and self._state.commander is None:
+            self._state.commander = actor
+            self._rec.timeline("commander", f"{actor} is incident commander", actor)
         if self._state.acknowledged_by is None:
             self._state.acknowledged_by = actor
             self._state.acknowledged_at = workflow.now()
             self._rec.timeline("acknowledged", f"by {actor}", actor)
             if self._state.status is IncidentStatus.TRIGGERED:
                 self._rec.set_status(IncidentStatus.ACKNOWLEDGED)
+
+    def _view(self, step_id: str) -> StepView:
+        return next(v for v in self._state.steps if v.id == step_id)
+
+    def _rule_for(self, view: StepView) -> ApprovalRule:
+        rules = self._inp.approval_rules
+        if not rules:
+            return approvals.LEGACY_RULE
+        return rules.get(view.risk, ApprovalRule())
 
     def _outcomes(self) -> dict[str, StepOutcome]:
         return {

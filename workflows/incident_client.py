@@ -8,9 +8,10 @@ being up, with no limit on concurrent deliveries (unlike updates).
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
-from datetime import datetime
-from typing import Any
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
 
 from temporalio.client import (
     Client,
@@ -31,6 +32,8 @@ from schemas.alert import Alert, AlertStatus
 from schemas.incident import (
     AlertAccepted,
     ApprovalDecision,
+    ApprovalRule,
+    CommanderChange,
     EscalationPolicy,
     HumanAction,
     IncidentInput,
@@ -39,10 +42,13 @@ from schemas.incident import (
     IncidentSummary,
     InterruptedStepDecision,
     ModeChange,
+    Notifications,
+    PreviousRun,
     SelectedRunbook,
     StepAction,
     StepReport,
 )
+from schemas.runbook import StepRisk
 from schemas.settings import Settings
 from schemas.trust import KillSwitch, Mode
 from workflows import search_attributes as sa
@@ -65,6 +71,63 @@ def _details(alert: Alert) -> str:
     return f"**{alert.name}** from {alert.source.value}\n\n{alert.description}\n\n{labels}"[:4000]
 
 
+def _quoted(value: str) -> str:
+    escaped = value.replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{escaped}"'
+
+
+@dataclass
+class _Neighbours:
+    """What visibility knows around an alert: its own incident, a correlated one, the last run."""
+
+    own_running: bool = False
+    correlated: str | None = None
+    previous: PreviousRun | None = None
+
+
+async def _neighbours(
+    client: Client, settings: Settings, incident_id: str, alert: Alert, runbook_id: str | None
+) -> _Neighbours:
+    """One visibility query: this alert's incident (running or recently closed), and any running
+    incident for the same service and runbook opened within the correlation window."""
+    now = datetime.now(UTC)
+    mine = f"WorkflowId = {_quoted(incident_id)}"
+    if settings.reopen_window_s:
+        since = now - timedelta(seconds=settings.reopen_window_s)
+        mine += f' AND (ExecutionStatus = "Running" OR CloseTime >= "{since.isoformat()}")'
+    else:
+        mine += ' AND ExecutionStatus = "Running"'
+    query = f'WorkflowType = "IncidentWorkflow" AND IncidentKind = "incident" AND (({mine})'
+    if settings.correlation_window_s and runbook_id is not None:
+        since = now - timedelta(seconds=settings.correlation_window_s)
+        query += (
+            f' OR (ExecutionStatus = "Running" AND IncidentService = {_quoted(alert.service)}'
+            f' AND RunbookId = {_quoted(runbook_id)} AND StartTime >= "{since.isoformat()}")'
+        )
+    query += ")"
+    found = _Neighbours()
+    oldest: datetime | None = None
+    async for execution in client.list_workflows(query, limit=50, page_size=50):
+        running = execution.status is WorkflowExecutionStatus.RUNNING
+        if execution.id == incident_id:
+            if running:
+                found.own_running = True
+            elif execution.close_time is not None and (
+                found.previous is None
+                or (found.previous.closed_at or execution.close_time) < execution.close_time
+            ):
+                found.previous = PreviousRun(
+                    incident_id=incident_id,
+                    run_id=execution.run_id,
+                    closed_at=execution.close_time,
+                    status=execution.typed_search_attributes.get(sa.STATUS) or "closed",
+                )
+        elif running and (oldest is None or (execution.start_time or now) < oldest):
+            oldest = execution.start_time or now
+            found.correlated = execution.id
+    return found
+
+
 async def deliver_alert(
     client: Client,
     settings: Settings,
@@ -74,31 +137,41 @@ async def deliver_alert(
     mode: Mode = Mode.COPILOT,
     mode_reason: str = "default for a new runbook",
     kill_switches: Sequence[KillSwitch] = (),
+    approval_rules: Mapping[StepRisk, ApprovalRule] | None = None,
+    commander: str | None = None,
 ) -> AlertAccepted:
-    """Start the incident for a firing alert or signal the open one; tell it when it resolves.
+    """Start the incident for a firing alert, or attach it to the open one; pass on what the
+    source says later (acknowledged, resolved, updated).
 
+    A repeat of the same dedup key reaches its incident atomically (signal-with-start on the
+    id derived from the key). A different key for the same service and runbook, while an
+    incident is open within the correlation window, joins that incident as a related alert.
+    A key whose incident closed within the reopen window starts a new run linked to the old.
     `selected` is the runbook chosen before start; without it the workflow chooses.
     """
     incident_id = incident_id_for(alert)
-    if alert.status is AlertStatus.RESOLVED:
-        try:
-            await client.get_workflow_handle(incident_id).signal(ALERT_SIGNAL, alert)
-        except RPCError as err:
-            if err.status is not RPCStatusCode.NOT_FOUND:
-                raise
-            return AlertAccepted(
-                incident_id=None,
-                dedup_key=alert.dedup_key,
-                status=alert.status.value,
-                action="ignored",
-                detail="no open incident for this alert",
-            )
-        return AlertAccepted(
-            incident_id=incident_id,
-            dedup_key=alert.dedup_key,
-            status=alert.status.value,
-            action="resolved_sent",
-        )
+    if alert.status is not AlertStatus.FIRING:
+        return await _pass_on(client, incident_id, alert)
+    runbook_id = selected.runbook.id if selected and selected.runbook else None
+    reopens: PreviousRun | None = None
+    if settings.correlation_window_s or settings.reopen_window_s:
+        around = await _neighbours(client, settings, incident_id, alert, runbook_id)
+        if not around.own_running and around.correlated is not None:
+            try:
+                await client.get_workflow_handle(around.correlated).signal(ALERT_SIGNAL, alert)
+            except RPCError as err:
+                if err.status is not RPCStatusCode.NOT_FOUND:
+                    raise
+            else:
+                return AlertAccepted(
+                    incident_id=around.correlated,
+                    dedup_key=alert.dedup_key,
+                    status=alert.status.value,
+                    action="correlated",
+                    detail=f"joined open incident for {alert.service} / {runbook_id}",
+                )
+        if not around.own_running:
+            reopens = around.previous
     incident = IncidentInput(
         incident_id=incident_id,
         alert=alert,
@@ -109,6 +182,14 @@ async def deliver_alert(
         mode_reason=mode_reason,
         kill_switches=list(kill_switches),
         blast_radius=settings.blast_radius,
+        approval_rules=dict(approval_rules) if approval_rules is not None else {},
+        commander=commander,
+        reopens=reopens,
+        notifications=Notifications(
+            slack=settings.slack_bot_token is not None,
+            ack_timeout_s=settings.ack_timeout_s,
+            resolve_timeout_s=settings.resolve_timeout_s,
+        ),
     )
     await client.start_workflow(
         IncidentWorkflow.run,
@@ -129,6 +210,7 @@ async def deliver_alert(
                 SearchAttributePair(sa.AUTOMATED, False),
                 SearchAttributePair(sa.MODE, mode.value),
                 SearchAttributePair(sa.KIND, "incident"),
+                SearchAttributePair(sa.ALERT_KEYS, [alert.dedup_key]),
                 *_runbook_attributes(selected),
             ]
         ),
@@ -139,7 +221,41 @@ async def deliver_alert(
         incident_id=incident_id,
         dedup_key=alert.dedup_key,
         status=alert.status.value,
-        action="started_or_attached",
+        action="reopened" if reopens is not None else "started_or_attached",
+        detail=f"reopens run {reopens.run_id}" if reopens is not None else "",
+    )
+
+
+async def _pass_on(client: Client, incident_id: str, alert: Alert) -> AlertAccepted:
+    """Acknowledged / resolved / updated at the source: tell the open incident that has it."""
+    action: Literal["resolved_sent", "acknowledged", "updated"] = (
+        "acknowledged"
+        if alert.status is AlertStatus.ACKNOWLEDGED
+        else ("resolved_sent" if alert.status is AlertStatus.RESOLVED else "updated")
+    )
+    targets = [incident_id]
+    query = (
+        'WorkflowType = "IncidentWorkflow" AND ExecutionStatus = "Running" '
+        f"AND IncidentAlertKeys = {_quoted(alert.dedup_key)}"
+    )
+    for attempt, target in enumerate(targets):
+        try:
+            await client.get_workflow_handle(target).signal(ALERT_SIGNAL, alert)
+        except RPCError as err:
+            if err.status is not RPCStatusCode.NOT_FOUND:
+                raise
+            if attempt == 0:  # not its own incident: maybe it joined another as related
+                targets += [e.id async for e in client.list_workflows(query, limit=5)]
+            continue
+        return AlertAccepted(
+            incident_id=target, dedup_key=alert.dedup_key, status=alert.status.value, action=action
+        )
+    return AlertAccepted(
+        incident_id=None,
+        dedup_key=alert.dedup_key,
+        status=alert.status.value,
+        action="ignored",
+        detail="no open incident for this alert",
     )
 
 
@@ -185,8 +301,7 @@ def visibility_query(
         ("RunbookId", runbook),
     ):
         if value is not None:
-            escaped = value.replace("\\", "\\\\").replace('"', '\\"')
-            clauses.append(f'{key} = "{escaped}"')
+            clauses.append(f"{key} = {_quoted(value)}")
     if since is not None:
         clauses.append(f'StartTime >= "{since.isoformat()}"')
     return " AND ".join(clauses)
@@ -287,13 +402,25 @@ async def set_mode(client: Client, incident_id: str, change: ModeChange) -> str:
     )
 
 
+async def assign_commander(client: Client, incident_id: str, change: CommanderChange) -> str:
+    return await incident_handle(client, incident_id).execute_update(
+        IncidentWorkflow.assign_commander, change
+    )
+
+
+async def escalate(client: Client, incident_id: str, action: HumanAction) -> str:
+    result: str = await incident_handle(client, incident_id).execute_update(
+        "escalate", action, result_type=str
+    )
+    return result
+
+
 async def broadcast_kill_switch(client: Client, switch: KillSwitch) -> list[str]:
     """Tell every running incident the switch covers; returns their ids."""
     query = 'WorkflowType = "IncidentWorkflow" AND ExecutionStatus = "Running"'
     if switch.value is not None and switch.scope.value != "global":
         key = "IncidentService" if switch.scope.value == "service" else "RunbookId"
-        escaped = switch.value.replace("\\", "\\\\").replace('"', '\\"')
-        query += f' AND {key} = "{escaped}"'
+        query += f" AND {key} = {_quoted(switch.value)}"
     told: list[str] = []
     async for execution in client.list_workflows(query):
         try:

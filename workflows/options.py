@@ -41,3 +41,15 @@ def command_retry(risk: StepRisk) -> RetryPolicy:
 def command_timeout(timeout_s: int) -> timedelta:
     """The agent enforces the step's own timeout; Temporal's is a backstop a little later."""
     return timedelta(seconds=timeout_s + 30)
+
+
+#: Slack calls: patient (Slack may be down for the whole incident) but never on the critical
+#: path; a 429's Retry-After arrives as the error's next_retry_delay and overrides the backoff.
+SLACK_TIMEOUT = timedelta(seconds=30)
+SLACK_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(seconds=60),
+    maximum_attempts=0,
+    non_retryable_error_types=["SlackConfigError"],
+)

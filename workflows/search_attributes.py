@@ -18,6 +18,7 @@ AUTOMATED = SearchAttributeKey.for_bool("IncidentAutomated")
 MODE = SearchAttributeKey.for_keyword("IncidentMode")
 CLEAN = SearchAttributeKey.for_bool("IncidentClean")
 KIND = SearchAttributeKey.for_keyword("IncidentKind")
+ALERT_KEYS = SearchAttributeKey.for_keyword_list("IncidentAlertKeys")
 
 ALL = (
     SERVICE,
@@ -31,4 +32,5 @@ ALL = (
     MODE,
     CLEAN,
     KIND,
+    ALERT_KEYS,
 )

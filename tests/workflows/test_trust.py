@@ -278,7 +278,7 @@ async def test_kill_switch_holds_running_incidents_and_new_ones_start_in_read_al
     client: Client, engine: AsyncEngine, tmp_path: Path
 ) -> None:
     log = tmp_path / "log"
-    async with running_stack(client, engine) as stack:
+    async with running_stack(client, engine, correlation_window_s=0) as stack:
         name = unique("Kill")
         service = unique("svc-")
         await stack.add_runbook(_runbook(name, [CAUTION, SAFE]))
@@ -347,7 +347,7 @@ async def test_blast_radius_limits_concurrent_automation(
     client: Client, engine: AsyncEngine, tmp_path: Path
 ) -> None:
     log = tmp_path / "log"
-    async with running_stack(client, engine, blast_radius=1) as stack:
+    async with running_stack(client, engine, blast_radius=1, correlation_window_s=0) as stack:
         name = unique("Blast")
         await stack.add_runbook(_runbook(name, [SAFE, CAUTION]))
         first = await _start(stack, name, log=f"{log}1")
