@@ -12,6 +12,7 @@ class AlertStatus(StrEnum):
     FIRING = "firing"
     ACKNOWLEDGED = "acknowledged"  # a human acknowledged it at the source (PagerDuty, Opsgenie)
     RESOLVED = "resolved"
+    UPDATED = "updated"  # information about the alert at its source; no change of state
 
 
 class AlertSource(StrEnum):
