@@ -25,6 +25,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        webhooks.log_unsigned_sources(settings)
         if client is not None and engine is not None:
             yield
             return

@@ -1,4 +1,9 @@
-"""Alert webhooks: verify, bound, validate and normalise, then hand each alert to Temporal.
+"""Alert webhooks: bound, verify, validate and normalise, then hand each alert to Temporal.
+
+Every source proves itself with what it can send: PagerDuty and Grafana sign the raw body,
+Alertmanager sends a bearer token or basic auth, Opsgenie a secret header, the generic webhook a
+bearer token. A source with no secret configured accepts unsigned requests from loopback
+clients only (and says so at start-up: `log_unsigned_sources`).
 
 A 202 is answered only after Temporal durably accepted every alert of the body; if it is down
 the source gets a 503 and retries, and the retry is harmless (deliveries dedupe by event id).
@@ -7,24 +12,43 @@ the source gets a 503 and retries, and the retry is harmless (deliveries dedupe 
 from __future__ import annotations
 
 import hashlib
-import hmac
+import ipaddress
 import logging
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from opentelemetry import trace
+from pydantic import SecretStr
 
 from api.body import parse_json, read_limited
 from api.deps import State
-from api.errors import UnauthorizedError
+from api.errors import ApiError, BadRequestError, UnauthorizedError
 from domain.alerts.choose import choose_runbook
-from domain.alerts.normalize import alertmanager, generic
+from domain.alerts.detect import SOURCE_NAMES, shape_problem
+from domain.alerts.normalize import alertmanager, generic, grafana, opsgenie, pagerduty
 from domain.alerts.redaction import redact_alert
+from domain.alerts.signatures import (
+    CredentialMismatchError,
+    MissingCredentialError,
+    VerificationError,
+    split_secrets,
+    verify_authorization,
+    verify_grafana,
+    verify_header_token,
+    verify_pagerduty,
+)
 from domain.trust import start_mode
-from schemas.alert import Alert, AlertStatus
+from schemas.alert import Alert, AlertSource, AlertStatus
+from schemas.settings import Settings
 from schemas.webhooks.alertmanager import AlertmanagerWebhook
 from schemas.webhooks.generic import GenericAlertBody
+from schemas.webhooks.grafana import GrafanaWebhook
+from schemas.webhooks.opsgenie import OpsgenieWebhook
+from schemas.webhooks.pagerduty import PagerDutyWebhook
 from workflows.incident_client import deliver_alert
 
 router = APIRouter(prefix="/webhooks", tags=["webhooks"])
@@ -32,16 +56,127 @@ log = logging.getLogger(__name__)
 tracer = trace.get_tracer("ddrun.api")
 
 
-def _check_bearer(request: Request, expected: str | None) -> None:
-    if expected is None:
+class ForbiddenError(ApiError):
+    status_code = 403
+
+
+# Per source: the settings that let it prove itself, and whether any of them is set.
+_SECRETS: dict[AlertSource, tuple[str, Callable[[Settings], bool]]] = {
+    AlertSource.ALERTMANAGER: (
+        "DDRUN_ALERTMANAGER_TOKEN or DDRUN_ALERTMANAGER_BASIC_AUTH",
+        lambda s: s.alertmanager_token is not None or s.alertmanager_basic_auth is not None,
+    ),
+    AlertSource.PAGERDUTY: (
+        "DDRUN_PAGERDUTY_WEBHOOK_SECRET",
+        lambda s: s.pagerduty_webhook_secret is not None,
+    ),
+    AlertSource.GRAFANA: (
+        "DDRUN_GRAFANA_WEBHOOK_SECRET",
+        lambda s: s.grafana_webhook_secret is not None,
+    ),
+    AlertSource.OPSGENIE: ("DDRUN_OPSGENIE_TOKEN", lambda s: s.opsgenie_token is not None),
+    AlertSource.GENERIC: (
+        "DDRUN_GENERIC_WEBHOOK_TOKEN",
+        lambda s: s.generic_webhook_token is not None,
+    ),
+}
+# What to tell a sender whose body is valid JSON but not the source's default shape.
+_SHAPE_HINTS = {
+    AlertSource.ALERTMANAGER: "a custom `payload` template on the receiver replaces the "
+    "default body this endpoint needs; remove it, or post your own shape to /webhooks/generic",
+    AlertSource.GRAFANA: "a custom `payload.template` on the contact point replaces the "
+    "default body this endpoint needs; remove it, or post your own shape to /webhooks/generic",
+}
+
+
+def unsigned_sources(settings: Settings) -> list[AlertSource]:
+    """Sources with no secret configured: they accept unsigned requests from loopback only."""
+    return [source for source, (_, configured) in _SECRETS.items() if not configured(settings)]
+
+
+def log_unsigned_sources(settings: Settings) -> list[AlertSource]:
+    """One WARNING per source that has no secret; call once at API start-up."""
+    found = unsigned_sources(settings)
+    for source in found:
+        log.warning(
+            "webhook /webhooks/%s has no secret: accepting unsigned %s requests from "
+            "loopback only; set %s",
+            source.value,
+            SOURCE_NAMES[source],
+            _SECRETS[source][0],
+        )
+    return found
+
+
+def is_loopback(host: str | None) -> bool:
+    """127.0.0.0/8, ::1 and IPv4-mapped loopback; a name or no address is not loopback."""
+    if not host:
+        return False
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return address.ipv4_mapped.is_loopback
+    return address.is_loopback
+
+
+def _require_loopback(request: Request, source: AlertSource) -> None:
+    host = request.client.host if request.client else None
+    if not is_loopback(host):
+        raise ForbiddenError(
+            f"unsigned {SOURCE_NAMES[source]} from {host or 'an unknown client'} refused: no "
+            f"secret is configured for it, so only loopback clients may post; "
+            f"set {_SECRETS[source][0]}"
+        )
+
+
+def _secret(value: SecretStr | None) -> str | None:
+    return value.get_secret_value() if value is not None else None
+
+
+def _refusal(
+    err: VerificationError, *, missing: type[ApiError], malformed: type[ApiError]
+) -> ApiError:
+    if isinstance(err, CredentialMismatchError):
+        return ForbiddenError(err.message)
+    if isinstance(err, MissingCredentialError):
+        return missing(err.message)
+    return malformed(err.message)
+
+
+def _authenticate_bearer_or_basic(
+    request: Request, source: AlertSource, bearer: list[str], basic: str | None
+) -> None:
+    if not bearer and basic is None:
+        _require_loopback(request, source)
         return
-    given = request.headers.get("authorization", "")
-    scheme, _, token = given.partition(" ")
-    if scheme.lower() != "bearer" or not hmac.compare_digest(token.encode(), expected.encode()):
-        raise UnauthorizedError("missing or wrong bearer token")
+    try:
+        verify_authorization(request.headers.get("authorization"), bearer=bearer, basic=basic)
+    except VerificationError as err:
+        raise UnauthorizedError(err.message) from err
+
+
+def _payload(raw: bytes, source: AlertSource) -> Any:
+    """Parsed JSON that has `source`'s default shape; field-level problems are left to the
+    model (422), a body of another shape is refused here (400) with the reason."""
+    payload = parse_json(raw)
+    problem = shape_problem(payload, source)
+    if problem is not None:
+        hint = _SHAPE_HINTS.get(source)
+        raise BadRequestError(
+            f"not in the {SOURCE_NAMES[source]} format: {problem}" + (f" ({hint})" if hint else "")
+        )
+    return payload
+
+
+def _digest(raw: bytes) -> str:
+    return hashlib.sha256(raw).hexdigest()
 
 
 async def _deliver_all(state: State, alerts: list[Alert], extra: dict[str, object]) -> JSONResponse:
+    """Every alert to its incident; only firing alerts need a runbook chosen (acknowledge,
+    resolve and updates go to the open incident)."""
     accepted = []
     redactor = state.redactor
     alerts = [redact_alert(a, redactor) for a in alerts]
@@ -51,6 +186,10 @@ async def _deliver_all(state: State, alerts: list[Alert], extra: dict[str, objec
     for alert in alerts:
         with tracer.start_as_current_span("deliver_alert") as span:
             span.set_attribute("ddrun.dedup_key", alert.dedup_key)
+            span.set_attribute("ddrun.alert_status", alert.status.value)
+            if alert.status is not AlertStatus.FIRING:
+                accepted.append(await deliver_alert(state.client, state.settings, alert))
+                continue
             selected = choose_runbook(runbooks, alert)
             runbook_id = selected.runbook.id if selected.runbook else None
             trust = await state.trust.get(runbook_id) if runbook_id else None
@@ -77,12 +216,17 @@ async def _deliver_all(state: State, alerts: list[Alert], extra: dict[str, objec
 
 @router.post("/alertmanager", status_code=202)
 async def alertmanager_webhook(request: Request, state: State) -> JSONResponse:
-    token = state.settings.alertmanager_token
-    _check_bearer(request, token.get_secret_value() if token else None)
-    raw = await read_limited(request, state.settings.max_body_bytes)
-    body = AlertmanagerWebhook.model_validate(parse_json(raw))
-    received = datetime.now(UTC)
-    alerts = alertmanager.normalize(body, received, hashlib.sha256(raw).hexdigest())
+    settings = state.settings
+    token = _secret(settings.alertmanager_token)
+    _authenticate_bearer_or_basic(
+        request,
+        AlertSource.ALERTMANAGER,
+        [token] if token else [],
+        _secret(settings.alertmanager_basic_auth),
+    )
+    raw = await read_limited(request, settings.max_body_bytes)
+    body = AlertmanagerWebhook.model_validate(_payload(raw, AlertSource.ALERTMANAGER))
+    alerts = alertmanager.normalize(body, datetime.now(UTC), _digest(raw))
     if body.truncatedAlerts:
         log.warning(
             "alertmanager group %s: %d alerts truncated by max_alerts",
@@ -92,9 +236,96 @@ async def alertmanager_webhook(request: Request, state: State) -> JSONResponse:
     return await _deliver_all(state, alerts, {"truncated_alerts": body.truncatedAlerts})
 
 
+@router.post("/pagerduty", status_code=202)
+async def pagerduty_webhook(request: Request, state: State) -> JSONResponse:
+    """PagerDuty v3. Missing or malformed signature → 400, no match → 403 (as PagerDuty's own
+    verifier); PagerDuty does not retry those. A ping is verified and starts nothing."""
+    settings = state.settings
+    raw = await read_limited(request, settings.max_body_bytes)
+    secret = _secret(settings.pagerduty_webhook_secret)
+    if secret is not None:
+        try:
+            header = request.headers.get("x-pagerduty-signature")
+            verify_pagerduty(raw, header, split_secrets(secret))
+        except VerificationError as err:
+            raise _refusal(err, missing=BadRequestError, malformed=BadRequestError) from err
+    else:
+        _require_loopback(request, AlertSource.PAGERDUTY)
+    body = PagerDutyWebhook.model_validate(_payload(raw, AlertSource.PAGERDUTY))
+    webhook_id = (request.headers.get("x-webhook-id") or "")[:128] or None
+    alerts = pagerduty.normalize(body, datetime.now(UTC), _digest(raw), webhook_id)
+    extra: dict[str, object] = {"event_type": body.event.event_type}
+    if not alerts:
+        log.info(
+            "pagerduty %s (event %s): verified, nothing to start",
+            body.event.event_type,
+            body.event.id,
+        )
+        return JSONResponse(
+            {"incident_id": None, "alerts": [], **extra, "detail": "nothing to start"},
+            status_code=202,
+        )
+    return await _deliver_all(state, alerts, extra)
+
+
+@router.post("/grafana", status_code=202)
+async def grafana_webhook(request: Request, state: State) -> JSONResponse:
+    """Grafana Alerting contact point; signed when its hmacConfig has a secret."""
+    settings = state.settings
+    raw = await read_limited(request, settings.max_body_bytes)
+    secret = _secret(settings.grafana_webhook_secret)
+    if secret is not None:
+        timestamp_header = settings.grafana_timestamp_header
+        try:
+            verify_grafana(
+                raw,
+                request.headers.get(settings.grafana_signature_header),
+                secret,
+                signature_header=settings.grafana_signature_header,
+                timestamp_header=timestamp_header,
+                timestamp=request.headers.get(timestamp_header) if timestamp_header else None,
+                now=time.time(),
+                max_skew_s=settings.webhook_max_skew_s,
+            )
+        except VerificationError as err:
+            raise _refusal(err, missing=UnauthorizedError, malformed=BadRequestError) from err
+    else:
+        _require_loopback(request, AlertSource.GRAFANA)
+    body = GrafanaWebhook.model_validate(_payload(raw, AlertSource.GRAFANA))
+    alerts = grafana.normalize(body, datetime.now(UTC), _digest(raw))
+    if body.truncatedAlerts:
+        log.warning(
+            "grafana group %s: %d alerts truncated by maxAlerts",
+            body.groupKey,
+            body.truncatedAlerts,
+        )
+    return await _deliver_all(state, alerts, {"truncated_alerts": body.truncatedAlerts})
+
+
+@router.post("/opsgenie", status_code=202)
+async def opsgenie_webhook(request: Request, state: State) -> JSONResponse:
+    """Opsgenie outgoing webhook; it cannot sign, so a secret custom header proves it."""
+    settings = state.settings
+    token = _secret(settings.opsgenie_token)
+    if token is not None:
+        header = settings.opsgenie_token_header
+        try:
+            verify_header_token(request.headers.get(header), token, header)
+        except VerificationError as err:
+            raise UnauthorizedError(err.message) from err
+    else:
+        _require_loopback(request, AlertSource.OPSGENIE)
+    raw = await read_limited(request, settings.max_body_bytes)
+    body = OpsgenieWebhook.model_validate(_payload(raw, AlertSource.OPSGENIE))
+    alerts = opsgenie.normalize(body, datetime.now(UTC), _digest(raw))
+    return await _deliver_all(state, alerts, {"action": body.action})
+
+
 @router.post("/generic", status_code=202)
 async def generic_webhook(request: Request, state: State) -> JSONResponse:
+    token = _secret(state.settings.generic_webhook_token)
+    _authenticate_bearer_or_basic(request, AlertSource.GENERIC, [token] if token else [], None)
     raw = await read_limited(request, state.settings.max_body_bytes)
     body = GenericAlertBody.model_validate(parse_json(raw))
-    alerts = generic.normalize(body, datetime.now(UTC), hashlib.sha256(raw).hexdigest())
+    alerts = generic.normalize(body, datetime.now(UTC), _digest(raw))
     return await _deliver_all(state, alerts, {})

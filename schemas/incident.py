@@ -215,6 +215,9 @@ class Escalation(BaseModel):
     step_id: str | None = None
     at: datetime
     paged: bool = Field(default=False, description="A page went out (PagerDuty Events API)")
+    severity: str | None = None
+    service: str | None = None
+    title: str | None = None
     page_dedup_key: str | None = None
 
 

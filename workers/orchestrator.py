@@ -15,6 +15,7 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities.escalation import EscalationActivities
+from activities.paging import PagerDutyPager
 from activities.runbooks import RunbookActivities
 from activities.trust import TrustActivities
 from db.engine import create_schema, make_engine
@@ -31,7 +32,9 @@ log = logging.getLogger(__name__)
 
 def build_worker(client: Client, settings: Settings, engine: AsyncEngine) -> Worker:
     runbooks = RunbookActivities(RunbookStore(engine))
-    escalation = EscalationActivities(EscalationStore(engine))
+    escalation = EscalationActivities(
+        EscalationStore(engine), PagerDutyPager.from_settings(settings)
+    )
     trust = TrustActivities(TrustStore(engine), client, settings.promote_after_clean_runs)
     return Worker(
         client,
@@ -40,6 +43,7 @@ def build_worker(client: Client, settings: Settings, engine: AsyncEngine) -> Wor
         activities=[
             runbooks.select_runbook,
             escalation.record_escalation,
+            escalation.resolve_pages,
             trust.check_automation,
             trust.release_automation_slot,
             trust.record_run_outcome,
