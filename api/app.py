@@ -14,6 +14,7 @@ from api.deps import AppState
 from db.engine import create_schema, make_engine
 from db.runbooks import RunbookStore
 from db.trust import TrustStore
+from domain.policy import load_policy
 from schemas.settings import Settings
 from workers.client import FAIL_FAST, connect
 
@@ -26,6 +27,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         webhooks.log_unsigned_sources(settings)
+        load_policy(settings.approval_policy_file)  # a broken policy stops start-up, loudly
         if client is not None and engine is not None:
             yield
             return

@@ -1,7 +1,241 @@
-"""slack (being written)."""
+"""Slack's inbound side: signed clicks, modal submissions and `/ddrun` become incident updates.
+
+This module is the transport: every request is verified (v0 HMAC over the raw body, 5-minute
+window) before it is parsed, and answered within Slack's 3 seconds; work that takes longer goes
+on in the background and reports through the `response_url`. What a click, a dialog or a command
+does is in slack_actions.py and slack_commands.py. Tests may set `app.state.slack_clock` (a
+`slack_sdk.signature.Clock`) to verify recorded requests and `app.state.slack_timing` (a
+`SlackTiming`) to shorten the waits.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import asyncio
+import json
+import logging
+import urllib.parse
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any, TypeVar
 
-router = APIRouter()
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
+from pydantic import ValidationError
+from slack_sdk.signature import Clock, SignatureVerifier
+
+from api.body import read_limited
+from api.deps import AppState, State
+from api.errors import ApiError, BadRequestError, UnauthorizedError
+from api.slack_actions import run_click, submit
+from api.slack_commands import answer_command
+from api.slack_context import Ctx, SlackTiming
+from api.slack_payloads import BlockActions, SlashCommand, ViewSubmission
+from api.slack_replies import Reply, SlackOut
+from domain.slack.actions import Action, Callback
+from domain.slack.modals import ModalContext
+
+__all__ = ["ModalContext", "SlackTiming", "router"]
+
+log = logging.getLogger(__name__)
+router = APIRouter(prefix="/slack", tags=["slack"])
+T = TypeVar("T")
+
+WINDOW_S = 300
+_DIALOGS = (Callback.CONFIRM_DANGEROUS.value, Callback.EDIT_COMMAND.value)
+
+
+class SlackOffError(ApiError):
+    status_code = 503
+
+
+# ------------------------------------------------------------------------------- verification
+
+
+def _clock(request: Request) -> Clock:
+    clock = getattr(request.app.state, "slack_clock", None)
+    return clock if isinstance(clock, Clock) else Clock()
+
+
+def _timing(request: Request) -> SlackTiming:
+    timing = getattr(request.app.state, "slack_timing", None)
+    return timing if isinstance(timing, SlackTiming) else SlackTiming()
+
+
+def _verify(request: Request, state: AppState, body: bytes) -> None:
+    """Refuse (401, logged with why) unless Slack signed exactly this body, recently."""
+    secret = state.settings.slack_signing_secret
+    if secret is None:
+        raise SlackOffError("Slack is off: DDRUN_SLACK_SIGNING_SECRET is not set")
+    timestamp = request.headers.get("x-slack-request-timestamp")
+    signature = request.headers.get("x-slack-signature")
+    clock = _clock(request)
+    why = ""
+    if not timestamp or not signature:
+        why = "unsigned (no X-Slack-Signature / X-Slack-Request-Timestamp)"
+    elif not timestamp.isdigit():
+        why = f"malformed timestamp {timestamp[:20]!r}"
+    elif abs(clock.now() - int(timestamp)) > WINDOW_S:
+        why = f"timestamp {int(timestamp) - clock.now():+.0f} s from now, outside {WINDOW_S} s"
+    else:
+        try:
+            verifier = SignatureVerifier(secret.get_secret_value(), clock=clock)
+            valid = verifier.is_valid(body, timestamp, signature)
+        except UnicodeDecodeError:
+            valid = False
+        why = "" if valid else "signature does not match the body"
+    if why:
+        host = request.client.host if request.client else "?"
+        log.warning("Slack request to %s from %s refused: %s", request.url.path, host, why)
+        raise UnauthorizedError("invalid Slack request signature")
+
+
+def _form(body: bytes) -> dict[str, str]:
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise BadRequestError("body is not UTF-8 form data") from err
+    return dict(urllib.parse.parse_qsl(text, keep_blank_values=True))
+
+
+# ------------------------------------------------------------------------------- acknowledgement
+
+_inflight: set[asyncio.Task[Any]] = set()
+
+
+async def _within_budget(
+    budget_s: float, work: Coroutine[Any, Any, T], late: Callable[[T], Awaitable[None]]
+) -> tuple[bool, T | None]:
+    """Run `work`; if it is not done within the ack budget, answer Slack now and hand its
+    result to `late` when it is. `work` must not raise."""
+    acked = False
+
+    async def run() -> T:
+        result = await work
+        if acked:
+            await late(result)
+        return result
+
+    task = asyncio.create_task(run())
+    _inflight.add(task)
+    task.add_done_callback(_inflight.discard)
+    await asyncio.wait({task}, timeout=budget_s)
+    if task.done():
+        return True, task.result()
+    acked = True
+    return False, None
+
+
+def _ctx(
+    request: Request,
+    state: AppState,
+    user_id: str,
+    user_name: str,
+    response_url: str | None,
+    trigger_id: str | None = None,
+) -> Ctx:
+    """Who is acting, and the two ways back to them (the `response_url`, a dialog)."""
+    return Ctx(
+        app=state,
+        slack=SlackOut(state),
+        timing=_timing(request),
+        user_id=user_id,
+        user_name=user_name,
+        response_url=response_url,
+        trigger_id=trigger_id,
+    )
+
+
+# ------------------------------------------------------------------------------- routes
+
+
+@router.post("/interactions")
+async def interactions(request: Request, state: State) -> Response:
+    """Button clicks and dialog submissions; the answer body matters only for dialogs."""
+    body = await read_limited(request, state.settings.max_body_bytes)
+    _verify(request, state, body)
+    raw = _form(body).get("payload")
+    if raw is None:
+        raise BadRequestError("expected a form field `payload` holding JSON")
+    try:
+        payload = json.loads(raw)
+    except json.JSONDecodeError as err:
+        raise BadRequestError(f"payload is not valid JSON: {err}") from err
+    kind = payload.get("type") if isinstance(payload, dict) else None
+    if kind == "block_actions":
+        return await _clicked(request, state, BlockActions.model_validate(payload))
+    if kind == "view_submission":
+        return await _submitted(request, state, ViewSubmission.model_validate(payload))
+    log.info("ignoring Slack interaction of type %r", kind)
+    return Response(status_code=200)
+
+
+async def _clicked(request: Request, state: AppState, click: BlockActions) -> Response:
+    """Answered with an empty 200 at once; the outcome goes to the `response_url`."""
+    first = click.actions[0]
+    if first.action_id not in {a.value for a in Action}:
+        log.info("ignoring Slack action %r (not a dd0c/run button)", first.action_id)
+        return Response(status_code=200)
+    user = click.user
+    ctx = _ctx(request, state, user.id, user.shown, click.response_url, click.trigger_id)
+
+    async def nothing(_: None) -> None:
+        return None
+
+    await _within_budget(
+        ctx.timing.ack_budget_s, run_click(ctx, Action(first.action_id), first.value), nothing
+    )
+    return Response(status_code=200)
+
+
+async def _submitted(request: Request, state: AppState, submitted: ViewSubmission) -> Response:
+    """Errors found in time go back into the dialog; later ones to the `response_url`."""
+    view = submitted.view
+    if view.callback_id not in _DIALOGS:
+        log.info("ignoring dialog %r (not a dd0c/run dialog)", view.callback_id)
+        return Response(status_code=200)
+    try:
+        meta = ModalContext.model_validate_json(view.private_metadata)
+    except ValidationError as err:
+        raise BadRequestError("dialog metadata was not written by dd0c/run") from err
+    user = submitted.user
+    ctx = _ctx(request, state, user.id, user.shown, meta.response_url)
+
+    async def report_late(answer: dict[str, Any] | None) -> None:
+        if answer is not None:
+            problems = "; ".join(answer["errors"].values())
+            await ctx.slack.respond(meta.response_url, Reply(f":no_entry_sign: {problems}"))
+
+    done, answer = await _within_budget(
+        ctx.timing.ack_budget_s, submit(ctx, view, meta), report_late
+    )
+    if done and answer is not None:
+        return JSONResponse(answer)
+    return Response(status_code=200)
+
+
+@router.post("/commands")
+async def commands(request: Request, state: State) -> Response:
+    """`/ddrun …`: answered in the response when quick, else through the response_url."""
+    body = await read_limited(request, state.settings.max_body_bytes)
+    fields = _form(body)
+    if fields.get("ssl_check") == "1":
+        return Response(status_code=200)  # Slack's certificate probe: nothing to do or trust
+    _verify(request, state, body)
+    cmd = SlashCommand.model_validate(fields)
+    if cmd.command != "/ddrun":
+        return JSONResponse(
+            {"response_type": "ephemeral", "text": f"dd0c/run does not handle {cmd.command}"}
+        )
+    ctx = _ctx(request, state, cmd.user_id, cmd.user_name, cmd.response_url, cmd.trigger_id)
+
+    async def reply_late(reply: Reply | None) -> None:
+        if reply is not None:
+            await ctx.slack.respond(cmd.response_url, reply)
+
+    done, reply = await _within_budget(
+        ctx.timing.ack_budget_s, answer_command(ctx, cmd), reply_late
+    )
+    if not done:
+        reply = Reply(":hourglass_flowing_sand: working on it…")
+    if reply is None:
+        return Response(status_code=200)
+    return JSONResponse({"response_type": "ephemeral", "text": reply.text})

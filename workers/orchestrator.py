@@ -17,15 +17,23 @@ from temporalio.worker import Worker
 from activities.escalation import EscalationActivities
 from activities.paging import PagerDutyPager
 from activities.runbooks import RunbookActivities
+from activities.slack import (
+    SlackActivities,
+    SlackChannelOptions,
+    query_incident_state,
+    slack_client,
+)
 from activities.trust import TrustActivities
 from db.engine import create_schema, make_engine
 from db.escalations import EscalationStore
 from db.runbooks import RunbookStore
+from db.slack_messages import SlackMessageStore
 from db.trust import TrustStore
 from schemas.settings import Settings
 from workers.client import connect
 from workers.telemetry import setup_logging, setup_tracing
 from workflows.incident import IncidentWorkflow
+from workflows.slack_catchup import SlackCatchUpWorkflow
 
 log = logging.getLogger(__name__)
 
@@ -35,15 +43,22 @@ def build_worker(client: Client, settings: Settings, engine: AsyncEngine) -> Wor
     escalation = EscalationActivities(
         EscalationStore(engine), PagerDutyPager.from_settings(settings)
     )
+    slack = SlackActivities(
+        slack_client(settings),
+        SlackMessageStore(engine),
+        query_incident_state(client),
+        SlackChannelOptions.from_settings(settings),
+    )
     trust = TrustActivities(TrustStore(engine), client, settings.promote_after_clean_runs)
     return Worker(
         client,
         task_queue=settings.orchestrator_task_queue,
-        workflows=[IncidentWorkflow],
+        workflows=[IncidentWorkflow, SlackCatchUpWorkflow],
         activities=[
             runbooks.select_runbook,
             escalation.record_escalation,
             escalation.resolve_pages,
+            slack.sync_slack,
             trust.check_automation,
             trust.release_automation_slot,
             trust.record_run_outcome,

@@ -7,6 +7,7 @@ being up, with no limit on concurrent deliveries (unlike updates).
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ from temporalio.common import (
 from temporalio.service import RPCError, RPCStatusCode
 
 from domain.incident_ids import incident_id_for
+from domain.policy import PolicyError, commander_for, load_policy, rules_for, timers_for
 from schemas.alert import Alert, AlertStatus
 from schemas.incident import (
     AlertAccepted,
@@ -48,11 +50,14 @@ from schemas.incident import (
     StepAction,
     StepReport,
 )
+from schemas.policy import ApprovalPolicy
 from schemas.runbook import StepRisk
 from schemas.settings import Settings
 from schemas.trust import KillSwitch, Mode
 from workflows import search_attributes as sa
 from workflows.incident import IncidentWorkflow
+
+log = logging.getLogger(__name__)
 
 ALERT_SIGNAL = "alert_received"
 KILL_SWITCH_SIGNAL = "kill_switch"
@@ -60,6 +65,32 @@ KILL_SWITCH_SIGNAL = "kill_switch"
 
 class IncidentNotFoundError(LookupError):
     pass
+
+
+_policies: dict[tuple[str, float], ApprovalPolicy | None] = {}
+
+
+def current_policy(settings: Settings) -> ApprovalPolicy | None:
+    """The approval policy file as it is now (re-read when it changes); None: the defaults.
+
+    The API validates the file at start-up; a file broken later keeps the defaults for new
+    incidents (logged), rather than refusing to open an incident at 3am.
+    """
+    path = settings.approval_policy_file
+    if path is None:
+        return None
+    try:
+        key = (str(path), path.stat().st_mtime)
+    except OSError as err:
+        log.error("approval policy %s unreadable (%s): using the defaults", path, err)
+        return None
+    if key not in _policies:
+        try:
+            _policies[key] = load_policy(path)
+        except PolicyError as err:
+            log.error("%s: using the default approval rules", err)
+            _policies[key] = None
+    return _policies[key]
 
 
 def _summary(alert: Alert) -> str:
@@ -153,6 +184,12 @@ async def deliver_alert(
     if alert.status is not AlertStatus.FIRING:
         return await _pass_on(client, incident_id, alert)
     runbook_id = selected.runbook.id if selected and selected.runbook else None
+    policy = current_policy(settings)
+    if approval_rules is None:
+        approval_rules = rules_for(policy, alert.service, runbook_id, alert.severity)
+    if commander is None:
+        commander = commander_for(policy, alert.service)
+    timers = timers_for(policy, alert.service)
     reopens: PreviousRun | None = None
     if settings.correlation_window_s or settings.reopen_window_s:
         around = await _neighbours(client, settings, incident_id, alert, runbook_id)
@@ -182,13 +219,13 @@ async def deliver_alert(
         mode_reason=mode_reason,
         kill_switches=list(kill_switches),
         blast_radius=settings.blast_radius,
-        approval_rules=dict(approval_rules) if approval_rules is not None else {},
+        approval_rules=dict(approval_rules),
         commander=commander,
         reopens=reopens,
         notifications=Notifications(
             slack=settings.slack_bot_token is not None,
-            ack_timeout_s=settings.ack_timeout_s,
-            resolve_timeout_s=settings.resolve_timeout_s,
+            ack_timeout_s=timers.ack_timeout_s or settings.ack_timeout_s,
+            resolve_timeout_s=timers.resolve_timeout_s or settings.resolve_timeout_s,
         ),
     )
     await client.start_workflow(

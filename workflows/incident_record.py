@@ -20,6 +20,16 @@ with workflow.unsafe.imports_passed_through():
     from workflows import search_attributes as sa
 
 
+_ANNOUNCED = frozenset(
+    {
+        IncidentStatus.ESCALATED,
+        IncidentStatus.NEEDS_HUMAN,
+        IncidentStatus.PAUSED,
+        IncidentStatus.ROLLING_BACK,
+    }
+)
+
+
 class IncidentRecord:
     def __init__(self, state: IncidentState) -> None:
         self.state = state
@@ -32,8 +42,10 @@ class IncidentRecord:
     def set_status(self, status: IncidentStatus) -> None:
         if self.state.status is status:
             return
-        self.state.status = status
+        before, self.state.status = self.state.status, status
         workflow.upsert_search_attributes([sa.STATUS.value_set(status.value)])
+        if status in _ANNOUNCED:  # worth a line in the channel; the rest shows in the header
+            self.timeline("status", f"{before.value} → {status.value}")
 
     def diverge(self, step_id: str, kind: str, actor: str | None, detail: str) -> None:
         self.state.divergences.append(

@@ -31,6 +31,12 @@ from workflows import incident_client
 pytestmark = pytest.mark.temporal
 
 
+async def _abort(stack: Stack, client: Client, incident_id: str) -> None:
+    """Abort and wait for the end, so the blast-radius slot is released before workers stop."""
+    await incident_client.abort(client, incident_id, HumanAction(actor="test"))
+    await stack.handle(incident_id).result()
+
+
 async def _incident(
     stack: Stack, client: Client, log: Path, rules: dict[StepRisk, ApprovalRule], **kw: Any
 ) -> str:
@@ -121,7 +127,7 @@ async def test_dangerous_step_in_a_critical_incident_needs_two_people_one_the_co
         assert drop.state is StepState.SUCCEEDED
         assert drop.approved_by == "alice, carol"
         assert log.read_text().split() == ["drop"]
-        await incident_client.abort(client, incident, HumanAction(actor="t"))
+        await _abort(stack, client, incident)
 
 
 async def test_whoever_edits_a_command_cannot_be_its_only_approver_and_stale_cards_are_refused(
@@ -166,7 +172,7 @@ async def test_whoever_edits_a_command_cannot_be_its_only_approver_and_stale_car
             client, incident, CommanderChange(commander="bob", actor="alice")
         )
         assert (await stack.state(incident)).commander == "bob"
-        await incident_client.abort(client, incident, HumanAction(actor="t"))
+        await _abort(stack, client, incident)
 
 
 async def test_unacknowledged_incident_escalates_on_its_timer_and_by_hand(
@@ -199,7 +205,7 @@ async def test_unacknowledged_incident_escalates_on_its_timer_and_by_hand(
         state = await stack.state(incident)
         assert len(state.escalations) == 3
         assert state.escalations[-1].reason == "escalated by dave: need the DBA"
-        await incident_client.abort(client, incident, HumanAction(actor="t"))
+        await _abort(stack, client, incident)
 
 
 async def test_acknowledging_in_time_stops_the_escalation_timer(
@@ -214,4 +220,4 @@ async def test_acknowledging_in_time_stops_the_escalation_timer(
         handle = temporal_env.client.get_workflow_handle(incident)
         await temporal_env.fast_forward(handle, timedelta(seconds=1500))
         assert (await handle.query("state", result_type=IncidentState)).escalations == []
-        await incident_client.abort(client, incident, HumanAction(actor="t"))
+        await _abort(stack, client, incident)

@@ -11,13 +11,19 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client
 
 from schemas.alert import Alert, AlertSource, AlertStatus
-from schemas.incident import IncidentStatus
+from schemas.incident import HumanAction, IncidentStatus
 from tests.harness import Stack, generic_alert, running_stack, unique
 from tests.support import assert_eventually
 from workflows import incident_client
 from workflows import search_attributes as sa
 
 pytestmark = pytest.mark.temporal
+
+
+async def _abort(stack: Stack, client: Client, incident_id: str) -> None:
+    """Abort and wait for the end, so the blast-radius slot is released before workers stop."""
+    await incident_client.abort(client, incident_id, HumanAction(actor="test"))
+    await stack.handle(incident_id).result()
 
 
 async def _runbook(stack: Stack, *names: str) -> str:
@@ -91,9 +97,7 @@ async def test_a_different_alert_for_the_same_service_and_runbook_joins_the_open
         assert gone["incident_id"] == incident_id  # found through the alert-keys attribute
         result = await stack.handle(incident_id).result()
         assert result.status is IncidentStatus.RESOLVED
-        await incident_client.abort(
-            client, other["incident_id"], incident_client.HumanAction(actor="test")
-        )
+        await _abort(stack, client, other["incident_id"])
 
 
 async def test_correlation_can_be_turned_off(client: Client, engine: AsyncEngine) -> None:
@@ -110,9 +114,7 @@ async def test_correlation_can_be_turned_off(client: Client, engine: AsyncEngine
         assert second["action"] == "started_or_attached"
         assert second["incident_id"] != first["incident_id"]
         for accepted in (first, second):
-            await incident_client.abort(
-                client, accepted["incident_id"], incident_client.HumanAction(actor="test")
-            )
+            await _abort(stack, client, accepted["incident_id"])
 
 
 async def test_an_alert_that_fires_again_soon_after_closing_reopens_as_a_linked_run(
@@ -148,7 +150,7 @@ async def test_an_alert_that_fires_again_soon_after_closing_reopens_as_a_linked_
         assert state.reopens.run_id == first_run
         assert state.reopens.status == "resolved"
         assert any(e.kind == "reopened" for e in state.timeline)
-        await incident_client.abort(client, incident_id, incident_client.HumanAction(actor="t"))
+        await _abort(stack, client, incident_id)
 
     # Outside the reopen window it is simply a new incident.
     async with running_stack(client, engine, reopen_window_s=0) as stack:
@@ -166,9 +168,7 @@ async def test_an_alert_that_fires_again_soon_after_closing_reopens_as_a_linked_
             what="a fresh run",
         )
         assert state.reopens is None
-        await incident_client.abort(
-            client, first["incident_id"], incident_client.HumanAction(actor="t")
-        )
+        await _abort(stack, client, first["incident_id"])
 
 
 async def test_acknowledge_and_resolve_at_the_source_move_the_incident(

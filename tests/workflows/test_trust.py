@@ -143,10 +143,20 @@ async def test_autopilot_runs_safe_and_caution_but_dangerous_needs_a_named_confi
             json={"approver": "bo", "confirm": "Drop cache"},
         )
         assert confirmed.status_code == 200, confirmed.text
+        # A critical incident: a dangerous step needs a second person (bo, first to act, is
+        # the commander), who confirms by name too.
+        assert "needs 1 more approval" in confirmed.json()["result"]
+        assert _lines(log) == ["look", "change"]
+        second = await stack.http.post(
+            f"/api/incidents/{incident}/steps/drop/approval",
+            json={"approver": "cy", "confirm": "drop"},
+        )
+        assert second.status_code == 200, second.text
         result = await stack.handle(incident).result()
 
     assert result.status is IncidentStatus.RESOLVED
     assert result.mode is Mode.AUTOPILOT
+    assert _steps(result)["drop"].approved_by == "bo, cy"
     assert _lines(log) == ["look", "change", "drop"]
     assert [s.requirement for s in result.steps] == [
         Requirement.AUTO,
@@ -572,9 +582,19 @@ async def test_per_step_overrides_and_an_edited_command(
             lambda s: _steps(s)["edit-me"].state is StepState.AWAITING_APPROVAL,
         )
         edited = f"echo edited >> {log}"
-        await stack.http.post(
+        proposed = await stack.http.post(
             f"/api/incidents/{incident}/steps/edit-me/approval",
             json={"approver": "hal", "command": edited},
+        )
+        # Whoever edits a command cannot be its only approver.
+        assert "someone other than hal" in proposed.json()["result"]
+        assert _lines(log) == ["gated", "bp"]
+        again = await stack.http.post(
+            f"/api/incidents/{incident}/steps/edit-me/approval", json={"approver": "hal"}
+        )
+        assert again.status_code == 409
+        await stack.http.post(
+            f"/api/incidents/{incident}/steps/edit-me/approval", json={"approver": "ivy"}
         )
         result = await stack.handle(incident).result()
 

@@ -1,0 +1,65 @@
+"""What Slack posts to us: a button click, a dialog submission and a slash command.
+
+Read leniently (Slack adds fields over time, and unknown ones are ignored) while the fields we act
+on are checked, so a payload of the wrong shape is a 422 before anything is done.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Loose(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+class SlackUserRef(_Loose):
+    id: str = Field(min_length=1, max_length=50)
+    username: str = ""
+    name: str = ""
+
+    @property
+    def shown(self) -> str:
+        """The name to show and record beside the id (empty when Slack sent none)."""
+        return self.username or self.name
+
+
+class ClickedAction(_Loose):
+    action_id: str
+    value: str = ""
+
+
+class BlockActions(_Loose):
+    type: str
+    user: SlackUserRef
+    actions: list[ClickedAction] = Field(min_length=1)
+    trigger_id: str | None = None
+    response_url: str | None = None
+
+
+class ViewState(_Loose):
+    values: dict[str, dict[str, dict[str, Any]]] = Field(default_factory=dict)
+
+
+class SubmittedView(_Loose):
+    callback_id: str = ""
+    private_metadata: str = ""
+    state: ViewState = Field(default_factory=ViewState)
+
+
+class ViewSubmission(_Loose):
+    type: str
+    user: SlackUserRef
+    view: SubmittedView
+
+
+class SlashCommand(_Loose):
+    command: str
+    text: str = ""
+    user_id: str = Field(min_length=1, max_length=50)
+    user_name: str = ""
+    channel_id: str = ""
+    response_url: str | None = None
+    trigger_id: str | None = None
