@@ -28,7 +28,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 from temporalio import activity
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -83,8 +83,13 @@ def query_incident_state(client: Client) -> LoadState:
     """Production `load_state`: the incident workflow's `state` query (works after it closed)."""
 
     async def load(incident_id: str, run_id: str | None) -> IncidentState:
-        handle = client.get_workflow_handle(incident_id, run_id=run_id)
+        handle = client.get_workflow_handle(incident_id, run_id=run_id, result_type=IncidentState)
         try:
+            # A completed incident's state is its result: no worker needed to answer (a query
+            # would replay it on a worker, which may be the one shutting down).
+            if (await handle.describe()).status is WorkflowExecutionStatus.COMPLETED:
+                done: IncidentState = await handle.result()
+                return done
             state: IncidentState = await handle.query("state", result_type=IncidentState)
         except RPCError as err:
             if err.status is RPCStatusCode.NOT_FOUND:

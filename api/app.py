@@ -12,6 +12,7 @@ from temporalio.client import Client
 from api import codec, errors, exports, incidents, mappings, runbooks, slack, trust, webhooks
 from api.deps import AppState
 from db.engine import create_schema, make_engine
+from db.mappings import MappingStore
 from db.runbooks import RunbookStore
 from db.trust import TrustStore
 from domain.policy import load_policy
@@ -39,6 +40,7 @@ def create_app(
             runbooks=RunbookStore(own_engine, settings.runbook_cache_s),
             trust=TrustStore(own_engine),
             engine=own_engine,
+            mappings=MappingStore(own_engine, settings.runbook_cache_s),
         )
         yield
         await own_engine.dispose()
@@ -51,6 +53,7 @@ def create_app(
             runbooks=RunbookStore(engine, 0.0),
             trust=TrustStore(engine),
             engine=engine,
+            mappings=MappingStore(engine, 0.0),
         )
     errors.install(app)
     app.include_router(webhooks.router)

@@ -9,6 +9,7 @@ from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client
 
+from db.mappings import MappingStore
 from db.runbooks import RunbookStore
 from db.trust import TrustStore
 from domain.audit.redact import Redactor
@@ -22,6 +23,7 @@ class AppState:
     runbooks: RunbookStore
     trust: TrustStore
     engine: AsyncEngine
+    mappings: MappingStore
 
     @property
     def redactor(self) -> Redactor:

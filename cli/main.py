@@ -16,6 +16,7 @@ from rich.table import Table
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.service import RPCError
 
+from cli.match import mappings_app, match_command
 from schemas.incident import (
     ApprovalDecision,
     HumanAction,
@@ -174,12 +175,28 @@ def _print_state(state: IncidentState) -> None:
     )
     console.print(f"  {state.title}")
     console.print(f"  alerts: {len(state.alerts)} (deliveries {state.alert_deliveries})")
+    sure = ""
+    if state.match_confidence is not None:
+        method = f", {state.match_method}" if state.match_method else ""
+        sure = f" (confidence {state.match_confidence:.2f}{method})"
     if state.runbook:
-        console.print(f"  runbook: {state.runbook} v{state.runbook_version} — {state.match_reason}")
+        console.print(
+            f"  runbook: {escape(state.runbook)} v{state.runbook_version}{sure} — "
+            f"{escape(state.match_reason)}"
+        )
+        filled = ", ".join(f"{k}={v}" for k, v in state.variables.items()) or "none"
+        console.print(f"  variables filled: {escape(filled)}")
     else:
-        console.print(f"  runbook: none — {state.match_reason}")
+        console.print(f"  runbook: none{sure} — {escape(state.match_reason)}")
     if state.missing_variables:
         console.print(f"  [yellow]missing variables:[/yellow] {', '.join(state.missing_variables)}")
+    others = [c for c in state.match_candidates if c.runbook != state.runbook][:5]
+    if others:
+        label = "runners-up" if state.runbook else "candidates"
+        for c in others:
+            why = "; ".join(c.reasons[:3])
+            console.print(f"  {label}: {escape(c.runbook)} {c.score:.2f} — {escape(why)}")
+            label = " " * len(label)
     table = Table("step", "risk", "state", "approved by", "exit", "command")
     for s in state.steps:
         table.add_row(
@@ -762,6 +779,12 @@ def runbooks_list(as_json: JsonOpt = False) -> None:
         console.print(table)
 
     asyncio.run(go())
+
+
+# ----------------------------------------------------------------------------- matching
+
+app.command("match")(match_command)
+app.add_typer(mappings_app, name="mappings")
 
 
 if __name__ == "__main__":

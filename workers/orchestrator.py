@@ -26,6 +26,7 @@ from activities.slack import (
 from activities.trust import TrustActivities
 from db.engine import create_schema, make_engine
 from db.escalations import EscalationStore
+from db.mappings import MappingStore
 from db.runbooks import RunbookStore
 from db.slack_messages import SlackMessageStore
 from db.trust import TrustStore
@@ -39,7 +40,11 @@ log = logging.getLogger(__name__)
 
 
 def build_worker(client: Client, settings: Settings, engine: AsyncEngine) -> Worker:
-    runbooks = RunbookActivities(RunbookStore(engine))
+    runbooks = RunbookActivities(
+        RunbookStore(engine),
+        MappingStore(engine, settings.runbook_cache_s),
+        settings.match_threshold,
+    )
     escalation = EscalationActivities(
         EscalationStore(engine), PagerDutyPager.from_settings(settings)
     )

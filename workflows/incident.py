@@ -13,7 +13,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from temporalio import workflow
-from temporalio.exceptions import ActivityError
+from temporalio.exceptions import ActivityError, CancelledError
 
 with workflow.unsafe.imports_passed_through():
     from activities.commands import CommandRunner
@@ -783,6 +783,8 @@ class IncidentWorkflow:
                     summary="sync Slack",
                 )
             except ActivityError as err:
+                if isinstance(err.cause, CancelledError):  # the incident closed: not an outage
+                    return
                 failures += 1
                 if failures == 1:  # e.g. a revoked token: say so once, keep the incident going
                     self._rec.timeline("slack_unavailable", describe_failure(err))

@@ -1,22 +1,130 @@
-"""The runbook for an alert, rendered and ready to run, or the reason there is none."""
+"""The runbook for an alert, rendered and ready to run, or the reason there is none.
+
+Order: explicit mappings, then runbook selectors, then the alert's runbook_url, then a scored
+match over every runbook (name and text). The index behind the scored match is built once per
+set of runbooks (ids and versions) and reused, so a webhook pays a dictionary lookup, not a
+rebuild, per alert.
+"""
 
 from __future__ import annotations
 
+import hashlib
+from collections import OrderedDict
+from collections.abc import Mapping as KeyedRunbooks
 from collections.abc import Sequence
 
+from domain.alerts.match import (
+    DEFAULT_THRESHOLD,
+    Mapping,
+    MatchResult,
+    RunbookIndex,
+    document_from_runbook,
+)
 from domain.alerts.prefill import prepare
-from domain.alerts.selectors import select_by_selectors
 from schemas.alert import Alert
 from schemas.incident import SelectedRunbook
 from schemas.runbook import Runbook
 
+_CACHED_MATCHERS = 2  # the current set and the one before it (each ~20 MiB at 1,000 runbooks)
 
-def choose_runbook(runbooks: Sequence[Runbook], alert: Alert) -> SelectedRunbook:
-    match = select_by_selectors(runbooks, alert)
-    if match is None:
-        return SelectedRunbook(
-            runbook=None,
-            reason=f"no runbook matched: no selector of {len(runbooks)} runbook(s) "
-            f"fits alert {alert.name!r} (service {alert.service!r})",
+RunbookSetKey = tuple[tuple[str, int, str], ...]
+
+
+def runbook_set_key(runbooks: Sequence[Runbook]) -> RunbookSetKey:
+    """Identifies a set of runbooks: id and version; an unsaved runbook (version 0) by content."""
+    return tuple(
+        (
+            r.id,
+            r.version,
+            hashlib.sha256(r.model_dump_json().encode()).hexdigest() if r.version == 0 else "",
         )
-    return prepare(match.runbook, alert, reason=f"matched by {match.reason}")
+        for r in runbooks
+    )
+
+
+class RunbookMatcher:
+    """One set of runbooks, indexed once, each under its key (the runbook id in the product;
+    a file path for `ddrun match --runbooks DIR`)."""
+
+    def __init__(self, runbooks: KeyedRunbooks[str, Runbook]) -> None:
+        self.runbooks = dict(runbooks)
+        self.index = RunbookIndex.build(
+            document_from_runbook(key, r) for key, r in self.runbooks.items()
+        )
+
+    @classmethod
+    def by_id(cls, runbooks: Sequence[Runbook]) -> RunbookMatcher:
+        keyed = {r.id: r for r in runbooks}
+        if len(keyed) != len(runbooks):
+            raise ValueError("runbook ids must be unique")
+        return cls(keyed)
+
+    def match(
+        self,
+        alert: Alert,
+        *,
+        mappings: Sequence[Mapping] = (),
+        threshold: float = DEFAULT_THRESHOLD,
+    ) -> MatchResult:
+        return self.index.match(alert, mappings=mappings, threshold=threshold)
+
+    def choose(
+        self,
+        alert: Alert,
+        *,
+        mappings: Sequence[Mapping] = (),
+        threshold: float = DEFAULT_THRESHOLD,
+    ) -> SelectedRunbook:
+        result = self.match(alert, mappings=mappings, threshold=threshold)
+        if result.runbook is None:
+            reason = result.reason
+            if not self.runbooks:
+                reason = "no runbook matched: no runbooks are loaded"
+            return SelectedRunbook(
+                runbook=None,
+                reason=reason,
+                confidence=result.confidence,
+                method=result.method,
+                candidates=result.candidates,
+            )
+        selected = prepare(
+            self.runbooks[result.runbook], alert, reason=f"matched by {result.reason}"
+        )
+        selected.confidence = result.confidence
+        selected.method = result.method
+        selected.candidates = result.candidates
+        return selected
+
+
+_matchers: OrderedDict[RunbookSetKey, RunbookMatcher] = OrderedDict()
+
+
+def matcher_for(runbooks: Sequence[Runbook]) -> RunbookMatcher:
+    """The matcher for this exact set of runbooks, built on first use and kept (a few sets)."""
+    key = runbook_set_key(runbooks)
+    matcher = _matchers.get(key)
+    if matcher is None:
+        matcher = RunbookMatcher.by_id(runbooks)
+        _matchers[key] = matcher
+        while len(_matchers) > _CACHED_MATCHERS:
+            _matchers.popitem(last=False)
+    else:
+        _matchers.move_to_end(key)
+    return matcher
+
+
+def clear_matchers() -> None:
+    """Forget every cached index (benchmarks measure the first alert after a change)."""
+    _matchers.clear()
+
+
+def choose_runbook(
+    runbooks: Sequence[Runbook],
+    alert: Alert,
+    *,
+    mappings: Sequence[Mapping] = (),
+    threshold: float = DEFAULT_THRESHOLD,
+) -> SelectedRunbook:
+    """The matched runbook with its variables filled, its confidence, method and runners-up;
+    below `threshold` runbook=None ("no runbook matched") with the candidates still shown."""
+    return matcher_for(runbooks).choose(alert, mappings=mappings, threshold=threshold)

@@ -6,21 +6,26 @@ title/headings/body/selectors) and calibrated so a weak best guess becomes "no r
 
 from __future__ import annotations
 
+import heapq
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
+from datetime import datetime
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from domain.alerts.bm25 import BM25Index, FieldSpec
 from domain.alerts.selectors import selector_matches, specificity
-from domain.alerts.text import looks_like_identifier, name_tokens, tokens
+from domain.alerts.text import looks_like_identifier, name_concepts, name_tokens, tokens
+from domain.alerts.vocabulary import KUBERNETES_LABELS, PLATFORM_OF_TOOL
 from schemas.alert import Alert
+from schemas.incident import MatchCandidate
 from schemas.runbook import AlertSelector, Runbook
 
 DEFAULT_THRESHOLD = 0.45
 TOP_CANDIDATES = 5
+_SHORTLIST = 16  # rows scored in full; the rest only ranked
 
 CONF_MAPPING = 1.0
 CONF_SELECTOR = 1.0
@@ -54,15 +59,25 @@ _FIELDS = {
     "body": FieldSpec(weight=1.0, b=0.75),
 }
 _QUERY_WEIGHT_CAP = 4.0
+# Text score: relative BM25F, plus how much of the runbook's name the alert says, scaled down
+# when the name says things the alert does not (a runbook about Alertmanager is a poor answer
+# for a page that never mentions it, however well its body matches).
+_W_TEXT = 0.4
+_W_NAME = 0.3
+_NAME_GATE = 0.5
 _MARKER_MIN_DOCS = 10
 _MARKER_INSIDE = 0.3
 _MARKER_OUTSIDE = 0.05
 _MARKER_PENALTY = 0.06
 _MARKER_PENALTY_CAP = 0.3
-_IDENTIFIER_WITHOUT_NAMESAKE = 0.6
+_IDENTIFIER_WITHOUT_NAMESAKE = 0.5
+_URL_ELSEWHERE = 0.8  # the source names a runbook that is not loaded: inference is a guess
 _METRIC_RE = re.compile(r"\b([a-z_][a-z0-9_]*:?[a-z0-9_]*)\s*[{\[(]")
 _FRONT_MATTER_RE = re.compile(r"\A---\s*\n(.*?)\n---\s*\n", re.DOTALL)
 _HEADING_RE = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
+
+
+Candidate = MatchCandidate  # one runbook considered, its score and why: the incident's own type
 
 
 class RunbookDocument(BaseModel):
@@ -79,18 +94,19 @@ class RunbookDocument(BaseModel):
 
 
 class Mapping(BaseModel):
-    """An operator's explicit rule: alerts matching `selector` go to runbook `runbook` (a key)."""
+    """An operator's explicit rule: alerts matching `selector` go to runbook `runbook` (a key).
 
-    model_config = ConfigDict(frozen=True)
+    `id`, `created_by`, `note` and `created_at` are set once the mapping is stored.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
 
     selector: AlertSelector
-    runbook: str
-
-
-class Candidate(BaseModel):
-    runbook: str
-    score: float
-    reasons: list[str] = Field(default_factory=list)
+    runbook: str = Field(min_length=1, max_length=1000)
+    id: int | None = None
+    created_by: str = ""
+    note: str = ""
+    created_at: datetime | None = None
 
 
 class MatchResult(BaseModel):
@@ -138,10 +154,11 @@ def document_from_markdown(key: str, text: str) -> RunbookDocument:
 
 
 def document_from_runbook(key: str, runbook: Runbook) -> RunbookDocument:
-    """A structured YAML runbook: step titles are its headings, instructions its body."""
-    body = [runbook.description, *runbook.prerequisites]
+    """A structured runbook: step titles are its headings; description, instructions and
+    commands its body (prerequisites are left out: tooling boilerplate, not the topic)."""
+    body = [runbook.description]
     for step in runbook.steps:
-        body.append(step.instructions)
+        body.extend((step.instructions, step.command or "", step.rollback or ""))
     return RunbookDocument(
         key=key,
         title=runbook.title,
@@ -173,6 +190,20 @@ def _url_tail(url: str) -> tuple[str, str] | None:
         return None
     last = parts[-1][:-3] if parts[-1].lower().endswith(".md") else parts[-1]
     return parts[-2].lower(), last.lower()
+
+
+def _slug(text: str) -> str:
+    """As runbook ids are made from paths: lower-case, anything else a dash."""
+    return re.sub(r"[^a-z0-9._-]+", "-", text.lower()).strip("-._")
+
+
+def _slug_suffixes(key: str) -> list[str]:
+    """`openshift-runbooks-etcd-etcdnoleader` → every dash-suffix of two or more parts, so a
+    URL tail `etcd/etcdNoLeader` finds the runbook imported from `…/etcd/etcdNoLeader.md`."""
+    if "/" in key:
+        return []
+    parts = key.split("-")
+    return ["-".join(parts[i:]) for i in range(len(parts) - 1)]
 
 
 def _key_tail(key: str) -> tuple[str, str] | None:
@@ -268,10 +299,16 @@ class RunbookIndex:
         self._by_flat: dict[str, list[int]] = {}
         self._by_terms: dict[tuple[str, ...], list[int]] = {}
         self._by_tail: dict[tuple[str, str], list[int]] = {}
+        self._by_slug: dict[str, list[int]] = {}
+        self._selectors_by_name: dict[str, list[tuple[int, AlertSelector]]] = {}
+        self._selectors_any: list[tuple[int, AlertSelector]] = []
         fields: list[dict[str, list[str]]] = []
-        prepared: list[tuple[RunbookDocument, frozenset[str], frozenset[tuple[str, ...]]]] = []
+        prepared: list[
+            tuple[RunbookDocument, frozenset[str], frozenset[tuple[str, ...]], tuple[str, ...]]
+        ] = []
         for doc in documents:
-            names = {_stem_of(doc.key), doc.title}
+            # A file's name is a name; a database id is only the path it was imported from.
+            names = {_stem_of(doc.key), doc.title} if "/" in doc.key else {doc.title}
             flat = frozenset(_flat(n) for n in names if _flat(n))
             terms = frozenset(t for t in (name_tokens(n) for n in names) if t)
             name_field: list[str] = sorted(flat)
@@ -294,15 +331,15 @@ class RunbookIndex:
                     "body": tokens(doc.body),
                 }
             )
-            prepared.append((doc, flat, terms))
+            concepts = tuple(dict.fromkeys(t for n in sorted(names) for t in name_concepts(n)))
+            prepared.append((doc, flat, terms, concepts))
         term_sets = [frozenset(t for f in doc_fields.values() for t in f) for doc_fields in fields]
         collections = [_collection(doc.key) for doc in documents]
         markers = _collection_markers(collections, term_sets)
-        for number, (doc, flat, terms) in enumerate(prepared):
+        for number, (doc, flat, terms, concepts) in enumerate(prepared):
             own = markers.get(collections[number], frozenset())
-            name_terms = tuple(dict.fromkeys(t for tt in sorted(terms) for t in tt))
             self._docs.append(
-                _Doc(doc, flat, terms, name_terms, tuple(sorted(own & term_sets[number])))
+                _Doc(doc, flat, terms, concepts, tuple(sorted(own & term_sets[number])))
             )
             self._by_key[doc.key] = number
             for name in flat:
@@ -312,12 +349,25 @@ class RunbookIndex:
             tail = _key_tail(doc.key)
             if tail is not None:
                 self._by_tail.setdefault(tail, []).append(number)
+            for suffix in _slug_suffixes(doc.key):
+                self._by_slug.setdefault(suffix, []).append(number)
+            for selector in doc.selectors:
+                if selector.alertname is None:
+                    self._selectors_any.append((number, selector))
+                else:
+                    self._selectors_by_name.setdefault(selector.alertname, []).append(
+                        (number, selector)
+                    )
         self._bm25 = BM25Index(fields, _FIELDS)
+        self._name_postings: dict[str, list[tuple[int, float]]] = {}
+        self._markers = frozenset(m for d in self._docs for m in d.markers)
         for number, doc_entry in enumerate(self._docs):
             pairs = tuple((t, self._bm25.idf.get(t, 0.0)) for t in doc_entry.name_idf_terms)
             self._docs[number] = replace(
                 doc_entry, name_idf=pairs, name_idf_total=sum(v for _, v in pairs)
             )
+            for term, term_idf in pairs:
+                self._name_postings.setdefault(term, []).append((number, term_idf))
 
     @classmethod
     def build(cls, documents: Iterable[RunbookDocument]) -> RunbookIndex:
@@ -352,24 +402,53 @@ class RunbookIndex:
             candidates=[Candidate(runbook=mapping.runbook, score=1.0, reasons=[reason])],
         )
 
-    def _by_selector(self, alert: Alert) -> MatchResult | None:
-        best: tuple[int, str, AlertSelector] | None = None
-        for doc in self._docs:
-            for selector in doc.document.selectors:
-                if not selector_matches(selector, alert):
-                    continue
-                rank = (-specificity(selector), doc.document.key)
-                if best is None or rank < (best[0], best[1]):
-                    best = (rank[0], rank[1], selector)
-        if best is None:
+    def _by_selector(self, alert: Alert, urls: list[str]) -> MatchResult | None:
+        """The runbook whose matching selector is most specific.
+
+        When selectors of several runbooks fit equally well (two teams claimed the same alert,
+        or parsed runbooks for the same alert name), the selectors alone cannot decide: the
+        alert's runbook_url, then text relevance, choose among those runbooks only.
+        """
+        best: dict[int, AlertSelector] = {}
+        top = -1
+        named = self._selectors_by_name.get(alert.name, [])
+        for number, selector in (*named, *self._selectors_any):
+            if not selector_matches(selector, alert):
+                continue
+            rank = specificity(selector)
+            if rank > top:
+                top, best = rank, {}
+            if rank == top:
+                best.setdefault(number, selector)
+        if not best:
             return None
-        reason = f"selector {_describe(best[2])} of runbook {best[1]}"
+        if len(best) == 1:
+            number, selector = next(iter(best.items()))
+            key = self._docs[number].document.key
+            reason = f"selector {_describe(selector)} of runbook {key}"
+            return MatchResult(
+                runbook=key,
+                confidence=CONF_SELECTOR,
+                method="selector",
+                reason=reason,
+                candidates=[Candidate(runbook=key, score=1.0, reasons=[reason])],
+            )
+        tied = frozenset(best)
+        keys = sorted(self._docs[n].document.key for n in tied)
+        why = f"selectors of {len(keys)} runbooks fit equally ({', '.join(keys[:4])})"
+        resolved = self._by_url(urls, within=tied)
+        if resolved is not None:
+            return resolved.model_copy(
+                update={"method": "selector", "reason": f"{why}; {resolved.reason}"}
+            )
+        scored = self._scored(alert, urls, 0.0, within=tied)
+        chosen = scored.runbook or keys[0]
         return MatchResult(
-            runbook=best[1],
-            confidence=CONF_SELECTOR,
+            runbook=chosen,
+            confidence=CONF_NAME_SHARED,
             method="selector",
-            reason=reason,
-            candidates=[Candidate(runbook=best[1], score=1.0, reasons=[reason])],
+            reason=f"{why}; chose {chosen} by text relevance",
+            candidates=scored.candidates,
         )
 
     def _runbook_urls(self, alert: Alert) -> list[str]:
@@ -379,11 +458,15 @@ class RunbookIndex:
                 urls.append(value.strip())
         return urls
 
-    def _by_url(self, urls: list[str]) -> MatchResult | None:
+    def _by_url(self, urls: list[str], within: frozenset[int] | None = None) -> MatchResult | None:
         for url in urls:
             tail = _url_tail(url)
-            found = self._by_tail.get(tail, []) if tail else []
-            if len(found) >= 1:
+            if tail is None:
+                continue
+            found = {*self._by_tail.get(tail, ()), *self._by_slug.get(_slug("-".join(tail)), ())}
+            if within is not None:
+                found &= within
+            if found:
                 keys = sorted(self._docs[n].document.key for n in found)
                 reason = f"runbook_url {url} resolves to {keys[0]}"
                 confidence = CONF_URL if len(keys) == 1 else CONF_NAME_SHARED
@@ -457,16 +540,22 @@ class RunbookIndex:
         threshold: float = DEFAULT_THRESHOLD,
     ) -> MatchResult:
         """The best runbook for `alert`, or runbook=None when confidence is below `threshold`."""
-        explicit = self._by_mapping(alert, mappings) or self._by_selector(alert)
+        urls = self._runbook_urls(alert)
+        explicit = self._by_mapping(alert, mappings) or self._by_selector(alert, urls)
         if explicit is not None:
             return explicit
-        urls = self._runbook_urls(alert)
         resolved = self._by_url(urls)
         if resolved is not None:
             return resolved
         return self._scored(alert, urls, threshold)
 
-    def _scored(self, alert: Alert, urls: list[str], threshold: float) -> MatchResult:
+    def _scored(
+        self,
+        alert: Alert,
+        urls: list[str],
+        threshold: float,
+        within: frozenset[int] | None = None,
+    ) -> MatchResult:
         content, context = self._query(alert)
         query = dict(context)
         for term, weight in content.items():
@@ -475,6 +564,10 @@ class RunbookIndex:
         hits = self._name_hits(alert)
         for number in hits:
             raw.setdefault(number, 0.0)
+        if within is not None:
+            raw = {n: v for n, v in raw.items() if n in within}
+            for number in within:
+                raw.setdefault(number, 0.0)
         if not raw:
             return MatchResult(
                 runbook=None,
@@ -482,33 +575,54 @@ class RunbookIndex:
                 method="none",
                 reason="no runbook matched: no runbook shares a term with the alert",
             )
+        platforms = _platforms(alert, query)
+        mentioned = {m for m in self._markers if _mentioned(m, query, platforms)}
         idf = self._bm25.idf
         query_mass = self._bm25.query_mass(content) or 1.0
         content_mass = sum(idf.get(t, 0.0) * w for t, w in content.items()) or 1.0
         top_raw = max(raw.values()) or 1.0
-        rows: list[_Row] = []
+        # Name terms the alert says, term at a time: cover (share of the name's idf mass) and
+        # said (how much of what the alert says the name holds).
+        cover_of: dict[int, float] = {}
+        said_of: dict[int, float] = {}
+        for term in query:
+            weight = content.get(term, 0.0)
+            for number, term_idf in self._name_postings.get(term, ()):
+                cover_of[number] = cover_of.get(number, 0.0) + term_idf
+                if weight:
+                    said_of[number] = said_of.get(number, 0.0) + term_idf * weight
+        ranked: list[tuple[bool, float, str, int, float]] = []
         for number, value in raw.items():
             doc = self._docs[number]
-            cover = said = 0.0
-            for term, term_idf in doc.name_idf:
-                if term in query:
-                    cover += term_idf
-                said += term_idf * content.get(term, 0.0)
-            cover = cover / doc.name_idf_total if doc.name_idf_total else 0.0
-            foreign = sum(1 for m in doc.markers if m not in query)
+            cover = cover_of.get(number, 0.0) / doc.name_idf_total if doc.name_idf_total else 0.0
+            foreign = sum(1 for m in doc.markers if m not in mentioned)
             platform = 1.0 - min(_MARKER_PENALTY_CAP, _MARKER_PENALTY * foreign)
-            combined = (0.4 * value / top_raw + 0.3 * (cover + said / content_mass)) * platform
-            coverage = mass.get(number, 0.0) / query_mass
-            rows.append(_Row(number in hits, combined, doc.document.key, number, coverage, cover))
-        rows.sort(key=lambda row: (not row.exact, -row.combined, row.key))
+            combined = (
+                (
+                    _W_TEXT * value / top_raw
+                    + _W_NAME * (cover + said_of.get(number, 0.0) / content_mass)
+                )
+                * platform
+                * (1.0 - _NAME_GATE + _NAME_GATE * cover)
+            )
+            ranked.append((number not in hits, -combined, doc.document.key, number, cover))
+        shortlist = heapq.nsmallest(_SHORTLIST, ranked)
+        top_names = self._docs[shortlist[0][3]].flat_names
+        if len(ranked) > len(shortlist) and all(
+            self._docs[r[3]].flat_names & top_names for r in shortlist[1:]
+        ):
+            shortlist = sorted(ranked)  # every runner-up shares the top's name: look further
+        rows = [
+            _Row(not far, -neg, key, number, mass.get(number, 0.0) / query_mass, cover)
+            for far, neg, key, number, cover in shortlist
+        ]
         top = rows[0]
-        top_names = self._docs[top.number].flat_names
         second = next(
             (r for r in rows[1:] if not self._docs[r.number].flat_names & top_names), None
         )
         name = alert.labels.get("alertname") or alert.name
         if top.exact:
-            shared = sum(1 for row in rows if row.exact)
+            shared = sum(1 for number in hits if number in raw)
             confidence = CONF_NAME if shared == 1 else CONF_NAME_SHARED
             method = "name"
             why = f"alert name {name!r} equals the runbook's name"
@@ -528,12 +642,15 @@ class RunbookIndex:
             if looks_like_identifier(name):
                 confidence *= _IDENTIFIER_WITHOUT_NAMESAKE
                 why += f"; no runbook is named {name!r}"
+            if urls:
+                confidence *= _URL_ELSEWHERE
+                why += "; its runbook_url points at a runbook that is not loaded"
         confidence = round(max(0.0, min(1.0, confidence)), 4)
         candidates = [
             Candidate(
                 runbook=row.key,
                 score=round(min(1.0, (0.5 if row.exact else 0.0) + 0.5 * row.combined), 4),
-                reasons=self._reasons(row, query),
+                reasons=self._reasons(row, query, platforms),
             )
             for row in rows[:TOP_CANDIDATES]
         ]
@@ -550,17 +667,31 @@ class RunbookIndex:
             runbook=top.key, confidence=confidence, method=method, reason=why, candidates=candidates
         )
 
-    def _reasons(self, row: _Row, query: dict[str, float]) -> list[str]:
+    def _reasons(self, row: _Row, query: dict[str, float], platforms: set[str]) -> list[str]:
         reasons = [
             f"alert terms covered {row.coverage:.2f}",
             f"runbook name covered {row.name_cover:.2f}",
         ]
         if row.exact:
             reasons.insert(0, "alert name equals runbook name")
-        foreign = [m for m in self._docs[row.number].markers if m not in query]
+        foreign = [m for m in self._docs[row.number].markers if not _mentioned(m, query, platforms)]
         if foreign:
             reasons.append(f"unmentioned platform terms: {', '.join(foreign[:4])}")
         return reasons
+
+
+def _platforms(alert: Alert, query: dict[str, float]) -> set[str]:
+    """Platforms the alert is about: named in it, or implied by Kubernetes-only label names."""
+    found = {p for p in PLATFORM_OF_TOOL.values() if p in query}
+    if any(key in KUBERNETES_LABELS for key in alert.labels):
+        found.add("kubernetes")
+    return found
+
+
+def _mentioned(marker: str, query: dict[str, float], platforms: set[str]) -> bool:
+    """A collection's typical term is no evidence against a runbook when the alert says it, or
+    says the platform it belongs to (kubectl is Kubernetes' own tool)."""
+    return marker in query or PLATFORM_OF_TOOL.get(marker, "") in platforms
 
 
 def _text_confidence(coverage: float, name_cover: float, margin: float) -> float:

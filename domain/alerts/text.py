@@ -1,12 +1,16 @@
 """Tokens for alert-to-runbook matching: alert names and prose reduced to comparable terms.
 
 CamelCase names (KubePodCrashLooping) and prose ("pods keep crashing") must meet on the same
-terms, so both go through one splitter, one tiny stemmer and one small ops-vocabulary table.
+terms, so both go through one splitter, one tiny stemmer and one ops vocabulary
+(domain/alerts/vocabulary.py).
 """
 
 from __future__ import annotations
 
 import re
+from functools import lru_cache
+
+from domain.alerts.vocabulary import COMPOUNDS, CONCEPTS, IMPLIES, PHRASES, SPELLINGS
 
 _TEMPLATE_RE = re.compile(r"\{\{.*?\}\}", re.DOTALL)
 _WORD_RE = re.compile(r"[A-Za-z0-9]+")
@@ -158,75 +162,39 @@ STOPWORDS = frozenset(
     ]
 )
 
-# A small, generic ops vocabulary: abbreviations and spellings that name the same thing.
-# Each entry expands to the canonical tokens (the original token is replaced).
-_CANONICAL: dict[str, tuple[str, ...]] = {
-    "k8s": ("kubernetes",),
-    "kubernetes": ("kubernetes",),
-    "prod": (),
-    "production": (),
-    "staging": (),
-    "kube": ("kubernetes",),
-    "apiserver": ("api", "server"),
-    "crashloop": ("crash", "loop"),
-    "crashloopbackoff": ("crash", "loop", "back", "off"),
-    "crashlooping": ("crash", "loop"),
-    "crashloops": ("crash", "loop"),
-    "oom": ("memory",),
-    "oomkilled": ("memory", "kill"),
-    "cert": ("certificate",),
-    "certs": ("certificate",),
-    "tls": ("certificate",),
-    "pvc": ("persistent", "volume"),
-    "pv": ("persistent", "volume"),
-    "hpa": ("horizontal", "pod", "autoscaler"),
-    "autoscaler": ("autoscaler",),
-    "mem": ("memory",),
-    "ram": ("memory",),
-    "config": ("configuration",),
-    "cfg": ("configuration",),
-    "ntp": ("clock", "synchronise"),
-    "sync": ("synchronise",),
-    "synchronising": ("synchronise",),
-    "synchronizing": ("synchronise",),
-    "synchronised": ("synchronise",),
-    "synchronized": ("synchronise",),
-    "syncing": ("synchronise",),
-    "fds": ("file", "descriptor"),
-    "fd": ("file", "descriptor"),
-    "am": ("alertmanager",),
-    "ds": ("daemonset",),
-    "sts": ("statefulset",),
-    "deploy": ("deployment",),
-    "failure": ("fail",),
-    "failures": ("fail",),
-    "errs": ("error",),
-    "err": ("error",),
-    "errors": ("error",),
-    "unavailable": ("down",),
-    "unreachable": ("unreachable", "down"),
-    "replicas": ("replica",),
-    "latency": ("latency",),
-    "throttled": ("throttl",),
-    "throttling": ("throttl",),
-    "throttle": ("throttl",),
-}
-
 
 def strip_templates(text: str) -> str:
     """Drop unrendered Go templates ({{ $labels.pod }}): their words are syntax, not meaning."""
     return _TEMPLATE_RE.sub(" ", text)
 
 
+@lru_cache(maxsize=1 << 16)
+def _camel_parts(word: str) -> tuple[str, ...]:
+    """CamelCase parts, lower-cased, with compound words kept whole (StatefulSet)."""
+    parts = [p.lower() for p in (_CAMEL_RE.findall(word) or [word])]
+    if len(parts) < 2:
+        return tuple(parts)
+    out: list[str] = []
+    i = 0
+    while i < len(parts):
+        if i + 1 < len(parts) and parts[i] + parts[i + 1] in COMPOUNDS:
+            out.append(parts[i] + parts[i + 1])
+            i += 2
+        else:
+            out.append(parts[i])
+            i += 1
+    return tuple(out)
+
+
 def split_words(text: str) -> list[str]:
     """Words of a text, CamelCase and digits split apart, lower-cased."""
     out: list[str] = []
     for word in _WORD_RE.findall(text):
-        parts = _CAMEL_RE.findall(word)
-        out.extend(p.lower() for p in (parts or [word]))
+        out.extend(_camel_parts(word))
     return out
 
 
+@lru_cache(maxsize=1 << 16)
 def stem(word: str) -> str:
     """A deliberately tiny suffix stemmer: enough for crashing/crashes/crashed -> crash."""
     if len(word) <= 3 or word.isdigit():
@@ -246,35 +214,104 @@ def stem(word: str) -> str:
     return word
 
 
-def _canonical(word: str) -> tuple[str, ...]:
-    mapped = _CANONICAL.get(word)
+def _base(word: str) -> tuple[str, ...]:
+    """A word's canonical term(s): its spelling-table entry, else its stem (or the stem's)."""
+    mapped = SPELLINGS.get(word)
     if mapped is not None:
         return mapped
     stemmed = stem(word)
-    return _CANONICAL.get(stemmed, (stemmed,))
+    return SPELLINGS.get(stemmed, (stemmed,))
 
 
-def tokens(text: str, *, compounds: bool = True) -> list[str]:
-    """Comparable terms of a text: templates dropped, words split, stemmed, stopwords removed."""
+def _concept_table() -> dict[str, tuple[str, ...]]:
+    table: dict[str, list[str]] = {}
+    for concept, words in CONCEPTS.items():
+        for word in words:
+            for term in _base(word):
+                if term != concept and concept not in table.setdefault(term, []):
+                    table[term].append(concept)
+    return {term: tuple(concepts) for term, concepts in table.items()}
+
+
+def _phrase_key(words: list[str]) -> tuple[str, ...]:
+    return tuple(stem(w) for w in words)
+
+
+_CONCEPTS_OF = _concept_table()
+_IMPLIED = IMPLIES
+_PHRASES = {_phrase_key(split_words(p)): terms for p, terms in PHRASES.items()}
+_PHRASE_STARTS = frozenset(k[0] for k in _PHRASES)
+_PHRASE_MAX = max(len(k) for k in _PHRASES)
+
+
+@lru_cache(maxsize=1 << 16)
+def _canonical(word: str, concepts_only: bool = False) -> tuple[str, ...]:
     out: list[str] = []
-    for raw in _WORD_RE.findall(strip_templates(text)):
-        whole = raw.lower()
-        if whole in _CANONICAL:
-            out.extend(_CANONICAL[whole])
+    for term in _base(word):
+        concepts = _CONCEPTS_OF.get(term, ())
+        if not (concepts_only and concepts):
+            out.append(term)
+        out.extend(concepts)
+    out.extend(_IMPLIED.get(word) or _IMPLIED.get(stem(word), ()))
+    return tuple(out)
+
+
+def _phrase_terms(words: list[str]) -> list[str]:
+    """Terms of the vocabulary's phrases found in a sequence of (stemmed) words."""
+    out: list[str] = []
+    for i, word in enumerate(words):
+        if word not in _PHRASE_STARTS:
             continue
-        parts = split_words(raw)
-        if compounds and len(parts) > 1 and not raw.isupper():
-            out.append(whole)  # OpenShift, KubePodCrashLooping: the whole word is a term too
-        for part in parts:
-            if part in STOPWORDS or len(part) < 2:
-                continue
-            out.extend(t for t in _canonical(part) if t not in STOPWORDS)
+        for size in range(min(_PHRASE_MAX, len(words) - i), 1, -1):
+            found = _PHRASES.get(tuple(words[i : i + size]))
+            if found is not None:
+                out.extend(found)
+                break
+    return out
+
+
+@lru_cache(maxsize=1 << 16)
+def _word(
+    raw: str, compounds: bool, concepts_only: bool
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """One word's terms, and its (stemmed) parts for phrase matching."""
+    whole = raw.lower()
+    if whole in SPELLINGS:
+        return _canonical(whole, concepts_only), (whole,)
+    out: list[str] = []
+    parts = _camel_parts(raw)
+    if compounds and len(parts) > 1 and not raw.isupper():
+        out.append(whole)  # OpenShift, KubePodCrashLooping: the whole word is a term too
+    for part in parts:
+        if part in STOPWORDS or len(part) < 2:
+            continue
+        out.extend(t for t in _canonical(part, concepts_only) if t not in STOPWORDS)
+    return tuple(out), tuple(stem(p) for p in parts)
+
+
+def tokens(text: str, *, compounds: bool = True, concepts_only: bool = False) -> list[str]:
+    """Comparable terms of a text: templates dropped, words split, stemmed, stopwords removed,
+    and the ops vocabulary applied (spellings, concepts, phrases). `concepts_only`: a word
+    that carries a concept gives only the concept ("unreachable" → "down")."""
+    out: list[str] = []
+    sequence: list[str] = []
+    for raw in _WORD_RE.findall(strip_templates(text)):
+        terms, parts = _word(raw, compounds, concepts_only)
+        out.extend(terms)
+        sequence.extend(parts)
+    out.extend(_phrase_terms(sequence))
     return out
 
 
 def name_tokens(name: str) -> tuple[str, ...]:
     """The terms of a name in order (KubePodCrashLooping -> kubernetes, pod, crash, loop)."""
     return tuple(tokens(name, compounds=False))
+
+
+def name_concepts(name: str) -> tuple[str, ...]:
+    """A name's terms with synonyms collapsed (KubeNodeUnreachable -> kubernetes, node, down):
+    what the name is about, for judging how much of it an alert talks about."""
+    return tuple(dict.fromkeys(tokens(name, compounds=False, concepts_only=True)))
 
 
 def looks_like_identifier(name: str) -> bool:

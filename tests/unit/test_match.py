@@ -288,3 +288,83 @@ def test_deterministic_regardless_of_document_order() -> None:
         assert again.confidence == pytest.approx(first.confidence, abs=1e-9)
         assert [c.runbook for c in again.candidates] == [c.runbook for c in first.candidates]
     assert RunbookIndex.build(docs()).match(a, threshold=0.0) == first
+
+
+# -- vocabulary: the words pages use and the words runbooks use meet on the same terms ----------
+
+
+@pytest.mark.parametrize(
+    ("page", "runbook_name", "shared"),
+    [
+        (
+            "Disk almost full on db-2",
+            "NodeFilesystemAlmostOutOfSpace",
+            {"storage", "almost", "fill"},
+        ),
+        ("Running out of inodes", "NodeFilesystemAlmostOutOfFiles", {"inode"}),
+        ("Kubernetes API server is unreachable", "KubeAPIDown", {"kubernetes", "api", "down"}),
+        ("pods restarting over and over", "KubePodCrashLooping", {"pod", "crash", "loop"}),
+        ("OOMKilled containers", "out of memory", {"memory", "oom"}),
+        (
+            "TLS cert expires in 3 days",
+            "KubeClientCertificateExpiration",
+            {"certificate", "expire"},
+        ),
+        (
+            "orders statefulset replicas differ",
+            "KubeStatefulSetReplicasMismatch",
+            {"statefulset", "mismatch"},
+        ),
+        (
+            "can't deliver notifications",
+            "AlertmanagerFailedToSendAlerts",
+            {"fault", "send", "alert"},
+        ),
+        ("etcd fsync latency high", "etcdHighFsyncDurations", {"fsync", "slow", "high"}),
+    ],
+)
+def test_vocabulary_meets_on_concepts(page: str, runbook_name: str, shared: set[str]) -> None:
+    from domain.alerts.text import name_concepts, tokens
+
+    assert shared <= set(tokens(page))
+    assert shared <= set(tokens(runbook_name))
+    assert shared <= set(name_concepts(runbook_name)) | set(tokens(runbook_name))
+
+
+def test_concept_names_collapse_synonyms_but_keep_specific_words() -> None:
+    from domain.alerts.text import name_concepts, name_tokens
+
+    assert name_tokens("KubeNodeUnreachable") == ("kubernetes", "node", "unreachable", "down")
+    assert name_concepts("KubeNodeUnreachable") == ("kubernetes", "node", "down")
+    assert name_concepts("KubeletDown") == ("kubelet", "kubernetes", "down")
+    # "out of file descriptors" is not "out of files" (inodes)
+    from domain.alerts.text import tokens
+
+    assert "inode" not in tokens("node running out of file descriptors")
+    assert "inode" in tokens("NodeFilesystemAlmostOutOfFiles")
+
+
+def test_kubectl_is_no_evidence_against_a_runbook_for_a_kubernetes_alert() -> None:
+    kube = document_from_markdown(
+        "upstream/kubernetes/KubeletDown.md",
+        "# KubeletDown\n\nKubelet is down.\n\n```\nkubectl get nodes\n```\n",
+    )
+    vendor = document_from_markdown(
+        "vendor/node/KubeletDown.md",
+        "# KubeletDown\n\nKubelet is down.\n\n```\noc get nodes\n```\n",
+    )
+    filler = [
+        document_from_markdown(
+            f"{side}/x/Other{i}.md",
+            f"# Other{i}\n\nSomething else {i}.\n\n```\n{tool} get pods\n```\n",
+        )
+        for side, tool in (("upstream", "kubectl"), ("vendor", "oc"))
+        for i in range(12)
+    ]
+    idx = RunbookIndex.build([vendor, kube, *filler])
+    labelled = alert("KubeletDown", labels={"node": "worker-1", "namespace": "kube-system"})
+    result = idx.match(labelled)
+    assert result.runbook == "upstream/kubernetes/KubeletDown.md"
+    top, other = result.candidates[0], result.candidates[1]
+    assert not any("platform" in r for r in top.reasons)
+    assert any("unmentioned platform terms: oc" in r for r in other.reasons)

@@ -3,6 +3,10 @@
 Targets: 108 prometheus-operator runbooks, with the 259 OpenShift alert runbooks loaded as
 distractors. "Accepted" also counts a runbook of the other corpus written for the same alert name
 (the 30 names both corpora cover), which is a right runbook, just not the answer key's file.
+
+Every figure is taken twice: on the Markdown files (RunbookIndex over document_from_markdown)
+and on the same files parsed as `ddrun import` stores them, matched by the product's own
+RunbookMatcher (selectors from the parsed H1 included).
 """
 
 from __future__ import annotations
@@ -13,13 +17,17 @@ import pytest
 
 from bench.match_bench import (
     DEFAULT_CORPUS,
+    GROUP_TITLES,
     Figures,
+    Matcher,
     evaluate,
     load_documents,
     paraphrased_cases,
     payload_cases,
+    product_runbooks,
     rule_cases,
 )
+from domain.alerts.choose import RunbookMatcher
 from domain.alerts.match import RunbookIndex
 
 pytestmark = pytest.mark.skipif(
@@ -27,9 +35,11 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-@pytest.fixture(scope="module")
-def index() -> RunbookIndex:
-    return RunbookIndex.build(load_documents(DEFAULT_CORPUS))
+@pytest.fixture(scope="module", params=["markdown", "product"])
+def index(request: pytest.FixtureRequest) -> Matcher:
+    if request.param == "markdown":
+        return RunbookIndex.build(load_documents(DEFAULT_CORPUS))
+    return RunbookMatcher(product_runbooks(DEFAULT_CORPUS))
 
 
 def report(title: str, figures: Figures) -> None:
@@ -37,29 +47,37 @@ def report(title: str, figures: Figures) -> None:
     print("\n".join(lines))  # noqa: T201 - the figures are the point of this test
 
 
-def test_corpus_is_the_expected_size(index: RunbookIndex) -> None:
-    assert len(index) == 108 + 259
+def test_corpus_is_the_expected_size() -> None:
+    assert len(RunbookIndex.build(load_documents(DEFAULT_CORPUS))) == 108 + 259
+    assert len(product_runbooks(DEFAULT_CORPUS)) == 108 + 259
     rules = rule_cases(Path(DEFAULT_CORPUS))
     assert sum(c.expected is not None for c in rules) == 112
     assert sum(c.expected is None for c in rules) == 27
     assert len(payload_cases(DEFAULT_CORPUS)) == 33
+    groups = [c.group for c in paraphrased_cases()]
+    assert {g: groups.count(g) for g in GROUP_TITLES} == {
+        "paraphrased": 28,
+        "paraphrased-vocabulary": 24,
+        "held-out": 45,
+        "blind": 36,
+        "off-topic": 6,
+        "off-topic-held-out": 12,
+    }
 
 
 @pytest.mark.parametrize("strip", [False, True], ids=["with-url", "without-url"])
-def test_rules_with_a_runbook(index: RunbookIndex, strip: bool) -> None:
+def test_rules_with_a_runbook(index: Matcher, strip: bool) -> None:
     cases = [c for c in rule_cases(DEFAULT_CORPUS) if c.expected is not None]
     figures = evaluate(index, cases, strip=strip)
     report(f"112 rules, {'without' if strip else 'with'} runbook_url", figures)
     assert figures.rate(figures.lenient) == 1.0
     assert figures.wrong == 0
-    # Without the URL, 4 of 112 pick the OpenShift runbook of the same alert (a genuine tie).
-    assert figures.rate(figures.strict) >= (1.0 if not strip else 0.95)
+    # Without the URL, 3 of 112 pick the OpenShift runbook of the same alert (a genuine tie).
+    assert figures.rate(figures.strict) >= (1.0 if not strip else 0.96)
 
 
 @pytest.mark.parametrize("strip", [False, True], ids=["with-url", "without-url"])
-def test_rules_whose_runbook_is_missing_do_not_get_a_wrong_one(
-    index: RunbookIndex, strip: bool
-) -> None:
+def test_rules_whose_runbook_is_missing_do_not_get_a_wrong_one(index: Matcher, strip: bool) -> None:
     cases = [c for c in rule_cases(DEFAULT_CORPUS) if c.expected is None]
     figures = evaluate(index, cases, strip=strip)
     report(
@@ -71,25 +89,37 @@ def test_rules_whose_runbook_is_missing_do_not_get_a_wrong_one(
 
 
 @pytest.mark.parametrize("strip", [False, True], ids=["with-url", "without-url"])
-def test_captured_alertmanager_payloads(index: RunbookIndex, strip: bool) -> None:
+def test_captured_alertmanager_payloads(index: Matcher, strip: bool) -> None:
     figures = evaluate(index, payload_cases(DEFAULT_CORPUS), strip=strip)
     report(f"33 captured payload alerts, {'without' if strip else 'with'} runbook_url", figures)
     assert figures.wrong == 0
     assert figures.rate(figures.lenient) == 1.0
-    assert figures.rate(figures.strict) >= (1.0 if not strip else 0.90)
+    assert figures.rate(figures.strict) >= (1.0 if not strip else 0.96)
 
 
-def test_paraphrased_titles(index: RunbookIndex) -> None:
-    cases = [c for c in paraphrased_cases() if c.group == "paraphrased"]
-    assert len(cases) >= 20
+@pytest.mark.parametrize(
+    ("group", "accepted", "wrong"),
+    [
+        ("paraphrased", 0.85, 0.10),  # tuned on
+        ("paraphrased-vocabulary", 0.85, 0.05),  # tuned on
+        ("held-out", 0.80, 0.15),  # never tuned on; reported, floor against regressions
+        ("blind", 0.80, 0.10),  # never tuned on, first evaluated after tuning
+    ],
+)
+def test_paraphrased_titles(index: Matcher, group: str, accepted: float, wrong: float) -> None:
+    cases = [c for c in paraphrased_cases() if c.group == group]
     figures = evaluate(index, cases)
-    report(f"{len(cases)} paraphrased PagerDuty-style titles", figures)
-    assert figures.rate(figures.lenient) >= 0.75
-    assert figures.rate(figures.wrong) <= 0.10
+    report(f"{len(cases)} {GROUP_TITLES[group]}", figures)
+    assert figures.rate(figures.lenient) >= accepted
+    assert figures.rate(figures.wrong) <= wrong
 
 
-def test_off_topic_titles_get_no_runbook(index: RunbookIndex) -> None:
-    cases = [c for c in paraphrased_cases() if c.group == "off-topic"]
-    figures = evaluate(index, cases)
-    report(f"{len(cases)} off-topic titles", figures)
+def test_off_topic_titles_get_no_runbook(index: Matcher) -> None:
+    tuned = [c for c in paraphrased_cases() if c.group == "off-topic"]
+    figures = evaluate(index, tuned)
+    report(f"{len(tuned)} {GROUP_TITLES['off-topic']}", figures)
     assert figures.wrong == 0
+    held = [c for c in paraphrased_cases() if c.group == "off-topic-held-out"]
+    figures = evaluate(index, held)
+    report(f"{len(held)} {GROUP_TITLES['off-topic-held-out']}", figures)
+    assert figures.wrong <= 2  # "Company wiki is down" and a "degraded" vendor page: see bench

@@ -1,0 +1,272 @@
+"""Ops vocabulary: the different words on-call people and alert authors use for one thing.
+
+A page says "disk almost full", the runbook is NodeFilesystemAlmostOutOfSpace; a page says
+"cert", the runbook "certificate". The tables are generic operations vocabulary, not answers
+for particular alerts, and they apply to alerts and runbooks alike, so both meet on the same
+terms. Three kinds:
+
+* SPELLINGS: abbreviations and variants, replaced by the canonical word(s);
+* CONCEPTS: words that keep their own term and also carry a shared concept term
+  ("unreachable" stays, and adds "down");
+* PHRASES: word sequences that mean one thing ("out of space", "over and over").
+
+Words are written naturally; they are reduced with the tokenizer's stemmer when looked up.
+"""
+
+from __future__ import annotations
+
+SPELLINGS: dict[str, tuple[str, ...]] = {
+    "k8s": ("kubernetes",),
+    "kube": ("kubernetes",),
+    "kubernetes": ("kubernetes",),
+    "prod": (),
+    "production": (),
+    "staging": (),
+    "apiserver": ("api", "server"),
+    "crashloop": ("crash", "loop"),
+    "crashloops": ("crash", "loop"),
+    "crashlooping": ("crash", "loop"),
+    "crashloopbackoff": ("crash", "loop", "back", "off", "pod"),
+    "oom": ("memory", "oom"),
+    "oomkilled": ("memory", "oom", "kill"),
+    "oomkill": ("memory", "oom", "kill"),
+    "cert": ("certificate",),
+    "certs": ("certificate",),
+    "certificates": ("certificate",),
+    "tls": ("certificate",),
+    "ssl": ("certificate",),
+    "x509": ("certificate",),
+    "persistentvolume": ("persistent", "volume"),
+    "persistentvolumes": ("persistent", "volume"),
+    "persistentvolumeclaim": ("persistent", "volume", "claim"),
+    "pvc": ("persistent", "volume"),
+    "pvcs": ("persistent", "volume"),
+    "pv": ("persistent", "volume"),
+    "pvs": ("persistent", "volume"),
+    "hpa": ("horizontal", "pod", "autoscaler"),
+    "autoscaler": ("autoscaler",),
+    "mem": ("memory",),
+    "ram": ("memory",),
+    "config": ("configuration",),
+    "cfg": ("configuration",),
+    "conf": ("configuration",),
+    "configured": ("configuration",),
+    "ntp": ("clock", "synchronise"),
+    "ntpd": ("clock", "synchronise"),
+    "chrony": ("clock", "synchronise"),
+    "chronyd": ("clock", "synchronise"),
+    "timesync": ("clock", "synchronise"),
+    "sync": ("synchronise",),
+    "syncing": ("synchronise",),
+    "synced": ("synchronise",),
+    "synchronising": ("synchronise",),
+    "synchronizing": ("synchronise",),
+    "synchronised": ("synchronise",),
+    "synchronized": ("synchronise",),
+    "synchronize": ("synchronise",),
+    "synchronisation": ("synchronise",),
+    "synchronization": ("synchronise",),
+    "fd": ("file", "descriptor"),
+    "fds": ("file", "descriptor"),
+    "am": ("alertmanager",),
+    "ds": ("daemonset",),
+    "sts": ("statefulset",),
+    "deploy": ("deployment",),
+    "ns": ("namespace",),
+    "db": ("database",),
+    "err": ("error",),
+    "errs": ("error",),
+    "errors": ("error",),
+    "failure": ("fail",),
+    "failures": ("fail",),
+    "replicas": ("replica",),
+    "throttled": ("throttl",),
+    "throttling": ("throttl",),
+    "throttle": ("throttl",),
+    "expires": ("expire",),
+    "expired": ("expire",),
+    "expiring": ("expire",),
+    "expiry": ("expire",),
+    "expiration": ("expire",),
+    "expirations": ("expire",),
+    "renewal": ("renew",),
+    "renewals": ("renew",),
+    "rotation": ("renew",),
+    "rotate": ("renew",),
+    "rotating": ("renew",),
+    "rotated": ("renew",),
+    "ingesting": ("ingest",),
+    "ingestion": ("ingest",),
+    "ingested": ("ingest",),
+    "compaction": ("compact",),
+    "compactions": ("compact",),
+    "compacting": ("compact",),
+    "evaluation": ("evaluate",),
+    "evaluations": ("evaluate",),
+    "evaluating": ("evaluate",),
+    "evaluated": ("evaluate",),
+    "eval": ("evaluate",),
+    "reconciling": ("reconcile",),
+    "reconciliation": ("reconcile",),
+    "reconciled": ("reconcile",),
+    "reconciler": ("reconcile",),
+    "discovery": ("discover",),
+    "discovered": ("discover",),
+    "provisioning": ("provision",),
+    "provisioned": ("provision",),
+    "provisioner": ("provision",),
+    "scraping": ("scrape",),
+    "scraped": ("scrape",),
+    "scrapes": ("scrape",),
+    "duplicates": ("duplicate",),
+    "duplicated": ("duplicate",),
+    "dupe": ("duplicate",),
+    "dupes": ("duplicate",),
+    "duplication": ("duplicate",),
+    "rollouts": ("rollout",),
+    "readiness": ("ready",),
+    "unready": ("not", "ready"),
+    "notready": ("not", "ready"),
+    "leaderless": ("no", "leader"),
+    "packets": ("packet",),
+    "pkt": ("packet",),
+    "pkts": ("packet",),
+    "rx": ("receive",),
+    "tx": ("transmit",),
+    "nic": ("network", "interface"),
+    "iface": ("network", "interface"),
+    "cronjob": ("cron", "job"),
+    "cronjobs": ("cron", "job"),
+    "5xx": ("error", "server"),
+    "4xx": ("error", "client"),
+    "overcommitted": ("overcommit",),
+    "oversubscribed": ("overcommit",),
+    "oversubscription": ("overcommit",),
+    "heartbeat": ("watchdog",),
+    "deadman": ("watchdog",),
+    "deadmansswitch": ("watchdog",),
+    "unschedulable": ("not", "schedul"),
+}
+
+# concept term: words that carry it (each keeps its own term too)
+CONCEPTS: dict[str, tuple[str, ...]] = {
+    "fill": ("full", "fill", "filling", "fully", "exhausted", "exhaustion"),
+    "storage": ("disk", "disks", "filesystem", "filesystems", "fs", "partition", "volume", "volumes", "mountpoint", "storage"),  # noqa: E501
+    "inode": ("inode", "inodes"),
+    "down": ("down", "unreachable", "unavailable", "offline", "dead", "unresponsive", "outage", "disappeared"),  # noqa: E501
+    "fault": ("fail", "failing", "failed", "error", "broken", "cannot", "unable"),
+    "slow": ("slow", "slowness", "latency", "latencies", "lag", "lagging", "delay", "delayed", "duration", "durations", "sluggish"),  # noqa: E501
+    "high": ("high", "elevated", "excessive", "spike", "spiking", "surge"),
+    "crash": ("crash", "crashing", "crashed", "restart", "restarting", "restarted", "restarts", "reboot", "rebooted"),  # noqa: E501
+    "mismatch": ("mismatch", "mismatched", "inconsistent", "inconsistency", "differ", "differs", "different", "discrepancy", "diverged", "divergent"),  # noqa: E501
+    "send": ("send", "sending", "sent", "deliver", "delivery", "delivering", "delivered", "dispatch", "notify", "notifying", "notification", "notifications"),  # noqa: E501
+    "alert": ("notification", "notifications", "page", "pages"),
+    "limit": ("limit", "limits", "max", "maxed", "maximum", "ceiling", "cap", "capped"),
+    "almost": ("almost", "nearly", "near", "approaching"),
+    "skew": ("skew", "skewed", "drift", "drifting", "drifted", "offset"),
+    "schedul": ("pending",),
+    "stuck": ("stuck", "hung", "hang", "hanging", "frozen", "wedged"),
+    "flap": ("flap", "flapping", "flaps", "toggling", "oscillating"),
+    "member": ("member", "members", "peer", "peers", "quorum"),
+    "insufficient": ("quorum", "insufficient"),
+    "receive": ("receive", "receiving", "received", "inbound", "incoming", "ingress"),
+    "transmit": ("transmit", "transmitting", "transmitted", "outbound", "outgoing", "egress"),
+    "complete": ("complete", "completed", "completion", "completing", "finish", "finished", "finishing"),  # noqa: E501
+    "overcommit": ("overcommit", "overcommitted", "oversubscribed"),
+}  # fmt: skip
+
+# word: terms it implies without being their synonym (a pod is a Kubernetes thing)
+IMPLIES: dict[str, tuple[str, ...]] = dict.fromkeys(
+    (
+        "pod", "pods", "statefulset", "daemonset", "deployment", "replicaset", "kubelet",
+        "pvc", "pvcs", "hpa", "cronjob", "kubectl",
+    ),
+    ("kubernetes",),
+)  # fmt: skip
+
+# phrase (words as written, stopwords included): terms it adds
+PHRASES: dict[str, tuple[str, ...]] = {
+    "out of space": ("fill",),
+    "out of disk": ("fill", "storage"),
+    "no space left": ("fill",),
+    "run out": ("fill",),
+    "running out": ("fill",),
+    "ran out": ("fill",),
+    "out of memory": ("memory", "oom"),
+    "out of files": ("inode",),
+    "out of file descriptors": ("fill",),
+    "files filling": ("inode",),
+    "not running": ("down",),
+    "not responding": ("down",),
+    "not reachable": ("down",),
+    "not available": ("down",),
+    "can not": ("fault",),
+    "can t": ("fault",),
+    "not able": ("fault",),
+    "long time": ("slow",),
+    "too long": ("slow",),
+    "takes long": ("slow",),
+    "taking long": ("slow",),
+    "too many": ("high",),
+    "too much": ("high",),
+    "lots of": ("high",),
+    "over and over": ("loop",),
+    "again and again": ("loop",),
+    "repeatedly": ("loop",),
+    "does not match": ("mismatch",),
+    "do not match": ("mismatch",),
+    "doesn t match": ("mismatch",),
+    "not matching": ("mismatch",),
+    "do not agree": ("mismatch",),
+    "out of sync": ("mismatch",),
+    "version skew": ("mismatch",),
+    "fewer than": ("mismatch",),
+    "maxed out": ("limit",),
+    "close to": ("almost",),
+    "about to": ("almost",),
+    "not scheduled": ("schedul",),
+    "not progressing": ("stuck",),
+    "up and down": ("flap",),
+    "roll out": ("rollout",),
+    "rolled out": ("rollout",),
+    "rolling out": ("rollout",),
+    "rolling update": ("rollout",),
+    "out of order": ("disorder",),
+    "dead man s switch": ("watchdog",),
+    "dead mans switch": ("watchdog",),
+    "falling behind": ("behind", "slow"),
+    "time skew": ("clock",),
+    "time drift": ("clock",),
+}
+
+# Compound words CamelCase would split apart (Kubernetes kinds are one word in prose too).
+COMPOUNDS = frozenset(
+    {
+        "statefulset", "daemonset", "replicaset", "configmap", "cronjob", "servicemonitor",
+        "podmonitor", "prometheusrule", "alertmanagerconfig", "filesystem", "timestamp",
+        "timestamps", "endpointslice", "ingressclass", "storageclass", "persistentvolume",
+    }
+)  # fmt: skip
+
+# A command-line tool names the platform its runbook is written for.
+PLATFORM_OF_TOOL: dict[str, str] = {
+    "kubectl": "kubernetes",
+    "helm": "kubernetes",
+    "oc": "openshift",
+    "aws": "aws",
+    "gcloud": "gcp",
+    "az": "azure",
+    "nomad": "nomad",
+    "docker": "docker",
+    "systemctl": "linux",
+    "journalctl": "linux",
+}
+
+# Label names that only Kubernetes workloads carry: an alert labelled with them is about one.
+KUBERNETES_LABELS = frozenset(
+    {
+        "namespace", "pod", "container", "node", "deployment", "statefulset", "daemonset",
+        "replicaset", "job_name", "cronjob", "persistentvolumeclaim", "persistentvolume",
+        "horizontalpodautoscaler", "kubernetes_namespace", "kubernetes_pod_name",
+    }
+)  # fmt: skip
