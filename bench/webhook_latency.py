@@ -120,7 +120,9 @@ async def burst_post(http: httpx.AsyncClient, tag: str, total: int, concurrency:
     async def sender() -> None:
         while not queue.empty():
             i = queue.get_nowait()
-            body = {"name": f"burst{tag}-{i}", "service": "bench", "labels": {"bench": "yes"}}
+            # One service per alert: distinct problems, so none is folded into another by
+            # correlation (whose visibility lookup still runs for every one of them).
+            body = {"name": f"burst{tag}-{i}", "service": f"bench-{i}", "labels": {"bench": "yes"}}
             response = await http.post("/webhooks/generic", content=json.dumps(body))
             if response.status_code != 202:
                 failures.append(response.status_code)
