@@ -31,8 +31,26 @@ class UnauthorizedError(ApiError):
     status_code = 401
 
 
+class ForbiddenError(ApiError):
+    status_code = 403
+
+
+class NotFoundError(ApiError):
+    status_code = 404
+
+
+class ConflictError(ApiError):
+    status_code = 409
+
+
 class PayloadTooLargeError(ApiError):
     status_code = 413
+
+
+class UnprocessableError(ApiError):
+    """Well-formed, but it names something that does not exist or cannot be used."""
+
+    status_code = 422
 
 
 def _problem(status: int, message: str, **extra: object) -> JSONResponse:

@@ -12,24 +12,12 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from api.body import parse_json, read_limited
 from api.deps import State
-from api.errors import ApiError
+from api.errors import ConflictError, NotFoundError, UnprocessableError
 from db.mappings import MappingExistsError, MappingStore, checked_selector
 from domain.alerts.match import Mapping
 from schemas.runbook import AlertSelector
 
 router = APIRouter(prefix="/api/mappings", tags=["mappings"])
-
-
-class NotFoundError(ApiError):
-    status_code = 404
-
-
-class ConflictError(ApiError):
-    status_code = 409
-
-
-class UnknownRunbookError(ApiError):
-    status_code = 422
 
 
 class SelectorBody(BaseModel):
@@ -63,6 +51,12 @@ def _store(state: State) -> MappingStore:
     return MappingStore(state.engine)
 
 
+def _found(mapping: Mapping | None, mapping_id: int) -> Mapping:
+    if mapping is None:
+        raise NotFoundError(f"no mapping #{mapping_id}")
+    return mapping
+
+
 @router.get("")
 async def list_mappings(state: State) -> list[Mapping]:
     return await _store(state).list()
@@ -70,10 +64,7 @@ async def list_mappings(state: State) -> list[Mapping]:
 
 @router.get("/{mapping_id}")
 async def get_mapping(mapping_id: int, state: State) -> Mapping:
-    found = await _store(state).get(mapping_id)
-    if found is None:
-        raise NotFoundError(f"no mapping #{mapping_id}")
-    return found
+    return _found(await _store(state).get(mapping_id), mapping_id)
 
 
 @router.post("", status_code=201)
@@ -81,7 +72,7 @@ async def add_mapping(request: Request, state: State) -> Mapping:
     raw = await read_limited(request, state.settings.max_body_bytes)
     body = MappingBody.model_validate(parse_json(raw))
     if await state.runbooks.get(body.runbook) is None:
-        raise UnknownRunbookError(
+        raise UnprocessableError(
             f"no runbook {body.runbook!r}: map to the id of a loaded runbook (ddrun runbooks list)"
         )
     try:
@@ -94,7 +85,4 @@ async def add_mapping(request: Request, state: State) -> Mapping:
 
 @router.delete("/{mapping_id}")
 async def remove_mapping(mapping_id: int, state: State) -> Mapping:
-    removed = await _store(state).remove(mapping_id)
-    if removed is None:
-        raise NotFoundError(f"no mapping #{mapping_id}")
-    return removed
+    return _found(await _store(state).remove(mapping_id), mapping_id)

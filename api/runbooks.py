@@ -11,7 +11,7 @@ from pydantic import BaseModel
 from activities.parsing import parse_text
 from api.body import read_limited
 from api.deps import State
-from api.errors import ApiError, BadRequestError
+from api.errors import BadRequestError, NotFoundError
 from db.llm_cache import DbLlmCache
 from db.runbook_import import SourceStore, runbook_from_source, save_source
 from domain.runbook_yaml import RunbookFileError
@@ -19,10 +19,6 @@ from domain.runbooks.errors import RunbookParseError
 from schemas.runbook import Runbook
 
 router = APIRouter(prefix="/api/runbooks", tags=["runbooks"])
-
-
-class NotFoundError(ApiError):
-    status_code = 404
 
 
 class SavedVersion(BaseModel):

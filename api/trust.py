@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 
 from api.body import parse_json, read_limited
 from api.deps import State
-from api.errors import ApiError, BadRequestError
+from api.errors import BadRequestError, NotFoundError
 from domain.alerts.normalize import alertmanager, generic
 from domain.alerts.prefill import prepare
 from domain.trust import start_mode
@@ -22,10 +22,6 @@ from schemas.webhooks.generic import GenericAlertBody
 from workflows import incident_client
 
 router = APIRouter(prefix="/api", tags=["trust"])
-
-
-class NotFoundError(ApiError):
-    status_code = 404
 
 
 class KillSwitchBody(BaseModel):

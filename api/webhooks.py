@@ -27,7 +27,7 @@ from pydantic import SecretStr
 
 from api.body import parse_json, read_limited
 from api.deps import State
-from api.errors import ApiError, BadRequestError, UnauthorizedError
+from api.errors import ApiError, BadRequestError, ForbiddenError, UnauthorizedError
 from domain.alerts.choose import choose_runbook, matcher_for
 from domain.alerts.detect import SOURCE_NAMES, shape_problem
 from domain.alerts.normalize import alertmanager, generic, grafana, opsgenie, pagerduty
@@ -55,10 +55,6 @@ from workflows.incident_client import deliver_alert
 router = APIRouter(prefix="/webhooks", tags=["webhooks"])
 log = logging.getLogger(__name__)
 tracer = trace.get_tracer("ddrun.api")
-
-
-class ForbiddenError(ApiError):
-    status_code = 403
 
 
 # Per source: the settings that let it prove itself, and whether any of them is set.
@@ -222,6 +218,27 @@ async def _deliver_all(state: State, alerts: list[Alert], extra: dict[str, objec
     return JSONResponse(body, status_code=202)
 
 
+async def _deliver_group(
+    state: State,
+    alerts: list[Alert],
+    source: AlertSource,
+    group_key: str | None,
+    truncated: int,
+    limit_setting: str,
+) -> JSONResponse:
+    """An Alertmanager-shaped group: the sender's own cap may have dropped alerts, which only
+    it can know, so that is logged and answered back rather than silently accepted."""
+    if truncated:
+        log.warning(
+            "%s group %s: %d alerts truncated by %s",
+            source.value,
+            group_key,
+            truncated,
+            limit_setting,
+        )
+    return await _deliver_all(state, alerts, {"truncated_alerts": truncated})
+
+
 @router.post("/alertmanager", status_code=202)
 async def alertmanager_webhook(request: Request, state: State) -> JSONResponse:
     settings = state.settings
@@ -235,13 +252,9 @@ async def alertmanager_webhook(request: Request, state: State) -> JSONResponse:
     raw = await read_limited(request, settings.max_body_bytes)
     body = AlertmanagerWebhook.model_validate(_payload(raw, AlertSource.ALERTMANAGER))
     alerts = alertmanager.normalize(body, datetime.now(UTC), _digest(raw))
-    if body.truncatedAlerts:
-        log.warning(
-            "alertmanager group %s: %d alerts truncated by max_alerts",
-            body.groupKey,
-            body.truncatedAlerts,
-        )
-    return await _deliver_all(state, alerts, {"truncated_alerts": body.truncatedAlerts})
+    return await _deliver_group(
+        state, alerts, AlertSource.ALERTMANAGER, body.groupKey, body.truncatedAlerts, "max_alerts"
+    )
 
 
 @router.post("/pagerduty", status_code=202)
@@ -301,13 +314,9 @@ async def grafana_webhook(request: Request, state: State) -> JSONResponse:
         _require_loopback(request, AlertSource.GRAFANA)
     body = GrafanaWebhook.model_validate(_payload(raw, AlertSource.GRAFANA))
     alerts = grafana.normalize(body, datetime.now(UTC), _digest(raw))
-    if body.truncatedAlerts:
-        log.warning(
-            "grafana group %s: %d alerts truncated by maxAlerts",
-            body.groupKey,
-            body.truncatedAlerts,
-        )
-    return await _deliver_all(state, alerts, {"truncated_alerts": body.truncatedAlerts})
+    return await _deliver_group(
+        state, alerts, AlertSource.GRAFANA, body.groupKey, body.truncatedAlerts, "maxAlerts"
+    )
 
 
 @router.post("/opsgenie", status_code=202)

@@ -16,28 +16,19 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
-import socket
-import statistics
-import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from pathlib import Path
 
 import httpx
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Worker
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.bare_temporal import BareWorkflow, run_date
-from cli.dev import ensure_retention, temporal_binary, wait_for_temporal
-from workers.dev_stack import DevStack
-from workflows.incident import IncidentWorkflow
+from bench.stack import Request, embedded_stack, latency_figures, sequential_latencies
 
 RUNBOOK = """id: bench
 title: Bench runbook
@@ -51,64 +42,28 @@ steps:
 """
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
-
-
-async def wait_http(url: str, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    async with httpx.AsyncClient() as http:
-        while True:
-            try:
-                if (await http.get(url)).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"{url} did not come up")
-            await asyncio.sleep(0.2)
-
-
 async def measure_product(
     api: str, client: Client, n: int, burst: int, concurrency: int
 ) -> dict[str, float]:
-    latencies: list[float] = []
     async with httpx.AsyncClient(base_url=api, timeout=30) as http:
-        for _ in range(5):  # warm-up
-            await post_and_wait(http, client, uuid.uuid4().hex)
-        for _ in range(n):
-            latencies.append(await post_and_wait(http, client, uuid.uuid4().hex))
+        latencies = await sequential_latencies(http, client, generic_request, n)
         tag = uuid.uuid4().hex[:8]
         rate = await burst_post(http, tag, burst, concurrency)
     count = await count_until(
         client, f'WorkflowId STARTS_WITH "incident-generic-burst{tag}"', burst
     )
     return {
-        "p50_ms": statistics.median(latencies) * 1000,
-        "p99_ms": pct(latencies, 0.99) * 1000,
-        "mean_ms": statistics.fmean(latencies) * 1000,
+        **latency_figures(latencies),
         "alerts_per_s": rate,
         "burst_sent": burst,
         "burst_incidents": count,
     }
 
 
-async def post_and_wait(http: httpx.AsyncClient, client: Client, key: str) -> float:
+def generic_request() -> Request:
+    key = uuid.uuid4().hex
     body = {"name": f"Bench{key}", "service": "bench", "labels": {"bench": "yes"}}
-    sent = time.time()
-    response = await http.post("/webhooks/generic", content=json.dumps(body))
-    response.raise_for_status()
-    incident_id = response.json()["incident_id"]
-    state = await client.get_workflow_handle_for(IncidentWorkflow.run, incident_id).result()
-    started = float(state.steps[0].stdout.strip())
-    return started - sent
+    return "/webhooks/generic", json.dumps(body).encode(), {}
 
 
 async def burst_post(http: httpx.AsyncClient, tag: str, total: int, concurrency: int) -> float:
@@ -177,9 +132,7 @@ async def measure_bare(client: Client, n: int, burst: int, concurrency: int) -> 
         rate = burst / (time.monotonic() - start)
         count = await count_until(client, f'WorkflowId STARTS_WITH "bareburst{tag}"', burst)
     return {
-        "p50_ms": statistics.median(latencies) * 1000,
-        "p99_ms": pct(latencies, 0.99) * 1000,
-        "mean_ms": statistics.fmean(latencies) * 1000,
+        **latency_figures(latencies),
         "alerts_per_s": rate,
         "burst_sent": burst,
         "burst_incidents": count,
@@ -193,46 +146,11 @@ async def main() -> None:
     parser.add_argument("--concurrency", type=int, default=32)
     args = parser.parse_args()
 
-    stack = DevStack.load()
-    data = Path(tempfile.mkdtemp(prefix="ddrun-bench-"))
-    (data / "runbooks").mkdir()
-    (data / "runbooks" / "bench.yml").write_text(RUNBOOK)
-    tport, aport = free_port(), free_port()
-    address = f"127.0.0.1:{tport}"
-    env = {
-        **os.environ,
-        "DDRUN_DATA_DIR": str(data),
-        "DDRUN_TEMPORAL_ADDRESS": address,
-        "DDRUN_API_PORT": str(aport),
-        "DDRUN_RUNBOOKS_DIR": str(data / "runbooks"),
-    }
-    procs = []
-    log = (data / "stack.log").open("ab")
-    try:
-        cmd = stack.server_command(temporal_binary(), data, port=tport, headless=True)
-        procs.append(subprocess.Popen(cmd, stdout=log, stderr=log))
-        client = await wait_for_temporal(address, stack.namespace)
-        await ensure_retention(client, stack.namespace, stack.retention)
-        for role in ("worker", "agent", "api"):
-            procs.append(
-                subprocess.Popen(
-                    [sys.executable, "-m", "cli.main", role],
-                    env=env,
-                    cwd=REPO,
-                    stdout=log,
-                    stderr=log,
-                )
-            )
-        api = f"http://127.0.0.1:{aport}"
-        await wait_http(f"{api}/healthz")
-        client = await Client.connect(address, data_converter=pydantic_data_converter)
-        bare = await measure_bare(client, args.alerts, args.burst, args.concurrency)
-        ours = await measure_product(api, client, args.alerts, args.burst, args.concurrency)
-    finally:
-        for p in reversed(procs):
-            p.terminate()
-        for p in procs:
-            p.wait(timeout=30)
+    async with embedded_stack(RUNBOOK, prefix="ddrun-bench-") as stack:
+        bare = await measure_bare(stack.client, args.alerts, args.burst, args.concurrency)
+        ours = await measure_product(
+            stack.api, stack.client, args.alerts, args.burst, args.concurrency
+        )
     report = {
         "alerts": args.alerts,
         "burst": args.burst,

@@ -10,7 +10,8 @@ fingerprint or alias) and routed to a one-step runbook by `service: bench`.
 Latency = the incident's first step printing its own clock minus the time just before the
 POST, over N sequential alerts per source after 5 warm-ups. Baseline: bare `start_workflow`
 of a workflow whose first act is one activity on another queue running the same subprocess
-(bench/bare_temporal.py via bench/webhook_latency.measure_bare).
+(bench/bare_temporal.py via bench/webhook_latency.measure_bare); the stack and the timing
+are bench/stack.py's, shared with bench/webhook_latency.py.
 Usage: python bench/webhook_sources.py [--alerts 100] [--sources pagerduty,grafana,...]
 """
 
@@ -22,29 +23,21 @@ import contextlib
 import hashlib
 import hmac
 import json
-import os
-import statistics
-import subprocess
 import sys
-import tempfile
-import time
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 
 REPO = Path(__file__).resolve().parents[1]
 CONTRACTS = REPO.parent / "shared" / "contracts"
 sys.path.insert(0, str(REPO))
 
-from bench.webhook_latency import free_port, measure_bare, pct, wait_http
-from cli.dev import ensure_retention, temporal_binary, wait_for_temporal
-from workers.dev_stack import DevStack
-from workflows.incident import IncidentWorkflow
+from bench.stack import Request, embedded_stack, latency_figures, sequential_latencies
+from bench.webhook_latency import measure_bare
 
 RUNBOOK = """id: bench-sources
 title: Bench runbook for every source
@@ -68,8 +61,6 @@ SECRETS_ENV = {
     "DDRUN_ALERTMANAGER_TOKEN": AM_TOKEN,
     "DDRUN_GENERIC_WEBHOOK_TOKEN": GEN_TOKEN,
 }
-
-Request = tuple[str, bytes, dict[str, str]]  # path, body, headers
 
 
 def _fixture(path: str) -> Any:
@@ -139,35 +130,11 @@ SOURCES: dict[str, Callable[[], Request]] = {
 }
 
 
-async def post_and_wait(
-    http: httpx.AsyncClient, client: Client, make: Callable[[], Request]
-) -> float:
-    path, raw, headers = make()
-    sent = time.time()
-    response = await http.post(path, content=raw, headers=headers)
-    if response.status_code != 202:
-        raise RuntimeError(f"{path}: {response.status_code} {response.text}")
-    incident_id = response.json()["incident_id"]
-    state = await client.get_workflow_handle_for(IncidentWorkflow.run, incident_id).result()
-    if not state.steps or not state.steps[0].stdout.strip():
-        raise RuntimeError(f"{incident_id} ran no step: {state.match_reason}")
-    return float(state.steps[0].stdout.strip()) - sent
-
-
 async def measure_source(
     api: str, client: Client, make: Callable[[], Request], n: int
 ) -> dict[str, float]:
-    latencies: list[float] = []
     async with httpx.AsyncClient(base_url=api, timeout=30) as http:
-        for _ in range(5):  # warm-up
-            await post_and_wait(http, client, make)
-        for _ in range(n):
-            latencies.append(await post_and_wait(http, client, make))
-    return {
-        "p50_ms": statistics.median(latencies) * 1000,
-        "p99_ms": pct(latencies, 0.99) * 1000,
-        "mean_ms": statistics.fmean(latencies) * 1000,
-    }
+        return latency_figures(await sequential_latencies(http, client, make, n))
 
 
 def rss_mb(pid: int) -> float | None:
@@ -178,52 +145,6 @@ def rss_mb(pid: int) -> float | None:
     return None
 
 
-@contextlib.asynccontextmanager
-async def embedded_stack() -> AsyncIterator[tuple[str, Client, subprocess.Popen[bytes]]]:
-    """Temporal dev server, orchestrator and agent workers and the API, as `ddrun dev`."""
-    stack = DevStack.load()
-    data = Path(tempfile.mkdtemp(prefix="ddrun-bench-sources-"))
-    (data / "runbooks").mkdir()
-    (data / "runbooks" / "bench.yml").write_text(RUNBOOK)
-    tport, aport = free_port(), free_port()
-    address = f"127.0.0.1:{tport}"
-    env = {
-        **os.environ,
-        **SECRETS_ENV,
-        "DDRUN_DATA_DIR": str(data),
-        "DDRUN_TEMPORAL_ADDRESS": address,
-        "DDRUN_API_PORT": str(aport),
-        "DDRUN_RUNBOOKS_DIR": str(data / "runbooks"),
-    }
-    procs: list[subprocess.Popen[bytes]] = []
-    log = (data / "stack.log").open("ab")
-    try:
-        cmd = stack.server_command(temporal_binary(), data, port=tport, headless=True)
-        procs.append(subprocess.Popen(cmd, stdout=log, stderr=log))
-        client = await wait_for_temporal(address, stack.namespace)
-        await ensure_retention(client, stack.namespace, stack.retention)
-        for role in ("worker", "agent", "api"):
-            procs.append(
-                subprocess.Popen(
-                    [sys.executable, "-m", "cli.main", role],
-                    env=env,
-                    cwd=REPO,
-                    stdout=log,
-                    stderr=log,
-                )
-            )
-        api = f"http://127.0.0.1:{aport}"
-        await wait_http(f"{api}/healthz")
-        client = await Client.connect(address, data_converter=pydantic_data_converter)
-        yield api, client, procs[-1]
-    finally:
-        for p in reversed(procs):
-            p.terminate()
-        for p in procs:
-            p.wait(timeout=30)
-        print(f"stack log: {data / 'stack.log'}", file=sys.stderr)
-
-
 async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--alerts", type=int, default=100, help="per source")
@@ -231,13 +152,14 @@ async def main() -> None:
     args = parser.parse_args()
     chosen = [s.strip() for s in args.sources.split(",") if s.strip()]
 
-    async with embedded_stack() as (api, client, api_proc):
+    async with embedded_stack(RUNBOOK, prefix="ddrun-bench-sources-", env=SECRETS_ENV) as stack:
+        client = stack.client
         bare = await measure_bare(client, args.alerts, 0, 1)
         sources = {}
         for name in chosen:
-            sources[name] = await measure_source(api, client, SOURCES[name], args.alerts)
+            sources[name] = await measure_source(stack.api, client, SOURCES[name], args.alerts)
         bare_again = await measure_bare(client, args.alerts, 0, 1)  # drift check on a shared box
-        api_rss = rss_mb(api_proc.pid)
+        api_rss = rss_mb(stack.api_process.pid)
     baseline = {k: bare[k] for k in ("p50_ms", "p99_ms", "mean_ms")}
     report = {
         "alerts_per_source": args.alerts,

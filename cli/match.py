@@ -26,7 +26,7 @@ from db.runbook_import import MARKDOWN, YAML, runbook_from_source
 from db.runbooks import RunbookStore
 from domain.alerts.choose import RunbookMatcher
 from domain.alerts.detect import AlertPayloadError, normalize_any
-from domain.alerts.match import Mapping
+from domain.alerts.match import Mapping, selector_text
 from domain.runbook_yaml import RunbookFileError
 from domain.runbooks.errors import RunbookParseError
 from schemas.alert import Alert, AlertSource
@@ -213,14 +213,7 @@ def _with_store(action: Callable[[MappingStore, RunbookStore], Awaitable[T]]) ->
 
 
 def _describe(mapping: Mapping) -> str:
-    selector = mapping.selector
-    parts = []
-    if selector.alertname is not None:
-        parts.append(f"alertname={selector.alertname}")
-    if selector.service is not None:
-        parts.append(f"service={selector.service}")
-    parts.extend(f"{k}={v}" for k, v in sorted(selector.labels.items()))
-    return ", ".join(parts)
+    return selector_text(mapping.selector)
 
 
 @mappings_app.command("list")

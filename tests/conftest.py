@@ -24,6 +24,9 @@ from tests.support import POSTGRES_DSN, SHARED, temporal_bin
 from workers.dev_stack import DevStack
 from workflows import search_attributes as sa
 
+# The stand-in servers' fixtures (slack, slack_server, pd, pd_server), for every test module.
+pytest_plugins = ["tests.standins.fixtures"]
+
 
 def pytest_configure(config: pytest.Config) -> None:
     if not SHARED.is_dir():

@@ -63,20 +63,6 @@ def error_fixture(name: str) -> Any:
 # -- fixtures ----------------------------------------------------------------------------------
 
 
-@pytest_asyncio.fixture(scope="module", loop_scope="session")
-async def slack_server() -> AsyncIterator[StandinServer]:
-    async with StandinServer(SlackStandin()) as server:
-        yield server
-
-
-@pytest.fixture
-def slack(slack_server: StandinServer) -> SlackStandin:
-    standin = slack_server.app
-    assert isinstance(standin, SlackStandin)
-    standin.reset()
-    return standin
-
-
 @pytest.fixture
 def client(slack_server: StandinServer) -> AsyncWebClient:
     return AsyncWebClient(token=BOT_TOKEN, base_url=f"{slack_server.url}/api/", timeout=5)
@@ -87,20 +73,6 @@ def threaded_slack() -> Iterator[tuple[SlackStandin, StandinServer]]:
     standin = SlackStandin()
     with StandinServer(standin) as server:
         yield standin, server
-
-
-@pytest_asyncio.fixture(scope="module", loop_scope="session")
-async def pd_server() -> AsyncIterator[StandinServer]:
-    async with StandinServer(PagerDutyStandin()) as server:
-        yield server
-
-
-@pytest.fixture
-def pd(pd_server: StandinServer) -> PagerDutyStandin:
-    standin = pd_server.app
-    assert isinstance(standin, PagerDutyStandin)
-    standin.reset()
-    return standin
 
 
 @pytest_asyncio.fixture(loop_scope="session")

@@ -699,11 +699,16 @@ def _text_confidence(coverage: float, name_cover: float, margin: float) -> float
     return 0.45 * coverage + 0.35 * name_cover + 0.2 * min(1.0, 2 * margin)
 
 
-def _describe(selector: AlertSelector) -> str:
+def selector_text(selector: AlertSelector) -> str:
+    """`alertname=…, service=…, label=…`: how reasons and `ddrun mappings` show a selector."""
     parts = []
     if selector.alertname is not None:
         parts.append(f"alertname={selector.alertname}")
     if selector.service is not None:
         parts.append(f"service={selector.service}")
     parts.extend(f"{k}={v}" for k, v in sorted(selector.labels.items()))
-    return "{" + ", ".join(parts) + "}"
+    return ", ".join(parts)
+
+
+def _describe(selector: AlertSelector) -> str:
+    return "{" + selector_text(selector) + "}"

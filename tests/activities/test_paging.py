@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import Awaitable
 from datetime import UTC, datetime, timedelta
 
 import pytest
-import pytest_asyncio
 from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
@@ -40,20 +39,6 @@ pytestmark = pytest.mark.postgres
 #: One PagerDuty service (routing key) per escalation level, 32 characters each.
 KEYS = [ROUTING_KEY, "b" * 32, "c" * 32]
 API_URL = "https://run.example.com"
-
-
-@pytest_asyncio.fixture(scope="module", loop_scope="session")
-async def pd_server() -> AsyncIterator[StandinServer]:
-    async with StandinServer(PagerDutyStandin()) as server:
-        yield server
-
-
-@pytest.fixture
-def pd(pd_server: StandinServer) -> PagerDutyStandin:
-    standin = pd_server.app
-    assert isinstance(standin, PagerDutyStandin)
-    standin.reset()
-    return standin
 
 
 @pytest.fixture

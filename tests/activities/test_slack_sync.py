@@ -12,12 +12,10 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-import pytest_asyncio
 from pydantic import SecretStr
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -163,20 +161,6 @@ def approve_and_run(inc: Incident) -> None:
 
 
 # -- fixtures -------------------------------------------------------------------------------------
-
-
-@pytest_asyncio.fixture(scope="module", loop_scope="session")
-async def slack_server() -> AsyncIterator[StandinServer]:
-    async with StandinServer(SlackStandin()) as server:
-        yield server
-
-
-@pytest.fixture
-def slack(slack_server: StandinServer) -> SlackStandin:
-    standin = slack_server.app
-    assert isinstance(standin, SlackStandin)
-    standin.reset()
-    return standin
 
 
 def client_for(server: StandinServer, token: str = BOT_TOKEN) -> AsyncWebClient:

@@ -22,9 +22,7 @@ import httpx
 import pytest
 import pytest_asyncio
 from sqlalchemy.ext.asyncio import AsyncEngine
-from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 
 from api.app import create_app
 from api.slack import ModalContext, SlackTiming
@@ -32,12 +30,11 @@ from db.engine import make_engine
 from db.slack_messages import SlackMessageStore
 from domain.slack.actions import Action, ActionValue, Callback
 from schemas.alert import Alert, AlertSource, AlertStatus
-from schemas.incident import ApprovalDecision, IncidentState, IncidentStatus, StepState
+from schemas.incident import IncidentState, IncidentStatus, StepState
 from schemas.trust import Mode
 from tests.harness import (
     Stack,
     generic_alert,
-    history_events,
     running_stack,
     stack_settings,
     unique,
@@ -52,6 +49,7 @@ from tests.standins.signing import (
 )
 from tests.standins.slack_api import BOT_TOKEN, SlackStandin
 from tests.support import CONTRACTS, assert_eventually
+from tests.update_history import approvals_in_history
 from workflows import incident_client
 
 pytestmark = pytest.mark.temporal
@@ -408,21 +406,6 @@ async def scene_factory(
         await context.__aexit__(None, None, None)
 
 
-async def _approvals_in_history(scene: Scene, incident: str) -> list[ApprovalDecision]:
-    events = await history_events(scene.stack.handle(incident))
-    out = []
-    for event in events:
-        if event.event_type != EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED:
-            continue
-        request = event.workflow_execution_update_accepted_event_attributes.accepted_request
-        if request.input.name == "approve_step":
-            payload = request.input.args.payloads[0]
-            out.append(
-                pydantic_data_converter.payload_converter.from_payload(payload, ApprovalDecision)
-            )
-    return out
-
-
 async def test_a_caution_step_approved_from_slack_records_the_slack_user(
     scene_factory: Any,
 ) -> None:
@@ -442,7 +425,7 @@ async def test_a_caution_step_approved_from_slack_records_the_slack_user(
     change = _step(result, "change")
     assert change.state is StepState.SUCCEEDED
     assert change.approved_by == MARCUS.id
-    [decision] = await _approvals_in_history(scene, incident)
+    [decision] = await approvals_in_history(scene.stack, incident)
     assert (decision.approver, decision.approver_name, decision.channel) == (
         MARCUS.id,
         MARCUS.name,
@@ -479,7 +462,7 @@ async def test_an_unauthorised_approver_is_refused_and_told_why(scene_factory: A
     assert "group oncall" in reply
     assert scene.standin.ephemerals[-1].user == MARCUS.id  # only Marcus sees it
     assert _step(await scene.stack.state(incident), "change").state is StepState.AWAITING_APPROVAL
-    assert await _approvals_in_history(scene, incident) == []  # nothing reached the workflow
+    assert await approvals_in_history(scene.stack, incident) == []  # nothing reached the workflow
     _, hook = await scene.slack.click(PRIYA, Action.APPROVE, value)
     await scene.slack.replies(hook)
     result = await scene.stack.handle(incident).result()
@@ -518,7 +501,7 @@ async def test_a_dangerous_step_asks_for_its_name_in_a_dialog(scene_factory: Any
     result = await scene.stack.handle(incident).result()
     assert scene.lines() == ["drop"]
     assert _step(result, "drop").approved_by == MARCUS.id
-    [decision] = await _approvals_in_history(scene, incident)
+    [decision] = await approvals_in_history(scene.stack, incident)
     assert (decision.confirm, decision.comment, decision.channel) == (
         "Drop Cache",
         "cache is poisoned",

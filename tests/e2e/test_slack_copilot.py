@@ -28,9 +28,7 @@ import pytest
 import pytest_asyncio
 from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncEngine
-from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowExecutionStatus
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
@@ -40,7 +38,7 @@ from domain.alerts.normalize import generic
 from schemas.incident import ApprovalDecision, IncidentState, IncidentStatus, StepState, StepView
 from schemas.slack import SlackSyncResult
 from schemas.webhooks.generic import GenericAlertBody
-from tests.harness import Stack, generic_alert, history_events, running_stack, unique
+from tests.harness import Stack, generic_alert, running_stack, unique
 from tests.standins.pagerduty_events import PagerDutyStandin
 from tests.standins.server import StandinServer
 from tests.standins.signing import SignedRequest, sign_slack, signed_interaction
@@ -54,6 +52,7 @@ from tests.standins.slack_api import (
     SlackStandin,
 )
 from tests.support import CONTRACTS, assert_eventually
+from tests.update_history import approvals_in_history, updates_in_history
 from workflows import incident_client
 from workflows.slack_catchup import SlackCatchUpWorkflow
 
@@ -450,28 +449,6 @@ def card_posts(standin: SlackStandin, step: str) -> list[SlackCall]:
         c
         for c in standin.calls_to("chat.postMessage")
         if c.ok and any(b.get("block_id") == f"title:{step}" for b in c.args.get("blocks") or [])
-    ]
-
-
-async def approvals_in_history(stack: Stack, incident: str) -> list[ApprovalDecision]:
-    out = []
-    for event in await history_events(stack.handle(incident)):
-        if event.event_type != EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED:
-            continue
-        request = event.workflow_execution_update_accepted_event_attributes.accepted_request
-        if request.input.name == "approve_step":
-            payload = request.input.args.payloads[0]
-            out.append(
-                pydantic_data_converter.payload_converter.from_payload(payload, ApprovalDecision)
-            )
-    return out
-
-
-async def updates_in_history(stack: Stack, incident: str) -> list[str]:
-    return [
-        e.workflow_execution_update_accepted_event_attributes.accepted_request.input.name
-        for e in await history_events(stack.handle(incident))
-        if e.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED
     ]
 
 

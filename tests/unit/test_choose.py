@@ -3,7 +3,6 @@ threshold, mappings first, variables filled, and an index built once per set of 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -11,11 +10,9 @@ import pytest
 from domain.alerts import choose
 from domain.alerts.choose import RunbookMatcher, choose_runbook, matcher_for, runbook_set_key
 from domain.alerts.match import DEFAULT_THRESHOLD, Mapping
-from schemas.alert import Alert, AlertSource, AlertStatus
 from schemas.incident import MatchCandidate, SelectedRunbook
 from schemas.runbook import AlertSelector, Runbook
-
-NOW = datetime(2026, 11, 22, tzinfo=UTC)
+from tests.unit.alert_support import firing_alert
 
 
 def runbook(rid: str, title: str, version: int = 1, **extra: Any) -> Runbook:
@@ -65,26 +62,10 @@ RUNBOOKS = [
 ]
 
 
-def alert(name: str, *, title: str | None = None, **fields: Any) -> Alert:
-    labels = {"alertname": name, **fields.pop("labels", {})}
-    return Alert(
-        source=AlertSource.GENERIC,
-        dedup_key=name[:200],
-        event_id="e1",
-        status=AlertStatus.FIRING,
-        name=name,
-        title=title or name,
-        labels=labels,
-        received_at=NOW,
-        payload_digest="0" * 64,
-        **fields,
-    )
-
-
 def test_name_match_fills_variables_and_reports_confidence_and_candidates() -> None:
     chosen = choose_runbook(
         RUNBOOKS,
-        alert("KubePodCrashLooping", labels={"namespace": "payments", "pod": "api-1"}),
+        firing_alert("KubePodCrashLooping", labels={"namespace": "payments", "pod": "api-1"}),
     )
     assert isinstance(chosen, SelectedRunbook)
     assert chosen.runbook is not None
@@ -103,14 +84,16 @@ def test_name_match_fills_variables_and_reports_confidence_and_candidates() -> N
 
 
 def test_missing_variables_are_named() -> None:
-    chosen = choose_runbook(RUNBOOKS, alert("KubePodCrashLooping", labels={"namespace": "x"}))
+    chosen = choose_runbook(
+        RUNBOOKS, firing_alert("KubePodCrashLooping", labels={"namespace": "x"})
+    )
     assert chosen.variables == {"namespace": "x"}
     assert chosen.missing_variables == ["pod"]
     assert chosen.rendered[0].command is None  # never run with a hole in it
 
 
 def test_prose_title_matches_by_text_with_a_confidence_below_one() -> None:
-    chosen = choose_runbook(RUNBOOKS, alert("Node disk is running out of space"))
+    chosen = choose_runbook(RUNBOOKS, firing_alert("Node disk is running out of space"))
     assert chosen.runbook is not None
     assert chosen.runbook.id == "disk-filling"
     assert chosen.method == "text"
@@ -119,7 +102,7 @@ def test_prose_title_matches_by_text_with_a_confidence_below_one() -> None:
 
 
 def test_below_threshold_no_runbook_but_candidates_are_kept() -> None:
-    unrelated = alert("Coffee machine on floor 3 is out of beans")
+    unrelated = firing_alert("Coffee machine on floor 3 is out of beans")
     chosen = choose_runbook(RUNBOOKS, unrelated)
     assert chosen.runbook is None
     assert chosen.reason.startswith("no runbook matched")
@@ -127,7 +110,7 @@ def test_below_threshold_no_runbook_but_candidates_are_kept() -> None:
     assert chosen.rendered == []
     assert chosen.variables == {}
 
-    prose = alert("Node disk is running out of space")
+    prose = firing_alert("Node disk is running out of space")
     sure = choose_runbook(RUNBOOKS, prose)
     assert sure.confidence is not None
     raised = choose_runbook(RUNBOOKS, prose, threshold=min(1.0, sure.confidence + 0.01))
@@ -138,7 +121,7 @@ def test_below_threshold_no_runbook_but_candidates_are_kept() -> None:
 
 
 def test_explicit_mapping_wins_over_name_and_selector() -> None:
-    payments = alert("PaymentsDown", service="payments", labels={"namespace": "payments"})
+    payments = firing_alert("PaymentsDown", service="payments", labels={"namespace": "payments"})
     assert choose_runbook(RUNBOOKS, payments).method == "selector"
     mapping = Mapping(
         selector=AlertSelector(labels={"namespace": "payments"}), runbook="cert-expiry", id=7
@@ -149,7 +132,7 @@ def test_explicit_mapping_wins_over_name_and_selector() -> None:
     assert (chosen.method, chosen.confidence) == ("mapping", 1.0)
     assert "explicit mapping" in chosen.reason
 
-    crash = alert("KubePodCrashLooping", labels={"namespace": "payments", "pod": "p"})
+    crash = firing_alert("KubePodCrashLooping", labels={"namespace": "payments", "pod": "p"})
     mapped = choose_runbook(RUNBOOKS, crash, mappings=[mapping]).runbook
     assert mapped is not None
     assert mapped.id == "cert-expiry"
@@ -159,14 +142,14 @@ def test_explicit_mapping_wins_over_name_and_selector() -> None:
 
 
 def test_selector_beats_inference_and_conditions_are_respected() -> None:
-    chosen = choose_runbook(RUNBOOKS, alert("PaymentsDown", service="payments"))
+    chosen = choose_runbook(RUNBOOKS, firing_alert("PaymentsDown", service="payments"))
     assert chosen.runbook is not None
     assert (chosen.runbook.id, chosen.method, chosen.confidence) == (
         "payments-restart",
         "selector",
         1.0,
     )
-    other = choose_runbook(RUNBOOKS, alert("PaymentsDown", service="orders"))
+    other = choose_runbook(RUNBOOKS, firing_alert("PaymentsDown", service="orders"))
     assert other.method != "selector"
 
 
@@ -185,14 +168,14 @@ def test_equal_selectors_are_decided_by_runbook_url_then_text() -> None:
         description="Pod restarts on the vendor platform.",
     )
     url = "https://runbooks.example/runbooks/kubernetes/kubepodcrashlooping"
-    with_url = alert("KubePodCrashLooping", annotations={"runbook_url": url})
+    with_url = firing_alert("KubePodCrashLooping", annotations={"runbook_url": url})
     chosen = choose_runbook([vendor, upstream], with_url)
     assert chosen.runbook is not None
     assert chosen.runbook.id == "kubernetes-kubepodcrashlooping"
     assert chosen.method == "selector"
     assert "fit equally" in chosen.reason
     assert "runbook_url" in chosen.reason
-    without = choose_runbook([vendor, upstream], alert("KubePodCrashLooping"))
+    without = choose_runbook([vendor, upstream], firing_alert("KubePodCrashLooping"))
     assert without.runbook is not None
     assert without.confidence is not None
     assert without.confidence < 1.0
@@ -203,7 +186,7 @@ def test_runbook_url_resolves_to_an_imported_runbook_id() -> None:
     imported = runbook("prometheus-operator-runbooks-node-nodeclockskewdetected", "Clock skew")
     url = "https://runbooks.prometheus-operator.dev/runbooks/node/nodeclockskewdetected"
     chosen = choose_runbook(
-        [*RUNBOOKS, imported], alert("SomethingElse", annotations={"runbook_url": url})
+        [*RUNBOOKS, imported], firing_alert("SomethingElse", annotations={"runbook_url": url})
     )
     assert chosen.runbook is not None
     assert chosen.runbook.id == imported.id
@@ -211,7 +194,7 @@ def test_runbook_url_resolves_to_an_imported_runbook_id() -> None:
 
 
 def test_no_runbooks_loaded() -> None:
-    chosen = choose_runbook([], alert("KubePodCrashLooping"))
+    chosen = choose_runbook([], firing_alert("KubePodCrashLooping"))
     assert chosen.runbook is None
     assert chosen.reason == "no runbook matched: no runbooks are loaded"
 
@@ -228,8 +211,8 @@ def test_index_is_built_once_per_set_of_ids_and_versions() -> None:
     draft_a = runbook("draft", "KubePodCrashLooping", version=0)
     draft_b = runbook("draft", "NodeFilesystemSpaceFillingUp", version=0)
     assert runbook_set_key([draft_a]) != runbook_set_key([draft_b])
-    assert choose_runbook([draft_b], alert("NodeFilesystemSpaceFillingUp")).method == "name"
-    assert choose_runbook([draft_a], alert("NodeFilesystemSpaceFillingUp")).method != "name"
+    assert choose_runbook([draft_b], firing_alert("NodeFilesystemSpaceFillingUp")).method == "name"
+    assert choose_runbook([draft_a], firing_alert("NodeFilesystemSpaceFillingUp")).method != "name"
 
 
 def test_duplicate_ids_are_refused() -> None:

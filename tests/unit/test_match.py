@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random
-from datetime import UTC, datetime
 
 import pytest
 
@@ -14,10 +13,8 @@ from domain.alerts.match import (
     document_from_markdown,
     document_from_runbook,
 )
-from schemas.alert import Alert, AlertSource, AlertStatus
 from schemas.runbook import AlertSelector, Runbook
-
-NOW = datetime(2026, 11, 22, tzinfo=UTC)
+from tests.unit.alert_support import firing_alert
 
 CRASH = """---
 title: Kube Pod Crash Looping
@@ -57,29 +54,6 @@ A client certificate used to authenticate to the Kubernetes API server expires s
 """
 
 
-def alert(
-    name: str,
-    *,
-    title: str | None = None,
-    labels: dict[str, str] | None = None,
-    annotations: dict[str, str] | None = None,
-    service: str = "unknown",
-) -> Alert:
-    return Alert(
-        source=AlertSource.GENERIC,
-        dedup_key=name[:200],
-        event_id="e1",
-        status=AlertStatus.FIRING,
-        name=name,
-        title=title or name,
-        service=service,
-        labels={"alertname": name, **(labels or {})},
-        annotations=annotations or {},
-        received_at=NOW,
-        payload_digest="0" * 64,
-    )
-
-
 def docs() -> list[RunbookDocument]:
     return [
         document_from_markdown("upstream/kubernetes/KubePodCrashLooping.md", CRASH),
@@ -116,7 +90,7 @@ def test_duplicate_keys_are_rejected() -> None:
 
 
 def test_explicit_mapping_beats_name_and_url(index: RunbookIndex) -> None:
-    a = alert(
+    a = firing_alert(
         "KubePodCrashLooping",
         labels={"namespace": "payments"},
         annotations={"runbook_url": "https://x/runbooks/kubernetes/kubepodcrashlooping"},
@@ -135,7 +109,7 @@ def test_explicit_mapping_beats_name_and_url(index: RunbookIndex) -> None:
 
 
 def test_most_specific_mapping_wins_and_unknown_targets_are_ignored(index: RunbookIndex) -> None:
-    a = alert("KubePodCrashLooping", labels={"namespace": "payments"}, service="payments")
+    a = firing_alert("KubePodCrashLooping", labels={"namespace": "payments"}, service="payments")
     mappings = [
         Mapping(
             selector=AlertSelector(service="payments"),
@@ -168,13 +142,13 @@ def test_runbook_selectors_win_with_full_confidence() -> None:
         steps=[{"id": "restart", "title": "Restart", "command": "kubectl rollout restart"}],
     )
     idx = RunbookIndex.build([*docs()[:4], document_from_runbook("payments-restart.yaml", runbook)])
-    result = idx.match(alert("KubePodCrashLooping", service="payments"))
+    result = idx.match(firing_alert("KubePodCrashLooping", service="payments"))
     assert (result.runbook, result.confidence, result.method) == (
         "payments-restart.yaml",
         1.0,
         "selector",
     )
-    other = idx.match(alert("KubePodCrashLooping", service="orders"))
+    other = idx.match(firing_alert("KubePodCrashLooping", service="orders"))
     assert other.runbook == "upstream/kubernetes/KubePodCrashLooping.md"
 
 
@@ -199,7 +173,7 @@ def test_runbook_url_resolves_by_last_two_segments(
     index: RunbookIndex, url: str, expected: str
 ) -> None:
     # The alert's name says nothing: the URL alone decides.
-    result = index.match(alert("SomethingElse", annotations={"runbook_url": url}))
+    result = index.match(firing_alert("SomethingElse", annotations={"runbook_url": url}))
     assert result.runbook == expected
     assert result.method == "runbook_url"
     assert result.confidence >= 0.95
@@ -207,13 +181,17 @@ def test_runbook_url_resolves_by_last_two_segments(
 
 def test_url_picks_between_same_named_runbooks(index: RunbookIndex) -> None:
     url = "https://github.com/openshift/runbooks/blob/master/alerts/cluster-monitoring-operator/NodeFilesystemSpaceFillingUp.md"
-    result = index.match(alert("NodeFilesystemSpaceFillingUp", annotations={"runbook_url": url}))
+    result = index.match(
+        firing_alert("NodeFilesystemSpaceFillingUp", annotations={"runbook_url": url})
+    )
     assert result.runbook == "openshift/cluster-monitoring-operator/NodeFilesystemSpaceFillingUp.md"
 
 
 def test_unresolved_url_falls_back_to_name_with_less_confidence(index: RunbookIndex) -> None:
     url = "https://runbooks.example/runbooks/kubernetes/kubeclientcertificateexpirationv2"
-    result = index.match(alert("KubeClientCertificateExpiration", annotations={"runbook_url": url}))
+    result = index.match(
+        firing_alert("KubeClientCertificateExpiration", annotations={"runbook_url": url})
+    )
     assert result.runbook == "upstream/kubernetes/KubeClientCertificateExpiration.md"
     assert result.method == "name"
     assert result.confidence < 0.9
@@ -222,14 +200,14 @@ def test_unresolved_url_falls_back_to_name_with_less_confidence(index: RunbookIn
 
 def test_name_match_is_case_and_style_insensitive(index: RunbookIndex) -> None:
     for name in ("KubePodCrashLooping", "kube_pod_crash_looping", "kubepodcrashlooping"):
-        result = index.match(alert(name))
+        result = index.match(firing_alert(name))
         assert result.runbook == "upstream/kubernetes/KubePodCrashLooping.md", name
         assert result.method == "name"
         assert result.confidence >= 0.9
 
 
 def test_shared_name_is_flagged_and_candidates_list_both(index: RunbookIndex) -> None:
-    result = index.match(alert("NodeFilesystemSpaceFillingUp"))
+    result = index.match(firing_alert("NodeFilesystemSpaceFillingUp"))
     assert result.runbook is not None
     assert result.runbook.endswith("NodeFilesystemSpaceFillingUp.md")
     assert result.confidence < 0.95
@@ -239,14 +217,14 @@ def test_shared_name_is_flagged_and_candidates_list_both(index: RunbookIndex) ->
 
 
 def test_prose_title_matches_by_text(index: RunbookIndex) -> None:
-    result = index.match(alert("Payments pods keep crashing in prod", service="payments"))
+    result = index.match(firing_alert("Payments pods keep crashing in prod", service="payments"))
     assert result.runbook == "upstream/kubernetes/KubePodCrashLooping.md"
     assert result.method == "text"
     assert 0.0 < result.confidence < 1.0
 
 
 def test_below_threshold_gives_no_runbook(index: RunbookIndex) -> None:
-    a = alert("Coffee machine on floor 3 is out of beans")
+    a = firing_alert("Coffee machine on floor 3 is out of beans")
     result = index.match(a)
     assert result.runbook is None
     assert result.method == "none"
@@ -257,20 +235,22 @@ def test_below_threshold_gives_no_runbook(index: RunbookIndex) -> None:
 def test_named_alert_without_namesake_is_not_guessed(index: RunbookIndex) -> None:
     # A machine alert name that no runbook carries: related text alone must not pick one.
     result = index.match(
-        alert("NodeFilesystemInodesFillingUpFast", title="Filesystem is running out of inodes.")
+        firing_alert(
+            "NodeFilesystemInodesFillingUpFast", title="Filesystem is running out of inodes."
+        )
     )
     assert result.runbook is None
 
 
 def test_threshold_controls_the_cut(index: RunbookIndex) -> None:
-    a = alert("Payments pods keep crashing in prod", service="payments")
+    a = firing_alert("Payments pods keep crashing in prod", service="payments")
     confident = index.match(a)
     assert index.match(a, threshold=confident.confidence + 0.01).runbook is None
     assert index.match(a, threshold=confident.confidence).runbook == confident.runbook
 
 
 def test_result_shape(index: RunbookIndex) -> None:
-    result = index.match(alert("Kubernetes client certificate expires in 3 days"))
+    result = index.match(firing_alert("Kubernetes client certificate expires in 3 days"))
     assert 0.0 <= result.confidence <= 1.0
     assert len(result.candidates) <= 5
     assert all(0.0 <= c.score <= 1.0 and c.reasons for c in result.candidates)
@@ -278,7 +258,7 @@ def test_result_shape(index: RunbookIndex) -> None:
 
 
 def test_deterministic_regardless_of_document_order() -> None:
-    a = alert("node filesystem almost out of space", labels={"namespace": "monitoring"})
+    a = firing_alert("node filesystem almost out of space", labels={"namespace": "monitoring"})
     first = RunbookIndex.build(docs()).match(a, threshold=0.0)
     for seed in range(5):
         shuffled = docs()
@@ -362,7 +342,7 @@ def test_kubectl_is_no_evidence_against_a_runbook_for_a_kubernetes_alert() -> No
         for i in range(12)
     ]
     idx = RunbookIndex.build([vendor, kube, *filler])
-    labelled = alert("KubeletDown", labels={"node": "worker-1", "namespace": "kube-system"})
+    labelled = firing_alert("KubeletDown", labels={"node": "worker-1", "namespace": "kube-system"})
     result = idx.match(labelled)
     assert result.runbook == "upstream/kubernetes/KubeletDown.md"
     top, other = result.candidates[0], result.candidates[1]

@@ -26,6 +26,7 @@ from schemas.runbook import StepRisk
 from schemas.webhooks.generic import GenericAlertBody
 from tests.harness import Stack, running_stack, unique
 from tests.support import assert_eventually
+from tests.workflows.escalation_support import escalated_twice
 from workflows import incident_client
 
 pytestmark = pytest.mark.temporal
@@ -185,12 +186,7 @@ async def test_unacknowledged_incident_escalates_on_its_timer_and_by_hand(
         )
         handle = temporal_env.client.get_workflow_handle(incident)
         started = await temporal_env.get_current_time(handle)
-        state = await assert_eventually(
-            lambda: stack.state(incident),
-            lambda s: len(s.escalations) == 2,
-            what="two unacknowledged escalations",
-            timeout=60,
-        )
+        state = await escalated_twice(stack, incident, "two unacknowledged escalations")
         assert [e.target for e in state.escalations] == ["primary-oncall", "secondary-oncall"]
         assert "not acknowledged within 600s" in state.escalations[0].reason
         assert "not acknowledged within 1200s" in state.escalations[1].reason

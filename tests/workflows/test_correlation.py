@@ -49,6 +49,15 @@ async def _post(stack: Stack, body: dict[str, Any]) -> dict[str, Any]:
     return accepted
 
 
+async def _waiting(stack: Stack, incident_id: str, what: str) -> None:
+    """Until the incident stops at its caution step, so later alerts meet an open incident."""
+    await assert_eventually(
+        lambda: stack.state(incident_id),
+        lambda s: s.status is IncidentStatus.AWAITING_APPROVAL,
+        what=what,
+    )
+
+
 async def test_a_different_alert_for_the_same_service_and_runbook_joins_the_open_incident(
     client: Client, engine: AsyncEngine
 ) -> None:
@@ -57,11 +66,7 @@ async def test_a_different_alert_for_the_same_service_and_runbook_joins_the_open
         await _runbook(stack, latency, errors)
         first = await _post(stack, generic_alert(latency, service="checkout"))
         incident_id = first["incident_id"]
-        await assert_eventually(
-            lambda: stack.state(incident_id),
-            lambda s: s.status is IncidentStatus.AWAITING_APPROVAL,
-            what="first incident waiting",
-        )
+        await _waiting(stack, incident_id, "first incident waiting")
         second = await _post(stack, generic_alert(errors, service="checkout"))
         assert second["action"] == "correlated"
         assert second["incident_id"] == incident_id
@@ -105,11 +110,7 @@ async def test_correlation_can_be_turned_off(client: Client, engine: AsyncEngine
         latency, errors = unique("Latency"), unique("Errors")
         await _runbook(stack, latency, errors)
         first = await _post(stack, generic_alert(latency, service="checkout"))
-        await assert_eventually(
-            lambda: stack.state(first["incident_id"]),
-            lambda s: s.status is IncidentStatus.AWAITING_APPROVAL,
-            what="first incident waiting",
-        )
+        await _waiting(stack, first["incident_id"], "first incident waiting")
         second = await _post(stack, generic_alert(errors, service="checkout"))
         assert second["action"] == "started_or_attached"
         assert second["incident_id"] != first["incident_id"]
@@ -126,11 +127,7 @@ async def test_an_alert_that_fires_again_soon_after_closing_reopens_as_a_linked_
         body = generic_alert(name, dedup_key=f"{name}-key")
         first = await _post(stack, body)
         incident_id = first["incident_id"]
-        await assert_eventually(
-            lambda: stack.state(incident_id),
-            lambda s: s.status is IncidentStatus.AWAITING_APPROVAL,
-            what="incident waiting",
-        )
+        await _waiting(stack, incident_id, "incident waiting")
         await _post(stack, {**body, "status": "resolved"})
         closed = await stack.handle(incident_id).result()
         assert closed.status is IncidentStatus.RESOLVED
@@ -179,11 +176,7 @@ async def test_acknowledge_and_resolve_at_the_source_move_the_incident(
         await _runbook(stack, name)
         first = await _post(stack, generic_alert(name, dedup_key=f"{name}-key"))
         incident_id = first["incident_id"]
-        await assert_eventually(
-            lambda: stack.state(incident_id),
-            lambda s: s.status is IncidentStatus.AWAITING_APPROVAL,
-            what="incident waiting",
-        )
+        await _waiting(stack, incident_id, "incident waiting")
 
         def source_event(status: AlertStatus, event: str) -> Alert:
             return Alert(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -10,11 +10,15 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from db.escalations import EscalationStore
-from domain.alerts.normalize import generic
 from schemas.incident import ApprovalDecision, IncidentStatus, StepState
-from schemas.webhooks.generic import GenericAlertBody
-from tests.harness import running_stack, unique
+from tests.harness import running_stack
 from tests.support import assert_eventually
+from tests.workflows.escalation_support import (
+    add_runbook_for_new_alert,
+    approval_step,
+    escalated_twice,
+    start_incident,
+)
 from workflows import incident_client
 from workflows import search_attributes as sa
 
@@ -25,41 +29,22 @@ async def test_unapproved_step_escalates_level_by_level_then_approval_completes(
     temporal_env: WorkflowEnvironment, client: Client, engine: AsyncEngine
 ) -> None:
     async with running_stack(client, engine) as stack:
-        name = unique("DiskFull")
-        await stack.add_runbook(
-            {
-                "id": unique("disk-"),
-                "title": "Disk full",
-                "selectors": [{"alertname": name}],
-                "steps": [
-                    {"id": "look", "title": "Look", "command": "echo df", "risk": "safe"},
-                    {
-                        "id": "clean",
-                        "title": "Clean old logs",
-                        "command": "echo cleaned",
-                        "risk": "caution",
-                        "approval_timeout_s": 900,
-                    },
-                ],
-            }
+        name = await add_runbook_for_new_alert(
+            stack,
+            "DiskFull",
+            "Disk full",
+            [
+                {"id": "look", "title": "Look", "command": "echo df", "risk": "safe"},
+                approval_step("clean", "Clean old logs", "echo cleaned", 900),
+            ],
         )
-        alert = generic.normalize(
-            GenericAlertBody(name=name, service="checkout", severity="critical"),
-            datetime.now(UTC),
-            "digest",
-        )[0]
-        # Started through the time-skipping client: timers run on virtual time.
-        accepted = await incident_client.deliver_alert(temporal_env.client, stack.settings, alert)
-        assert accepted.incident_id is not None
-        handle = temporal_env.client.get_workflow_handle(accepted.incident_id)
+        incident_id = await start_incident(
+            temporal_env, stack, name, service="checkout", severity="critical"
+        )
+        handle = temporal_env.client.get_workflow_handle(incident_id)
         started = await temporal_env.get_current_time(handle)
 
-        state = await assert_eventually(
-            lambda: stack.state(accepted.incident_id or ""),
-            lambda s: len(s.escalations) == 2,
-            what="two escalation levels",
-            timeout=60,
-        )
+        state = await escalated_twice(stack, incident_id, "two escalation levels")
         assert state.status is IncidentStatus.ESCALATED
         assert [e.target for e in state.escalations] == ["primary-oncall", "secondary-oncall"]
         assert [e.level for e in state.escalations] == [1, 2]
@@ -69,16 +54,16 @@ async def test_unapproved_step_escalates_level_by_level_then_approval_completes(
         assert timedelta(seconds=900) <= gap < timedelta(seconds=910)  # + the activity itself
         assert await temporal_env.get_current_time(handle) >= started + timedelta(seconds=1800)
         # Recorded durably by the escalation activity, not only in workflow memory.
-        stored = await EscalationStore(engine).for_incident(accepted.incident_id)
+        stored = await EscalationStore(engine).for_incident(incident_id)
         assert [e.target for e in stored] == ["primary-oncall", "secondary-oncall"]
         described = await handle.describe()
         assert described.typed_search_attributes.get(sa.ESCALATED) is True
         assert described.typed_search_attributes.get(sa.STATUS) == "escalated"
 
         await incident_client.approve_step(
-            client, accepted.incident_id, ApprovalDecision(step_id="clean", approver="bob")
+            client, incident_id, ApprovalDecision(step_id="clean", approver="bob")
         )
-        result = await incident_client.incident_handle(client, accepted.incident_id).result()
+        result = await incident_client.incident_handle(client, incident_id).result()
         assert result.status is IncidentStatus.RESOLVED
         assert result.steps[1].state is StepState.SUCCEEDED
         assert result.steps[1].approved_by == "bob"
@@ -89,29 +74,11 @@ async def test_approval_in_time_cancels_the_escalation_timer(
     temporal_env: WorkflowEnvironment, client: Client, engine: AsyncEngine
 ) -> None:
     async with running_stack(client, engine) as stack:
-        name = unique("Latency")
-        await stack.add_runbook(
-            {
-                "id": unique("lat-"),
-                "title": "Latency",
-                "selectors": [{"alertname": name}],
-                "steps": [
-                    {
-                        "id": "scale",
-                        "title": "Scale out",
-                        "command": "echo scaled",
-                        "risk": "caution",
-                        "approval_timeout_s": 600,
-                    }
-                ],
-            }
+        name = await add_runbook_for_new_alert(
+            stack, "Latency", "Latency", [approval_step("scale", "Scale out", "echo scaled", 600)]
         )
-        alert = generic.normalize(GenericAlertBody(name=name), datetime.now(UTC), "d")[0]
         with temporal_env.with_time_skipping_disabled():
-            accepted = await incident_client.deliver_alert(
-                temporal_env.client, stack.settings, alert
-            )
-        incident_id = accepted.incident_id or ""
+            incident_id = await start_incident(temporal_env, stack, name)
         handle = temporal_env.client.get_workflow_handle(incident_id)
         await assert_eventually(
             lambda: stack.state(incident_id),

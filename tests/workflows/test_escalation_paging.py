@@ -4,7 +4,6 @@ Events API for the next level, and the pages are resolved when the incident clos
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
 
 import pytest
 import pytest_asyncio
@@ -14,13 +13,16 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from activities.paging import dedup_key
-from domain.alerts.normalize import generic
 from schemas.incident import HumanAction
-from schemas.webhooks.generic import GenericAlertBody
-from tests.harness import running_stack, unique
+from tests.harness import running_stack
 from tests.standins.pagerduty_events import PagerDutyStandin
 from tests.standins.server import StandinServer
-from tests.support import assert_eventually
+from tests.workflows.escalation_support import (
+    add_runbook_for_new_alert,
+    approval_step,
+    escalated_twice,
+    start_incident,
+)
 from workflows import incident_client
 
 pytestmark = pytest.mark.temporal
@@ -45,37 +47,16 @@ async def test_an_unapproved_step_pages_level_by_level_and_closing_resolves_the_
     async with running_stack(
         client, engine, pagerduty_routing_keys=KEYS, pagerduty_events_url=url
     ) as stack:
-        name = unique("Paging")
-        await stack.add_runbook(
-            {
-                "id": unique("page-"),
-                "title": "Paging",
-                "selectors": [{"alertname": name}],
-                "steps": [
-                    {
-                        "id": "fix",
-                        "title": "Restart checkout",
-                        "command": "echo fix",
-                        "risk": "caution",
-                        "approval_timeout_s": 300,
-                    }
-                ],
-            }
+        name = await add_runbook_for_new_alert(
+            stack,
+            "Paging",
+            "Paging",
+            [approval_step("fix", "Restart checkout", "echo fix", 300)],
         )
-        alert = generic.normalize(
-            GenericAlertBody(name=name, service="checkout", severity="warning"),
-            datetime.now(UTC),
-            "digest",
-        )[0]
-        accepted = await incident_client.deliver_alert(temporal_env.client, stack.settings, alert)
-        incident = accepted.incident_id
-        assert incident is not None
-        state = await assert_eventually(
-            lambda: stack.state(incident),
-            lambda s: len(s.escalations) == 2,
-            what="two pages",
-            timeout=60,
+        incident = await start_incident(
+            temporal_env, stack, name, service="checkout", severity="warning"
         )
+        state = await escalated_twice(stack, incident, "two pages")
         assert all(e.paged for e in state.escalations)
         triggers = [e for e in standin.events if e["event_action"] == "trigger"]
         assert [e["dedup_key"] for e in triggers] == [
