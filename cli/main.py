@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
+import os
+import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -657,12 +660,11 @@ def parse(
     no_llm: Annotated[bool, typer.Option("--no-llm", help="Deterministic parser only")] = False,
 ) -> None:
     """Turn a prose or Markdown runbook into structured, risk-classified steps."""
-    import sys as _sys
 
     from activities.parsing import parse_text
     from domain.runbooks.errors import RunbookParseError
 
-    text = _sys.stdin.read() if file == "-" else Path(file).read_text(encoding="utf-8")
+    text = sys.stdin.read() if file == "-" else Path(file).read_text(encoding="utf-8")
     name = None if file == "-" else Path(file).name
     try:
         parsed = asyncio.run(
@@ -787,5 +789,29 @@ app.command("match")(match_command)
 app.add_typer(mappings_app, name="mappings")
 
 
+def main() -> None:
+    """The `ddrun` entry point: run the command, then leave without interpreter finalisation.
+
+    A short-lived process that used a Temporal client can abort in CPython's finalisation, when
+    the client's native (Rust) threads release the GIL after it is gone (temporalio/sdk-python
+    #300): a command that succeeded would then exit with SIGABRT. So output and logs are flushed
+    and the process ends with the command's own exit code.
+    """
+    code: int = 0
+    try:
+        app()
+    except SystemExit as done:
+        if isinstance(done.code, str):
+            print(done.code, file=sys.stderr)
+            code = 1
+        else:
+            code = done.code or 0
+    finally:
+        logging.shutdown()
+        sys.stdout.flush()
+        sys.stderr.flush()
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    app()
+    main()

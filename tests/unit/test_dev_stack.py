@@ -10,7 +10,7 @@ from workflows import search_attributes as sa
 
 def test_declared_search_attributes_match_the_workflow_keys() -> None:
     stack = DevStack.load()
-    kinds = {"KEYWORD": "Keyword", "INT": "Int", "BOOL": "Bool"}
+    kinds = {"KEYWORD": "Keyword", "INT": "Int", "BOOL": "Bool", "KEYWORD_LIST": "KeywordList"}
     assert stack.search_attributes == {
         key.name: kinds[key.indexed_value_type.name] for key in sa.ALL
     }
