@@ -1,4 +1,5 @@
-"""`/ddrun` in Slack: status, approve, pause, resume, abort, escalate, runbook search and help.
+"""`/ddrun` in Slack: status, approve, pause, resume, abort, escalate, killswitch, runbook search
+and help.
 
 In an incident's own channel the incident ID may be left out; anywhere else the user names it.
 Each verb goes through the same checks and workflow calls as the buttons.
@@ -12,6 +13,7 @@ from api.deps import AppState
 from api.slack_actions import on_approve
 from api.slack_context import Ctx
 from api.slack_incidents import call, incident_state, simple
+from api.slack_killswitch import kill_switch_command
 from api.slack_payloads import SlashCommand
 from api.slack_replies import Refused, Reply, failure, refusal
 from db.slack_messages import SlackMessageStore
@@ -69,6 +71,8 @@ async def _run_command(ctx: Ctx, cmd: SlashCommand) -> Reply | None:
     ic = incident_client
     if verb == "help":
         return Reply(HELP)
+    if verb in ("killswitch", "kill-switch"):
+        return await kill_switch_command(ctx, args)
     if verb in ("runbook", "runbooks") and args[:1] == ["search"]:
         return await _search_runbooks(ctx, " ".join(args[1:]))
     if verb == "status" and not (args and args[0].startswith(_ID_PREFIXES)):

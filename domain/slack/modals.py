@@ -31,6 +31,7 @@ HELP = (
     "• `pause [ID]` · `resume [ID]`\n"
     "• `abort [ID] [reason]`: stop and roll back\n"
     "• `escalate [ID] [reason]`: page the next level now\n"
+    "• `killswitch status` · `killswitch engage|lift global|service NAME|runbook ID [reason]`\n"
     "• `runbook search TEXT`\n"
     "• `help`"
 )

@@ -874,3 +874,39 @@ async def test_slow_work_is_acknowledged_at_once_and_reported_later(
 def test_slash_fixture_body_round_trips() -> None:
     """The fixture's decoded fields re-encode to the signed vector body (so the helpers match)."""
     assert urllib.parse.urlencode(SLASH) == _vector("slash_command")["raw_body"]
+
+
+async def test_kill_switch_from_slack_anyone_engages_only_a_responder_lifts(
+    scene_factory: Any,
+) -> None:
+    scene: Scene = await scene_factory(POLICY_ONCALL)
+    service = unique("svc-")
+    incident = await scene.start([CAUTION], severity="warning", service=service)
+    await scene.waiting(incident, "change")
+
+    async def run(text: str, who: Person) -> str:
+        response, _ = await scene.slack.command(who, text)
+        assert response.status_code == 200, response.text
+        return str(response.json()["text"])
+
+    assert "`killswitch status`" in await run("help", MARCUS)
+    assert "say what to stop" in await run("killswitch engage", MARCUS)
+    engaged = await run(f"killswitch engage service {service} bad deploy", MARCUS)
+    assert f"`service={service}` engaged; 1 running incident(s) told" in engaged
+    state = await scene.until(incident, "switch reached", lambda s: bool(s.kill_switches))
+    assert state.kill_switches[0].actor == MARCUS.id
+    assert "bad deploy" in state.kill_switches[0].reason
+    assert f"`service={service}` by {MARCUS.id}: bad deploy" in await run(
+        "killswitch status", MARCUS
+    )
+
+    refused = await run(f"killswitch lift service {service}", MARCUS)
+    assert "you may not" in refused
+    assert "responder" in refused
+    assert f"service={service}" in await run("killswitch status", MARCUS)  # still engaged
+    lifted = await run(f"killswitch lift service {service}", PRIYA)
+    assert "lifted" in lifted
+    await scene.until(incident, "switch lifted", lambda s: not s.kill_switches)
+    assert f"service={service}" not in await run("killswitch status", PRIYA)
+    await scene.stack.http.post(f"/api/incidents/{incident}/abort", json={"actor": "test"})
+    await scene.stack.handle(incident).result()
