@@ -22,7 +22,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from api.slack_context import CHANNEL, Ctx
 from api.slack_replies import Refused, Reply, mention
-from domain.policy import PolicyError, load_policy, may_act
+from domain.policy import PolicyError, current_policy, may_act
 from domain.slack.actions import ActionValue
 from schemas.incident import (
     ApprovalDecision,
@@ -31,6 +31,7 @@ from schemas.incident import (
     StepState,
     StepView,
 )
+from schemas.policy import ApprovalPolicy
 from schemas.runbook import StepRisk
 from workflows import incident_client
 
@@ -89,15 +90,19 @@ async def incident_step(ctx: Ctx, value: ActionValue) -> tuple[IncidentState, St
     return state, step_of(state, value.step)
 
 
-def authorise(ctx: Ctx, state: IncidentState, risk: StepRisk) -> None:
-    """Refuse unless the approval policy lets this user act on a step of `risk` here."""
+def policy(ctx: Ctx) -> ApprovalPolicy | None:
+    """The approval policy; an unusable file refuses what it governs (it is never guessed)."""
     try:
-        policy = load_policy(ctx.app.settings.approval_policy_file)
+        return current_policy(ctx.app.settings.approval_policy_file)
     except PolicyError as err:
         log.error("approval policy unusable: %s", err)
         raise Refused(f"the approval policy cannot be read, so nothing is allowed: {err}") from err
+
+
+def authorise(ctx: Ctx, state: IncidentState, risk: StepRisk) -> None:
+    """Refuse unless the approval policy lets this user act on a step of `risk` here."""
     allowed, why = may_act(
-        policy,
+        policy(ctx),
         ctx.user_id,
         state.service,
         state.runbook,

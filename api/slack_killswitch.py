@@ -11,9 +11,9 @@ from __future__ import annotations
 import logging
 
 from api.slack_context import Ctx
-from api.slack_incidents import call
+from api.slack_incidents import call, policy
 from api.slack_replies import Refused, Reply
-from domain.policy import PolicyError, load_policy, may_act
+from domain.policy import may_act
 from schemas.runbook import StepRisk
 from schemas.trust import KillSwitch, KillSwitchScope
 from workflows import incident_client
@@ -38,13 +38,9 @@ def _scope(args: list[str]) -> tuple[KillSwitchScope, str | None, list[str]]:
 
 
 def _authorise_lift(ctx: Ctx, scope: KillSwitchScope, value: str | None) -> None:
-    try:
-        policy = load_policy(ctx.app.settings.approval_policy_file)
-    except PolicyError as err:
-        raise Refused(f"the approval policy cannot be read, so nothing is allowed: {err}") from err
     service = value if scope is KillSwitchScope.SERVICE and value else "*"
     runbook = value if scope is KillSwitchScope.RUNBOOK else None
-    allowed, why = may_act(policy, ctx.user_id, service, runbook, StepRisk.DANGEROUS)
+    allowed, why = may_act(policy(ctx), ctx.user_id, service, runbook, StepRisk.DANGEROUS)
     if not allowed:
         log.info("Slack user %s may not lift a kill switch: %s", ctx.user_id, why)
         raise Refused(f"lifting a kill switch restarts automation; you may not: {why}")

@@ -28,7 +28,7 @@ from pydantic import SecretStr
 from api.body import parse_json, read_limited
 from api.deps import State
 from api.errors import ApiError, BadRequestError, ForbiddenError, UnauthorizedError
-from domain.alerts.choose import choose_runbook, matcher_for
+from domain.alerts.choose import matcher_for
 from domain.alerts.detect import SOURCE_NAMES, shape_problem
 from domain.alerts.normalize import alertmanager, generic, grafana, opsgenie, pagerduty
 from domain.alerts.redaction import redact_alert
@@ -181,10 +181,9 @@ async def _deliver_all(state: State, alerts: list[Alert], extra: dict[str, objec
     runbooks = await state.runbooks.latest() if firing else []
     mappings = await state.mappings.list() if firing else []
     switches = await state.trust.kill_switches() if firing else []
-    if runbooks:
-        # The first alert after a runbook change builds the match index (~0.4 s at 1,000
-        # runbooks): off the event loop, so other requests are not held up.
-        await asyncio.to_thread(matcher_for, runbooks)
+    # The first alert after a runbook change builds the match index (~0.4 s at 1,000
+    # runbooks): off the event loop, so other requests are not held up. One per request.
+    matcher = await asyncio.to_thread(matcher_for, runbooks)
     for alert in alerts:
         with tracer.start_as_current_span("deliver_alert") as span:
             span.set_attribute("ddrun.dedup_key", alert.dedup_key)
@@ -192,8 +191,8 @@ async def _deliver_all(state: State, alerts: list[Alert], extra: dict[str, objec
             if alert.status is not AlertStatus.FIRING:
                 accepted.append(await deliver_alert(state.client, state.settings, alert))
                 continue
-            selected = choose_runbook(
-                runbooks, alert, mappings=mappings, threshold=state.settings.match_threshold
+            selected = matcher.choose(
+                alert, mappings=mappings, threshold=state.settings.match_threshold
             )
             runbook_id = selected.runbook.id if selected.runbook else None
             trust = await state.trust.get(runbook_id) if runbook_id else None

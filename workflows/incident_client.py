@@ -29,7 +29,7 @@ from temporalio.common import (
 from temporalio.service import RPCError, RPCStatusCode
 
 from domain.incident_ids import incident_id_for
-from domain.policy import PolicyError, commander_for, load_policy, rules_for, timers_for
+from domain.policy import PolicyError, commander_for, current_policy, rules_for, timers_for
 from schemas.alert import Alert, AlertStatus
 from schemas.incident import (
     AlertAccepted,
@@ -67,30 +67,17 @@ class IncidentNotFoundError(LookupError):
     pass
 
 
-_policies: dict[tuple[str, float], ApprovalPolicy | None] = {}
-
-
-def current_policy(settings: Settings) -> ApprovalPolicy | None:
-    """The approval policy file as it is now (re-read when it changes); None: the defaults.
+def _policy_or_defaults(settings: Settings) -> ApprovalPolicy | None:
+    """The approval policy as the file says now; None: the defaults.
 
     The API validates the file at start-up; a file broken later keeps the defaults for new
     incidents (logged), rather than refusing to open an incident at 3am.
     """
-    path = settings.approval_policy_file
-    if path is None:
-        return None
     try:
-        key = (str(path), path.stat().st_mtime)
-    except OSError as err:
-        log.error("approval policy %s unreadable (%s): using the defaults", path, err)
+        return current_policy(settings.approval_policy_file)
+    except PolicyError as err:
+        log.error("%s: using the default approval rules", err)
         return None
-    if key not in _policies:
-        try:
-            _policies[key] = load_policy(path)
-        except PolicyError as err:
-            log.error("%s: using the default approval rules", err)
-            _policies[key] = None
-    return _policies[key]
 
 
 def _summary(alert: Alert) -> str:
@@ -184,7 +171,7 @@ async def deliver_alert(
     if alert.status is not AlertStatus.FIRING:
         return await _pass_on(client, incident_id, alert)
     runbook_id = selected.runbook.id if selected and selected.runbook else None
-    policy = current_policy(settings)
+    policy = _policy_or_defaults(settings)
     if approval_rules is None:
         approval_rules = rules_for(policy, alert.service, runbook_id, alert.severity)
     if commander is None:
@@ -193,20 +180,18 @@ async def deliver_alert(
     reopens: PreviousRun | None = None
     if settings.correlation_window_s or settings.reopen_window_s:
         around = await _neighbours(client, settings, incident_id, alert, runbook_id)
-        if not around.own_running and around.correlated is not None:
-            try:
-                await client.get_workflow_handle(around.correlated).signal(ALERT_SIGNAL, alert)
-            except RPCError as err:
-                if err.status is not RPCStatusCode.NOT_FOUND:
-                    raise
-            else:
-                return AlertAccepted(
-                    incident_id=around.correlated,
-                    dedup_key=alert.dedup_key,
-                    status=alert.status.value,
-                    action="correlated",
-                    detail=f"joined open incident for {alert.service} / {runbook_id}",
-                )
+        if (
+            not around.own_running
+            and around.correlated is not None
+            and await _signal_alert(client, around.correlated, alert)
+        ):
+            return AlertAccepted(
+                incident_id=around.correlated,
+                dedup_key=alert.dedup_key,
+                status=alert.status.value,
+                action="correlated",
+                detail=f"joined open incident for {alert.service} / {runbook_id}",
+            )
         if not around.own_running:
             reopens = around.previous
     incident = IncidentInput(
@@ -263,6 +248,17 @@ async def deliver_alert(
     )
 
 
+async def _signal_alert(client: Client, incident_id: str, alert: Alert) -> bool:
+    """Signal the alert to a running incident; False when it is not running (closed or absent)."""
+    try:
+        await client.get_workflow_handle(incident_id).signal(ALERT_SIGNAL, alert)
+    except RPCError as err:
+        if err.status is not RPCStatusCode.NOT_FOUND:
+            raise
+        return False
+    return True
+
+
 async def _pass_on(client: Client, incident_id: str, alert: Alert) -> AlertAccepted:
     """Acknowledged / resolved / updated at the source: tell the open incident that has it."""
     action: Literal["resolved_sent", "acknowledged", "updated"] = (
@@ -270,23 +266,26 @@ async def _pass_on(client: Client, incident_id: str, alert: Alert) -> AlertAccep
         if alert.status is AlertStatus.ACKNOWLEDGED
         else ("resolved_sent" if alert.status is AlertStatus.RESOLVED else "updated")
     )
-    targets = [incident_id]
+    if await _signal_alert(client, incident_id, alert):
+        return AlertAccepted(
+            incident_id=incident_id,
+            dedup_key=alert.dedup_key,
+            status=alert.status.value,
+            action=action,
+        )
+    # Not its own incident: maybe it joined another one as a related alert.
     query = (
         'WorkflowType = "IncidentWorkflow" AND ExecutionStatus = "Running" '
         f"AND IncidentAlertKeys = {_quoted(alert.dedup_key)}"
     )
-    for attempt, target in enumerate(targets):
-        try:
-            await client.get_workflow_handle(target).signal(ALERT_SIGNAL, alert)
-        except RPCError as err:
-            if err.status is not RPCStatusCode.NOT_FOUND:
-                raise
-            if attempt == 0:  # not its own incident: maybe it joined another as related
-                targets += [e.id async for e in client.list_workflows(query, limit=5)]
-            continue
-        return AlertAccepted(
-            incident_id=target, dedup_key=alert.dedup_key, status=alert.status.value, action=action
-        )
+    async for execution in client.list_workflows(query, limit=5):
+        if await _signal_alert(client, execution.id, alert):
+            return AlertAccepted(
+                incident_id=execution.id,
+                dedup_key=alert.dedup_key,
+                status=alert.status.value,
+                action=action,
+            )
     return AlertAccepted(
         incident_id=None,
         dedup_key=alert.dedup_key,

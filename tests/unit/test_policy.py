@@ -9,6 +9,7 @@ import pytest
 from domain.policy import (
     PolicyError,
     commander_for,
+    current_policy,
     is_major,
     load_policy,
     may_act,
@@ -213,3 +214,23 @@ def test_load_policy_reads_the_configured_file(tmp_path: Path) -> None:
     empty = load_policy(path)
     assert empty is not None
     assert empty.rules == []
+
+
+def test_current_policy_follows_the_file_and_a_broken_file_keeps_failing(tmp_path: Path) -> None:
+    path = tmp_path / "policy.yml"
+    assert current_policy(None) is None
+    path.write_text("groups: {sre: [U07PRIYA01]}\n")
+    first = current_policy(path)
+    assert first is not None
+    assert current_policy(path) is first  # unchanged file: not parsed again
+    path.write_text("groups: {sre: [U07PRIYA01, U07MARCUS02]}\n")
+    changed = current_policy(path)
+    assert changed is not None
+    assert changed.groups["sre"] == ["U07PRIYA01", "U07MARCUS02"]
+    path.write_text("rules: [\n")
+    for _ in range(2):
+        with pytest.raises(PolicyError, match="not valid YAML"):
+            current_policy(path)
+    path.unlink()
+    with pytest.raises(PolicyError, match="cannot read"):
+        current_policy(path)
