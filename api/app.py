@@ -4,15 +4,29 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client
 
-from api import codec, errors, exports, incidents, mappings, runbooks, slack, trust, webhooks
+from api import (
+    codec,
+    errors,
+    exports,
+    incidents,
+    mappings,
+    people,
+    runbooks,
+    slack,
+    trust,
+    webhooks,
+)
+from api.auth import Reader, check_bind, unguarded_routes
 from api.deps import AppState
 from db.engine import create_schema, make_engine
 from db.mappings import MappingStore
+from db.people import PeopleStore
 from db.runbooks import RunbookStore
 from db.trust import TrustStore
 from domain.policy import load_policy
@@ -27,6 +41,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        check_bind(settings)
         webhooks.log_unsigned_sources(settings)
         load_policy(settings.approval_policy_file)  # a broken policy stops start-up, loudly
         if client is not None and engine is not None:
@@ -41,11 +56,21 @@ def create_app(
             trust=TrustStore(own_engine),
             engine=own_engine,
             mappings=MappingStore(own_engine, settings.runbook_cache_s),
+            people=PeopleStore(own_engine),
         )
         yield
         await own_engine.dispose()
 
-    app = FastAPI(title="dd0c/run", version="0.1.0", lifespan=lifespan)
+    # No /docs pages (they load assets from a CDN, and nothing is public but what PUBLIC says);
+    # the schema is served to authenticated readers at /api/openapi.json.
+    app = FastAPI(
+        title="dd0c/run",
+        version="0.1.0",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+    )
     if client is not None and engine is not None:
         app.state.ddrun = AppState(
             settings=settings,
@@ -54,6 +79,7 @@ def create_app(
             trust=TrustStore(engine),
             engine=engine,
             mappings=MappingStore(engine, 0.0),
+            people=PeopleStore(engine),
         )
     errors.install(app)
     app.include_router(webhooks.router)
@@ -64,9 +90,17 @@ def create_app(
     app.include_router(codec.router)
     app.include_router(mappings.router)
     app.include_router(slack.router)
+    app.include_router(people.router)
+
+    @app.get("/api/openapi.json", tags=["meta"])
+    async def openapi(_principal: Reader) -> dict[str, Any]:
+        return app.openapi()
 
     @app.get("/healthz", tags=["health"])
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
+    missing = unguarded_routes(app)
+    if missing:
+        raise RuntimeError(f"routes with no authentication: {', '.join(missing)}")
     return app

@@ -6,7 +6,6 @@ Payload protos to /codec/decode or /codec/encode; the answer has the same shape.
 
 from __future__ import annotations
 
-import hmac
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -14,9 +13,10 @@ from fastapi.responses import JSONResponse, Response
 from google.protobuf import json_format
 from temporalio.api.common.v1 import Payloads
 
+from api.auth import Reader
 from api.body import parse_json, read_limited
 from api.deps import State
-from api.errors import ApiError, UnauthorizedError
+from api.errors import ApiError
 from workers.codec import EncryptionCodec
 
 router = APIRouter(prefix="/codec", tags=["codec"])
@@ -26,15 +26,12 @@ class CodecOffError(ApiError):
     status_code = 404
 
 
-def _codec(state: State, request: Request) -> EncryptionCodec:
+def _codec(state: State) -> EncryptionCodec:
+    """Who may call is decided by `Reader` (a person's token with read scope, or the codec
+    token `DDRUN_CODEC_TOKEN` that the Temporal UI sends)."""
     settings = state.settings
     if settings.payload_key is None:
         raise CodecOffError("payload encryption is not configured (DDRUN_PAYLOAD_KEY)")
-    if settings.codec_token is not None:
-        scheme, _, token = request.headers.get("authorization", "").partition(" ")
-        expected = settings.codec_token.get_secret_value().encode()
-        if scheme.lower() != "bearer" or not hmac.compare_digest(token.encode(), expected):
-            raise UnauthorizedError("the codec endpoint needs the codec bearer token")
     return EncryptionCodec.from_setting(settings.payload_key.get_secret_value())
 
 
@@ -52,7 +49,7 @@ def _cors(request: Request, state: State, response: Response) -> Response:
 
 
 async def _transform(request: Request, state: State, decode: bool) -> Response:
-    codec = _codec(state, request)
+    codec = _codec(state)
     body: Any = parse_json(await read_limited(request, state.settings.max_body_bytes))
     payloads = json_format.ParseDict(body, Payloads())
     out = await (codec.decode(payloads.payloads) if decode else codec.encode(payloads.payloads))
@@ -67,10 +64,10 @@ async def preflight(request: Request, state: State) -> Response:
 
 
 @router.post("/decode")
-async def decode(request: Request, state: State) -> Response:
+async def decode(request: Request, state: State, _principal: Reader) -> Response:
     return await _transform(request, state, decode=True)
 
 
 @router.post("/encode")
-async def encode(request: Request, state: State) -> Response:
+async def encode(request: Request, state: State, _principal: Reader) -> Response:
     return await _transform(request, state, decode=False)

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client
 
 from db.mappings import MappingStore
+from db.people import PeopleStore
 from db.runbooks import RunbookStore
 from db.trust import TrustStore
 from domain.audit.redact import Redactor
@@ -24,6 +25,7 @@ class AppState:
     trust: TrustStore
     engine: AsyncEngine
     mappings: MappingStore
+    people: PeopleStore
 
     @property
     def redactor(self) -> Redactor:

@@ -18,9 +18,10 @@ log = logging.getLogger(__name__)
 class ApiError(Exception):
     status_code = 400
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, headers: dict[str, str] | None = None) -> None:
         super().__init__(message)
         self.message = message
+        self.headers = headers or {}
 
 
 class BadRequestError(ApiError):
@@ -63,7 +64,9 @@ def install(app: FastAPI) -> None:
         log.warning(
             "%s %s refused (%d): %s", request.method, request.url.path, err.status_code, err.message
         )
-        return _problem(err.status_code, err.message)
+        response = _problem(err.status_code, err.message)
+        response.headers.update(err.headers)
+        return response
 
     @app.exception_handler(ValidationError)
     async def _invalid(request: Request, err: ValidationError) -> JSONResponse:

@@ -7,6 +7,7 @@ from typing import Literal
 from fastapi import APIRouter
 from fastapi.responses import Response
 
+from api.auth import Reader
 from api.deps import State
 from audit.export import export_incident
 from domain.audit.redact import Redactor
@@ -21,6 +22,7 @@ _SUFFIX = {"json": "jsonl", "csv": "csv", "pdf": "pdf"}
 async def export(
     incident_id: str,
     state: State,
+    _principal: Reader,
     format: Literal["json", "csv", "pdf"] = "json",
     run_id: str | None = None,
 ) -> Response:

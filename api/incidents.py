@@ -1,13 +1,23 @@
-"""Incident endpoints: list and read incidents, and the human inputs (approve, abort, ...)."""
+"""Incident endpoints: list and read incidents, and the human inputs (approve, abort, ...).
+
+The actor of every input is the authenticated principal (api/auth.py); a body that names an
+actor is refused rather than ignored, so nobody believes they acted as someone else. An
+`Idempotency-Key` header makes a retried request one action (it becomes the update id).
+"""
 
 from __future__ import annotations
 
-from typing import Literal
+import re
+from typing import Any, Literal
 
-from fastapi import APIRouter
-from pydantic import BaseModel, Field
+from fastapi import APIRouter, Header, Request
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from api.auth import Reader, Responder
 from api.deps import State
+from api.errors import BadRequestError, ForbiddenError, NotFoundError
+from domain.policy import PolicyError, current_policy, may_act
+from schemas.identity import Principal
 from schemas.incident import (
     ApprovalDecision,
     HumanAction,
@@ -18,38 +28,136 @@ from schemas.incident import (
     StepAction,
     StepReport,
 )
+from schemas.runbook import StepRisk
 from schemas.trust import Mode
 from workflows import incident_client
 
 router = APIRouter(prefix="/api/incidents", tags=["incidents"])
 
+#: Channels a client may say it is (not an identity: where the person typed it).
+CHANNELS = frozenset({"api", "cli", "web"})
+CHANNEL_HEADER = "x-ddrun-channel"
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{8,100}$")
 
-class ActorBody(BaseModel):
-    actor: str = Field(min_length=1, max_length=200)
+
+class _ActionBody(BaseModel):
+    """A human input's body. Who acts comes from the credential, never from here."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_actor(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            named = sorted({"actor", "approver", "approver_name"} & data.keys())
+            if named:
+                raise ValueError(
+                    f"{', '.join(named)}: who acts is taken from your credential; "
+                    "remove the field from the body"
+                )
+        return data
+
+
+class ReasonBody(_ActionBody):
     reason: str = Field(default="", max_length=2000)
 
 
-class ApprovalBody(BaseModel):
-    approver: str = Field(min_length=1, max_length=200)
+class ApprovalBody(_ActionBody):
     decision: Literal["approve", "reject"] = "approve"
     comment: str = Field(default="", max_length=2000)
     command: str | None = Field(default=None, max_length=16_384)
     confirm: str | None = Field(default=None, max_length=500)
 
 
-class DecisionBody(BaseModel):
-    actor: str = Field(min_length=1, max_length=200)
+class DecisionBody(_ActionBody):
     action: Literal["retry", "skip", "rollback", "abort"]
     comment: str = Field(default="", max_length=2000)
+
+
+class ReportBody(_ActionBody):
+    outcome: Literal["done", "skipped", "changed"]
+    note: str = Field(default="", max_length=4000)
+    output: str = Field(default="", max_length=65_536)
+
+
+class ModeBody(_ActionBody):
+    mode: Mode
+    reason: str = Field(default="", max_length=2000)
 
 
 class Outcome(BaseModel):
     result: str
 
 
+def _channel(request: Request) -> str:
+    channel = request.headers.get(CHANNEL_HEADER, "api").strip().lower()
+    return channel if channel in CHANNELS else "api"
+
+
+def _request_id(name: str, key: str | None) -> str | None:
+    if key is None:
+        return None
+    if not _REQUEST_ID.match(key):
+        raise BadRequestError("Idempotency-Key: 8 to 100 of A-Z a-z 0-9 . _ : -")
+    return f"{name}:{key}"
+
+
+async def _authorise(
+    state: State,
+    principal: Principal,
+    incident_id: str,
+    step_id: str,
+    risk: StepRisk | None = None,
+) -> None:
+    """The approval policy, as Slack applies it: may this person act on this step here?
+    (The workflow's validators still decide counts, the commander and the editor rule.)"""
+    incident = await incident_client.get_state(state.client, incident_id)
+    step = next((s for s in incident.steps if s.id == step_id), None)
+    if step is None:
+        raise NotFoundError(f"incident {incident_id} has no step {step_id!r}")
+    try:
+        policy = current_policy(state.settings.approval_policy_file)
+    except PolicyError as err:
+        raise ForbiddenError(
+            f"the approval policy cannot be read, so nothing is allowed: {err}"
+        ) from None
+    allowed, why = may_act(
+        policy,
+        principal.identifiers,
+        incident.service,
+        incident.runbook,
+        risk or step.risk,
+        severity=incident.severity,
+        commander=incident.commander,
+    )
+    if not allowed:
+        raise ForbiddenError(f"{principal.handle} may not do this: {why}")
+
+
+def _who(principal: Principal, request: Request) -> dict[str, str]:
+    return {
+        "actor": principal.handle,
+        "channel": _channel(request),
+        "credential": principal.credential_label,
+    }
+
+
+async def _act(
+    state: State, incident_id: str, update: str, arg: BaseModel, key: str | None
+) -> Outcome:
+    result = await incident_client.act(
+        state.client, incident_id, update, arg, _request_id(update, key)
+    )
+    return Outcome(result=result)
+
+
+IdempotencyKey = Header(default=None, alias="Idempotency-Key")
+
+
 @router.get("")
 async def list_incidents(
     state: State,
+    _principal: Reader,
     service: str | None = None,
     status: str | None = None,
     severity: str | None = None,
@@ -59,104 +167,170 @@ async def list_incidents(
     query = incident_client.visibility_query(
         service=service, status=status, severity=severity, runbook=runbook
     )
-    return await incident_client.list_incidents(state.client, query, limit=min(limit, 1000))
+    return await incident_client.list_incidents(state.client, query, limit=min(max(limit, 1), 1000))
 
 
 @router.get("/{incident_id}")
-async def show_incident(incident_id: str, state: State) -> IncidentState:
+async def show_incident(incident_id: str, state: State, _principal: Reader) -> IncidentState:
     return await incident_client.get_state(state.client, incident_id)
 
 
 @router.post("/{incident_id}/steps/{step_id}/approval")
-async def approve_step(incident_id: str, step_id: str, body: ApprovalBody, state: State) -> Outcome:
+async def approve_step(
+    incident_id: str,
+    step_id: str,
+    body: ApprovalBody,
+    request: Request,
+    state: State,
+    principal: Responder,
+    key: str | None = IdempotencyKey,
+) -> Outcome:
+    await _authorise(state, principal, incident_id, step_id)
+    who = _who(principal, request)
     decision = ApprovalDecision(
         step_id=step_id,
-        approver=body.approver,
-        decision=body.decision,
-        comment=body.comment,
-        channel="api",
-        command=body.command,
-        confirm=body.confirm,
+        approver=who["actor"],
+        approver_name=principal.name or None,
+        approver_ids=sorted(principal.identifiers - {principal.handle}),
+        channel=who["channel"],
+        credential=who["credential"],
+        **body.model_dump(),
     )
-    return Outcome(result=await incident_client.approve_step(state.client, incident_id, decision))
+    return await _act(state, incident_id, "approve_step", decision, key)
 
 
 @router.post("/{incident_id}/steps/{step_id}/decision")
-async def decide_step(incident_id: str, step_id: str, body: DecisionBody, state: State) -> Outcome:
+async def decide_step(
+    incident_id: str,
+    step_id: str,
+    body: DecisionBody,
+    request: Request,
+    state: State,
+    principal: Responder,
+    key: str | None = IdempotencyKey,
+) -> Outcome:
+    await _authorise(state, principal, incident_id, step_id)
     decision = InterruptedStepDecision(
-        step_id=step_id, actor=body.actor, action=body.action, comment=body.comment, channel="api"
+        step_id=step_id, **_who(principal, request), **body.model_dump()
     )
-    return Outcome(result=await incident_client.decide_step(state.client, incident_id, decision))
-
-
-@router.post("/{incident_id}/acknowledge")
-async def acknowledge(incident_id: str, body: ActorBody, state: State) -> Outcome:
-    action = HumanAction(actor=body.actor, reason=body.reason, channel="api")
-    return Outcome(result=await incident_client.acknowledge(state.client, incident_id, action))
-
-
-@router.post("/{incident_id}/abort")
-async def abort(incident_id: str, body: ActorBody, state: State) -> Outcome:
-    action = HumanAction(actor=body.actor, reason=body.reason, channel="api")
-    return Outcome(result=await incident_client.abort(state.client, incident_id, action))
-
-
-@router.post("/{incident_id}/resolve")
-async def resolve(incident_id: str, body: ActorBody, state: State) -> Outcome:
-    action = HumanAction(actor=body.actor, reason=body.reason, channel="api")
-    return Outcome(result=await incident_client.resolve(state.client, incident_id, action))
-
-
-class ReportBody(BaseModel):
-    actor: str = Field(min_length=1, max_length=200)
-    outcome: Literal["done", "skipped", "changed"]
-    note: str = Field(default="", max_length=4000)
-    output: str = Field(default="", max_length=65_536)
-
-
-class ModeBody(BaseModel):
-    mode: Mode
-    actor: str = Field(min_length=1, max_length=200)
-    reason: str = Field(default="", max_length=2000)
+    return await _act(state, incident_id, "decide_step", decision, key)
 
 
 @router.post("/{incident_id}/steps/{step_id}/report")
-async def report_step(incident_id: str, step_id: str, body: ReportBody, state: State) -> Outcome:
-    report = StepReport(step_id=step_id, channel="api", **body.model_dump())
-    return Outcome(result=await incident_client.report_step(state.client, incident_id, report))
+async def report_step(
+    incident_id: str,
+    step_id: str,
+    body: ReportBody,
+    request: Request,
+    state: State,
+    principal: Responder,
+    key: str | None = IdempotencyKey,
+) -> Outcome:
+    report = StepReport(step_id=step_id, **_who(principal, request), **body.model_dump())
+    return await _act(state, incident_id, "report_step", report, key)
+
+
+async def _step_action(
+    update: str,
+    incident_id: str,
+    step_id: str,
+    body: ReasonBody,
+    request: Request,
+    state: State,
+    principal: Principal,
+    key: str | None,
+) -> Outcome:
+    await _authorise(
+        state, principal, incident_id, step_id, StepRisk.CAUTION if update == "skip_step" else None
+    )
+    action = StepAction(step_id=step_id, reason=body.reason, **_who(principal, request))
+    return await _act(state, incident_id, update, action, key)
 
 
 @router.post("/{incident_id}/steps/{step_id}/skip")
-async def skip_step(incident_id: str, step_id: str, body: ActorBody, state: State) -> Outcome:
-    action = StepAction(step_id=step_id, actor=body.actor, reason=body.reason, channel="api")
-    return Outcome(result=await incident_client.skip_step(state.client, incident_id, action))
+async def skip_step(
+    incident_id: str,
+    step_id: str,
+    body: ReasonBody,
+    request: Request,
+    state: State,
+    principal: Responder,
+    key: str | None = IdempotencyKey,
+) -> Outcome:
+    return await _step_action(
+        "skip_step", incident_id, step_id, body, request, state, principal, key
+    )
 
 
 @router.post("/{incident_id}/steps/{step_id}/undo")
-async def undo_step(incident_id: str, step_id: str, body: ActorBody, state: State) -> Outcome:
-    action = StepAction(step_id=step_id, actor=body.actor, reason=body.reason, channel="api")
-    return Outcome(result=await incident_client.undo_step(state.client, incident_id, action))
+async def undo_step(
+    incident_id: str,
+    step_id: str,
+    body: ReasonBody,
+    request: Request,
+    state: State,
+    principal: Responder,
+    key: str | None = IdempotencyKey,
+) -> Outcome:
+    return await _step_action(
+        "undo_step", incident_id, step_id, body, request, state, principal, key
+    )
 
 
-@router.post("/{incident_id}/pause")
-async def pause(incident_id: str, body: ActorBody, state: State) -> Outcome:
-    action = HumanAction(actor=body.actor, reason=body.reason, channel="api")
-    return Outcome(result=await incident_client.pause(state.client, incident_id, action))
+async def _incident_action(
+    update: str,
+    incident_id: str,
+    body: ReasonBody,
+    request: Request,
+    state: State,
+    principal: Principal,
+    key: str | None,
+) -> Outcome:
+    action = HumanAction(reason=body.reason, **_who(principal, request))
+    return await _act(state, incident_id, update, action, key)
 
 
-@router.post("/{incident_id}/resume")
-async def resume(incident_id: str, body: ActorBody, state: State) -> Outcome:
-    action = HumanAction(actor=body.actor, reason=body.reason, channel="api")
-    return Outcome(result=await incident_client.resume(state.client, incident_id, action))
+def _incident_route(path: str, update: str, summary: str) -> None:
+    """One POST route per incident-wide action (ack, abort, resolve, pause, resume, ...)."""
+
+    async def route(
+        incident_id: str,
+        request: Request,
+        state: State,
+        principal: Responder,
+        body: ReasonBody | None = None,
+        key: str | None = IdempotencyKey,
+    ) -> Outcome:
+        return await _incident_action(
+            update, incident_id, body or ReasonBody(), request, state, principal, key
+        )
+
+    route.__name__ = update
+    router.add_api_route(
+        f"/{{incident_id}}/{path}", route, methods=["POST"], summary=summary, name=update
+    )
 
 
-@router.post("/{incident_id}/take-over")
-async def take_over(incident_id: str, body: ActorBody, state: State) -> Outcome:
-    action = HumanAction(actor=body.actor, reason=body.reason, channel="api")
-    return Outcome(result=await incident_client.take_over(state.client, incident_id, action))
+for _path, _update, _summary in (
+    ("acknowledge", "acknowledge", "Acknowledge: a human is on it"),
+    ("abort", "abort", "Abort: stop, and roll back every completed step, newest first"),
+    ("resolve", "resolve", "Resolve by hand: stop the runbook, keep what was done"),
+    ("pause", "pause", "Pause: the running step finishes, nothing new starts"),
+    ("resume", "resume", "Resume after a pause"),
+    ("take-over", "take_over", "Take over: the rest of the runbook becomes read-along"),
+    ("escalate", "escalate", "Escalate now: page the next level"),
+):
+    _incident_route(_path, _update, _summary)
 
 
 @router.post("/{incident_id}/mode")
-async def set_mode(incident_id: str, body: ModeBody, state: State) -> Outcome:
-    change = ModeChange(mode=body.mode, actor=body.actor, reason=body.reason, channel="api")
-    return Outcome(result=await incident_client.set_mode(state.client, incident_id, change))
+async def set_mode(
+    incident_id: str,
+    body: ModeBody,
+    request: Request,
+    state: State,
+    principal: Responder,
+    key: str | None = IdempotencyKey,
+) -> Outcome:
+    change = ModeChange(mode=body.mode, reason=body.reason, **_who(principal, request))
+    return await _act(state, incident_id, "set_mode", change, key)

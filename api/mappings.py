@@ -10,6 +10,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from api.auth import Author, Reader
 from api.body import parse_json, read_limited
 from api.deps import State
 from api.errors import ConflictError, NotFoundError, UnprocessableError
@@ -43,7 +44,6 @@ class MappingBody(BaseModel):
 
     selector: SelectorBody
     runbook: str = Field(min_length=1, max_length=100, description="The runbook id")
-    actor: str = Field(default="", max_length=200, description="Who adds it (recorded)")
     note: str = Field(default="", max_length=2000)
 
 
@@ -58,17 +58,17 @@ def _found(mapping: Mapping | None, mapping_id: int) -> Mapping:
 
 
 @router.get("")
-async def list_mappings(state: State) -> list[Mapping]:
+async def list_mappings(state: State, _principal: Reader) -> list[Mapping]:
     return await _store(state).list()
 
 
 @router.get("/{mapping_id}")
-async def get_mapping(mapping_id: int, state: State) -> Mapping:
+async def get_mapping(mapping_id: int, state: State, _principal: Reader) -> Mapping:
     return _found(await _store(state).get(mapping_id), mapping_id)
 
 
 @router.post("", status_code=201)
-async def add_mapping(request: Request, state: State) -> Mapping:
+async def add_mapping(request: Request, state: State, principal: Author) -> Mapping:
     raw = await read_limited(request, state.settings.max_body_bytes)
     body = MappingBody.model_validate(parse_json(raw))
     if await state.runbooks.get(body.runbook) is None:
@@ -77,12 +77,12 @@ async def add_mapping(request: Request, state: State) -> Mapping:
         )
     try:
         return await _store(state).add(
-            body.selector.to_selector(), body.runbook, created_by=body.actor, note=body.note
+            body.selector.to_selector(), body.runbook, created_by=principal.handle, note=body.note
         )
     except MappingExistsError as err:
         raise ConflictError(str(err)) from None
 
 
 @router.delete("/{mapping_id}")
-async def remove_mapping(mapping_id: int, state: State) -> Mapping:
+async def remove_mapping(mapping_id: int, state: State, _principal: Author) -> Mapping:
     return _found(await _store(state).remove(mapping_id), mapping_id)

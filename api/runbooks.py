@@ -9,6 +9,7 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel
 
 from activities.parsing import parse_text
+from api.auth import Author, Reader
 from api.body import read_limited
 from api.deps import State
 from api.errors import BadRequestError, NotFoundError
@@ -44,7 +45,9 @@ async def _text(request: Request, state: State) -> str:
 
 
 @router.post("/parse")
-async def parse(request: Request, state: State, name: str | None = None) -> dict[str, Any]:
+async def parse(
+    request: Request, state: State, _principal: Author, name: str | None = None
+) -> dict[str, Any]:
     """Raw Markdown or prose in; the structured runbook (and the LLM's part, if any) out."""
     text = await _text(request, state)
     try:
@@ -57,7 +60,9 @@ async def parse(request: Request, state: State, name: str | None = None) -> dict
 
 
 @router.post("")
-async def save(request: Request, state: State, name: str = "pasted.md") -> SavedVersion:
+async def save(
+    request: Request, state: State, _principal: Author, name: str = "pasted.md"
+) -> SavedVersion:
     """Markdown (parsed) or YAML (`name` ending .yml) saved as a new version when it changed."""
     text = await _text(request, state)
     try:
@@ -73,7 +78,7 @@ async def save(request: Request, state: State, name: str = "pasted.md") -> Saved
 
 
 @router.get("")
-async def list_runbooks(state: State) -> list[dict[str, Any]]:
+async def list_runbooks(state: State, _principal: Reader) -> list[dict[str, Any]]:
     return [
         {"id": r.id, "title": r.title, "version": r.version, "steps": len(r.steps)}
         for r in await state.runbooks.latest()
@@ -81,7 +86,9 @@ async def list_runbooks(state: State) -> list[dict[str, Any]]:
 
 
 @router.get("/{runbook_id}")
-async def get_runbook(runbook_id: str, state: State, version: int | None = None) -> Runbook:
+async def get_runbook(
+    runbook_id: str, state: State, _principal: Reader, version: int | None = None
+) -> Runbook:
     runbook = await state.runbooks.get(runbook_id, version)
     if runbook is None:
         raise NotFoundError(f"no runbook {runbook_id!r}" + (f" v{version}" if version else ""))
@@ -89,7 +96,7 @@ async def get_runbook(runbook_id: str, state: State, version: int | None = None)
 
 
 @router.get("/{runbook_id}/versions")
-async def versions(runbook_id: str, state: State) -> list[VersionInfo]:
+async def versions(runbook_id: str, state: State, _principal: Reader) -> list[VersionInfo]:
     sources = SourceStore(state.engine)
     out = []
     for record in await state.runbooks.versions(runbook_id):

@@ -30,8 +30,10 @@ from api.slack_commands import answer_command
 from api.slack_context import Ctx, SlackTiming
 from api.slack_payloads import BlockActions, SlashCommand, ViewSubmission
 from api.slack_replies import Reply, SlackOut
+from db.people import principal_of
 from domain.slack.actions import Action, Callback
 from domain.slack.modals import ModalContext
+from schemas.identity import CredentialKind
 
 __all__ = ["ModalContext", "SlackTiming", "router"]
 
@@ -124,7 +126,28 @@ async def _within_budget(
     return False, None
 
 
-def _ctx(
+class NotLinkedError(Exception):
+    """The verified Slack user is no dd0c/run person (or a disabled one): nothing is done."""
+
+    def __init__(self, user_id: str, disabled: bool = False) -> None:
+        self.user_id = user_id
+        if disabled:
+            text = (
+                f":no_entry_sign: The dd0c/run person linked to your Slack account ({user_id}) "
+                "is disabled, so dd0c/run will not act for you. Ask a dd0c/run admin."
+            )
+        else:
+            text = (
+                f":link: Your Slack account ({user_id}) is not linked to a dd0c/run person, so "
+                "dd0c/run cannot record who you are and will not act for you. Ask a dd0c/run "
+                f"admin to run `ddrun users update YOUR_HANDLE --slack {user_id}` (or "
+                f"`ddrun users add YOUR_HANDLE --slack {user_id} --role responder`)."
+            )
+        super().__init__(text)
+        self.text = text
+
+
+async def _ctx(
     request: Request,
     state: AppState,
     user_id: str,
@@ -132,7 +155,12 @@ def _ctx(
     response_url: str | None,
     trigger_id: str | None = None,
 ) -> Ctx:
-    """Who is acting, and the two ways back to them (the `response_url`, a dialog)."""
+    """Who is acting (the person the verified Slack user is linked to), and the two ways back
+    to them (the `response_url`, a dialog)."""
+    person = await state.people.by_slack_user(user_id)
+    if person is None or person.disabled:
+        log.info("Slack user %s refused: %s", user_id, "disabled" if person else "not linked")
+        raise NotLinkedError(user_id, disabled=person is not None)
     return Ctx(
         app=state,
         slack=SlackOut(state),
@@ -141,7 +169,13 @@ def _ctx(
         user_name=user_name,
         response_url=response_url,
         trigger_id=trigger_id,
+        person=principal_of(person, CredentialKind.SLACK, user_id),
     )
+
+
+async def _tell(state: AppState, response_url: str | None, text: str) -> None:
+    if response_url:
+        await SlackOut(state).respond(response_url, Reply(text))
 
 
 # ------------------------------------------------------------------------------- routes
@@ -175,7 +209,11 @@ async def _clicked(request: Request, state: AppState, click: BlockActions) -> Re
         log.info("ignoring Slack action %r (not a dd0c/run button)", first.action_id)
         return Response(status_code=200)
     user = click.user
-    ctx = _ctx(request, state, user.id, user.shown, click.response_url, click.trigger_id)
+    try:
+        ctx = await _ctx(request, state, user.id, user.shown, click.response_url, click.trigger_id)
+    except NotLinkedError as err:
+        await _tell(state, click.response_url, err.text)
+        return Response(status_code=200)
 
     async def nothing(_: None) -> None:
         return None
@@ -197,7 +235,11 @@ async def _submitted(request: Request, state: AppState, submitted: ViewSubmissio
     except ValidationError as err:
         raise BadRequestError("dialog metadata was not written by dd0c/run") from err
     user = submitted.user
-    ctx = _ctx(request, state, user.id, user.shown, meta.response_url)
+    try:
+        ctx = await _ctx(request, state, user.id, user.shown, meta.response_url)
+    except NotLinkedError as err:
+        await _tell(state, meta.response_url, err.text)
+        return Response(status_code=200)
 
     async def report_late(answer: dict[str, Any] | None) -> None:
         if answer is not None:
@@ -225,7 +267,12 @@ async def commands(request: Request, state: State) -> Response:
         return JSONResponse(
             {"response_type": "ephemeral", "text": f"dd0c/run does not handle {cmd.command}"}
         )
-    ctx = _ctx(request, state, cmd.user_id, cmd.user_name, cmd.response_url, cmd.trigger_id)
+    try:
+        ctx = await _ctx(
+            request, state, cmd.user_id, cmd.user_name, cmd.response_url, cmd.trigger_id
+        )
+    except NotLinkedError as err:
+        return JSONResponse({"response_type": "ephemeral", "text": err.text})
 
     async def reply_late(reply: Reply | None) -> None:
         if reply is not None:

@@ -10,7 +10,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from api.slack_context import CHANNEL, Ctx
+from api.slack_context import Ctx
 from api.slack_incidents import (
     approve,
     authorise,
@@ -82,7 +82,7 @@ async def _on_edit(ctx: Ctx, value: ActionValue) -> Reply | None:
 async def _on_skip_step(ctx: Ctx, value: ActionValue) -> Reply:
     state, view = await incident_step(ctx, value)
     authorise(ctx, state, StepRisk.CAUTION)
-    action = StepAction(step_id=view.id, actor=ctx.user_id, reason=ctx.label, channel=CHANNEL)
+    action = StepAction(step_id=view.id, reason=ctx.label, **ctx.who)
     result = await call(ctx, state.id, incident_client.skip_step(ctx.app.client, state.id, action))
     return Reply(f":fast_forward: {mention(result)}")
 
@@ -96,9 +96,7 @@ async def _on_start_copilot(ctx: Ctx, value: ActionValue) -> Reply:
         ack = incident_client.acknowledge(client, state.id, ctx.action("starting copilot"))
         done.append(await call(ctx, state.id, ack))
     if state.mode is not Mode.COPILOT:
-        change = ModeChange(
-            mode=Mode.COPILOT, actor=ctx.user_id, reason=f"copilot {ctx.label}", channel=CHANNEL
-        )
+        change = ModeChange(mode=Mode.COPILOT, reason=f"copilot {ctx.label}", **ctx.who)
         done.append(await call(ctx, state.id, incident_client.set_mode(client, state.id, change)))
     return Reply(":rocket: " + (mention("; ".join(done)) or "copilot is already running"))
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from api.deps import AppState
 from api.slack_replies import SlackOut
+from schemas.identity import Principal
 from schemas.incident import HumanAction
 
 CHANNEL = "slack"
@@ -27,7 +28,8 @@ class SlackTiming:
 
 @dataclass(frozen=True)
 class Ctx:
-    """One Slack request: who, and where to answer."""
+    """One Slack request: who (the verified Slack user and the person it is linked to), and
+    where to answer."""
 
     app: AppState
     slack: SlackOut
@@ -36,10 +38,25 @@ class Ctx:
     user_name: str
     response_url: str | None
     trigger_id: str | None
+    person: Principal
+
+    @property
+    def actor(self) -> str:
+        """The person acting, as recorded: their handle, never the Slack display name."""
+        return self.person.handle
+
+    @property
+    def who(self) -> dict[str, str]:
+        """The actor fields of any human input sent from Slack."""
+        return {
+            "actor": self.actor,
+            "channel": CHANNEL,
+            "credential": self.person.credential_label,
+        }
 
     def action(self, why: str) -> HumanAction:
-        return HumanAction(actor=self.user_id, reason=f"{why} ({self.label})", channel=CHANNEL)
+        return HumanAction(reason=f"{why} ({self.label})", **self.who)
 
     @property
     def label(self) -> str:
-        return f"from Slack by {self.user_name or self.user_id}"
+        return f"from Slack by {self.person.name or self.actor}"

@@ -24,6 +24,7 @@ from api.slack_context import CHANNEL, Ctx
 from api.slack_replies import Refused, Reply, mention
 from domain.policy import PolicyError, current_policy, may_act
 from domain.slack.actions import ActionValue
+from schemas.identity import Scope
 from schemas.incident import (
     ApprovalDecision,
     HumanAction,
@@ -99,11 +100,22 @@ def policy(ctx: Ctx) -> ApprovalPolicy | None:
         raise Refused(f"the approval policy cannot be read, so nothing is allowed: {err}") from err
 
 
+def require_respond(ctx: Ctx) -> None:
+    """Acting on incidents takes the responder role, in Slack as anywhere."""
+    if not ctx.person.can(Scope.RESPOND):
+        raise Refused(
+            f"you may not act on incidents: {ctx.actor} has the role(s) "
+            f"{', '.join(sorted(r.value for r in ctx.person.roles)) or 'none'}, and acting "
+            "needs responder (ask an admin: `ddrun users update HANDLE --role responder`)"
+        )
+
+
 def authorise(ctx: Ctx, state: IncidentState, risk: StepRisk) -> None:
     """Refuse unless the approval policy lets this user act on a step of `risk` here."""
+    require_respond(ctx)
     allowed, why = may_act(
         policy(ctx),
-        ctx.user_id,
+        ctx.person.identifiers,
         state.service,
         state.runbook,
         risk,
@@ -111,7 +123,7 @@ def authorise(ctx: Ctx, state: IncidentState, risk: StepRisk) -> None:
         commander=state.commander,
     )
     if not allowed:
-        log.info("Slack user %s refused on %s: %s", ctx.user_id, state.id, why)
+        log.info("%s (Slack %s) refused on %s: %s", ctx.actor, ctx.user_id, state.id, why)
         raise Refused(f"you may not do this: {why}")
 
 
@@ -124,16 +136,18 @@ def check_waiting(ctx: Ctx, view: StepView, card: str, *, editing: bool = False)
             f"this card of step {view.id} is out of date (the step changed since it was "
             "drawn): use the latest card"
         )
-    if not editing and any(a.approver == ctx.user_id for a in view.approvals):
+    if not editing and any(a.approver == ctx.actor for a in view.approvals):
         raise Refused(f"you already approved step {view.id}; it needs someone else")
 
 
 def decision(ctx: Ctx, view: StepView, card: str, **fields: Any) -> ApprovalDecision:
     return ApprovalDecision(
         step_id=view.id,
-        approver=ctx.user_id,
-        approver_name=ctx.user_name or None,
+        approver=ctx.actor,
+        approver_name=ctx.person.name or ctx.user_name or None,
+        approver_ids=sorted(ctx.person.identifiers - {ctx.actor}),
         channel=CHANNEL,
+        credential=ctx.person.credential_label,
         card=card or None,
         **fields,
     )

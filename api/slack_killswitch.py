@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 
 from api.slack_context import Ctx
-from api.slack_incidents import call, policy
+from api.slack_incidents import call, policy, require_respond
 from api.slack_replies import Refused, Reply
 from domain.policy import may_act
 from schemas.runbook import StepRisk
@@ -40,9 +40,11 @@ def _scope(args: list[str]) -> tuple[KillSwitchScope, str | None, list[str]]:
 def _authorise_lift(ctx: Ctx, scope: KillSwitchScope, value: str | None) -> None:
     service = value if scope is KillSwitchScope.SERVICE and value else "*"
     runbook = value if scope is KillSwitchScope.RUNBOOK else None
-    allowed, why = may_act(policy(ctx), ctx.user_id, service, runbook, StepRisk.DANGEROUS)
+    allowed, why = may_act(
+        policy(ctx), ctx.person.identifiers, service, runbook, StepRisk.DANGEROUS
+    )
     if not allowed:
-        log.info("Slack user %s may not lift a kill switch: %s", ctx.user_id, why)
+        log.info("%s (Slack %s) may not lift a kill switch: %s", ctx.actor, ctx.user_id, why)
         raise Refused(f"lifting a kill switch restarts automation; you may not: {why}")
 
 
@@ -60,6 +62,7 @@ async def kill_switch_command(ctx: Ctx, args: list[str]) -> Reply:
         return await _status(ctx)
     if verb not in ("engage", "lift"):
         raise Refused(USAGE)
+    require_respond(ctx)
     scope, value, rest = _scope(args[1:])
     engaged = verb == "engage"
     if not engaged:
@@ -69,7 +72,7 @@ async def kill_switch_command(ctx: Ctx, args: list[str]) -> Reply:
             scope=scope,
             value=value,
             engaged=engaged,
-            actor=ctx.user_id,
+            actor=ctx.actor,
             reason=f"{' '.join(rest) or verb} ({ctx.label})",
         )
     )

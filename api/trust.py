@@ -7,15 +7,19 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from fastapi import APIRouter, Request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
+from api.auth import Author, Reader, Responder
 from api.body import parse_json, read_limited
 from api.deps import State
-from api.errors import BadRequestError, NotFoundError
+from api.errors import BadRequestError, ForbiddenError, NotFoundError
 from domain.alerts.normalize import alertmanager, generic
 from domain.alerts.prefill import prepare
+from domain.policy import PolicyError, current_policy, may_act
 from domain.trust import start_mode
 from schemas.alert import Alert
+from schemas.identity import Principal, Scope
+from schemas.runbook import StepRisk
 from schemas.trust import KillSwitch, KillSwitchScope, Mode, RunbookTrust, TrustChange
 from schemas.webhooks.alertmanager import AlertmanagerWebhook
 from schemas.webhooks.generic import GenericAlertBody
@@ -25,10 +29,11 @@ router = APIRouter(prefix="/api", tags=["trust"])
 
 
 class KillSwitchBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     scope: KillSwitchScope = KillSwitchScope.GLOBAL
     value: str | None = Field(default=None, max_length=200)
     engaged: bool = True
-    actor: str = Field(min_length=1, max_length=200)
     reason: str = Field(default="", max_length=2000)
 
 
@@ -38,9 +43,10 @@ class KillSwitchResult(BaseModel):
 
 
 class TrustBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     action: Literal["promote", "decline", "set"]
     mode: Mode | None = None
-    actor: str = Field(min_length=1, max_length=200)
     reason: str = Field(default="", max_length=2000)
 
 
@@ -56,21 +62,41 @@ class DryRunStarted(BaseModel):
 
 
 @router.get("/killswitch")
-async def kill_switches(state: State) -> list[KillSwitch]:
+async def kill_switches(state: State, _principal: Reader) -> list[KillSwitch]:
     return await state.trust.kill_switches()
 
 
+def _authorise_lift(state: State, principal: Principal, body: KillSwitchBody) -> None:
+    """Lifting restarts automation, so it takes what approving a dangerous step takes (as in
+    Slack); engaging is open to every responder, stopping is always the safe direction."""
+    try:
+        policy = current_policy(state.settings.approval_policy_file)
+    except PolicyError as err:
+        raise ForbiddenError(
+            f"the approval policy cannot be read, so nothing is allowed: {err}"
+        ) from None
+    service = body.value if body.scope is KillSwitchScope.SERVICE and body.value else "*"
+    runbook = body.value if body.scope is KillSwitchScope.RUNBOOK else None
+    allowed, why = may_act(policy, principal.identifiers, service, runbook, StepRisk.DANGEROUS)
+    if not allowed:
+        raise ForbiddenError(f"lifting a kill switch restarts automation; you may not: {why}")
+
+
 @router.post("/killswitch")
-async def set_kill_switch(body: KillSwitchBody, state: State) -> KillSwitchResult:
+async def set_kill_switch(
+    body: KillSwitchBody, state: State, principal: Responder
+) -> KillSwitchResult:
     if body.scope is not KillSwitchScope.GLOBAL and not body.value:
         raise BadRequestError(f"a {body.scope.value} kill switch needs a value")
+    if not body.engaged:
+        _authorise_lift(state, principal, body)
     switch = await state.trust.set_kill_switch(
         KillSwitch(
             scope=body.scope,
             value=None if body.scope is KillSwitchScope.GLOBAL else body.value,
             engaged=body.engaged,
-            actor=body.actor,
-            reason=body.reason,
+            actor=principal.handle,
+            reason=f"{body.reason} ({principal.credential_label})".lstrip(),
         )
     )
     told = await incident_client.broadcast_kill_switch(state.client, switch)
@@ -78,38 +104,49 @@ async def set_kill_switch(body: KillSwitchBody, state: State) -> KillSwitchResul
 
 
 @router.get("/runbooks/{runbook_id}/trust")
-async def runbook_trust(runbook_id: str, state: State) -> TrustView:
+async def runbook_trust(runbook_id: str, state: State, _principal: Reader) -> TrustView:
+    return await _trust_view(runbook_id, state)
+
+
+async def _trust_view(runbook_id: str, state: State) -> TrustView:
     return TrustView(
         trust=await state.trust.get(runbook_id), history=await state.trust.history(runbook_id)
     )
 
 
 @router.post("/runbooks/{runbook_id}/trust")
-async def change_trust(runbook_id: str, body: TrustBody, state: State) -> TrustView:
+async def change_trust(
+    runbook_id: str, body: TrustBody, state: State, principal: Author
+) -> TrustView:
+    """Authors may lower a runbook's mode or decline a suggestion; only an admin promotes a
+    runbook to autopilot (commands run with nobody asked)."""
     if await state.runbooks.get(runbook_id) is None:
         raise NotFoundError(f"no runbook {runbook_id!r}")
     current = await state.trust.get(runbook_id)
     reason = body.reason or body.action
+    actor = principal.handle
     if body.action == "promote":
+        if not principal.can(Scope.ADMIN):
+            raise ForbiddenError(
+                f"{actor} may not promote a runbook to autopilot: it needs the 'admin' scope"
+            )
         await state.trust.change(
-            runbook_id, kind="promoted", mode=Mode.AUTOPILOT, actor=body.actor, reason=reason
+            runbook_id, kind="promoted", mode=Mode.AUTOPILOT, actor=actor, reason=reason
         )
     elif body.action == "decline":
         await state.trust.change(
             runbook_id,
             kind="declined",
             mode=current.mode,
-            actor=body.actor,
+            actor=actor,
             reason=reason,
             keep_mode=True,
         )
     else:
         if body.mode is None or body.mode is Mode.AUTOPILOT:
             raise BadRequestError("set takes read-along or copilot; autopilot needs a promotion")
-        await state.trust.change(
-            runbook_id, kind="set", mode=body.mode, actor=body.actor, reason=reason
-        )
-    return await runbook_trust(runbook_id, state)
+        await state.trust.change(runbook_id, kind="set", mode=body.mode, actor=actor, reason=reason)
+    return await _trust_view(runbook_id, state)
 
 
 def _alert_from(raw: bytes, data: Any) -> Alert:
@@ -125,6 +162,7 @@ async def dry_run(
     runbook_id: str,
     request: Request,
     state: State,
+    _principal: Responder,
     with_safe_reads: bool = False,
     incident: str | None = None,
 ) -> DryRunStarted:

@@ -298,6 +298,7 @@ def _update(t: Timeline, at: datetime, event: HistoryEvent, titles: dict[str, st
                 channel=body.get("channel", "api"),
                 at=at,
                 comment=body.get("comment", ""),
+                credential=body.get("credential"),
             )
         )
         _acknowledge(t, at, str(actor))
@@ -311,6 +312,7 @@ def _update(t: Timeline, at: datetime, event: HistoryEvent, titles: dict[str, st
                 channel=body.get("channel", "api"),
                 at=at,
                 comment=body.get("comment", ""),
+                credential=body.get("credential"),
             )
         )
     elif name in ("acknowledge", "report_step"):

@@ -21,6 +21,8 @@ from temporalio.api.namespace.v1 import NamespaceConfig
 from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest, UpdateNamespaceRequest
 from temporalio.client import Client
 
+from cli.api_client import DEV_TOKEN_FILE
+from schemas.settings import Settings
 from workers.dev_stack import DevStack
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -88,6 +90,24 @@ def _spawn(
     return subprocess.Popen(argv, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=REPO_ROOT)
 
 
+def first_admin_note(data_dir: Path) -> str:
+    """Make the first admin of a fresh stack and say where its token is (the CLI run from this
+    folder finds it there; other clients send it as `Authorization: Bearer …`)."""
+    from cli.identity import bootstrap_admin
+
+    settings = Settings(data_dir=data_dir)
+    token = asyncio.run(bootstrap_admin(settings))
+    saved = data_dir / DEV_TOKEN_FILE
+    if token is not None:
+        return (
+            f"  Admin token  {token}\n"
+            f"               (first admin 'admin'; kept in {saved}, mode 0600)\n"
+        )
+    if saved.is_file():
+        return f"  Admin token  in {saved}\n"
+    return "  Sign in      `ddrun login` with a token from your admin\n"
+
+
 def run_dev(opts: DevOptions) -> int:
     stack = DevStack.load()
     data_dir = opts.data_dir.resolve()
@@ -125,6 +145,7 @@ def run_dev(opts: DevOptions) -> int:
         children.append(("temporal", _spawn("temporal", server_cmd, env, log_dir)))
         client = asyncio.run(wait_for_temporal(address, stack.namespace))
         asyncio.run(ensure_retention(client, stack.namespace, stack.retention))
+        who = first_admin_note(data_dir)
         me = [sys.executable, "-m", "cli.main"]
         for name in ("worker", "agent", "api"):
             children.append((name, _spawn(name, [*me, name], env, log_dir)))
@@ -134,6 +155,7 @@ def run_dev(opts: DevOptions) -> int:
             f"  Temporal     {address}  (namespace {stack.namespace})\n"
             f"  Temporal UI  http://127.0.0.1:{opts.ui_port}\n"
             f"  Data         {data_dir}  (logs in {log_dir})\n"
+            f"{who}"
             "Ctrl-C stops everything; incidents are kept for the next start.",
             flush=True,
         )

@@ -11,7 +11,6 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
-import httpx
 import typer
 from rich.console import Console
 from rich.markup import escape
@@ -19,15 +18,12 @@ from rich.table import Table
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.service import RPCError
 
+from cli.api_client import Api
+from cli.identity import login, logout, tokens_app, users_app, whoami
 from cli.match import mappings_app, match_command
 from schemas.incident import (
-    ApprovalDecision,
-    HumanAction,
     IncidentState,
-    InterruptedStepDecision,
-    ModeChange,
-    StepAction,
-    StepReport,
+    IncidentSummary,
 )
 from schemas.settings import Settings
 from schemas.trust import Mode
@@ -41,6 +37,11 @@ killswitch_app = typer.Typer(help="Stop all automatic execution", no_args_is_hel
 app.add_typer(incidents_app, name="incidents")
 app.add_typer(runbooks_app, name="runbooks")
 app.add_typer(killswitch_app, name="killswitch")
+app.add_typer(users_app, name="users")
+app.add_typer(tokens_app, name="tokens")
+app.command()(login)
+app.command()(logout)
+app.command()(whoami)
 console = Console()
 T = TypeVar("T")
 
@@ -120,10 +121,16 @@ def api() -> None:
     import uvicorn
 
     from api.app import create_app
+    from api.auth import InsecureBindError, check_bind
     from workers.telemetry import setup_logging, setup_tracing
 
     settings = Settings()
     setup_logging()
+    try:
+        check_bind(settings)
+    except InsecureBindError as err:
+        console.print(f"[red]error:[/red] {escape(str(err))}")
+        raise typer.Exit(2) from None
     setup_tracing("ddrun-api", settings.otel_exporter_otlp_endpoint)
     uvicorn.run(
         create_app(settings),
@@ -147,10 +154,18 @@ def incidents_list(
     as_json: JsonOpt = False,
 ) -> None:
     """Incidents, newest first, found through Temporal visibility."""
-    query = incident_client.visibility_query(
-        service=service, status=status, severity=severity, runbook=runbook
-    )
-    rows = _with_client(lambda c: incident_client.list_incidents(c, query, limit))
+    params = {
+        k: v
+        for k, v in {
+            "service": service,
+            "status": status,
+            "severity": severity,
+            "runbook": runbook,
+            "limit": str(limit),
+        }.items()
+        if v is not None
+    }
+    rows = [IncidentSummary.model_validate(r) for r in _api("GET", "/api/incidents", params=params)]
     if as_json:
         typer.echo(json.dumps([r.model_dump(mode="json") for r in rows], indent=2))
         return
@@ -164,7 +179,7 @@ def incidents_list(
 @incidents_app.command("show")
 def incidents_show(incident_id: str, as_json: JsonOpt = False) -> None:
     """One incident: alerts, matched runbook, and every step with its state and approver."""
-    state = _with_client(lambda c: incident_client.get_state(c, incident_id))
+    state = IncidentState.model_validate(_api("GET", f"/api/incidents/{incident_id}"))
     if as_json:
         typer.echo(state.model_dump_json(indent=2))
         return
@@ -222,11 +237,27 @@ def _print_state(state: IncidentState) -> None:
         console.print(f"  outcome: {state.outcome}")
 
 
+AsOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--as",
+        help="Only when the server runs with authentication off (local development): who acts. "
+        "Otherwise the actor is the person your token belongs to.",
+    ),
+]
+
+
+def _act(incident_id: str, path: str, body: dict[str, Any], as_: str | None) -> None:
+    """POST one human action to the API; the server records who from the credential."""
+    result = Api(actor=as_).call("POST", f"/api/incidents/{incident_id}/{path}", json=body)
+    _print(result["result"])
+
+
 @app.command()
 def approve(
     incident_id: str,
     step: str,
-    as_: Annotated[str, typer.Option("--as", help="Who approves (recorded in history)")],
+    as_: AsOpt = None,
     comment: Annotated[str, typer.Option(help="Why")] = "",
     edit: Annotated[
         str | None, typer.Option(help="Run this command instead (recorded as a divergence)")
@@ -236,30 +267,19 @@ def approve(
     ] = None,
 ) -> None:
     """Approve the step that is waiting for approval."""
-    decision = ApprovalDecision(
-        step_id=step, approver=as_, comment=comment, channel="cli", command=edit, confirm=confirm
-    )
-    result = _with_client(
-        lambda c: incident_client.approve_step(c, incident_id, decision), identity=f"cli:{as_}"
-    )
-    console.print(result)
+    body = {"decision": "approve", "comment": comment, "command": edit, "confirm": confirm}
+    _act(incident_id, f"steps/{step}/approval", body, as_)
 
 
 @app.command()
 def reject(
     incident_id: str,
     step: str,
-    as_: Annotated[str, typer.Option("--as", help="Who rejects (recorded in history)")],
+    as_: AsOpt = None,
     comment: Annotated[str, typer.Option(help="Why")] = "",
 ) -> None:
     """Reject the waiting step: it is skipped and the runbook goes on."""
-    decision = ApprovalDecision(
-        step_id=step, approver=as_, decision="reject", comment=comment, channel="cli"
-    )
-    result = _with_client(
-        lambda c: incident_client.approve_step(c, incident_id, decision), identity=f"cli:{as_}"
-    )
-    console.print(result)
+    _act(incident_id, f"steps/{step}/approval", {"decision": "reject", "comment": comment}, as_)
 
 
 @app.command()
@@ -267,133 +287,108 @@ def decide(
     incident_id: str,
     step: str,
     action: Annotated[str, typer.Argument(help="retry, skip, rollback or abort")],
-    as_: Annotated[str, typer.Option("--as", help="Who decides (recorded in history)")],
+    as_: AsOpt = None,
+    comment: Annotated[str, typer.Option(help="Why")] = "",
 ) -> None:
     """Decide about an interrupted step (its agent died) or a failed rollback."""
     if action not in ("retry", "skip", "rollback", "abort"):
         raise typer.BadParameter("action must be retry, skip, rollback or abort")
-    decision = InterruptedStepDecision.model_validate(
-        {"step_id": step, "actor": as_, "action": action, "channel": "cli"}
-    )
-    console.print(
-        _with_client(
-            lambda c: incident_client.decide_step(c, incident_id, decision), identity=f"cli:{as_}"
-        )
-    )
-
-
-def _human(actor: str, reason: str) -> HumanAction:
-    return HumanAction(actor=actor, reason=reason, channel="cli")
+    _act(incident_id, f"steps/{step}/decision", {"action": action, "comment": comment}, as_)
 
 
 @app.command()
 def abort(
     incident_id: str,
-    as_: Annotated[str, typer.Option("--as", help="Who aborts (recorded in history)")] = "cli",
+    as_: AsOpt = None,
     reason: Annotated[str, typer.Option(help="Why")] = "",
 ) -> None:
     """Abort: stop the running step and roll back every completed step, newest first."""
-    action = _human(as_, reason)
-    console.print(
-        _with_client(lambda c: incident_client.abort(c, incident_id, action), identity=f"cli:{as_}")
-    )
+    _act(incident_id, "abort", {"reason": reason}, as_)
 
 
 @app.command()
-def ack(
-    incident_id: str,
-    as_: Annotated[str, typer.Option("--as", help="Who acknowledges")],
-) -> None:
+def ack(incident_id: str, as_: AsOpt = None) -> None:
     """Acknowledge: a human is on it."""
-    action = _human(as_, "")
-    console.print(
-        _with_client(
-            lambda c: incident_client.acknowledge(c, incident_id, action), identity=f"cli:{as_}"
-        )
-    )
+    _act(incident_id, "acknowledge", {}, as_)
 
 
 @app.command()
 def resolve(
     incident_id: str,
-    as_: Annotated[str, typer.Option("--as", help="Who resolves")],
+    as_: AsOpt = None,
     reason: Annotated[str, typer.Option(help="What fixed it")] = "",
 ) -> None:
     """Resolve by hand: stop the runbook, keep what was done."""
-    action = _human(as_, reason)
-    console.print(
-        _with_client(
-            lambda c: incident_client.resolve(c, incident_id, action), identity=f"cli:{as_}"
-        )
-    )
+    _act(incident_id, "resolve", {"reason": reason}, as_)
 
 
 @app.command()
 def pause(
     incident_id: str,
-    as_: Annotated[str, typer.Option("--as", help="Who pauses")],
+    as_: AsOpt = None,
     reason: Annotated[str, typer.Option(help="Why")] = "",
 ) -> None:
     """Pause: the current step finishes, nothing new starts."""
-    action = _human(as_, reason)
-    _print(_with_client(lambda c: incident_client.pause(c, incident_id, action), f"cli:{as_}"))
+    _act(incident_id, "pause", {"reason": reason}, as_)
 
 
 @app.command()
-def resume(
-    incident_id: str,
-    as_: Annotated[str, typer.Option("--as", help="Who resumes")],
-) -> None:
+def resume(incident_id: str, as_: AsOpt = None) -> None:
     """Resume a paused incident."""
-    action = _human(as_, "")
-    _print(_with_client(lambda c: incident_client.resume(c, incident_id, action), f"cli:{as_}"))
+    _act(incident_id, "resume", {}, as_)
 
 
 @app.command()
 def takeover(
     incident_id: str,
-    as_: Annotated[str, typer.Option("--as", help="Who takes manual control")],
+    as_: AsOpt = None,
     reason: Annotated[str, typer.Option(help="Why")] = "",
 ) -> None:
     """Take manual control: the rest of the runbook becomes read-along."""
-    action = _human(as_, reason)
-    _print(_with_client(lambda c: incident_client.take_over(c, incident_id, action), f"cli:{as_}"))
+    _act(incident_id, "take-over", {"reason": reason}, as_)
+
+
+@app.command()
+def escalate(
+    incident_id: str,
+    as_: AsOpt = None,
+    reason: Annotated[str, typer.Option(help="Why")] = "",
+) -> None:
+    """Escalate now: page the next level."""
+    _act(incident_id, "escalate", {"reason": reason}, as_)
 
 
 @app.command()
 def mode(
     incident_id: str,
     new_mode: Annotated[Mode, typer.Argument(metavar="MODE", help="read-along|copilot|autopilot")],
-    as_: Annotated[str, typer.Option("--as", help="Who overrides the mode")],
+    as_: AsOpt = None,
     reason: Annotated[str, typer.Option(help="Why")] = "",
 ) -> None:
     """Override the mode for the rest of one incident."""
-    change = ModeChange(mode=new_mode, actor=as_, reason=reason, channel="cli")
-    _print(_with_client(lambda c: incident_client.set_mode(c, incident_id, change), f"cli:{as_}"))
+    _act(incident_id, "mode", {"mode": new_mode.value, "reason": reason}, as_)
 
 
 @app.command()
 def skip(
     incident_id: str,
     step: str,
-    as_: Annotated[str, typer.Option("--as", help="Who skips")],
+    as_: AsOpt = None,
     reason: Annotated[str, typer.Option(help="Why")] = "",
 ) -> None:
     """Skip a step that has not run yet."""
-    action = StepAction(step_id=step, actor=as_, reason=reason, channel="cli")
-    _print(_with_client(lambda c: incident_client.skip_step(c, incident_id, action), f"cli:{as_}"))
+    _act(incident_id, f"steps/{step}/skip", {"reason": reason}, as_)
 
 
 @app.command()
 def undo(
     incident_id: str,
     step: str,
-    as_: Annotated[str, typer.Option("--as", help="Who undoes")],
+    as_: AsOpt = None,
     reason: Annotated[str, typer.Option(help="Why")] = "",
 ) -> None:
     """Undo one completed step now, with the exact values it ran with."""
-    action = StepAction(step_id=step, actor=as_, reason=reason, channel="cli")
-    _print(_with_client(lambda c: incident_client.undo_step(c, incident_id, action), f"cli:{as_}"))
+    _act(incident_id, f"steps/{step}/undo", {"reason": reason}, as_)
 
 
 @app.command()
@@ -401,48 +396,28 @@ def report(
     incident_id: str,
     step: str,
     outcome: Annotated[str, typer.Argument(help="done, skipped or changed")],
-    as_: Annotated[str, typer.Option("--as", help="Who did it")],
+    as_: AsOpt = None,
     note: Annotated[str, typer.Option(help="What you did")] = "",
 ) -> None:
     """Read-along: report what you did for the presented step."""
     if outcome not in ("done", "skipped", "changed"):
         raise typer.BadParameter("outcome must be done, skipped or changed")
-    step_report = StepReport.model_validate(
-        {"step_id": step, "actor": as_, "outcome": outcome, "note": note, "channel": "cli"}
-    )
-    _print(
-        _with_client(
-            lambda c: incident_client.report_step(c, incident_id, step_report), f"cli:{as_}"
-        )
-    )
+    _act(incident_id, f"steps/{step}/report", {"outcome": outcome, "note": note}, as_)
 
 
 def _print(text: str) -> None:
     console.print(escape(text))
 
 
-def _api(method: str, path: str, **kwargs: Any) -> Any:
-    """Calls the HTTP API at DDRUN_API_URL (for what needs the database: trust, kill switch)."""
-    url = Settings().api_url.rstrip("/") + path
-    try:
-        response = httpx.request(method, url, timeout=30, **kwargs)
-    except httpx.HTTPError as err:
-        console.print(f"[red]API unreachable at {escape(url)}:[/red] {escape(str(err))}")
-        raise typer.Exit(1) from None
-    if response.status_code >= 400:
-        try:
-            message = response.json().get("error", response.text)
-        except ValueError:
-            message = response.text
-        console.print(f"[red]refused ({response.status_code}):[/red] {escape(str(message))}")
-        raise typer.Exit(2)
-    return response.json()
+def _api(method: str, path: str, as_: str | None = None, **kwargs: Any) -> Any:
+    """The HTTP API at DDRUN_API_URL, with the CLI's credential."""
+    return Api(actor=as_).call(method, path, **kwargs)
 
 
 @killswitch_app.command("engage")
 def killswitch_engage(
-    as_: Annotated[str, typer.Option("--as", help="Who engages it")],
     reason: Annotated[str, typer.Option(help="Why")],
+    as_: AsOpt = None,
     service: Annotated[str | None, typer.Option(help="Only this service")] = None,
     runbook: Annotated[str | None, typer.Option(help="Only this runbook")] = None,
 ) -> None:
@@ -452,7 +427,7 @@ def killswitch_engage(
 
 @killswitch_app.command("lift")
 def killswitch_lift(
-    as_: Annotated[str, typer.Option("--as", help="Who lifts it")],
+    as_: AsOpt = None,
     reason: Annotated[str, typer.Option(help="Why")] = "",
     service: Annotated[str | None, typer.Option(help="The service switch")] = None,
     runbook: Annotated[str | None, typer.Option(help="The runbook switch")] = None,
@@ -473,7 +448,7 @@ def killswitch_status() -> None:
 
 
 def _killswitch(
-    engaged: bool, actor: str, reason: str, service: str | None, runbook: str | None
+    engaged: bool, actor: str | None, reason: str, service: str | None, runbook: str | None
 ) -> None:
     scope, value = ("global", None)
     if service:
@@ -483,12 +458,13 @@ def _killswitch(
     result = _api(
         "POST",
         "/api/killswitch",
-        json={"scope": scope, "value": value, "engaged": engaged, "actor": actor, "reason": reason},
+        actor,
+        json={"scope": scope, "value": value, "engaged": engaged, "reason": reason},
     )
     verb = "engaged" if engaged else "lifted"
     console.print(
-        f"kill switch {scope}{'=' + value if value else ''} {verb}; "
-        f"{len(result['incidents'])} running incident(s) told"
+        f"kill switch {scope}{'=' + value if value else ''} {verb} by "
+        f"{escape(result['switch']['actor'])}; {len(result['incidents'])} running incident(s) told"
     )
 
 
@@ -544,41 +520,43 @@ def runbooks_trust(runbook: str, as_json: JsonOpt = False) -> None:
         )
 
 
+def _trust(runbook: str, body: dict[str, str], as_: str | None) -> str:
+    view = _api("POST", f"/api/runbooks/{runbook}/trust", as_, json=body)
+    return str(view["history"][-1]["actor"]) if view["history"] else "?"
+
+
 @runbooks_app.command("promote")
 def runbooks_promote(
     runbook: str,
-    as_: Annotated[str, typer.Option("--as", help="Who promotes (recorded)")],
+    as_: AsOpt = None,
     reason: Annotated[str, typer.Option(help="Why")] = "",
 ) -> None:
-    """Promote a runbook to autopilot: safe and caution steps run on their own."""
-    body = {"action": "promote", "actor": as_, "reason": reason}
-    _api("POST", f"/api/runbooks/{runbook}/trust", json=body)
-    console.print(f"{escape(runbook)} promoted to autopilot by {escape(as_)}")
+    """Promote a runbook to autopilot (admins): safe and caution steps run on their own."""
+    who = _trust(runbook, {"action": "promote", "reason": reason}, as_)
+    console.print(f"{escape(runbook)} promoted to autopilot by {escape(who)}")
 
 
 @runbooks_app.command("decline")
 def runbooks_decline(
     runbook: str,
-    as_: Annotated[str, typer.Option("--as", help="Who declines (recorded)")],
+    as_: AsOpt = None,
     reason: Annotated[str, typer.Option(help="Why")] = "",
 ) -> None:
     """Decline the open promotion suggestion."""
-    body = {"action": "decline", "actor": as_, "reason": reason}
-    _api("POST", f"/api/runbooks/{runbook}/trust", json=body)
-    console.print(f"promotion of {escape(runbook)} declined by {escape(as_)}")
+    who = _trust(runbook, {"action": "decline", "reason": reason}, as_)
+    console.print(f"promotion of {escape(runbook)} declined by {escape(who)}")
 
 
 @runbooks_app.command("set-mode")
 def runbooks_set_mode(
     runbook: str,
     new_mode: Annotated[Mode, typer.Argument(metavar="MODE", help="read-along or copilot")],
-    as_: Annotated[str, typer.Option("--as", help="Who changes it (recorded)")],
+    as_: AsOpt = None,
     reason: Annotated[str, typer.Option(help="Why")] = "",
 ) -> None:
     """Set a runbook to read-along or copilot (autopilot only by promotion)."""
-    body = {"action": "set", "mode": new_mode.value, "actor": as_, "reason": reason}
-    _api("POST", f"/api/runbooks/{runbook}/trust", json=body)
-    console.print(f"{escape(runbook)} set to {new_mode.value} by {escape(as_)}")
+    who = _trust(runbook, {"action": "set", "mode": new_mode.value, "reason": reason}, as_)
+    console.print(f"{escape(runbook)} set to {new_mode.value} by {escape(who)}")
 
 
 @app.command("export")

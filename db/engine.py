@@ -12,6 +12,7 @@ from sqlmodel import SQLModel
 
 from db import (  # noqa: F401 - registers the tables on SQLModel.metadata
     mappings,
+    people,
     slack_messages,
     tables,
 )

@@ -8,6 +8,7 @@ dangerous steps in P0/P1 incidents, which need two different people including th
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from fnmatch import fnmatchcase
 from pathlib import Path
 
@@ -150,7 +151,7 @@ def _describe(policy: ApprovalPolicy, entries: list[str]) -> str:
 
 def may_act(
     policy: ApprovalPolicy | None,
-    user_id: str,
+    who: str | Iterable[str],
     service: str,
     runbook_id: str | None,
     risk: StepRisk,
@@ -158,25 +159,29 @@ def may_act(
     severity: str | None = None,
     commander: str | None = None,
 ) -> tuple[bool, str]:
-    """Whether this Slack user may approve (or act on) a step of `risk`, and why (or why not).
+    """Whether this person may approve (or act on) a step of `risk`, and why (or why not).
 
-    The incident commander may always act: a rule requiring the commander must let them.
+    `who` is every name of one authenticated person (handle, Slack user id): the policy file
+    may name people either way. The incident commander may always act: a rule requiring the
+    commander must let them.
     """
-    if not user_id:
+    names = {who} if isinstance(who, str) else set(who)
+    names.discard("")
+    if not names:
         return False, "the request names no user"
     if policy is None:
         return True, "no approval policy: anyone in the workspace may act"
-    if commander is not None and user_id == commander:
+    if commander is not None and commander in names:
         return True, "incident commander"
     what = f"{risk.value} steps of {service}" + (f" (runbook {runbook_id})" if runbook_id else "")
     rule = _rule(policy, service, runbook_id, risk, is_major(policy, severity))
     if rule is not None and rule.approvers is not None:
-        if ANYONE in rule.approvers or user_id in policy.members(rule.approvers):
+        if ANYONE in rule.approvers or names & policy.members(rule.approvers):
             return True, f"listed for {what}"
         return False, f"not allowed: {what} may be approved by {_describe(policy, rule.approvers)}"
     if risk is not StepRisk.DANGEROUS:
         return True, f"anyone in the workspace may act on {risk.value} steps"
-    if ANYONE in policy.responders or user_id in policy.members(policy.responders):
+    if ANYONE in policy.responders or names & policy.members(policy.responders):
         return True, "listed as a responder"
     return False, (
         f"not allowed: {what} need a responder named in the approval policy "

@@ -253,6 +253,16 @@ class ApprovalDecision(BaseModel):
         max_length=100,
         description="The card version the click came from (Slack); a stale card is refused",
     )
+    credential: str | None = Field(
+        default=None,
+        max_length=200,
+        description="How the actor proved who they are (token:<id>, slack:<user>, ...)",
+    )
+    approver_ids: list[str] = Field(
+        default_factory=list,
+        max_length=5,
+        description="The approver's other names the policy may use (their Slack user id)",
+    )
 
 
 class InterruptedStepDecision(BaseModel):
@@ -265,6 +275,11 @@ class InterruptedStepDecision(BaseModel):
     action: Literal["retry", "skip", "rollback", "abort"]
     comment: str = Field(default="", max_length=2000)
     channel: str = Field(default="api", max_length=50)
+    credential: str | None = Field(
+        default=None,
+        max_length=200,
+        description="How the actor proved who they are (token:<id>, slack:<user>, ...)",
+    )
 
 
 class HumanAction(BaseModel):
@@ -275,6 +290,11 @@ class HumanAction(BaseModel):
     actor: str = Field(min_length=1, max_length=200)
     reason: str = Field(default="", max_length=2000)
     channel: str = Field(default="api", max_length=50)
+    credential: str | None = Field(
+        default=None,
+        max_length=200,
+        description="How the actor proved who they are (token:<id>, slack:<user>, ...)",
+    )
 
 
 class StepAction(BaseModel):
@@ -286,6 +306,11 @@ class StepAction(BaseModel):
     actor: str = Field(min_length=1, max_length=200)
     reason: str = Field(default="", max_length=2000)
     channel: str = Field(default="api", max_length=50)
+    credential: str | None = Field(
+        default=None,
+        max_length=200,
+        description="How the actor proved who they are (token:<id>, slack:<user>, ...)",
+    )
 
 
 class StepReport(BaseModel):
@@ -299,6 +324,11 @@ class StepReport(BaseModel):
     note: str = Field(default="", max_length=4000)
     output: str = Field(default="", max_length=65_536)
     channel: str = Field(default="api", max_length=50)
+    credential: str | None = Field(
+        default=None,
+        max_length=200,
+        description="How the actor proved who they are (token:<id>, slack:<user>, ...)",
+    )
 
 
 class CommanderChange(BaseModel):
@@ -309,6 +339,11 @@ class CommanderChange(BaseModel):
     commander: str = Field(min_length=1, max_length=200)
     actor: str = Field(min_length=1, max_length=200)
     channel: str = Field(default="api", max_length=50)
+    credential: str | None = Field(
+        default=None,
+        max_length=200,
+        description="How the actor proved who they are (token:<id>, slack:<user>, ...)",
+    )
 
 
 class ModeChange(BaseModel):
@@ -320,6 +355,11 @@ class ModeChange(BaseModel):
     actor: str = Field(min_length=1, max_length=200)
     reason: str = Field(default="", max_length=2000)
     channel: str = Field(default="api", max_length=50)
+    credential: str | None = Field(
+        default=None,
+        max_length=200,
+        description="How the actor proved who they are (token:<id>, slack:<user>, ...)",
+    )
 
 
 class Divergence(BaseModel):
@@ -344,6 +384,13 @@ class Approval(BaseModel):
     at: datetime
     channel: str = "api"
     comment: str = ""
+    credential: str | None = None
+    approver_ids: list[str] = Field(default_factory=list)
+
+    @property
+    def names(self) -> set[str]:
+        """Every name this approver goes by (handle and Slack user id)."""
+        return {self.approver, *self.approver_ids}
 
 
 class StepView(BaseModel):

@@ -11,6 +11,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from schemas.identity import HANDLE
 from schemas.runbook import StepRisk
 
 ANYONE = "*"
@@ -19,18 +20,26 @@ _GROUP_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 DEFAULT_MAJOR_SEVERITIES = ("critical", "p0", "p1", "sev0", "sev1")
 
 
+def _is_person(value: str) -> bool:
+    """A Slack user id (like U07MARCUS02) or a dd0c/run person's handle (like alice)."""
+    return bool(SLACK_USER_ID.match(value) or HANDLE.match(value))
+
+
 def _check_user(value: str, where: str) -> str:
-    if not SLACK_USER_ID.match(value):
-        raise ValueError(f"{where}: {value!r} is not a Slack user id (like U07MARCUS02)")
+    if not _is_person(value):
+        raise ValueError(
+            f"{where}: {value!r} is neither a person's handle (like alice) nor a Slack user id "
+            "(like U07MARCUS02)"
+        )
     return value
 
 
 class PolicyRule(BaseModel):
     """Which steps a rule covers (globs or exact values) and what they need.
 
-    `approvers` lists Slack user ids, group names or `*` (anyone in the workspace); when absent
-    the default applies (caution: anyone; dangerous: the policy's responders). `major` limits the
-    rule to P0/P1 incidents (true) or to the others (false).
+    `approvers` lists people (handles or Slack user ids), group names or `*` (anyone in the
+    workspace); when absent the default applies (caution: anyone; dangerous: the policy's
+    responders). `major` limits the rule to P0/P1 incidents (true) or to the others (false).
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -65,7 +74,7 @@ class ApprovalPolicy(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     groups: dict[str, list[str]] = Field(
-        default_factory=dict, description="Named groups of Slack user ids"
+        default_factory=dict, description="Named groups of people (handles or Slack user ids)"
     )
     responders: list[str] = Field(
         default_factory=list,
@@ -105,11 +114,13 @@ class ApprovalPolicy(BaseModel):
 
     def _check_entries(self, entries: list[str], where: str) -> None:
         for entry in entries:
-            if entry != ANYONE and entry not in self.groups and not SLACK_USER_ID.match(entry):
-                raise ValueError(f"{where}: {entry!r} is neither a group nor a Slack user id")
+            if entry != ANYONE and entry not in self.groups and not _is_person(entry):
+                raise ValueError(
+                    f"{where}: {entry!r} is neither a group, a person's handle nor a Slack user id"
+                )
 
     def members(self, entries: list[str]) -> set[str]:
-        """The Slack user ids named by `entries` (groups expanded; `*` is not a person)."""
+        """The people named by `entries` (groups expanded; `*` is not a person)."""
         people: set[str] = set()
         for entry in entries:
             if entry in self.groups:

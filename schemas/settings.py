@@ -28,6 +28,11 @@ class Settings(BaseSettings):
     api_host: str = "127.0.0.1"
     api_port: int = 8080
     api_url: str = "http://127.0.0.1:8080"
+    auth_enabled: bool = Field(
+        default=True,
+        description="Every /api route needs a token. false: local development only, loopback "
+        "only; actions are recorded as dev-unauthenticated",
+    )
     runbooks_dir: Path | None = Field(
         default=None, description="Folder of YAML runbooks loaded into the database at start-up"
     )

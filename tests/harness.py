@@ -21,7 +21,9 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowHandle
 
 from api.app import create_app
+from db.people import PeopleStore
 from db.runbooks import RunbookStore
+from schemas.identity import PersonIn, Role, Scope, scopes_of
 from schemas.incident import IncidentState
 from schemas.runbook import Runbook
 from schemas.settings import Settings
@@ -55,6 +57,17 @@ class Stack:
         saved = await self.runbooks.save(Runbook.model_validate(data))
         return saved.runbook
 
+    async def person(
+        self,
+        handle: str,
+        roles: tuple[Role, ...] = (Role.RESPONDER,),
+        *,
+        slack: str | None = None,
+        scopes: tuple[Scope, ...] | None = None,
+    ) -> dict[str, str]:
+        """Headers authenticating as `handle` (made on first use) with a fresh token."""
+        return await as_person(self.engine, handle, roles, slack=slack, scopes=scopes)
+
     async def post_generic(self, body: dict[str, Any]) -> httpx.Response:
         return await self.http.post("/webhooks/generic", content=json.dumps(body))
 
@@ -67,6 +80,29 @@ class Stack:
 
     async def state(self, incident_id: str) -> IncidentState:
         return await self.handle(incident_id).query(IncidentWorkflow.state)
+
+
+async def as_person(
+    engine: AsyncEngine,
+    handle: str,
+    roles: tuple[Role, ...] = (Role.RESPONDER,),
+    *,
+    slack: str | None = None,
+    scopes: tuple[Scope, ...] | None = None,
+) -> dict[str, str]:
+    """Headers authenticating as `handle` (made with `roles` on first use; the database is
+    shared by the tests of a session, so an existing person is reused) with a fresh token."""
+    people = PeopleStore(engine)
+    if await people.get(handle) is None:
+        await people.add(PersonIn(handle=handle, roles=list(roles), slack_user_id=slack))
+    issued = await people.issue_token(
+        handle,
+        name="test",
+        scopes=list(scopes or scopes_of(roles)),
+        expires_in=None,
+        created_by="tests",
+    )
+    return {"Authorization": f"Bearer {issued.token}"}
 
 
 def stack_settings(client: Client, **overrides: Any) -> Settings:

@@ -24,7 +24,13 @@ def card_of(view: StepView) -> str:
 
 
 def approvers_of(view: StepView) -> set[str]:
+    """The distinct people who approved (by their canonical name)."""
     return {a.approver for a in view.approvals}
+
+
+def names_of(view: StepView) -> set[str]:
+    """Every name the approvers go by: the commander may be named by handle or Slack user id."""
+    return {name for a in view.approvals for name in a.names}
 
 
 def missing(view: StepView, rule: ApprovalRule, commander: str | None) -> str | None:
@@ -34,7 +40,7 @@ def missing(view: StepView, rule: ApprovalRule, commander: str | None) -> str | 
     if len(approvers) < rule.approvals:
         left = rule.approvals - len(approvers)
         needs.append(f"{left} more approval{'s' if left > 1 else ''} from different people")
-    if rule.commander_required and (commander is None or commander not in approvers):
+    if rule.commander_required and (commander is None or commander not in names_of(view)):
         needs.append(f"the incident commander ({commander or 'not named yet'})")
     if rule.separate_editor and view.edited_by is not None and not approvers - {view.edited_by}:
         needs.append(f"someone other than {view.edited_by}, who edited the command")
@@ -66,8 +72,9 @@ def refusal(
         )
     if not edits and rule.commander_required:
         after = approvers_of(view) | {decision.approver}
+        names = names_of(view) | {decision.approver, *decision.approver_ids}
         leader = commander or decision.approver  # the first to act becomes commander if none
-        if len(after) >= rule.approvals and leader not in after:
+        if len(after) >= rule.approvals and leader not in names:
             return (
                 f"step {view.id!r} needs the incident commander ({leader}) among its "
                 f"{rule.approvals} approvers"

@@ -938,6 +938,8 @@ class IncidentWorkflow:
                 at=workflow.now(),
                 channel=decision.channel,
                 comment=decision.comment,
+                credential=decision.credential,
+                approver_ids=decision.approver_ids,
             )
         )
         still = approvals.missing(view, self._rule_for(view), self._state.commander)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
+from pydantic import BaseModel
 from temporalio.client import (
     Client,
     WorkflowExecution,
@@ -368,6 +369,17 @@ def incident_handle(
     client: Client, incident_id: str
 ) -> WorkflowHandle[IncidentWorkflow, IncidentState]:
     return client.get_workflow_handle_for(IncidentWorkflow.run, incident_id)
+
+
+async def act(
+    client: Client, incident_id: str, update: str, arg: BaseModel, request_id: str | None = None
+) -> str:
+    """Send one human action (a workflow update by name). The same `request_id` sent twice is
+    one action: Temporal answers the second with the first's result, nothing is done again."""
+    result: str = await incident_handle(client, incident_id).execute_update(
+        update, arg, id=request_id, result_type=str
+    )
+    return result
 
 
 async def approve_step(client: Client, incident_id: str, decision: ApprovalDecision) -> str:

@@ -15,7 +15,19 @@ from domain.audit.canonical import canonical_json
 from domain.audit.manifest import Manifest
 from domain.audit.records import summarize
 
-COLUMNS = ("seq", "at", "kind", "actor", "summary", "hash", "prev_hash", "data", "data_truncated")
+COLUMNS = (
+    "seq",
+    "at",
+    "kind",
+    "actor",
+    "credential",
+    "channel",
+    "summary",
+    "hash",
+    "prev_hash",
+    "data",
+    "data_truncated",
+)
 MANIFEST_MARK = "# manifest"
 # Spreadsheets cap a cell at 32,767 characters; the JSONL export keeps the whole record.
 MAX_CELL = 32_000
@@ -29,7 +41,9 @@ def _safe(value: object) -> str:
 
 
 def _record_row(record: Mapping[str, Any]) -> list[str]:
-    data = canonical_json(record.get("data")).decode("utf-8")
+    fields = record.get("data")
+    said = fields if isinstance(fields, Mapping) else {}
+    data = canonical_json(fields).decode("utf-8")
     truncated = len(data) > MAX_CELL
     if truncated:
         data = data[:MAX_CELL] + "…"
@@ -38,6 +52,8 @@ def _record_row(record: Mapping[str, Any]) -> list[str]:
         str(record.get("at", "")),
         _safe(record.get("kind")),
         _safe(record.get("actor")),
+        _safe(said.get("credential")),
+        _safe(said.get("channel")),
         _safe(summarize(record)),
         str(record.get("hash", "")),
         str(record.get("prev_hash", "")),

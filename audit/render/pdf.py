@@ -411,15 +411,15 @@ def render_pdf(
                 a.step_title or a.step_id,
                 a.decision,
                 a.approver,
-                a.channel,
+                f"{a.channel} ({a.credential or 'credential not recorded'})",
                 _when(a.at, ""),
                 a.comment,
             ]
             for a in report.approvals
         ]
         pdf.table_rows(
-            (32, 18, 30, 18, 34, 48),
-            ("Step", "Decision", "By", "Channel", "When (UTC)", "Comment"),
+            (30, 17, 26, 33, 34, 40),
+            ("Step", "Decision", "By", "Channel / credential", "When (UTC)", "Comment"),
             rows,
         )
     else:

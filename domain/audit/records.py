@@ -31,6 +31,9 @@ class ApprovalEntry(BaseModel):
     channel: str = "api"
     at: datetime
     comment: str = ""
+    credential: str | None = Field(
+        default=None, description="How the person proved who they are (token:<id>, slack:<id>)"
+    )
 
 
 class CommandEntry(BaseModel):
