@@ -121,7 +121,8 @@ def _limiter(request: Request) -> FailureLimiter:
 
 
 def _refuse(request: Request, why: str, token_id: str | None = None) -> UnauthorizedError:
-    _limiter(request).failed(_client(request))
+    if why != "no credential":  # a wrong credential is a guess; a missing one is not
+        _limiter(request).failed(_client(request))
     which = f" (token id {token_id})" if token_id else ""
     log.warning(
         "authentication failed for %s %s from %s: %s%s",

@@ -307,14 +307,13 @@ class PeopleStore:
                 return None
             if person_record.disabled:
                 return None
+            granted = principal_of(_person(person_record), CredentialKind.TOKEN, token_id)
+            token_scopes = frozenset(Scope(s) for s in json.loads(record.scopes))
             used = _aware(record.last_used_at)
             if used is None or now - used >= _TOUCH_EVERY:
                 record.last_used_at = now
                 session.add(record)
                 await session.commit()
-        person = _person(person_record)
-        granted = principal_of(person, CredentialKind.TOKEN, token_id)
-        token_scopes = frozenset(Scope(s) for s in json.loads(record.scopes))
         return granted.model_copy(update={"scopes": granted.scopes & token_scopes})
 
     async def tokens(self, handle: str | None = None) -> list[TokenInfo]:
