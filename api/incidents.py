@@ -138,7 +138,7 @@ def _who(principal: Principal, request: Request) -> dict[str, str]:
     return {
         "actor": principal.handle,
         "channel": _channel(request),
-        "credential": principal.credential_label,
+        "authenticated_by": principal.credential_label,
     }
 
 
@@ -193,7 +193,7 @@ async def approve_step(
         approver_name=principal.name or None,
         approver_ids=sorted(principal.identifiers - {principal.handle}),
         channel=who["channel"],
-        credential=who["credential"],
+        authenticated_by=who["authenticated_by"],
         **body.model_dump(),
     )
     return await _act(state, incident_id, "approve_step", decision, key)

@@ -51,7 +51,7 @@ class Ctx:
         return {
             "actor": self.actor,
             "channel": CHANNEL,
-            "credential": self.person.credential_label,
+            "authenticated_by": self.person.credential_label,
         }
 
     def action(self, why: str) -> HumanAction:

@@ -147,7 +147,7 @@ def decision(ctx: Ctx, view: StepView, card: str, **fields: Any) -> ApprovalDeci
         approver_name=ctx.person.name or ctx.user_name or None,
         approver_ids=sorted(ctx.person.identifiers - {ctx.actor}),
         channel=CHANNEL,
-        credential=ctx.person.credential_label,
+        authenticated_by=ctx.person.credential_label,
         card=card or None,
         **fields,
     )

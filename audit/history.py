@@ -298,7 +298,7 @@ def _update(t: Timeline, at: datetime, event: HistoryEvent, titles: dict[str, st
                 channel=body.get("channel", "api"),
                 at=at,
                 comment=body.get("comment", ""),
-                credential=body.get("credential"),
+                authenticated_by=body.get("authenticated_by"),
             )
         )
         _acknowledge(t, at, str(actor))
@@ -312,7 +312,7 @@ def _update(t: Timeline, at: datetime, event: HistoryEvent, titles: dict[str, st
                 channel=body.get("channel", "api"),
                 at=at,
                 comment=body.get("comment", ""),
-                credential=body.get("credential"),
+                authenticated_by=body.get("authenticated_by"),
             )
         )
     elif name in ("acknowledge", "report_step"):

@@ -49,7 +49,7 @@ class PersonKind(StrEnum):
 class CredentialKind(StrEnum):
     """How the acting principal proved who it is (shown for every human action in the audit)."""
 
-    TOKEN = "token"  # noqa: S105 - a kind of credential, not a secret
+    TOKEN = "api-token"  # noqa: S105 - a kind of credential, not a secret
     SLACK = "slack"
     WEB_SESSION = "web-session"
     CODEC = "codec-token"
@@ -172,9 +172,10 @@ class Principal(BaseModel):
 
     @property
     def credential_label(self) -> str:
-        """What the audit shows: `token:tok_…`, `slack:U…`, `dev-unauthenticated`."""
+        """What the audit shows: `api-token 3f9a1c0b7e2d`, `slack U07…`, `dev-unauthenticated`
+        (a space, not `token:…`, which reads as a secret to the redactor)."""
         if self.credential_id:
-            return f"{self.credential.value}:{self.credential_id}"
+            return f"{self.credential.value} {self.credential_id}"
         return self.credential.value
 
     @property

@@ -253,10 +253,10 @@ class ApprovalDecision(BaseModel):
         max_length=100,
         description="The card version the click came from (Slack); a stale card is refused",
     )
-    credential: str | None = Field(
+    authenticated_by: str | None = Field(
         default=None,
         max_length=200,
-        description="How the actor proved who they are (token:<id>, slack:<user>, ...)",
+        description="How the actor proved who they are (api-token <id>, slack <user id>, ...)",
     )
     approver_ids: list[str] = Field(
         default_factory=list,
@@ -275,10 +275,10 @@ class InterruptedStepDecision(BaseModel):
     action: Literal["retry", "skip", "rollback", "abort"]
     comment: str = Field(default="", max_length=2000)
     channel: str = Field(default="api", max_length=50)
-    credential: str | None = Field(
+    authenticated_by: str | None = Field(
         default=None,
         max_length=200,
-        description="How the actor proved who they are (token:<id>, slack:<user>, ...)",
+        description="How the actor proved who they are (api-token <id>, slack <user id>, ...)",
     )
 
 
@@ -290,10 +290,10 @@ class HumanAction(BaseModel):
     actor: str = Field(min_length=1, max_length=200)
     reason: str = Field(default="", max_length=2000)
     channel: str = Field(default="api", max_length=50)
-    credential: str | None = Field(
+    authenticated_by: str | None = Field(
         default=None,
         max_length=200,
-        description="How the actor proved who they are (token:<id>, slack:<user>, ...)",
+        description="How the actor proved who they are (api-token <id>, slack <user id>, ...)",
     )
 
 
@@ -306,10 +306,10 @@ class StepAction(BaseModel):
     actor: str = Field(min_length=1, max_length=200)
     reason: str = Field(default="", max_length=2000)
     channel: str = Field(default="api", max_length=50)
-    credential: str | None = Field(
+    authenticated_by: str | None = Field(
         default=None,
         max_length=200,
-        description="How the actor proved who they are (token:<id>, slack:<user>, ...)",
+        description="How the actor proved who they are (api-token <id>, slack <user id>, ...)",
     )
 
 
@@ -324,10 +324,10 @@ class StepReport(BaseModel):
     note: str = Field(default="", max_length=4000)
     output: str = Field(default="", max_length=65_536)
     channel: str = Field(default="api", max_length=50)
-    credential: str | None = Field(
+    authenticated_by: str | None = Field(
         default=None,
         max_length=200,
-        description="How the actor proved who they are (token:<id>, slack:<user>, ...)",
+        description="How the actor proved who they are (api-token <id>, slack <user id>, ...)",
     )
 
 
@@ -339,10 +339,10 @@ class CommanderChange(BaseModel):
     commander: str = Field(min_length=1, max_length=200)
     actor: str = Field(min_length=1, max_length=200)
     channel: str = Field(default="api", max_length=50)
-    credential: str | None = Field(
+    authenticated_by: str | None = Field(
         default=None,
         max_length=200,
-        description="How the actor proved who they are (token:<id>, slack:<user>, ...)",
+        description="How the actor proved who they are (api-token <id>, slack <user id>, ...)",
     )
 
 
@@ -355,10 +355,10 @@ class ModeChange(BaseModel):
     actor: str = Field(min_length=1, max_length=200)
     reason: str = Field(default="", max_length=2000)
     channel: str = Field(default="api", max_length=50)
-    credential: str | None = Field(
+    authenticated_by: str | None = Field(
         default=None,
         max_length=200,
-        description="How the actor proved who they are (token:<id>, slack:<user>, ...)",
+        description="How the actor proved who they are (api-token <id>, slack <user id>, ...)",
     )
 
 
@@ -384,7 +384,7 @@ class Approval(BaseModel):
     at: datetime
     channel: str = "api"
     comment: str = ""
-    credential: str | None = None
+    authenticated_by: str | None = None
     approver_ids: list[str] = Field(default_factory=list)
 
     @property

@@ -938,7 +938,7 @@ class IncidentWorkflow:
                 at=workflow.now(),
                 channel=decision.channel,
                 comment=decision.comment,
-                credential=decision.credential,
+                authenticated_by=decision.authenticated_by,
                 approver_ids=decision.approver_ids,
             )
         )

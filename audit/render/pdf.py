@@ -411,7 +411,7 @@ def render_pdf(
                 a.step_title or a.step_id,
                 a.decision,
                 a.approver,
-                f"{a.channel} ({a.credential or 'credential not recorded'})",
+                f"{a.channel} ({a.authenticated_by or 'credential not recorded'})",
                 _when(a.at, ""),
                 a.comment,
             ]

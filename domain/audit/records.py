@@ -31,8 +31,9 @@ class ApprovalEntry(BaseModel):
     channel: str = "api"
     at: datetime
     comment: str = ""
-    credential: str | None = Field(
-        default=None, description="How the person proved who they are (token:<id>, slack:<id>)"
+    authenticated_by: str | None = Field(
+        default=None,
+        description="How the person proved who they are (api-token <id>, slack <user id>)",
     )
 
 
