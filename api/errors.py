@@ -10,7 +10,7 @@ from pydantic import ValidationError
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from workflows.incident_client import IncidentNotFoundError
+from workflows.incident_client import IncidentClosedError, IncidentNotFoundError
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +79,10 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(IncidentNotFoundError)
     async def _not_found(_request: Request, err: IncidentNotFoundError) -> JSONResponse:
         return _problem(404, f"no incident {err.args[0]!r}")
+
+    @app.exception_handler(IncidentClosedError)
+    async def _closed(_request: Request, err: IncidentClosedError) -> JSONResponse:
+        return _problem(409, err.message)
 
     @app.exception_handler(WorkflowUpdateFailedError)
     async def _refused(_request: Request, err: WorkflowUpdateFailedError) -> JSONResponse:

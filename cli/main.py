@@ -59,6 +59,9 @@ def _with_client(fn: Callable[[Client], Awaitable[T]], identity: str = "ddrun-cl
         cause = err.cause
         console.print(f"[red]refused:[/red] {getattr(cause, 'message', None) or cause or err}")
         raise typer.Exit(2) from None
+    except incident_client.IncidentClosedError as err:
+        console.print(f"[red]refused:[/red] {escape(err.message)}")
+        raise typer.Exit(2) from None
     except incident_client.IncidentNotFoundError as err:
         console.print(f"[red]no incident {err.args[0]!r}[/red]")
         raise typer.Exit(1) from None

@@ -54,6 +54,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows import search_attributes as sa
     from workflows.incident_record import (
         IncidentRecord,
+        closed_message,
         describe_failure,
         failure_result,
         lost_agent,
@@ -1128,6 +1129,9 @@ class IncidentWorkflow:
         self._refuse_if_closed()
         if self._resolution is not None:
             raise ValueError(f"already resolved by {self._resolution.actor}")
+        pending = self._pending_decision()
+        if pending is not None:
+            raise ValueError(f"cannot resolve while {pending}")
 
     @workflow.update(description="Name the incident commander")
     def assign_commander(self, change: CommanderChange) -> str:
@@ -1165,8 +1169,32 @@ class IncidentWorkflow:
 
     def _refuse_if_closed(self, allow_rolling_back: bool = False) -> None:
         status = self._state.status
-        if status.is_closed or (self._compensating and not allow_rolling_back):
+        if status.is_closed:
+            raise ValueError(closed_message(self._state))
+        if self._compensating and not allow_rolling_back:
             raise ValueError(f"incident {self._state.id} is {status.value}")
+
+    def _pending_decision(self) -> str | None:
+        """The human decision the runbook is waiting for, and how to give it; None: none.
+
+        A resolution would not end such a wait (a decision wait ignores it), or would silently
+        drop the step a human was asked about: the decision comes first, or an abort.
+        """
+        if self._waiting_for_decision is not None:
+            view = self._view(self._waiting_for_decision)
+            return (
+                f"step {view.id!r} needs a decision ({view.error or 'interrupted'}): "
+                "decide retry, skip, rollback or abort"
+            )
+        if self._waiting_for is None:
+            return None
+        view = self._view(self._waiting_for)
+        if view.state is StepState.AWAITING_REPORT:
+            return (
+                f"step {view.id!r} is waiting for a report of what was done by hand: "
+                "report it (done, skipped or changed), or abort"
+            )
+        return f"step {view.id!r} is waiting for approval: approve or reject it, or abort"
 
     def _set_mode(self, mode: Mode, reason: str, actor: str | None) -> None:
         self._state.mode = mode

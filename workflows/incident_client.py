@@ -57,6 +57,7 @@ from schemas.settings import Settings
 from schemas.trust import KillSwitch, Mode
 from workflows import search_attributes as sa
 from workflows.incident import IncidentWorkflow
+from workflows.incident_record import closed_message, when
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +67,15 @@ KILL_SWITCH_SIGNAL = "kill_switch"
 
 class IncidentNotFoundError(LookupError):
     pass
+
+
+class IncidentClosedError(Exception):
+    """A human input reached an incident whose workflow has ended; the message says when, by
+    whom and how (read from its recorded result), instead of Temporal's "already completed"."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
 
 
 def _policy_or_defaults(settings: Settings) -> ApprovalPolicy | None:
@@ -405,8 +415,36 @@ async def acknowledge(client: Client, incident_id: str, action: HumanAction) -> 
 
 
 async def resolve(client: Client, incident_id: str, action: HumanAction) -> str:
-    return await incident_handle(client, incident_id).execute_update(
-        IncidentWorkflow.resolve, action
+    """Resolve by hand. Refused (WorkflowUpdateFailedError) while a decision is pending; an
+    incident already closed raises IncidentClosedError saying when and by whom."""
+    try:
+        return await incident_handle(client, incident_id).execute_update(
+            IncidentWorkflow.resolve, action
+        )
+    except RPCError as err:
+        if err.status is not RPCStatusCode.NOT_FOUND:
+            raise
+        raise await _closed_or_missing(client, incident_id) from err
+
+
+async def _closed_or_missing(client: Client, incident_id: str) -> Exception:
+    """Why an update found no running workflow: the incident is closed (say how), or absent."""
+    handle = incident_handle(client, incident_id)
+    try:
+        description = await handle.describe()
+    except RPCError as err:
+        if err.status is RPCStatusCode.NOT_FOUND:
+            return IncidentNotFoundError(incident_id)
+        return err
+    status = description.status
+    if status is WorkflowExecutionStatus.RUNNING:  # closed and reopened in between: rare
+        return IncidentClosedError(f"incident {incident_id} changed meanwhile; retry")
+    if status is WorkflowExecutionStatus.COMPLETED:
+        return IncidentClosedError(closed_message(await handle.result()))
+    ended = status.name.lower().replace("_", " ") if status is not None else "closed"
+    return IncidentClosedError(
+        f"incident {incident_id} already closed at {when(description.close_time)}: "
+        f"its workflow was {ended}"
     )
 
 

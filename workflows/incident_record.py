@@ -3,6 +3,8 @@ attributes. Deterministic helpers only (workflow time, upserts); no I/O."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError, TimeoutType
 from temporalio.exceptions import TimeoutError as ActivityTimeoutError
@@ -97,6 +99,37 @@ class IncidentRecord:
         view.stdout = result.stdout
         view.stderr = result.stderr
         view.attempts = result.attempt
+
+
+def closed_by(state: IncidentState) -> str:
+    """Who (or what) closed the incident, read from its own record."""
+    human = {
+        IncidentStatus.RESOLVED: ("resolve_requested",),
+        IncidentStatus.ABORTED: ("abort_requested", "human_decision"),
+        IncidentStatus.ROLLED_BACK: ("human_decision",),
+    }.get(state.status, ())
+    for entry in reversed(state.timeline):
+        if entry.kind in human and entry.actor:
+            if entry.kind != "human_decision" or entry.message.startswith(("abort", "rollback")):
+                return entry.actor
+            break
+    if state.outcome == "alert resolved at its source":
+        return "its alert source"
+    if state.outcome == "workflow cancelled":
+        return "a workflow cancellation"
+    return "dd0c/run"
+
+
+def when(at: datetime | None) -> str:
+    return f"{at.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC" if at is not None else "an unknown time"
+
+
+def closed_message(state: IncidentState) -> str:
+    """What a human input to a closed incident is answered: when, by whom, how it ended."""
+    return (
+        f"incident {state.id} already closed at {when(state.closed_at)} by {closed_by(state)}: "
+        f"{state.status.value}" + (f" ({state.outcome})" if state.outcome else "")
+    )
 
 
 def failure_result(err: ActivityError) -> RunCommandResult | None:

@@ -377,7 +377,11 @@ async def test_prometheus_rule_fires_through_alertmanager_into_an_incident(
 
         for daemon in daemons:
             daemon.stop()
-        done = await http.post(f"/api/incidents/{incident_id}/resolve", json={"actor": "e2e"})
+        # The caution step still waits for approval: resolving is refused until it is decided.
+        early = await http.post(f"/api/incidents/{incident_id}/resolve", json={"actor": "e2e"})
+        assert early.status_code == 409, early.text
+        assert "'restart' is waiting for approval" in early.json()["error"]
+        done = await http.post(f"/api/incidents/{incident_id}/abort", json={"actor": "e2e"})
         assert done.status_code == 200, done.text
         assert (await http.get("/api/incidents", params={"service": probe_service})).json() == []
 
