@@ -385,10 +385,16 @@ async def act(
     client: Client, incident_id: str, update: str, arg: BaseModel, request_id: str | None = None
 ) -> str:
     """Send one human action (a workflow update by name). The same `request_id` sent twice is
-    one action: Temporal answers the second with the first's result, nothing is done again."""
-    result: str = await incident_handle(client, incident_id).execute_update(
-        update, arg, id=request_id, result_type=str
-    )
+    one action: Temporal answers the second with the first's result, nothing is done again.
+    An incident that has ended raises IncidentClosedError saying when and by whom."""
+    try:
+        result: str = await incident_handle(client, incident_id).execute_update(
+            update, arg, id=request_id, result_type=str
+        )
+    except RPCError as err:
+        if err.status is not RPCStatusCode.NOT_FOUND:
+            raise
+        raise await _closed_or_missing(client, incident_id) from err
     return result
 
 
