@@ -116,7 +116,13 @@ def install(app: FastAPI) -> None:
             )
             return _problem(refused, f"the workflow engine refused the request: {err.message}")
         if err.status in _TRANSIENT:
-            log.error("%s %s: Temporal unavailable: %s", request.method, request.url.path, err)
+            log.error(
+                "%s %s: Temporal unavailable (%s): %s",
+                request.method,
+                request.url.path,
+                err.status.name,
+                err,
+            )
             response = _problem(503, "the workflow engine is unavailable; retry shortly")
             response.headers["Retry-After"] = "5"
             return response

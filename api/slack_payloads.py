@@ -10,6 +10,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+_NAME_CHARS = 200  # Slack's names are far shorter; an actor is recorded with at most 200
+
 
 class _Loose(BaseModel):
     model_config = ConfigDict(extra="ignore")
@@ -17,8 +19,8 @@ class _Loose(BaseModel):
 
 class SlackUserRef(_Loose):
     id: str = Field(min_length=1, max_length=50)
-    username: str = ""
-    name: str = ""
+    username: str = Field(default="", max_length=_NAME_CHARS)
+    name: str = Field(default="", max_length=_NAME_CHARS)
 
     @property
     def shown(self) -> str:
@@ -59,7 +61,7 @@ class SlashCommand(_Loose):
     command: str
     text: str = ""
     user_id: str = Field(min_length=1, max_length=50)
-    user_name: str = ""
+    user_name: str = Field(default="", max_length=_NAME_CHARS)
     channel_id: str = ""
     response_url: str | None = None
     trigger_id: str | None = None

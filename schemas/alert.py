@@ -7,7 +7,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from schemas.bounded_text import DEDUP_KEY_BYTES, EVENT_ID_BYTES, KEYWORD_BYTES, fit_bytes
+from schemas.bounded_text import DEDUP_KEY_BYTES, EVENT_ID_BYTES, KEYWORD_BYTES, fit_bytes, keyword
 
 
 class AlertStatus(StrEnum):
@@ -61,7 +61,7 @@ class Alert(BaseModel):
     @classmethod
     def _fit_dedup_key(cls, value: object) -> object:
         """Becomes the incident id and a search attribute: folded, never refused."""
-        return fit_bytes(value, DEDUP_KEY_BYTES) if isinstance(value, str) else value
+        return keyword(value, DEDUP_KEY_BYTES) if isinstance(value, str) else value
 
     @field_validator("event_id", mode="before")
     @classmethod
@@ -72,4 +72,4 @@ class Alert(BaseModel):
     @classmethod
     def _fit_keyword(cls, value: object) -> object:
         """Search attributes (IncidentService, IncidentSeverity): folded to a keyword's size."""
-        return fit_bytes(value, KEYWORD_BYTES) if isinstance(value, str) else value
+        return keyword(value, KEYWORD_BYTES) if isinstance(value, str) else value
