@@ -54,6 +54,23 @@ class UnprocessableError(ApiError):
     status_code = 422
 
 
+# Temporal statuses a sender's request can cause (too large, invalid): answered 4xx, so the
+# sender stops. Only conditions that pass (server down, overloaded, timed out) get a 503.
+_REFUSED = {
+    RPCStatusCode.INVALID_ARGUMENT: 422,
+    RPCStatusCode.OUT_OF_RANGE: 422,
+    RPCStatusCode.FAILED_PRECONDITION: 409,
+    RPCStatusCode.ALREADY_EXISTS: 409,
+}
+_TRANSIENT = {
+    RPCStatusCode.UNAVAILABLE,
+    RPCStatusCode.DEADLINE_EXCEEDED,
+    RPCStatusCode.RESOURCE_EXHAUSTED,
+    RPCStatusCode.ABORTED,
+    RPCStatusCode.CANCELLED,
+}
+
+
 def _problem(status: int, message: str, **extra: object) -> JSONResponse:
     return JSONResponse({"error": message, **extra}, status_code=status)
 
@@ -94,7 +111,27 @@ def install(app: FastAPI) -> None:
     async def _temporal(request: Request, err: RPCError) -> JSONResponse:
         if err.status is RPCStatusCode.NOT_FOUND:
             return _problem(404, err.message)
-        log.error("%s %s: Temporal unavailable: %s", request.method, request.url.path, err)
-        response = _problem(503, "the workflow engine is unavailable; retry shortly")
-        response.headers["Retry-After"] = "5"
-        return response
+        refused = _REFUSED.get(err.status)
+        if refused is not None:
+            # Permanent: the same request would be refused again, so a retry cannot help.
+            log.warning(
+                "%s %s: the workflow engine refused (%s): %s",
+                request.method,
+                request.url.path,
+                err.status.name,
+                err.message,
+            )
+            return _problem(refused, f"the workflow engine refused the request: {err.message}")
+        if err.status in _TRANSIENT:
+            log.error(
+                "%s %s: Temporal unavailable (%s): %s",
+                request.method,
+                request.url.path,
+                err.status.name,
+                err,
+            )
+            response = _problem(503, "the workflow engine is unavailable; retry shortly")
+            response.headers["Retry-After"] = "5"
+            return response
+        log.error("%s %s: Temporal error: %s", request.method, request.url.path, err)
+        return _problem(500, "the workflow engine failed; this is logged")

@@ -6,12 +6,15 @@ on in the background and reports through the `response_url`. What a click, a dia
 does is in slack_actions.py and slack_commands.py. Tests may set `app.state.slack_clock` (a
 `slack_sdk.signature.Clock`) to verify recorded requests and `app.state.slack_timing` (a
 `SlackTiming`) to shorten the waits.
+
+A verified request is acted on once: its signature (HMAC over timestamp and body, so a captured
+request re-sent has the same one) is claimed in the deliveries table first, and a replay within
+the 5-minute window gets "already handled" and changes nothing.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import urllib.parse
 from collections.abc import Awaitable, Callable, Coroutine
@@ -22,7 +25,7 @@ from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from slack_sdk.signature import Clock, SignatureVerifier
 
-from api.body import read_limited
+from api.body import parse_json_text, read_limited
 from api.deps import AppState, State
 from api.errors import ApiError, BadRequestError, UnauthorizedError
 from api.slack_actions import run_click, submit
@@ -30,6 +33,7 @@ from api.slack_commands import answer_command
 from api.slack_context import Ctx, SlackTiming
 from api.slack_payloads import BlockActions, SlashCommand, ViewSubmission
 from api.slack_replies import Reply, SlackOut
+from db.deliveries import DeliveryStore
 from db.people import principal_of
 from domain.slack.actions import Action, Callback
 from domain.slack.modals import ModalContext
@@ -88,6 +92,16 @@ def _verify(request: Request, state: AppState, body: bytes) -> None:
         host = request.client.host if request.client else "?"
         log.warning("Slack request to %s from %s refused: %s", request.url.path, host, why)
         raise UnauthorizedError("invalid Slack request signature")
+
+
+async def _first_time(request: Request, state: AppState) -> bool:
+    """Claim this verified request; False when the same signed request was handled before."""
+    signature = request.headers.get("x-slack-signature", "")
+    store = DeliveryStore(state.engine, state.settings.delivery_retention_s)
+    if await store.claim("slack", signature):
+        return True
+    log.warning("Slack request to %s replayed: already handled, ignored", request.url.path)
+    return False
 
 
 def _form(body: bytes) -> dict[str, str]:
@@ -189,15 +203,18 @@ async def interactions(request: Request, state: State) -> Response:
     raw = _form(body).get("payload")
     if raw is None:
         raise BadRequestError("expected a form field `payload` holding JSON")
-    try:
-        payload = json.loads(raw)
-    except json.JSONDecodeError as err:
-        raise BadRequestError(f"payload is not valid JSON: {err}") from err
+    payload = parse_json_text(raw, "payload")
     kind = payload.get("type") if isinstance(payload, dict) else None
     if kind == "block_actions":
-        return await _clicked(request, state, BlockActions.model_validate(payload))
+        click = BlockActions.model_validate(payload)
+        if not await _first_time(request, state):
+            return Response(status_code=200)
+        return await _clicked(request, state, click)
     if kind == "view_submission":
-        return await _submitted(request, state, ViewSubmission.model_validate(payload))
+        submitted = ViewSubmission.model_validate(payload)
+        if not await _first_time(request, state):
+            return Response(status_code=200)
+        return await _submitted(request, state, submitted)
     log.info("ignoring Slack interaction of type %r", kind)
     return Response(status_code=200)
 
@@ -273,6 +290,15 @@ async def commands(request: Request, state: State) -> Response:
         )
     except NotLinkedError as err:
         return JSONResponse({"response_type": "ephemeral", "text": err.text})
+    if not await _first_time(request, state):
+        return JSONResponse(
+            {
+                "response_type": "ephemeral",
+                "text": "This exact request was already handled (a repeat of the same signed "
+                "request); nothing was done again.",
+                "duplicate": True,
+            }
+        )
 
     async def reply_late(reply: Reply | None) -> None:
         if reply is not None:

@@ -17,6 +17,7 @@ from api.slack_killswitch import kill_switch_command
 from api.slack_payloads import SlashCommand
 from api.slack_replies import Refused, Reply, failure, refusal
 from db.slack_messages import SlackMessageStore
+from domain.incident_ids import looks_like_incident_id
 from domain.runbooks.search import NothingToSearchError, search_runbooks, search_terms
 from domain.slack.actions import ActionValue
 from domain.slack.modals import HELP, status_text
@@ -25,6 +26,8 @@ from workflows import incident_client
 
 log = logging.getLogger(__name__)
 _ID_PREFIXES = ("incident-", "dryrun-")
+_MAX_STEP_CHARS = 100  # ActionValue.step
+_MAX_REASON_CHARS = 1000  # HumanAction.reason is 2,000 with the "from Slack by …" label
 
 
 async def _incident_in_channel(app: AppState, channel_id: str) -> str | None:
@@ -34,9 +37,15 @@ async def _incident_in_channel(app: AppState, channel_id: str) -> str | None:
     return await SlackMessageStore(app.engine).incident_in_channel(channel_id)
 
 
+def _checked_id(text: str) -> str:
+    if not looks_like_incident_id(text):
+        raise Refused(f"`{text[:60]}` is not an incident id (see `/ddrun status`)")
+    return text
+
+
 async def _target(ctx: Ctx, args: list[str], channel_id: str) -> tuple[str, list[str]]:
     if args and args[0].startswith(_ID_PREFIXES):
-        return args[0], args[1:]
+        return _checked_id(args[0]), args[1:]
     found = await _incident_in_channel(ctx.app, channel_id)
     if found is None:
         raise Refused("say which incident: `/ddrun <command> INCIDENT_ID …` (see `/ddrun help`)")
@@ -83,8 +92,12 @@ async def _run_command(ctx: Ctx, cmd: SlashCommand) -> Reply | None:
     if verb not in ("status", "approve", "pause", "resume", "abort", "escalate"):
         return Reply(f"Unknown command {verb!r}.\n{HELP}")
     incident_id, rest = await _target(ctx, args, cmd.channel_id)
+    if rest and len(rest[0]) > _MAX_STEP_CHARS:
+        raise Refused(f"a step id is at most {_MAX_STEP_CHARS} characters")
     value = ActionValue(incident=incident_id, step=rest[0] if rest else None)
     reason = " ".join(rest)
+    if len(reason) > _MAX_REASON_CHARS:
+        raise Refused(f"say it in at most {_MAX_REASON_CHARS} characters")
     if verb == "status":
         return Reply(status_text(await incident_state(ctx, incident_id)))
     if verb == "approve":

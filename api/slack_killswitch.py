@@ -9,6 +9,7 @@ approval policy. Both go through the same store and broadcast as the API and CLI
 from __future__ import annotations
 
 import logging
+import re
 
 from api.slack_context import Ctx
 from api.slack_incidents import call, policy, require_respond
@@ -26,6 +27,11 @@ USAGE = (
 )
 
 
+_MAX_NAME_CHARS = 200  # a service or runbook name, as stored with the switch
+_MAX_REASON_CHARS = 1000
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
 def _scope(args: list[str]) -> tuple[KillSwitchScope, str | None, list[str]]:
     if not args:
         raise Refused(f"say what to stop: {USAGE}")
@@ -33,7 +39,12 @@ def _scope(args: list[str]) -> tuple[KillSwitchScope, str | None, list[str]]:
     if kind == "global":
         return KillSwitchScope.GLOBAL, None, args[1:]
     if kind in ("service", "runbook") and len(args) >= 2:
-        return KillSwitchScope(kind), args[1], args[2:]
+        name = args[1]
+        if len(name) > _MAX_NAME_CHARS or _CONTROL.search(name):
+            raise Refused(
+                f"a {kind} name is at most {_MAX_NAME_CHARS} characters, without control characters"
+            )
+        return KillSwitchScope(kind), name, args[2:]
     raise Refused(f"say what to stop: {USAGE}")
 
 
@@ -64,6 +75,8 @@ async def kill_switch_command(ctx: Ctx, args: list[str]) -> Reply:
         raise Refused(USAGE)
     require_respond(ctx)
     scope, value, rest = _scope(args[1:])
+    if len(" ".join(rest)) > _MAX_REASON_CHARS:
+        raise Refused(f"give the reason in at most {_MAX_REASON_CHARS} characters")
     engaged = verb == "engage"
     if not engaged:
         _authorise_lift(ctx, scope, value)

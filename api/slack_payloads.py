@@ -6,9 +6,25 @@ on are checked, so a payload of the wrong shape is a 422 before anything is done
 
 from __future__ import annotations
 
-from typing import Any
+import re
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+_NAME_CHARS = 200  # Slack's names are far shorter; an actor is recorded with at most 200
+
+
+_URL = re.compile(r"https?://[!-~]{1,2040}")  # printable ASCII, no spaces: as Slack sends them
+
+
+def _reply_url(value: str) -> str:
+    """Where replies are posted later: refused now if no HTTP client could post to it."""
+    if not _URL.fullmatch(value):
+        raise ValueError("not an http(s) URL of printable ASCII up to 2,048 characters")
+    return value
+
+
+ReplyUrl = Annotated[str, AfterValidator(_reply_url)]
 
 
 class _Loose(BaseModel):
@@ -17,8 +33,8 @@ class _Loose(BaseModel):
 
 class SlackUserRef(_Loose):
     id: str = Field(min_length=1, max_length=50)
-    username: str = ""
-    name: str = ""
+    username: str = Field(default="", max_length=_NAME_CHARS)
+    name: str = Field(default="", max_length=_NAME_CHARS)
 
     @property
     def shown(self) -> str:
@@ -36,7 +52,7 @@ class BlockActions(_Loose):
     user: SlackUserRef
     actions: list[ClickedAction] = Field(min_length=1)
     trigger_id: str | None = None
-    response_url: str | None = None
+    response_url: ReplyUrl | None = None
 
 
 class ViewState(_Loose):
@@ -59,7 +75,7 @@ class SlashCommand(_Loose):
     command: str
     text: str = ""
     user_id: str = Field(min_length=1, max_length=50)
-    user_name: str = ""
+    user_name: str = Field(default="", max_length=_NAME_CHARS)
     channel_id: str = ""
-    response_url: str | None = None
+    response_url: ReplyUrl | None = None
     trigger_id: str | None = None

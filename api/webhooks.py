@@ -7,6 +7,15 @@ clients only (and says so at start-up: `log_unsigned_sources`).
 
 A 202 is answered only after Temporal durably accepted every alert of the body; if it is down
 the source gets a 503 and retries, and the retry is harmless (deliveries dedupe by event id).
+
+Replays: a delivery that carries an id is claimed in the deliveries table before it acts
+(db/deliveries.py), across incident runs, so a captured and re-sent body answers 200
+`{"duplicate": true}` and changes nothing. The ids: PagerDuty's `event.id` (inside the signed
+body); Opsgenie's alert id + action + `updatedAt` (nanoseconds, one value per action); Grafana
+only when signed with a timestamp header (timestamp + body: the signature covers both, so the
+same capture has the same id). Alertmanager, unsigned-timestamp Grafana and the generic webhook
+carry no delivery id: identical bodies are legitimate re-sends there (`repeat_interval`), and the
+incident already counts a repeated alert once by its event id.
 """
 
 from __future__ import annotations
@@ -16,7 +25,7 @@ import hashlib
 import ipaddress
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -28,6 +37,7 @@ from pydantic import SecretStr
 from api.body import parse_json, read_limited
 from api.deps import State
 from api.errors import ApiError, BadRequestError, ForbiddenError, UnauthorizedError
+from db.deliveries import DeliveryStore
 from domain.alerts.choose import matcher_for
 from domain.alerts.detect import SOURCE_NAMES, shape_problem
 from domain.alerts.normalize import alertmanager, generic, grafana, opsgenie, pagerduty
@@ -167,6 +177,35 @@ def _payload(raw: bytes, source: AlertSource) -> Any:
     return payload
 
 
+async def _once(
+    state: State,
+    source: AlertSource,
+    delivery_id: str | None,
+    act: Callable[[], Awaitable[JSONResponse]],
+) -> JSONResponse:
+    """`act` for the first delivery of `delivery_id`; a replay answers 200 and changes nothing.
+    A claim whose work failed is released, so the sender's retry is handled, not dropped."""
+    if delivery_id is None:
+        return await act()
+    store = DeliveryStore(state.engine, state.settings.delivery_retention_s)
+    if not await store.claim(source.value, delivery_id):
+        log.info("%s delivery %.80r replayed: already handled", source.value, delivery_id)
+        return JSONResponse(
+            {
+                "duplicate": True,
+                "incident_id": None,
+                "alerts": [],
+                "detail": "this delivery was already handled; nothing changed",
+            },
+            status_code=200,
+        )
+    try:
+        return await act()
+    except BaseException:
+        await store.release(source.value, delivery_id)
+        raise
+
+
 def _digest(raw: bytes) -> str:
     return hashlib.sha256(raw).hexdigest()
 
@@ -285,7 +324,9 @@ async def pagerduty_webhook(request: Request, state: State) -> JSONResponse:
             {"incident_id": None, "alerts": [], **extra, "detail": "nothing to start"},
             status_code=202,
         )
-    return await _deliver_all(state, alerts, extra)
+    return await _once(
+        state, AlertSource.PAGERDUTY, body.event.id, lambda: _deliver_all(state, alerts, extra)
+    )
 
 
 @router.post("/grafana", status_code=202)
@@ -294,6 +335,7 @@ async def grafana_webhook(request: Request, state: State) -> JSONResponse:
     settings = state.settings
     raw = await read_limited(request, settings.max_body_bytes)
     secret = _secret(settings.grafana_webhook_secret)
+    delivery_id: str | None = None
     if secret is not None:
         timestamp_header = settings.grafana_timestamp_header
         try:
@@ -309,12 +351,19 @@ async def grafana_webhook(request: Request, state: State) -> JSONResponse:
             )
         except VerificationError as err:
             raise _refusal(err, missing=UnauthorizedError, malformed=BadRequestError) from err
+        if timestamp_header:  # verified: the signature covers exactly this timestamp and body
+            delivery_id = f"{request.headers.get(timestamp_header)}:{_digest(raw)}"
     else:
         _require_loopback(request, AlertSource.GRAFANA)
     body = GrafanaWebhook.model_validate(_payload(raw, AlertSource.GRAFANA))
     alerts = grafana.normalize(body, datetime.now(UTC), _digest(raw))
-    return await _deliver_group(
-        state, alerts, AlertSource.GRAFANA, body.groupKey, body.truncatedAlerts, "maxAlerts"
+    return await _once(
+        state,
+        AlertSource.GRAFANA,
+        delivery_id,
+        lambda: _deliver_group(
+            state, alerts, AlertSource.GRAFANA, body.groupKey, body.truncatedAlerts, "maxAlerts"
+        ),
     )
 
 
@@ -334,7 +383,16 @@ async def opsgenie_webhook(request: Request, state: State) -> JSONResponse:
     raw = await read_limited(request, settings.max_body_bytes)
     body = OpsgenieWebhook.model_validate(_payload(raw, AlertSource.OPSGENIE))
     alerts = opsgenie.normalize(body, datetime.now(UTC), _digest(raw))
-    return await _deliver_all(state, alerts, {"action": body.action})
+    # updatedAt (ns) changes with every action on the alert: with the alert id and the action
+    # it names one delivery. Without it there is nothing stable to key on.
+    og = body.alert
+    delivery_id = f"{og.alertId}:{body.action}:{og.updatedAt}" if og.updatedAt else None
+    return await _once(
+        state,
+        AlertSource.OPSGENIE,
+        delivery_id,
+        lambda: _deliver_all(state, alerts, {"action": body.action}),
+    )
 
 
 @router.post("/generic", status_code=202)

@@ -127,3 +127,15 @@ class RunbookSourceRecord(SQLModel, table=True):
     source_text: str = Field(sa_column=Column(Text, nullable=False))
     diff: str = Field(sa_column=Column(Text, nullable=False))
     created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class DeliveryRecord(SQLModel, table=True):
+    """A signed delivery already handled, by its source's id: a replay of it changes nothing."""
+
+    __tablename__ = "deliveries"
+
+    source: str = Field(primary_key=True, max_length=32)
+    delivery_id: str = Field(primary_key=True, max_length=64)  # sha256 hex of the source's id
+    received_at: datetime = Field(
+        sa_column=Column(DateTime(timezone=True), nullable=False, index=True)
+    )

@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from schemas.bounded_text import DEDUP_KEY_BYTES, EVENT_ID_BYTES, KEYWORD_BYTES, fit_bytes, keyword
 
 
 class AlertStatus(StrEnum):
@@ -54,3 +56,20 @@ class Alert(BaseModel):
     source_url: str | None = Field(
         default=None, description="The alert or incident in its source (PagerDuty, Opsgenie, …)"
     )
+
+    @field_validator("dedup_key", mode="before")
+    @classmethod
+    def _fit_dedup_key(cls, value: object) -> object:
+        """Becomes the incident id and a search attribute: folded, never refused."""
+        return keyword(value, DEDUP_KEY_BYTES) if isinstance(value, str) else value
+
+    @field_validator("event_id", mode="before")
+    @classmethod
+    def _fit_event_id(cls, value: object) -> object:
+        return fit_bytes(value, EVENT_ID_BYTES) if isinstance(value, str) else value
+
+    @field_validator("service", "severity", mode="before")
+    @classmethod
+    def _fit_keyword(cls, value: object) -> object:
+        """Search attributes (IncidentService, IncidentSeverity): folded to a keyword's size."""
+        return keyword(value, KEYWORD_BYTES) if isinstance(value, str) else value

@@ -81,6 +81,12 @@ class Settings(BaseSettings):
         default=None, description="Bearer token for the generic JSON webhook"
     )
     webhook_max_skew_s: int = Field(default=300, ge=1, description="Signed timestamps' window")
+    delivery_retention_s: int = Field(
+        default=7 * 24 * 3600,
+        ge=3600,
+        description="How long a signed delivery's id is remembered, so a replay changes nothing; "
+        "longer than any sender retries (PagerDuty, Slack, Grafana, Opsgenie: hours at most)",
+    )
     # --- one incident per problem
     correlation_window_s: int = Field(
         default=900,

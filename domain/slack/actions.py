@@ -10,7 +10,9 @@ from __future__ import annotations
 import json
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from domain.incident_ids import looks_like_incident_id
 
 MAX_VALUE_CHARS = 2000  # Slack's limit on a button value
 
@@ -44,6 +46,14 @@ class ActionValue(BaseModel):
     incident: str = Field(min_length=1, max_length=400)
     step: str | None = Field(default=None, max_length=100)
     card: str = Field(default="", max_length=100)
+
+    @field_validator("incident")
+    @classmethod
+    def _an_incident_id(cls, value: str) -> str:
+        """Only ids this product makes: nothing else reaches Temporal as a workflow id."""
+        if not looks_like_incident_id(value):
+            raise ValueError("not an incident id")
+        return value
 
     def encode(self) -> str:
         text = json.dumps(self.model_dump(exclude_defaults=True), separators=(",", ":"))

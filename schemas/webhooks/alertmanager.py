@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from schemas.webhooks.times import WireTime
 
 
 class AlertmanagerAlert(BaseModel):
@@ -14,8 +15,8 @@ class AlertmanagerAlert(BaseModel):
     status: Literal["firing", "resolved"]
     labels: dict[str, str]
     annotations: dict[str, str] = Field(default_factory=dict)
-    startsAt: datetime | None = None  # noqa: N815 - wire name
-    endsAt: datetime | None = None  # noqa: N815 - wire name
+    startsAt: WireTime | None = None  # noqa: N815 - wire name
+    endsAt: WireTime | None = None  # noqa: N815 - wire name
     generatorURL: str | None = None  # noqa: N815 - wire name
     fingerprint: str | None = None
 

@@ -8,10 +8,11 @@ Example:
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from schemas.webhooks.times import WireTime
 
 
 class GenericAlertBody(BaseModel):
@@ -33,6 +34,6 @@ class GenericAlertBody(BaseModel):
     )
     labels: dict[str, str] = Field(default_factory=dict)
     annotations: dict[str, str] = Field(default_factory=dict)
-    starts_at: datetime | None = None
-    ends_at: datetime | None = None
+    starts_at: WireTime | None = None
+    ends_at: WireTime | None = None
     url: str | None = Field(default=None, max_length=2048)

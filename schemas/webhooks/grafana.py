@@ -7,10 +7,11 @@ The Alertmanager shape plus Grafana's fields. `title`, `state`, `message`, `dash
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from schemas.webhooks.times import WireTime
 
 
 class GrafanaAlert(BaseModel):
@@ -19,8 +20,8 @@ class GrafanaAlert(BaseModel):
     status: Literal["firing", "resolved"]
     labels: dict[str, str] = Field(default_factory=dict)
     annotations: dict[str, str] = Field(default_factory=dict)
-    startsAt: datetime | None = None  # noqa: N815 - wire name
-    endsAt: datetime | None = None  # noqa: N815 - wire name
+    startsAt: WireTime | None = None  # noqa: N815 - wire name
+    endsAt: WireTime | None = None  # noqa: N815 - wire name
     generatorURL: str | None = None  # noqa: N815 - wire name
     fingerprint: str | None = None
     silenceURL: str | None = None  # noqa: N815 - wire name

@@ -11,6 +11,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from schemas.webhooks.times import EpochMs, EpochNs
+
 
 class OpsgenieActionSource(BaseModel):
     """The channel the action came through, e.g. `{"name": "", "type": "web"}`."""
@@ -28,8 +30,8 @@ class OpsgenieAlert(BaseModel):
     message: str = ""
     alias: str | None = None
     tinyId: str | None = None  # noqa: N815 - wire name
-    createdAt: int | None = None  # noqa: N815 - wire name, epoch ms
-    updatedAt: int | None = None  # noqa: N815 - wire name, epoch ns
+    createdAt: EpochMs | None = None  # noqa: N815 - wire name, epoch ms
+    updatedAt: EpochNs | None = None  # noqa: N815 - wire name, epoch ns
     entity: str | None = None
     tags: list[str] = Field(default_factory=list)
     teams: list[str] = Field(default_factory=list)

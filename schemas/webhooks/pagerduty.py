@@ -8,10 +8,11 @@ incident_key, conference_bridge and resolve_reason, and adds fields over time.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from schemas.webhooks.times import WireTime
 
 
 class PagerDutyReference(BaseModel):
@@ -52,7 +53,7 @@ class PagerDutyEventData(BaseModel):
     number: int | None = None
     status: str | None = None
     incident_key: str | None = None
-    created_at: datetime | None = None
+    created_at: WireTime | None = None
     title: str | None = None
     service: PagerDutyReference | None = None
     assignees: list[PagerDutyReference] | None = None
@@ -75,7 +76,7 @@ class PagerDutyEvent(BaseModel):
     id: str = Field(min_length=1)
     event_type: str = Field(min_length=1, examples=["incident.triggered", "pagey.ping"])
     resource_type: str | None = None
-    occurred_at: datetime | None = None
+    occurred_at: WireTime | None = None
     agent: PagerDutyReference | None = None
     client: PagerDutyClient | None = None
     data: PagerDutyEventData = Field(default_factory=PagerDutyEventData)

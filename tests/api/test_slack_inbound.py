@@ -26,7 +26,7 @@ from temporalio.client import Client
 
 from api.app import create_app
 from api.slack import ModalContext, SlackTiming
-from db.engine import make_engine
+from db.engine import create_schema, make_engine
 from db.slack_messages import SlackMessageStore
 from domain.slack.actions import Action, ActionValue, Callback
 from schemas.alert import Alert, AlertSource, AlertStatus
@@ -79,7 +79,8 @@ CMDR = Person("U07CMDR0001", "ines.commander")
 @pytest_asyncio.fixture
 async def vector_app(client: Client, tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
     """The app with the vectors' secret and a clock frozen at their `now_for_test`."""
-    engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'unused.db'}")
+    engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'vectors.db'}")
+    await create_schema(engine)  # verified requests are claimed (replays refused) before acting
     app = create_app(
         stack_settings(client, slack_signing_secret=VECTORS["signing_secret"]), client, engine
     )
@@ -821,7 +822,8 @@ async def test_slow_work_is_acknowledged_at_once_and_reported_later(
         slack_bot_token=BOT_TOKEN,
         slack_api_url=f"{slack.url}/api/",
     )
-    engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'unused.db'}")
+    engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'slow.db'}")
+    await create_schema(engine)  # verified requests are claimed (replays refused) before acting
     app = create_app(settings, client, engine)
     app.state.slack_timing = SlackTiming(ack_budget_s=0.2, query_timeout_s=0.5, work_timeout_s=1.0)
     now = datetime.now(UTC)

@@ -1,0 +1,108 @@
+"""What replay protection and safe parsing add to one webhook request (issue #16).
+
+- **claim**: `DeliveryStore.claim` (one INSERT, unique key) per delivery, fresh ids and replays,
+  on SQLite (WAL file) and PostgreSQL; baseline in the same run: reading the kill switches, one
+  of the reads every firing webhook already makes.
+- **parse**: `api.body.parse_json` (depth scan, integer/float hooks, surrogate check) on every
+  contract sample; baseline: plain `json.loads` of the same bytes.
+
+Usage: python bench/hostile_input_bench.py [--n 300] [--postgres postgresql://127.0.0.1/test]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+import asyncpg
+
+from api.body import parse_json
+from db.deliveries import DeliveryStore
+from db.engine import create_schema, make_engine
+from db.trust import TrustStore
+
+CONTRACTS = REPO.parent / "shared" / "contracts"
+
+
+async def _ms(fn: Callable[[], Awaitable[object]], n: int) -> list[float]:
+    out = []
+    for _ in range(n):
+        start = time.perf_counter()
+        await fn()
+        out.append((time.perf_counter() - start) * 1000)
+    return out
+
+
+def _line(name: str, values: list[float], base: list[float]) -> str:
+    med, p95 = statistics.median(values), sorted(values)[int(0.95 * (len(values) - 1))]
+    ratio = med / statistics.median(base)
+    return f"  {name:<22} median {med:7.3f} ms  p95 {p95:7.3f} ms  ({ratio:4.2f}x baseline)"
+
+
+async def _claims(url: str, n: int) -> None:
+    engine = make_engine(url)
+    await create_schema(engine)
+    store, trust = DeliveryStore(engine, 7 * 86400), TrustStore(engine)
+    await store.prune()  # the hourly prune, out of the measured loop
+    ids = [uuid.uuid4().hex for _ in range(n)]
+    it = iter(ids)
+    await _ms(trust.kill_switches, 20)  # warm the pool
+    base = await _ms(trust.kill_switches, n)
+    fresh = await _ms(lambda: store.claim("pagerduty", next(it)), n)
+    again = iter(ids)
+    replay = await _ms(lambda: store.claim("pagerduty", next(again)), n)
+    print(url.split("://")[0])
+    print(_line("baseline kill_switches", base, base))
+    print(_line("claim (new delivery)", fresh, base))
+    print(_line("claim (replay)", replay, base))
+    await engine.dispose()
+
+
+def _parse(rounds: int) -> None:
+    bodies = [p.read_bytes() for p in sorted(CONTRACTS.rglob("*.json"))]
+    base, ours = [], []
+    for raw in bodies:
+        for fn, into in ((json.loads, base), (parse_json, ours)):
+            best = float("inf")
+            for _ in range(rounds):
+                start = time.perf_counter()
+                fn(raw)
+                best = min(best, (time.perf_counter() - start) * 1000)
+            into.append(best)
+    print(f"parse ({len(bodies)} contract bodies, best of {rounds})")
+    print(_line("json.loads", base, base))
+    print(_line("parse_json", ours, base))
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=300)
+    parser.add_argument("--postgres", default="postgresql://127.0.0.1:5432/test")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        await _claims(f"sqlite+aiosqlite:///{tmp}/bench.db", args.n)
+    name = f"ddrun_bench_{uuid.uuid4().hex[:8]}"
+    admin = await asyncpg.connect(args.postgres)
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        base = args.postgres.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
+        await _claims(f"{base}/{name}", args.n)
+    finally:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
+    _parse(20)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
