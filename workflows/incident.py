@@ -21,7 +21,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.runbooks import RunbookActivities
     from activities.trust import TrustActivities
     from domain.conditions import StepOutcome, evaluate
-    from domain.shell import MissingVariableError, UnsafeValueError, render
+    from domain.shell import MissingVariableError, UnsafeValueError, render_checked
     from domain.trust import confirmation_matches, describe, requirement
     from schemas.alert import Alert, AlertStatus
     from schemas.incident import (
@@ -60,6 +60,9 @@ with workflow.unsafe.imports_passed_through():
     )
 
 _MAX_KEPT_ALERTS = 200
+#: Runs started before the contextual renderer kept a rollback whatever its captured values;
+#: on replay they still do (the refused value stays an inert `{{ name }}`, never the value).
+_PATCH_ROLLBACK_REFUSES = "rollback-refuses-unsafe-captured-values"
 
 
 class _Aborted(Exception):
@@ -537,10 +540,16 @@ class IncidentWorkflow:
         if step.rollback and len(view.captured) == len(rendered.capture):
             values = {**self._state.variables, **view.captured}
             declared = frozenset(values)
-            try:
-                rollback = render(step.rollback, values, declared)
-            except (MissingVariableError, UnsafeValueError) as err:
+            filled = render_checked(step.rollback, values, declared)
+            rollback: str | None = filled.command
+            if filled.missing:
+                err = MissingVariableError(filled.missing)
                 self._rec.timeline("rollback_unavailable", f"{view.id}: {err}")
+                rollback = None
+            elif filled.refused and workflow.patched(_PATCH_ROLLBACK_REFUSES):
+                # A captured value that cannot be placed safely: no automatic rollback.
+                why = UnsafeValueError(filled.refused)
+                self._rec.timeline("rollback_unavailable", f"{view.id}: {why}")
                 rollback = None
             self._rendered[view.id] = rendered.model_copy(update={"rollback": rollback})
             view.rollback = rollback

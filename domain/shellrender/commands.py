@@ -8,6 +8,7 @@ hold code for an interpreter (awk, sed, perl -e, trap…) or a shell variable na
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -41,7 +42,8 @@ _NAME_BUILTINS = frozenset(
 _INTERPRETERS = {
     "awk": "", "gawk": "", "mawk": "", "nawk": "", "sed": "e",
     "perl": "eE", "python": "c", "python3": "c", "python2": "c", "ruby": "e", "node": "ep",
-    "php": "r", "lua": "e", "Rscript": "e", "tclsh": "", "expect": "c",
+    "php": "r", "lua": "e", "Rscript": "e", "tclsh": "", "expect": "c", "pwsh": "cC",
+    "powershell": "cC", "osascript": "e",
 }  # fmt: skip
 # wrapper: (options taking an argument, positional words before the wrapped command)
 _WRAPPERS: dict[str, tuple[frozenset[str], int]] = {
@@ -70,6 +72,12 @@ _WRAPPERS: dict[str, tuple[frozenset[str], int]] = {
     "then": (frozenset(), 0), "else": (frozenset(), 0), "elif": (frozenset(), 0),
     "while": (frozenset(), 0), "until": (frozenset(), 0), "do": (frozenset(), 0),
 }  # fmt: skip
+UNSAFE_ASSIGN = re.compile(
+    r"^(PS[0-4]|PROMPT_COMMAND|BASH_ENV|ENV|SHELLOPTS|BASHOPTS|PATH|IFS|CDPATH|GLOBIGNORE|"
+    r"BASH_XTRACEFD|LD_\w*|DYLD_\w*|BASH_FUNC_\w*|PERL5OPT|PERL5LIB|PYTHONSTARTUP|PYTHONPATH|"
+    r"NODE_OPTIONS|GIT_\w*|SSH_ASKPASS|EDITOR|VISUAL|PAGER|LESSOPEN|TERMINFO|HOME|SHELL)\+?="
+)
+_VERSIONED = re.compile(r"^(python|perl|ruby|node|php|lua|pwsh)[\d.]*$")
 _SSH_ARG_OPTS = frozenset("BbcDEeFIiJLlmOoPpQRSWw")
 _DOCKER_ARG_OPTS = frozenset(
     {"-e", "--env", "--env-file", "-u", "--user", "-w", "--workdir", "--detach-keys",
@@ -97,6 +105,9 @@ def plan(argv: list[str]) -> Plan:
             )
         return result
     name = os.path.basename(argv[0])
+    versioned = _VERSIONED.match(name)
+    if versioned and name not in _INTERPRETERS:
+        name = versioned.group(1)
     result.end_options = next((k for k, w in enumerate(argv) if w == "--" and k > 0), None)
     if name in SHELLS:
         _shell(argv, result)
@@ -126,8 +137,9 @@ def plan(argv: list[str]) -> Plan:
         _refuse_from(result, argv, 1, "`test -v` evaluates array subscripts")
     elif name == "printf":
         _printf(argv, result)
-    elif name in {"for"}:
-        result.no_options_from = 1
+    elif name == "for":
+        result.refused[1] = "is the loop variable's name"
+        result.no_options_from = 2
     elif name in {"}", "fi", "done", "esac"}:
         _refuse_from(result, argv, 1, f"follows `{name}`")
     return result
@@ -171,6 +183,8 @@ def _wrapper(argv: list[str], result: Plan, takes_arg: frozenset[str], positiona
         while k < len(argv) and "=" in argv[k] and literal(argv[k].split("=", 1)[0]):
             if not argv[k].split("=", 1)[0].isidentifier():
                 result.refused[k] = "an environment assignment with a computed name"
+            elif UNSAFE_ASSIGN.match(argv[k]):
+                result.refused[k] = "sets a variable the shell or programs evaluate"
             k += 1
     k += positionals
     if k < len(argv):
@@ -280,7 +294,14 @@ def _kubectl(argv: list[str], result: Plan) -> None:
     end = result.end_options
     head = argv[1:end] if end is not None else argv[1:]
     verb = next((w for w in head if w in {"exec", "run", "debug", "attach"}), None)
-    if verb is None or end is None:
+    if verb is None:
+        return
+    if end is None:
+        if verb in {"exec", "attach"}:
+            start = argv.index(verb)
+            _refuse_from(
+                result, argv, start + 1, f"`kubectl {verb}` without `--` before the command"
+            )
         return
     if end + 1 < len(argv):
         result.sub = (end + 1, len(argv), f"kubectl {verb}")

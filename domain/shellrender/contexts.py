@@ -6,18 +6,12 @@ renderer compares before and after substitution: same skeleton means no value be
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 from domain.shellrender import commands
 from domain.shellrender.lexer import Command, Lexer, Script, State, Word, sentinel_index
 
 Skeleton = tuple[object, ...]
-_UNSAFE_ASSIGN = re.compile(
-    r"^(PS[0-4]|PROMPT_COMMAND|BASH_ENV|ENV|SHELLOPTS|BASHOPTS|PATH|IFS|CDPATH|GLOBIGNORE|"
-    r"BASH_XTRACEFD|LD_\w*|DYLD_\w*|BASH_FUNC_\w*|PERL5OPT|PERL5LIB|PYTHONSTARTUP|PYTHONPATH|"
-    r"NODE_OPTIONS|GIT_\w*|SSH_ASKPASS|EDITOR|VISUAL|PAGER|LESSOPEN|TERMINFO|HOME|SHELL)\+?="
-)
 
 
 @dataclass(frozen=True)
@@ -194,7 +188,7 @@ def _command(
         return ("opaque", cmd.opaque, _redirects(cmd, outer, result, where, placeholders))
     assigns: list[object] = []
     for word in cmd.assigns:
-        if _UNSAFE_ASSIGN.match(word.raw):
+        if commands.UNSAFE_ASSIGN.match(word.raw):
             _refuse(word, result, f"{where}assigns a variable the shell or programs evaluate")
         elif result.typed_vars:
             _refuse(word, result, f"{where}assignment in a script that declares typed variables")

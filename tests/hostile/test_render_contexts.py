@@ -132,6 +132,12 @@ REFUSED = [
     "case x in {{ v }}) ;; esac",
     "printf -v {{ v }} x",
     "source {{ v }}",
+    "env LD_PRELOAD={{ v }} true",
+    "/usr/bin/python3.11 -c {{ v }}",
+    "kubectl exec pod sh -c {{ v }}",
+    "for {{ v }} in a; do :; done",
+    "ssh -- node bash -c {{ v }}",
+    "watch -n 1 {{ v }}",
 ]
 
 
