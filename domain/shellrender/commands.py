@@ -138,8 +138,7 @@ def plan(argv: list[str]) -> Plan:
     elif name == "printf":
         _printf(argv, result)
     elif name == "for":
-        result.refused[1] = "is the loop variable's name"
-        result.no_options_from = 2
+        _refuse_from(result, argv, 1, "a loop variable carries it where it cannot be followed")
     elif name in {"}", "fi", "done", "esac"}:
         _refuse_from(result, argv, 1, f"follows `{name}`")
     return result

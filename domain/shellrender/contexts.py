@@ -6,10 +6,11 @@ renderer compares before and after substitution: same skeleton means no value be
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from domain.shellrender import commands
-from domain.shellrender.lexer import Command, Lexer, Script, State, Word, sentinel_index
+from domain.shellrender.lexer import DYN, Command, Lexer, Script, State, Word, sentinel_index
 
 Skeleton = tuple[object, ...]
 
@@ -29,6 +30,7 @@ class Analysis:
     contexts: dict[int, Context] = field(default_factory=dict)
     refused: dict[int, str] = field(default_factory=dict)
     typed_vars: bool = False  # the command declares typed variables: assignments may evaluate
+    source: str = ""  # the whole template: where an assigned variable may be used again
 
 
 def _placeholders(text: str) -> list[int]:
@@ -38,6 +40,7 @@ def _placeholders(text: str) -> list[int]:
 def analyze(src: str, result: Analysis, *, placeholders: bool = True) -> Skeleton:
     """Skeleton of `src`; contexts and refusals of its placeholders go into `result`."""
     lexer = Lexer(src, result.refused, placeholders=placeholders)
+    result.source = result.source or src
     return _script(lexer.script(), {}, result, "", placeholders)
 
 
@@ -83,10 +86,27 @@ def _data(
             leading.append(index)
         del pos
     del ids
+    # Placeholders inside a $(…) of this word: its output becomes part of this word.
+    inner = [i for i in _placeholders(word.raw) if i not in word.states]
+    if inner and not all(word.subs_quoted):
+        reason = f"{where}: output of an unquoted $(…), split into words and globbed"
+    elif inner and option and word.text.startswith(DYN):
+        reason = f"{where}: output of $(…) starts a word that could be read as an option"
+    else:
+        return
+    for index in inner:
+        result.refused.setdefault(index, reason)
+
+
+def _used_again(assignment: str, source: str) -> bool:
+    """The variable is expanded somewhere: where its value goes is not followed, so refuse."""
+    name = re.escape(assignment.split("=", 1)[0].rstrip("+"))
+    return re.search(rf"\$\{{?!?#?{name}\b", source) is not None
 
 
 def _refuse(word: Word, result: Analysis, reason: str) -> None:
-    for index in _placeholders(word.text):
+    """Refuse every placeholder in the word, including those inside its $(…)."""
+    for index in _placeholders(word.raw + word.text):
         result.refused.setdefault(index, reason)
 
 
@@ -161,6 +181,9 @@ def _argv(
             out.append(("word", word.text, subs))
         elif k in in_script:
             out.append(in_script[k])
+        elif name == "env" and "=" in word.raw and _used_again(word.raw, result.source):
+            _refuse(word, result, f"{where}sets a variable the command uses again")
+            out.append(("word", word.text, subs))
         elif k in sub_range:
             if k == sub_range.start:
                 out.append(("run", sub_skeleton))
@@ -190,6 +213,8 @@ def _command(
     for word in cmd.assigns:
         if commands.UNSAFE_ASSIGN.match(word.raw):
             _refuse(word, result, f"{where}assigns a variable the shell or programs evaluate")
+        elif _used_again(word.raw, result.source):
+            _refuse(word, result, f"{where}assigns a variable the command uses again")
         elif result.typed_vars:
             _refuse(word, result, f"{where}assignment in a script that declares typed variables")
         else:
@@ -223,7 +248,7 @@ def _redirects(
         head = (label, doc.delimiter if doc else "", doc.quoted if doc else None)
         if stdin == "script":
             text = feed.text if doc is not None else feed.text + "\n"
-            words = [Word(text=text, states=feed.states)]
+            words = [Word(text=text, states=feed.states, raw=feed.raw)]
             out.append(
                 (
                     *head,

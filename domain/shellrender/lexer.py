@@ -57,6 +57,7 @@ class Word:
     text: str = ""
     states: dict[int, State] = field(default_factory=dict)
     subs: list[Script] = field(default_factory=list)
+    subs_quoted: list[bool] = field(default_factory=list)  # each $(…) inside "…" (not split)
     quoted: bool = False
     raw: str = ""
 
@@ -454,6 +455,7 @@ class Lexer:
             self.i += 2
             sub = self.script(")")
             word.subs.append(sub)
+            word.subs_quoted.append(state is not State.UNQUOTED)
             return DYN + "$(" + str(len(word.subs)) + DYN_END
         if nxt == "{":
             self.i = self._balanced(self.i + 2, "{", "}")

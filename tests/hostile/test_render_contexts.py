@@ -45,6 +45,10 @@ def _nl(v: str) -> str:
     return v + "\n"
 
 
+def _dot(v: str) -> str:
+    return v + "."  # $(…) drops trailing newlines; the dot keeps them
+
+
 CASES = [
     Case("argument", "printf '%s' {{ v }}"),
     Case("double quotes", "printf '%s' \"{{ v }}\""),
@@ -53,11 +57,11 @@ CASES = [
     Case("${V} in double quotes", "printf '%s' \"${V}\""),
     Case("inside a word", "printf '%s' pre{{ v }}post", lambda v: f"pre{v}post"),
     Case("$'…'", "printf '%s' $'{{ v }}'"),
-    Case("$(…)", "x=$(printf '%s' {{ v }}; printf .); printf '%s' \"${x%.}\""),
-    Case('"$(…"…")"', 'x="$(printf \'%s\' "{{ v }}"; printf .)"; printf \'%s\' "${x%.}"'),
+    Case("$(…)", "printf '%s' \"$(printf '%s' {{ v }}; printf .)\"", _dot),
+    Case('"$(…"…")"', "printf '%s' \"$(printf '%s' \"{{ v }}\"; printf .)\"", _dot),
     Case("bash -c '…'", "bash -c 'printf \"%s\" {{ v }}'"),
     Case("bash -c '…\"…\"…'", 'bash -c \'printf "%s" "{{ v }}"\''),
-    Case("bash -c '$(…)'", 'bash -c \'x=$(printf "%s" {{ v }}; printf .); printf "%s" "${x%.}"\''),
+    Case("bash -c '$(…)'", "bash -c 'printf %s \"$(printf %s {{ v }}; printf .)\"'", _dot),
     Case("bash -ec '…' with $'…'", "bash -ec 'printf \"%s\" $'\\''{{ v }}'\\'''"),
     Case('sh -c "…"', "sh -c \"printf '%s' {{ v }}\""),
     Case("sh -c \"…'…'…\"", "sh -c \"printf '%s' '{{ v }}'\""),
@@ -89,7 +93,8 @@ CASES = [
         "{ printf x > {{ v }}.out; } 2>/dev/null; rm -f -- {{ v }}.out 2>/dev/null; true",
         lambda _: "",
     ),
-    Case("assignment", "X={{ v }}; printf '%s' \"$X\""),
+    Case("environment assignment", "X={{ v }} printenv X", _nl),
+    Case("env", "env X={{ v }} printenv X", _nl),
     Case(
         "remote option argument",
         "ssh -- node echoargs -n {{ v }}",
@@ -138,6 +143,16 @@ REFUSED = [
     "for {{ v }} in a; do :; done",
     "ssh -- node bash -c {{ v }}",
     "watch -n 1 {{ v }}",
+    # The value would travel on through a variable or a $(…) output: not followed, refused.
+    "X={{ v }}; printf '%s' \"$X\"",
+    'X={{ v }}; bash -c "$X"',
+    'X=$(printf %s {{ v }}); eval "$X"',
+    "env X={{ v }} bash -c 'eval \"$X\"'",
+    'for x in {{ v }}; do eval "$x"; done',
+    'eval "$(printf %s {{ v }})"',
+    "ssh -- $(printf %s {{ v }}) true",
+    "printf '%s' $(printf %s {{ v }})",
+    'ssh "$(printf %s {{ v }})" true',
 ]
 
 

@@ -26,7 +26,7 @@ U, D, Q, A, H = State.UNQUOTED, State.DOUBLE, State.SINGLE, State.ANSI, State.HE
         (f'echo "{S}"', (D,)),
         (f"echo '{S}'", (Q,)),
         (f"echo $'{S}'", (A,)),
-        (f'echo "$(echo {S})"', (U,)),
+        (f'printf %s "$(echo {S})"', (U,)),
         (f"bash -c 'echo {S}'", (Q, U)),
         (f"bash -c 'echo \"{S}\"'", (Q, D)),
         (f"sh -c \"sh -c 'echo {S}'\"", (D, Q, U)),
