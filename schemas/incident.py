@@ -53,6 +53,17 @@ class EscalationPolicy(BaseModel):
     levels: list[str] = Field(default_factory=lambda: ["primary-oncall", "secondary-oncall"])
 
 
+class RefusedValue(BaseModel):
+    """An alert value the renderer would not put into a command, shown raw to the human."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    variable: str
+    value: str
+    reason: str
+    part: str = Field(default="command", description="command, rollback or capture:<name>")
+
+
 class RenderedStep(BaseModel):
     """A runbook step with the alert's values filled in (shell-quoted), exactly as it will run."""
 
@@ -64,6 +75,11 @@ class RenderedStep(BaseModel):
     capture: dict[str, str] = Field(
         default_factory=dict,
         description="Rendered read-only commands whose output the rollback uses",
+    )
+    refused: list[RefusedValue] = Field(
+        default_factory=list,
+        description="Values not rendered (left as {{ name }}): the step never runs on its own "
+        "and an approval must supply the command",
     )
 
 
@@ -424,6 +440,10 @@ class StepView(BaseModel):
     edited_from: str | None = None
     edited_by: str | None = None
     captured: dict[str, str] = Field(default_factory=dict)
+    refused: list[RefusedValue] = Field(
+        default_factory=list,
+        description="Alert values not rendered into the command, raw, with why",
+    )
     approvals: list[Approval] = Field(default_factory=list)
     approval_rule: ApprovalRule | None = Field(
         default=None, description="What this step needs before it runs (when it needs approval)"

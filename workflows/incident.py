@@ -21,7 +21,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.runbooks import RunbookActivities
     from activities.trust import TrustActivities
     from domain.conditions import StepOutcome, evaluate
-    from domain.shell import MissingVariableError, render
+    from domain.shell import MissingVariableError, UnsafeValueError, render_checked
     from domain.trust import confirmation_matches, describe, requirement
     from schemas.alert import Alert, AlertStatus
     from schemas.incident import (
@@ -61,6 +61,9 @@ with workflow.unsafe.imports_passed_through():
     )
 
 _MAX_KEPT_ALERTS = 200
+#: Runs started before the contextual renderer kept a rollback whatever its captured values;
+#: on replay they still do (the refused value stays an inert `{{ name }}`, never the value).
+_PATCH_ROLLBACK_REFUSES = "rollback-refuses-unsafe-captured-values"
 
 
 class _Aborted(Exception):
@@ -211,8 +214,11 @@ class IncidentWorkflow:
                     rollback=self._rendered[step.id].rollback,
                     condition=step.condition,
                     instructions=step.instructions,
+                    refused=list(self._rendered[step.id].refused),
                 )
             )
+            if self._rendered[step.id].refused:
+                self._rec.timeline("values_refused", f"{step.id}: {_shown(self._state.steps[-1])}")
         if not self._inp.selected:  # chosen by the client before start: already set at start
             workflow.upsert_search_attributes(
                 [sa.RUNBOOK_ID.value_set(runbook.id), sa.RUNBOOK_VERSION.value_set(runbook.version)]
@@ -260,6 +266,8 @@ class IncidentWorkflow:
                 has_command=command is not None,
                 needs_judgement=needs_judgement,
             )
+            if req is Requirement.AUTO and view.refused:
+                req = Requirement.APPROVE  # alert values were refused: a human must decide
             if req is Requirement.AUTO and not self._inp.dry_run:
                 req = await self._automation_allowed(view)
             view.mode = self._state.mode
@@ -431,9 +439,10 @@ class IncidentWorkflow:
             self._rec.set_status(IncidentStatus.AWAITING_APPROVAL)
         rollback = f" Rollback: {view.rollback}" if view.rollback else " No rollback."
         confirm = f" Confirm by typing '{step.id}'." if req is Requirement.CONFIRM else ""
+        refused = f" Edit before approving; not rendered: {_shown(view)}." if view.refused else ""
         workflow.set_current_details(
             f"Step '{view.title}' ({view.risk.value}) awaits approval: "
-            f"{view.command or 'manual'}.{rollback}{confirm}"
+            f"{view.command or 'manual'}.{rollback}{confirm}{refused}"
         )
         self._rec.timeline("approval_requested", f"{view.id}: {view.title} ({describe(req)})")
         try:
@@ -532,10 +541,16 @@ class IncidentWorkflow:
         if step.rollback and len(view.captured) == len(rendered.capture):
             values = {**self._state.variables, **view.captured}
             declared = frozenset(values)
-            try:
-                rollback = render(step.rollback, values, declared)
-            except MissingVariableError as err:
+            filled = render_checked(step.rollback, values, declared)
+            rollback: str | None = filled.command
+            if filled.missing:
+                err = MissingVariableError(filled.missing)
                 self._rec.timeline("rollback_unavailable", f"{view.id}: {err}")
+                rollback = None
+            elif filled.refused and workflow.patched(_PATCH_ROLLBACK_REFUSES):
+                # A captured value that cannot be placed safely: no automatic rollback.
+                why = UnsafeValueError(filled.refused)
+                self._rec.timeline("rollback_unavailable", f"{view.id}: {why}")
                 rollback = None
             self._rendered[view.id] = rendered.model_copy(update={"rollback": rollback})
             view.rollback = rollback
@@ -975,6 +990,16 @@ class IncidentWorkflow:
             raise ValueError(why)
         if (
             decision.decision == "approve"
+            and any(r.part == "command" for r in view.refused)
+            and view.edited_by is None
+            and (decision.command is None or decision.command == view.command)
+        ):
+            raise ValueError(
+                f"step {decision.step_id!r} has alert values that were not rendered into its "
+                f"command ({_shown(view)}): approve with an edited command, or reject"
+            )
+        if (
+            decision.decision == "approve"
             and view.requirement is Requirement.CONFIRM
             and not confirmation_matches(decision.confirm, step)
         ):
@@ -1227,3 +1252,8 @@ class IncidentWorkflow:
             v.id: StepOutcome(state=v.state.value, exit_code=v.exit_code, output=v.stdout)
             for v in self._state.steps
         }
+
+
+def _shown(view: StepView) -> str:
+    """The refused values, raw (repr), with why: what a human must see before deciding."""
+    return "; ".join(f"{r.variable}={r.value!r} ({r.part}: {r.reason})" for r in view.refused)

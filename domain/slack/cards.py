@@ -66,6 +66,7 @@ def step_card(state: IncidentState, step: StepView) -> Rendered:
     blocks: list[Block | None] = [
         section("\n".join(lines), block_id=block_id("title", step)),
         _command_section(step),
+        _refused_section(step),
         section(f"*Why*\n{escape(step.instructions)}", block_id=block_id("why", step))
         if step.instructions
         else None,
@@ -90,6 +91,25 @@ def _command_section(step: StepView) -> Block:
     return section(
         f"{title}\n{fence(step.command, SECTION_TEXT_MAX - len(title) - 1)}",
         block_id=block_id("cmd", step),
+    )
+
+
+def _refused_section(step: StepView) -> Block | None:
+    """Alert values the renderer would not put into the command, raw, so a human can judge."""
+    if not step.refused:
+        return None
+    room = max((SECTION_TEXT_MAX - 80) // len(step.refused) - 60, 40)
+    lines = [
+        f"`{escape(r.variable)}` ({escape(r.part)}): {escape(clip(r.reason, 200))}\n"
+        f"{fence(repr(r.value), room)}"
+        for r in step.refused
+    ]
+    return section(
+        clip(
+            "*Alert values not rendered: edit the command to approve*\n" + "\n".join(lines),
+            SECTION_TEXT_MAX,
+        ),
+        block_id=block_id("refused", step),
     )
 
 
