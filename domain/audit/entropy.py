@@ -3,8 +3,9 @@
 Random keys look alike whatever issued them: long, mixed letters and digits, no repeated
 structure. The audit itself is full of long words that are random too but are not secrets,
 so those are refused explicitly: hex (sha256 digests of the chain, git SHAs, Temporal run ids,
-UUIDs) and words that are made of short parts (Kubernetes pod names such as
-`payment-svc-7d4b9c8f6d-x2x9q`, dotted or dashed identifiers, CamelCase names).
+UUIDs), words made of short parts (Kubernetes pod names such as `payment-svc-7d4b9c8f6d-x2x9q`,
+dotted or dashed identifiers) and words made of words (`NooBaaSystemCapacityWarning85`).
+Paths are split at `/` by the caller, so only a random path segment is hidden.
 """
 
 from __future__ import annotations
@@ -17,8 +18,10 @@ from collections import Counter
 # Shorter parts of a dashed/underscored word are identifiers (pod hashes are 5-10 characters).
 MIN_PART = 20
 _HEX = re.compile(r"[0-9a-fA-F]+")
-_PARTS = re.compile(r"[-_./+]")
+_PARTS = re.compile(r"[-_.+]")
 _AWS_SECRET = re.compile(r"[A-Za-z0-9/+]{40}")
+# Runs a word is read in: a capitalised or lower-case word, an acronym, a number.
+_RUNS = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|[0-9]+|[^A-Za-z0-9]")
 
 
 def shannon(word: str) -> float:
@@ -60,8 +63,10 @@ def _random_part(part: str) -> bool:
     has_lower = any(c.islower() for c in part)
     if not (has_digit and (has_upper or has_lower)):
         return False
-    if not (has_upper and has_lower) and len(part) < 32:
+    if not (has_upper and has_lower) and len(part) < 40:
         return False
+    if len(part) / len(_RUNS.findall(part)) >= 3.0:
+        return False  # made of words and numbers: `NooBaaSystemCapacityWarning85`
     # Random text of n characters tops out near log2(n) bits; ask for most of that.
     needed = max(3.5, 0.78 * math.log2(min(len(part), 64)))
     return shannon(part) >= needed and _switch_ratio(part) >= 0.34

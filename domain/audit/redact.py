@@ -163,8 +163,12 @@ _DESCRIPTION = re.compile(
 
 
 def _accept_prose(match: re.Match[str]) -> bool:
-    word = _unquote(match.group("v")).strip(".,;:!?)").lower()
-    return bool(word) and not _DESCRIPTION.fullmatch(word) and _accept_value(match)
+    word = _unquote(match.group("v")).strip(".,;:!?)`")
+    if not word or _DESCRIPTION.fullmatch(word.lower()) or not _accept_value(match):
+        return False
+    # "the secret is misconfigured" talks about a Kubernetes Secret; only a password is
+    # plausibly a plain word, other subjects need a value that is not one.
+    return match.group("k").lower().startswith("pass") or not word.isalpha()
 
 
 def _accept_aws_secret(match: re.Match[str]) -> bool:
@@ -298,7 +302,7 @@ _BUILTIN: tuple[_Rule, ...] = (
     ),
     _rule(
         "password-in-prose",
-        r"(?i)\b(?:pass(?:word|wd|phrase|code)|pwd|pin|secret|token|api[ _-]?key|credentials?)"
+        r"(?i)\b(?P<k>pass(?:word|wd|phrase|code)|pwd|pin|secret|token|api[ _-]?key|credentials?)"
         r"[ \t]+(?:is|was)[ \t]+(?:now[ \t]+|still[ \t]+|set[ \t]+to[ \t]+)?"
         r"(?P<v>\"[^\"\n]*\"|'[^'\n]*'|`[^`\n]*`|[^\s\"',;]+)",
         _accept_prose,
@@ -311,7 +315,7 @@ _BUILTIN: tuple[_Rule, ...] = (
     # Last: anything long and random that no named rule explained.
     _rule(
         "high-entropy",
-        r"(?<![A-Za-z0-9+/=_-])(?P<v>[A-Za-z0-9+/_-]{20,}={0,2})(?![A-Za-z0-9+/=_-])",
+        r"(?<![A-Za-z0-9+=_-])(?P<v>[A-Za-z0-9+_-]{20,}={0,2})(?![A-Za-z0-9+=_-])",
         _accept_high_entropy,
     ),
 )
