@@ -41,17 +41,19 @@ def _decode_b64(value: str) -> bytes | None:
 
 
 def _payload(obj: dict[str, Any], redactor: Redactor) -> dict[str, Any] | None:
-    """A redacted copy of a JSON payload (`{"metadata": {...}, "data": <b64>}`), else None."""
+    """A redacted copy of a payload (`{"metadata": {...}, "data": <b64>}`), None for anything
+    else. Only JSON payloads can be read; the others (null, still encrypted) are opaque and
+    kept whole, metadata included (its base64 values would look like tokens)."""
     metadata = obj.get("metadata")
-    data = obj.get("data")
-    if not isinstance(metadata, dict) or not isinstance(data, str):
+    if not isinstance(metadata, dict) or not set(obj) <= {"metadata", "data", "externalPayloads"}:
         return None
+    data = obj.get("data")
     raw = _decode_b64(str(metadata.get("encoding", "")))
     if raw is None or raw.decode(errors="replace") not in _JSON_ENCODINGS:
-        return None
-    body = _decode_b64(data)
+        return obj
+    body = _decode_b64(data) if isinstance(data, str) else None
     if body is None:
-        return None
+        return obj
     try:
         value = json.loads(body)
     except ValueError:
