@@ -18,10 +18,11 @@ from collections import Counter
 # Shorter parts of a dashed/underscored word are identifiers (pod hashes are 5-10 characters).
 MIN_PART = 20
 _HEX = re.compile(r"[0-9a-fA-F]+")
-_PARTS = re.compile(r"[-_.+]")
+_PARTS = re.compile(r"[-_.]")
 _AWS_SECRET = re.compile(r"[A-Za-z0-9/+]{40}")
 # Runs a word is read in: a capitalised or lower-case word, an acronym, a number.
 _RUNS = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|[0-9]+|[^A-Za-z0-9]")
+_WORDLIKE = re.compile(r"[A-Z]?[a-z]{3,}")
 
 
 def shannon(word: str) -> float:
@@ -54,6 +55,11 @@ def _switch_ratio(word: str) -> float:
     return switches / (len(word) - 1)
 
 
+def _wordlike_share(part: str) -> float:
+    """How much of `part` reads as words (`Kube`, `Crash`); random text has few such runs."""
+    return sum(len(w) for w in _WORDLIKE.findall(part)) / len(part)
+
+
 def _random_part(part: str) -> bool:
     part = part.strip("=")
     if len(part) < MIN_PART or _HEX.fullmatch(part):
@@ -65,8 +71,8 @@ def _random_part(part: str) -> bool:
         return False
     if not (has_upper and has_lower) and len(part) < 40:
         return False
-    if len(part) / len(_RUNS.findall(part)) >= 3.0:
-        return False  # made of words and numbers: `NooBaaSystemCapacityWarning85`
+    if len(part) / len(_RUNS.findall(part)) >= 3.0 or _wordlike_share(part) >= 0.55:
+        return False  # made of words: `NooBaaSystemCapacityWarning85`, `KubePodCrash2bf5c9f1`
     # Random text of n characters tops out near log2(n) bits; ask for most of that.
     needed = max(3.5, 0.78 * math.log2(min(len(part), 64)))
     return shannon(part) >= needed and _switch_ratio(part) >= 0.34

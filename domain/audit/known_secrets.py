@@ -80,9 +80,13 @@ def _url_password(value: str) -> Iterator[str]:
 
 
 def _expand(value: str) -> Iterator[str]:
-    """The value, its URL password, and the items of a JSON list/object it may be."""
+    """The value, its URL password, the password of a `user:password` pair, and the items of
+    a JSON list/object it may be."""
     yield value
     yield from _url_password(value)
+    user, colon, password = value.partition(":")
+    if colon and user and password and not re.search(r"\s|//|^[\[{]", value):
+        yield password
     if value[:1] in "[{":
         try:
             parsed = json.loads(value)

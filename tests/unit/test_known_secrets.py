@@ -51,10 +51,11 @@ def test_environment_values_json_items_and_url_passwords() -> None:
         {
             "DDRUN_PAGERDUTY_ROUTING_KEYS": json.dumps(["rk-one-111111", "rk-two-222222"]),
             "ORDERS_DATABASE_URL": "postgresql://app:db-pw-123@db:5432/orders",
+            "DDRUN_ALERTMANAGER_BASIC_AUTH": "ddrun:am-basic-pw",
             "HOME": "/root",
         }
     )
-    assert {"rk-one-111111", "rk-two-222222", "db-pw-123"} <= found
+    assert {"rk-one-111111", "rk-two-222222", "db-pw-123", "am-basic-pw"} <= found
     assert "/root" not in found
 
 
