@@ -50,6 +50,10 @@ _NAME_WORDS = frozenset(
 # settings naming a header or a file rather than holding a value.
 _NOT_SECRET_NAMES = frozenset({"PWD", "OLDPWD"})
 _NOT_SECRET_SUFFIXES = ("_HEADER", "_FILE", "_PATH", "_DIR", "_SOCK")
+_QUALIFIERS = frozenset(
+    {"BASE", "VALUE", "PROD", "PRODUCTION", "STAGING", "DEV", "TEST", "OLD", "NEW", "CURRENT"}
+    | {"PREVIOUS", "NEXT", "PRIMARY", "SECONDARY", "B64", "BASE64"}
+)
 # A short plain word or number (`password`, `bearer`, `8080`) under a secret-looking name is a
 # setting, not a secret; hiding it everywhere would also hide the context other rules need.
 _PLAIN_WORD = re.compile(r"[A-Za-z]{1,11}|[0-9]{1,9}")
@@ -57,12 +61,18 @@ _USERINFO = re.compile(r"[a-z][a-z0-9+.-]*://[^\s/?#@]*@", re.IGNORECASE)
 
 
 def is_secret_env_name(name: str) -> bool:
-    """`DDRUN_PAYLOAD_KEY`, `AWS_SECRET_ACCESS_KEY`, `SENTRY_DSN`, `dbPassword`; not `OLDPWD`."""
+    """`DDRUN_PAYLOAD_KEY`, `AWS_SECRET_ACCESS_KEY`, `SENTRY_DSN`, `DB_PASSWORD_2`,
+    `dbPassword`; not `OLDPWD`, `REDIS_AUTH_HOST` or `DB_PASSWORD_FILE`.
+
+    The secret word must end the name (before a qualifier such as `_PROD` or `_2`): a word in
+    the middle names what the variable configures (`AUTH_HOST`), not what it holds."""
     upper = name.upper()
     if upper in _NOT_SECRET_NAMES or upper.endswith(_NOT_SECRET_SUFFIXES):
         return False
-    words = set(re.split(r"[_\-.]+", upper))
-    return bool(words & _NAME_WORDS) or is_sensitive_key(name)
+    words = [w for w in re.split(r"[_\-.]+", upper) if w]
+    while len(words) > 1 and (words[-1] in _QUALIFIERS or words[-1].isdigit()):
+        words.pop()
+    return bool(words and words[-1] in _NAME_WORDS) or is_sensitive_key(name)
 
 
 def _url_password(value: str) -> Iterator[str]:

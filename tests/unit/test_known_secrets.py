@@ -40,6 +40,11 @@ from schemas.settings import Settings
         ("SSH_AUTH_SOCK", False),
         ("HOME", False),
         ("KEYBOARD_LAYOUT", False),
+        ("REDIS_AUTH_HOST", False),
+        ("SECRET_KEY_BASE", True),
+        ("DB_PASSWORD_2", True),
+        ("DDRUN_ALERTMANAGER_BASIC_AUTH", True),
+        ("DDRUN_SLACK_SIGNING_SECRET", True),
     ],
 )
 def test_secret_environment_names(name: str, secret: bool) -> None:
