@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -13,6 +15,7 @@ from db.mappings import MappingStore
 from db.people import PeopleStore
 from db.runbooks import RunbookStore
 from db.trust import TrustStore
+from domain.audit.known_secrets import redactor_for
 from domain.audit.redact import Redactor
 from schemas.settings import Settings
 
@@ -27,9 +30,11 @@ class AppState:
     mappings: MappingStore
     people: PeopleStore
 
-    @property
+    @cached_property
     def redactor(self) -> Redactor:
-        return Redactor(self.settings.redact_patterns)
+        """Built once: patterns plus the values of this process's own secrets (settings and
+        secret-named environment variables), so an alert quoting one cannot carry it in."""
+        return redactor_for(self.settings, os.environ, self.settings.redact_patterns)
 
 
 def _app_state(request: Request) -> AppState:

@@ -13,20 +13,22 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from temporalio.client import Client
 
 from audit.decrypt import decrypt_message
 from audit.history import Timeline, derive
+from audit.history_redaction import redact_history
 from audit.render.csv_export import render_csv
 from audit.render.pdf import render_pdf
 from domain.audit.chain import ExportSource, Manifest, build_chain, make_manifest, write_jsonl
-from domain.audit.records import AuditReport
+from domain.audit.records import ApprovalEntry, AuditReport, CommandEntry, EscalationEntry
 from domain.audit.redact import Redactor
 from workers.codec import EncryptionCodec
 
 Format = Literal["json", "csv", "pdf"]
+EntryT = TypeVar("EntryT", ApprovalEntry, CommandEntry, EscalationEntry)
 
 
 @dataclass
@@ -71,7 +73,9 @@ async def export_incident(
             decrypt_message(event, codec.decrypt)
     timeline = derive(history.events, redactor)
     # Protobuf JSON does not fix map order; the canonical form makes the digest reproducible.
-    history_json = json.dumps(json.loads(history.to_json()), sort_keys=True, indent=1)
+    # The raw history is redacted like everything else derived from it (defence in depth).
+    raw_history = redact_history(json.loads(history.to_json()), redactor)
+    history_json = json.dumps(raw_history, sort_keys=True, indent=1)
     records = list(timeline.records)
     last_at = records[-1]["at"] if records else description.start_time
     records.append(
@@ -97,7 +101,7 @@ async def export_incident(
         ),
         signing_key,
     )
-    s = timeline.summary
+    s = redactor.redact_obj(timeline.summary)
     report = AuditReport(
         incident_id=incident_id,
         title=s.get("title", ""),
@@ -113,14 +117,19 @@ async def export_incident(
         runbook_version=s.get("runbook_version"),
         match_reason=s.get("match_reason", ""),
         outcome=s.get("outcome", ""),
-        approvals=timeline.approvals,
-        commands=timeline.commands,
-        escalations=timeline.escalations,
+        approvals=[_redacted(a, redactor) for a in timeline.approvals],
+        commands=[_redacted(c, redactor) for c in timeline.commands],
+        escalations=[_redacted(e, redactor) for e in timeline.escalations],
         records=chain,
         manifest=manifest,
         export_file=f"{_safe_name(incident_id, description.run_id)}.jsonl",
     )
     return IncidentExport(chain, manifest, report, history_json, timeline)
+
+
+def _redacted(entry: EntryT, redactor: Redactor) -> EntryT:
+    """The report's entries are shown in the PDF: redacted again, like the chain's records."""
+    return type(entry).model_validate(redactor.redact_obj(entry.model_dump(mode="json")))
 
 
 def write_export(export: IncidentExport, fmt: Format, path: Path) -> list[Path]:

@@ -211,11 +211,14 @@ def _alert_data(alert: dict[str, Any], redactor: Redactor) -> dict[str, Any]:
             "payload_digest",
             "starts_at",
             "received_at",
+            "generator_url",
         )
     }
-    data["labels"] = redactor.redact_obj(alert.get("labels") or {})
-    data["annotations"] = redactor.redact_obj(alert.get("annotations") or {})
-    return data
+    data["labels"] = alert.get("labels") or {}
+    data["annotations"] = alert.get("annotations") or {}
+    # Again here, though alerts are redacted before they start an incident: history recorded
+    # before that (or by another client) must not carry a name, title or URL's secret out.
+    return redactor.redact_obj(data)
 
 
 def _runbook_matched(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
 from datetime import timedelta
 
@@ -15,7 +16,7 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities.commands import CommandRunner
-from domain.audit.redact import Redactor
+from domain.audit.known_secrets import redactor_for
 from schemas.settings import Settings
 from workers.client import connect
 from workers.telemetry import setup_logging, setup_tracing
@@ -24,9 +25,11 @@ log = logging.getLogger(__name__)
 
 
 def _runner(settings: Settings) -> CommandRunner:
+    """Output is redacted of the agent's own secrets too: its settings and environment are
+    what a step inherits and can print (`env`), and they are read once, here."""
     return CommandRunner(
         max_output_bytes=settings.agent_max_output_bytes,
-        redactor=Redactor(settings.redact_patterns),
+        redactor=redactor_for(settings, os.environ, settings.redact_patterns),
     )
 
 

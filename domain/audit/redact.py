@@ -12,6 +12,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TypeVar, cast
 
+from domain.audit.entropy import is_aws_secret_key, is_high_entropy
+
 DEFAULT_REPLACEMENT = "[REDACTED]"
 _MAX_PASSES = 4
 
@@ -23,6 +25,7 @@ _KEYWORDS = (
     r"pass(?:word|wd|phrase)|pwd|secret|token|api[_-]?key|apikey|access[_-]?key"
     r"|private[_-]?key|secret[_-]?key|signing[_-]?key|encryption[_-]?key|master[_-]?key"
     r"|session[_-]?key|routing[_-]?key|integration[_-]?key|service[_-]?key|client[_-]?secret"
+    r"|account[_-]?key|shared[_-]?access[_-]?key"
 )
 _SENSITIVE_KEY = re.compile(
     r"(?i)(?:" + _KEYWORDS + r"|authorization|proxy[_-]?authorization|cookie|credentials?|auth)$"
@@ -100,7 +103,11 @@ def _accept_value(match: re.Match[str]) -> bool:
 
 
 def _accept_key_value(match: re.Match[str]) -> bool:
-    return is_sensitive_key(match.group("k").lstrip("-")) and _accept_value(match)
+    key = match.group("k").lstrip("-")
+    if key.lower() == "pwd":
+        # `pwd=hunter2` is a password; the shell's `PWD=/home/app` is a directory.
+        return not _unquote(match.group("v")).startswith(("/", "~")) and _accept_value(match)
+    return is_sensitive_key(key) and _accept_value(match)
 
 
 def _accept_any(_match: re.Match[str]) -> bool:
@@ -109,6 +116,67 @@ def _accept_any(_match: re.Match[str]) -> bool:
 
 def _accept_basic(match: re.Match[str]) -> bool:
     return _is_basic_credential(match.group("v"))
+
+
+# Query parameters that carry a credential though their name is not one of `_KEYWORDS`:
+# bare `key`, signed-URL signatures (S3, GCS, CloudFront, Azure SAS `sig`), OAuth codes.
+_SENSITIVE_PARAMS = frozenset(
+    {
+        "key",
+        "sig",
+        "signature",
+        "code",
+        "jwt",
+        "session",
+        "sessionid",
+        "hmac",
+        "otp",
+        "ticket",
+        "pass",
+        "pw",
+        "policy",
+        "credential",
+        "x-amz-signature",
+        "x-amz-credential",
+        "x-amz-security-token",
+        "x-goog-signature",
+        "x-goog-credential",
+        "key-pair-id",
+        "googleaccessid",
+    }
+)
+
+
+def _accept_query_param(match: re.Match[str]) -> bool:
+    name = match.group("k")
+    sensitive = name.lower() in _SENSITIVE_PARAMS or is_sensitive_key(name)
+    return sensitive and _accept_value(match)
+
+
+# Words after "password is" that describe it rather than being it.
+_DESCRIPTION = re.compile(
+    r"an?|the|is|was|not|set|to|be|been|being|now|also|and|or|for|of|in|on|at|ok|too|very"
+    r"|still|(?:in)?correct|(?:in)?valid|wrong|expired|required|missing|empty|changed|reset"
+    r"|rotated|weak|strong|short|long|blank|unset|null|none|undefined|revoked|stale|old|new"
+    r"|same|different|needed|(?:un)?known|stored|saved|here|below|above"
+)
+
+
+def _accept_prose(match: re.Match[str]) -> bool:
+    word = _unquote(match.group("v")).strip(".,;:!?)`")
+    if not word or _DESCRIPTION.fullmatch(word.lower()) or not _accept_value(match):
+        return False
+    # "the secret is misconfigured" talks about a Kubernetes Secret; only a password is
+    # plausibly a plain word, other subjects need a value that is not one.
+    return match.group("k").lower().startswith("pass") or not word.isalpha()
+
+
+def _accept_aws_secret(match: re.Match[str]) -> bool:
+    return is_aws_secret_key(match.group("v"))
+
+
+def _accept_high_entropy(match: re.Match[str]) -> bool:
+    return is_high_entropy(match.group("v"))
 
 
 @dataclass(frozen=True)
@@ -216,7 +284,8 @@ _BUILTIN: tuple[_Rule, ...] = (
         r"(?P<v>[A-Za-z0-9]{16,})",
         _accept_any,
     ),
-    _rule("stripe-key", r"\b(?:sk|rk)_live_(?P<v>[A-Za-z0-9]{16,})", _accept_any),
+    _rule("stripe-key", r"\b(?:sk|rk)_(?:live|test)_(?P<v>[A-Za-z0-9]{16,})", _accept_any),
+    _rule("stripe-webhook-secret", r"\bwhsec_(?P<v>[A-Za-z0-9+/=]{16,})", _accept_any),
     _rule("google-api-key", r"\bAIza(?P<v>[0-9A-Za-z_-]{35})\b", _accept_any),
     _rule("npm-token", r"\bnpm_(?P<v>[A-Za-z0-9]{36})\b", _accept_any),
     _rule("openai-style-key", r"\bsk-(?:proj-|ant-)?(?P<v>[A-Za-z0-9_-]{32,})", _accept_any),
@@ -224,6 +293,30 @@ _BUILTIN: tuple[_Rule, ...] = (
         "jwt",
         r"\b(?P<v>eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,})",
         _accept_any,
+    ),
+    _rule(
+        "url-query-param",
+        r"[?&;#](?P<k>[A-Za-z0-9_.\[\]-]+)=(?P<v>[^&#\s\"'<>\\]+)",
+        _accept_query_param,
+        keep_quotes=False,
+    ),
+    _rule(
+        "password-in-prose",
+        r"(?i)\b(?P<k>pass(?:word|wd|phrase|code)|pwd|pin|secret|token|api[ _-]?key|credentials?)"
+        r"[ \t]+(?:is|was)[ \t]+(?:now[ \t]+|still[ \t]+|set[ \t]+to[ \t]+)?"
+        r"(?P<v>\"[^\"\n]*\"|'[^'\n]*'|`[^`\n]*`|[^\s\"',;]+)",
+        _accept_prose,
+    ),
+    _rule(
+        "aws-secret-access-key",
+        r"(?<![A-Za-z0-9/+=])(?P<v>[A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])",
+        _accept_aws_secret,
+    ),
+    # Last: anything long and random that no named rule explained.
+    _rule(
+        "high-entropy",
+        r"(?<![A-Za-z0-9+=_-])(?P<v>[A-Za-z0-9+_-]{20,}={0,2})(?![A-Za-z0-9+=_-])",
+        _accept_high_entropy,
     ),
 )
 
@@ -244,13 +337,23 @@ class Redactor:
     """Replaces secrets in text (`redact`) and in JSON-like data (`redact_obj`).
 
     `patterns` are extra regular expressions: a named group `secret` marks the part to hide,
-    otherwise the whole match is hidden. `redact` is idempotent.
+    otherwise the whole match is hidden. `secrets` are literal values hidden wherever they
+    appear, whatever surrounds them (see `known_secrets`); they are compiled once, here, so
+    build one Redactor per process. `redact` is idempotent.
     """
 
-    def __init__(self, patterns: Iterable[str] = (), replacement: str = DEFAULT_REPLACEMENT):
+    def __init__(
+        self,
+        patterns: Iterable[str] = (),
+        replacement: str = DEFAULT_REPLACEMENT,
+        *,
+        secrets: Iterable[str] = (),
+    ):
         if not replacement:
             raise ValueError("replacement must not be empty")
         self.replacement = replacement
+        literals = sorted({s for s in secrets if s and s not in replacement}, key=len, reverse=True)
+        self._known = re.compile("|".join(map(re.escape, literals))) if literals else None
         extra: list[_Rule] = []
         for pattern in patterns:
             try:
@@ -263,6 +366,8 @@ class Redactor:
 
     def redact(self, text: str) -> str:
         """`text` with every recognised secret replaced; the key names around them are kept."""
+        if self._known is not None:
+            text = self._known.sub(self.replacement, text)
         for _ in range(_MAX_PASSES):
             before = text
             text = self._k8s_secret(text)
