@@ -10,7 +10,6 @@ from fastapi.responses import Response
 from api.auth import Reader
 from api.deps import State
 from audit.export import export_incident
-from domain.audit.redact import Redactor
 
 router = APIRouter(prefix="/api/incidents", tags=["audit"])
 
@@ -32,7 +31,7 @@ async def export(
         state.client,
         incident_id,
         run_id=run_id,
-        redactor=Redactor(settings.redact_patterns),
+        redactor=state.redactor,
         signing_key=key.get_secret_value().encode() if key else None,
     )
     filename = f"{incident_id}.{_SUFFIX[format]}"

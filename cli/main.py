@@ -579,7 +579,7 @@ def export_cmd(
 
     from audit.export import export_incident, export_period, write_export
     from domain.audit.chain import verify_file
-    from domain.audit.redact import Redactor
+    from domain.audit.known_secrets import redactor_for
 
     settings = Settings()
     key = (
@@ -600,7 +600,7 @@ def export_cmd(
         raise typer.Exit(1)
     if fmt not in ("json", "csv", "pdf"):
         raise typer.BadParameter("format must be json, csv or pdf")
-    redactor = Redactor(settings.redact_patterns)
+    redactor = redactor_for(settings, os.environ, settings.redact_patterns)
     if target is None:
         if not (since and until and output):
             raise typer.BadParameter("give INCIDENT, or --since, --until and -o DIR")

@@ -277,6 +277,8 @@ _BUILTIN: tuple[_Rule, ...] = (
     _rule("github-pat", r"\bgithub_pat_(?P<v>[A-Za-z0-9_]{22,255})", _accept_any),
     _rule("gitlab-token", r"\bglpat-(?P<v>[A-Za-z0-9_-]{20,})", _accept_any),
     _rule("slack-token", r"\bxox[abposre]-(?P<v>[A-Za-z0-9-]{10,})", _accept_any),
+    # dd0c/run's own API tokens (db/people.py): the id may stay, the secret never.
+    _rule("ddrun-token", r"\bddr_[0-9a-f]{12}_(?P<v>[A-Za-z0-9_-]{20,})", _accept_any),
     _rule("slack-app-token", r"\bxapp-(?P<v>[A-Za-z0-9-]{10,})", _accept_any),
     _rule(
         "slack-webhook",
