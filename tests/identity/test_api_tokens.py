@@ -58,7 +58,7 @@ async def test_scope_expiry_revocation_and_disabling(
         listed = await stack.http.get("/api/tokens", headers=own)
         assert secret not in listed.text
         assert token_id in listed.text
-        assert secret.split("_")[-1] not in caplog.text
+        assert secret.split("_", 2)[2] not in caplog.text
 
         # last used is recorded.
         info = next(t for t in listed.json() if t["id"] == token_id)
@@ -95,7 +95,7 @@ async def test_scope_expiry_revocation_and_disabling(
         )
         assert disabled.status_code == 200, disabled.text
         assert (await stack.http.get("/api/me", headers=own)).status_code == 401
-        assert secret.split("_")[-1] not in caplog.text
+        assert secret.split("_", 2)[2] not in caplog.text
 
 
 async def test_a_token_proves_its_person_and_scopes_and_nothing_else(engine: AsyncEngine) -> None:
