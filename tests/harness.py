@@ -6,9 +6,11 @@ and one database never see each other's incidents or runbooks.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import os
+import socket
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -16,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import uvicorn
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowHandle
@@ -103,6 +106,32 @@ async def as_person(
         created_by="tests",
     )
     return {"Authorization": f"Bearer {issued.token}"}
+
+
+def token_of(headers: dict[str, str]) -> str:
+    """The bare token in headers from `as_person` (for DDRUN_TOKEN)."""
+    return headers["Authorization"].removeprefix("Bearer ")
+
+
+@contextlib.asynccontextmanager
+async def serving(stack: Stack, settings: Settings | None = None) -> AsyncIterator[str]:
+    """The stack's HTTP API on a real loopback port (for the CLI, which talks HTTP): its URL."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    app = create_app(settings or stack.settings, client=stack.client, engine=stack.engine)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None))
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        if task.done():
+            task.result()  # start-up failed: say why
+            raise RuntimeError("the API stopped during start-up")
+        await asyncio.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task
 
 
 def stack_settings(client: Client, **overrides: Any) -> Settings:

@@ -16,17 +16,26 @@ from db.mappings import MappingStore
 from db.runbooks import RunbookStore
 from domain.alerts.choose import choose_runbook
 from schemas.alert import Alert, AlertSource, AlertStatus
+from schemas.identity import Role
 from schemas.runbook import Runbook
-from tests.harness import stack_settings, unique
+from tests.harness import as_person, stack_settings, unique
 
 pytestmark = pytest.mark.temporal
 
 
+#: Who writes mappings in these tests (mappings take the author scope).
+AUTHOR = "mapping-author"
+
+
 @pytest_asyncio.fixture
 async def http(client: Client, engine: AsyncEngine) -> AsyncIterator[httpx.AsyncClient]:
+    """The API, every request authenticated as AUTHOR."""
     app = create_app(stack_settings(client), client=client, engine=engine)
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://ddrun.test") as http:
+    headers = await as_person(engine, AUTHOR, (Role.AUTHOR,))
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://ddrun.test", headers=headers
+    ) as http:
         yield http
 
 
@@ -48,7 +57,6 @@ async def test_add_list_get_remove(http: httpx.AsyncClient, engine: AsyncEngine)
     body = {
         "selector": {"alertname": name, "labels": labels},
         "runbook": runbook.id,
-        "actor": "alice",
         "note": "payments owns this",
     }
     created = await http.post("/api/mappings", json=body)
@@ -56,7 +64,8 @@ async def test_add_list_get_remove(http: httpx.AsyncClient, engine: AsyncEngine)
     mapping = created.json()
     assert mapping["runbook"] == runbook.id
     assert mapping["selector"] == {"alertname": name, "service": None, "labels": labels}
-    assert (mapping["created_by"], mapping["note"]) == ("alice", "payments owns this")
+    # Who added it is the authenticated author, not a name in the body.
+    assert (mapping["created_by"], mapping["note"]) == (AUTHOR, "payments owns this")
     mapping_id = mapping["id"]
 
     listed = (await http.get("/api/mappings")).json()
@@ -113,6 +122,7 @@ async def test_duplicate_selector_is_a_conflict(
         ({"selector": {"alertname": "X"}, "runbook": ""}, 422, "runbook"),
         ({"selector": {"alertname": "X"}, "runbook": "no-such-runbook"}, 422, "no runbook"),
         ({"selector": {"alertname": "X"}, "runbook": "{rid}", "extra": 1}, 422, "extra"),
+        ({"selector": {"alertname": "X"}, "runbook": "{rid}", "actor": "alice"}, 422, "actor"),
         ({"selector": {"alertname": 5}, "runbook": "{rid}"}, 422, "selector.alertname"),
     ],
 )

@@ -30,10 +30,12 @@ from db.engine import create_schema, make_engine
 from db.slack_messages import SlackMessageStore
 from domain.slack.actions import Action, ActionValue, Callback
 from schemas.alert import Alert, AlertSource, AlertStatus
+from schemas.identity import Role
 from schemas.incident import IncidentState, IncidentStatus, StepState
 from schemas.trust import Mode
 from tests.harness import (
     Stack,
+    as_person,
     generic_alert,
     running_stack,
     stack_settings,
@@ -64,6 +66,8 @@ SECRET = "e2e-signing-secret-0123456789abcdef"
 
 @dataclass(frozen=True)
 class Person:
+    """A Slack user (`id`, `name`), linked to the dd0c/run person whose handle is `name`."""
+
     id: str
     name: str
 
@@ -71,6 +75,14 @@ class Person:
 MARCUS = Person("U07MARCUS02", "marcus.chen")
 PRIYA = Person("U07PRIYA01", "priya.natarajan")
 CMDR = Person("U07CMDR0001", "ines.commander")
+PEOPLE = (MARCUS, PRIYA, CMDR)
+
+
+async def link_people(engine: AsyncEngine) -> None:
+    """Every Slack user here is a responder linked to a dd0c/run person (unlinked users are
+    told to link and nothing happens); what they do is recorded under the person's handle."""
+    for who in PEOPLE:
+        await as_person(engine, who.name, (Role.RESPONDER,), slack=who.id)
 
 
 # -- signature vectors through the real app ------------------------------------------------
@@ -355,6 +367,12 @@ class Scene:
     def lines(self) -> list[str]:
         return self.log.read_text().split() if self.log.exists() else []
 
+    async def abort(self, incident: str) -> None:
+        """Clean up through the API, as a responder (the actor comes from the token)."""
+        headers = await self.stack.person("slack-test-cleanup")
+        response = await self.stack.http.post(f"/api/incidents/{incident}/abort", headers=headers)
+        assert response.status_code == 200, response.text
+
 
 def _step(state: IncidentState, step_id: str) -> Any:
     return next(s for s in state.steps if s.id == step_id)
@@ -400,6 +418,7 @@ async def scene_factory(
         context = running_stack(client, engine, **overrides)
         stack = await context.__aenter__()
         stacks.append(context)
+        await link_people(engine)
         return Scene(stack, SlackUser(stack.http, slack), slack, tmp_path / "log")
 
     yield make
@@ -420,22 +439,24 @@ async def test_a_caution_step_approved_from_slack_records_the_slack_user(
     assert (response.status_code, response.content) == (200, b"")
     [reply] = await scene.slack.replies(hook)
     assert "approved" in reply
-    assert f"<@{MARCUS.id}>" in reply
+    assert MARCUS.name in reply  # the person's handle, not the Slack user id
     result = await scene.stack.handle(incident).result()
     assert scene.lines() == ["change"]
     change = _step(result, "change")
     assert change.state is StepState.SUCCEEDED
-    assert change.approved_by == MARCUS.id
+    assert change.approved_by == MARCUS.name
     [decision] = await approvals_in_history(scene.stack, incident)
     assert (decision.approver, decision.approver_name, decision.channel) == (
-        MARCUS.id,
+        MARCUS.name,
         MARCUS.name,
         "slack",
     )
+    # The Slack user id is kept as the approver's other name; the credential says Slack.
+    assert (decision.approver_ids, decision.authenticated_by) == ([MARCUS.id], f"slack {MARCUS.id}")
     assert decision.card == (card or None)
     # Recorded on the step as one approval among those the rule needs (the workflow's part).
     assert [(a.approver, a.approver_name, a.channel) for a in change.approvals] == [
-        (MARCUS.id, MARCUS.name, "slack")
+        (MARCUS.name, MARCUS.name, "slack")
     ]
 
 
@@ -467,7 +488,7 @@ async def test_an_unauthorised_approver_is_refused_and_told_why(scene_factory: A
     _, hook = await scene.slack.click(PRIYA, Action.APPROVE, value)
     await scene.slack.replies(hook)
     result = await scene.stack.handle(incident).result()
-    assert _step(result, "change").approved_by == PRIYA.id
+    assert _step(result, "change").approved_by == PRIYA.name
     assert scene.lines() == ["change"]
 
 
@@ -501,7 +522,7 @@ async def test_a_dangerous_step_asks_for_its_name_in_a_dialog(scene_factory: Any
     assert (right.status_code, right.content) == (200, b"")
     result = await scene.stack.handle(incident).result()
     assert scene.lines() == ["drop"]
-    assert _step(result, "drop").approved_by == MARCUS.id
+    assert _step(result, "drop").approved_by == MARCUS.name
     [decision] = await approvals_in_history(scene.stack, incident)
     assert (decision.confirm, decision.comment, decision.channel) == (
         "Drop Cache",
@@ -571,8 +592,8 @@ async def test_two_people_and_the_commander_approve_a_dangerous_step_in_a_critic
     result = await scene.stack.handle(incident).result()
     assert scene.lines() == ["drop"]
     approvers = [a.approver for a in _step(result, "drop").approvals]
-    assert approvers[0] == PRIYA.id
-    assert approvers[-1] == CMDR.id
+    assert approvers[0] == PRIYA.name
+    assert approvers[-1] == CMDR.name  # the policy names the commander by Slack id
 
 
 async def test_a_stale_card_is_refused(scene_factory: Any) -> None:
@@ -601,7 +622,7 @@ async def test_a_stale_card_is_refused(scene_factory: Any) -> None:
     [reply] = await scene.slack.replies(hook)
     assert "out of date" in reply
     assert len(scene.standin.calls_to("views.open")) == opened  # no dialog for a stale card
-    await scene.stack.http.post(f"/api/incidents/{incident}/abort", json={"actor": "test"})
+    await scene.abort(incident)
 
 
 async def test_responders_steer_the_incident_with_buttons(scene_factory: Any) -> None:
@@ -618,7 +639,7 @@ async def test_responders_steer_the_incident_with_buttons(scene_factory: Any) ->
     [steps] = await scene.slack.replies(hook)
     assert "`change` Change config (caution)" in steps
     assert "`tweak` Tweak" in steps
-    assert f"acknowledged by <@{PRIYA.id}>" in steps
+    assert f"acknowledged by {PRIYA.name}" in steps
 
     _, hook = await scene.slack.click(MARCUS, Action.PAUSE, value())
     await scene.slack.replies(hook)
@@ -649,7 +670,7 @@ async def test_responders_steer_the_incident_with_buttons(scene_factory: Any) ->
     assert "someone other than" in recorded  # whoever edits cannot be the only approver
     state = await scene.stack.state(incident)
     change = _step(state, "change")
-    assert (change.state, change.edited_by) == (StepState.AWAITING_APPROVAL, MARCUS.id)
+    assert (change.state, change.edited_by) == (StepState.AWAITING_APPROVAL, MARCUS.name)
     assert scene.lines() == []
     _, hook = await scene.slack.click(
         PRIYA, Action.APPROVE, value("change").model_copy(update={"card": change.card})
@@ -661,9 +682,9 @@ async def test_responders_steer_the_incident_with_buttons(scene_factory: Any) ->
     assert "skipped" in (await scene.slack.replies(hook))[0]
     result = await scene.stack.handle(incident).result()
     assert scene.lines() == ["edited"]
-    assert _step(result, "change").edited_by == MARCUS.id
+    assert _step(result, "change").edited_by == MARCUS.name
     assert _step(result, "tweak").state is StepState.SKIPPED
-    assert result.acknowledged_by == PRIYA.id
+    assert result.acknowledged_by == PRIYA.name
 
 
 async def test_take_over_start_copilot_and_abort_from_slack(scene_factory: Any) -> None:
@@ -682,7 +703,7 @@ async def test_take_over_start_copilot_and_abort_from_slack(scene_factory: Any) 
     assert "acknowledged" in started
     assert "copilot" in started
     state = await scene.stack.state(incident)
-    assert (state.mode, state.acknowledged_by) == (Mode.COPILOT, PRIYA.id)
+    assert (state.mode, state.acknowledged_by) == (Mode.COPILOT, PRIYA.name)
 
     _, hook = await scene.slack.click(MARCUS, Action.TAKE_OVER, value)
     await scene.slack.replies(hook)
@@ -796,7 +817,7 @@ async def test_an_unreadable_policy_allows_nothing_it_governs(scene_factory: Any
     assert "not valid YAML" in reply
     _, hook = await scene.slack.click(MARCUS, Action.PAUSE, ActionValue(incident=incident))
     assert "paused by" in (await scene.slack.replies(hook))[0]  # stopping is never blocked
-    await scene.stack.http.post(f"/api/incidents/{incident}/abort", json={"actor": "test"})
+    await scene.abort(incident)
 
 
 async def test_ddrun_escalate(scene_factory: Any) -> None:
@@ -808,7 +829,7 @@ async def test_ddrun_escalate(scene_factory: Any) -> None:
     assert "escalat" in response.json()["text"]
     state = await scene.until(incident, "escalated", lambda s: len(s.escalations) >= 1)
     assert "need the database team" in json.dumps([e.reason for e in state.escalations])
-    await scene.stack.http.post(f"/api/incidents/{incident}/abort", json={"actor": "test"})
+    await scene.abort(incident)
 
 
 async def test_slow_work_is_acknowledged_at_once_and_reported_later(
@@ -824,6 +845,7 @@ async def test_slow_work_is_acknowledged_at_once_and_reported_later(
     )
     engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'slow.db'}")
     await create_schema(engine)  # verified requests are claimed (replays refused) before acting
+    await link_people(engine)
     app = create_app(settings, client, engine)
     app.state.slack_timing = SlackTiming(ack_budget_s=0.2, query_timeout_s=0.5, work_timeout_s=1.0)
     now = datetime.now(UTC)
@@ -896,9 +918,9 @@ async def test_kill_switch_from_slack_anyone_engages_only_a_responder_lifts(
     engaged = await run(f"killswitch engage service {service} bad deploy", MARCUS)
     assert f"`service={service}` engaged; 1 running incident(s) told" in engaged
     state = await scene.until(incident, "switch reached", lambda s: bool(s.kill_switches))
-    assert state.kill_switches[0].actor == MARCUS.id
+    assert state.kill_switches[0].actor == MARCUS.name
     assert "bad deploy" in state.kill_switches[0].reason
-    assert f"`service={service}` by {MARCUS.id}: bad deploy" in await run(
+    assert f"`service={service}` by {MARCUS.name}: bad deploy" in await run(
         "killswitch status", MARCUS
     )
 
@@ -910,5 +932,5 @@ async def test_kill_switch_from_slack_anyone_engages_only_a_responder_lifts(
     assert "lifted" in lifted
     await scene.until(incident, "switch lifted", lambda s: not s.kill_switches)
     assert f"service={service}" not in await run("killswitch status", PRIYA)
-    await scene.stack.http.post(f"/api/incidents/{incident}/abort", json={"actor": "test"})
+    await scene.abort(incident)
     await scene.stack.handle(incident).result()

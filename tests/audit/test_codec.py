@@ -16,8 +16,9 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 
 from api.app import create_app
 from audit.export import export_incident
+from schemas.identity import Role
 from schemas.incident import IncidentStatus
-from tests.harness import generic_alert, running_stack, stack_settings, unique
+from tests.harness import as_person, generic_alert, running_stack, stack_settings, unique
 from workers.codec import EncryptionCodec
 
 pytestmark = pytest.mark.temporal
@@ -95,6 +96,15 @@ async def test_encrypted_history_codec_endpoint_and_export_round_trip(
                 await http.post("/codec/decode", json={"payloads": sealed}, headers=headers)
             ).json()["payloads"]
             assert opened == [plain_payload]
+
+            # The UI's codec token opens the codec and nothing else; a person who may read may
+            # decode with their own token.
+            ui_token = {"Authorization": "Bearer ui-secret"}
+            assert (await http.get("/api/incidents", headers=ui_token)).status_code == 401
+            reader = await as_person(engine, "codec-reader", (Role.VIEWER,))
+            by_person = await http.post("/codec/decode", json={"payloads": sealed}, headers=reader)
+            assert by_person.status_code == 200, by_person.text
+            assert by_person.json()["payloads"] == [plain_payload]
 
         # Export decrypts with the key.
         export = await export_incident(encrypted, incident_id)

@@ -20,14 +20,17 @@ from temporalio.client import Client
 
 from audit.export import export_incident, export_period, write_export
 from domain.audit.chain import verify_file
+from schemas.identity import Role
 from schemas.incident import IncidentStatus
-from tests.harness import Stack, generic_alert, history_events, running_stack, unique
+from tests.harness import Stack, generic_alert, history_events, running_stack, token_of, unique
 from tests.support import REPO, assert_eventually
 
 pytestmark = pytest.mark.temporal
 
 SECRET = "hunter2-Zq9"
 AWS_KEY = "AKIAIOSFODNN7EXAMPLE"
+#: The responder who approves in these tests; the export names her as the database does.
+ALICE = "alice"
 
 
 def _runbook(name: str) -> dict[str, Any]:
@@ -56,7 +59,8 @@ def _runbook(name: str) -> dict[str, Any]:
     }
 
 
-async def _incident(stack: Stack, tmp_path: Path) -> str:
+async def _incident(stack: Stack, tmp_path: Path, alice: dict[str, str]) -> str:
+    """An incident whose caution steps the holder of the `alice` headers approves."""
     name = unique("Audit")
     await stack.add_runbook(_runbook(name))
     body = generic_alert(
@@ -71,9 +75,10 @@ async def _incident(stack: Stack, tmp_path: Path) -> str:
             ),
             what=f"{step} waiting",
         )
-        await stack.http.post(
-            f"/api/incidents/{incident_id}/steps/{step}/approval", json={"approver": "alice"}
+        approved = await stack.http.post(
+            f"/api/incidents/{incident_id}/steps/{step}/approval", json={}, headers=alice
         )
+        assert approved.status_code == 200, approved.text
     return incident_id
 
 
@@ -81,18 +86,20 @@ async def test_export_is_derived_from_history_and_verifiable(
     client: Client, engine: AsyncEngine, tmp_path: Path
 ) -> None:
     async with running_stack(client, engine) as stack:
-        incident_id = await _incident(stack, tmp_path)
+        alice = await stack.person(ALICE, (Role.RESPONDER,))
+        incident_id = await _incident(stack, tmp_path, alice)
         result = await stack.handle(incident_id).result()
         assert result.status is IncidentStatus.ROLLED_BACK
         events = await history_events(stack.handle(incident_id))
         raw_history = (await stack.handle(incident_id).fetch_history()).to_json()
-        response = await stack.http.get(f"/api/incidents/{incident_id}/export")
+        auditor = await stack.person("auditor", (Role.VIEWER,))  # exports take reading only
+        response = await stack.http.get(f"/api/incidents/{incident_id}/export", headers=auditor)
         assert response.status_code == 200, response.text
         csv_bytes = (
-            await stack.http.get(f"/api/incidents/{incident_id}/export?format=csv")
+            await stack.http.get(f"/api/incidents/{incident_id}/export?format=csv", headers=auditor)
         ).content
         pdf_bytes = (
-            await stack.http.get(f"/api/incidents/{incident_id}/export?format=pdf")
+            await stack.http.get(f"/api/incidents/{incident_id}/export?format=pdf", headers=auditor)
         ).content
 
     # Secrets never land in history, nor in any export.
@@ -135,7 +142,10 @@ async def test_export_is_derived_from_history_and_verifiable(
     assert kinds[-2] == "closed"
     assert kinds[-1] == "history_attached"
     approvals = [r for r in records if r["kind"] == "approval"]
-    assert {r["actor"] for r in approvals} == {"alice"}
+    # Who approved is the token's person, and how she proved it is recorded with it.
+    assert {r["actor"] for r in approvals} == {ALICE}
+    alice_token = f"api-token {token_of(alice).split('_')[1]}"
+    assert {r["data"]["authenticated_by"] for r in approvals} == {alice_token}
     leak = next(r for r in records if r["kind"] == "command_ran" and r["data"]["step_id"] == "leak")
     assert leak["data"]["exit_code"] == 0
     assert leak["data"]["output_digest"].startswith("sha256:")
@@ -146,11 +156,12 @@ async def test_export_is_derived_from_history_and_verifiable(
     assert closed["data"]["mttr_s"] >= closed["data"]["mtta_s"]
 
     rows = list(csv.reader(io.StringIO(csv_bytes.decode("utf-8-sig"))))
-    assert rows[0][:4] == ["seq", "at", "kind", "actor"]
+    assert rows[0][:5] == ["seq", "at", "kind", "actor", "authenticated_by"]
+    assert {row[4] for row in rows[1:] if row and row[2] == "approval"} == {alice_token}
     assert sum(1 for row in rows[1:] if row and row[0].isdigit()) == len(records)
     text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf_bytes)).pages)
     assert incident_id[:30] in text.replace("\n", "")
-    assert "alice" in text
+    assert ALICE in text
     assert "Audited runbook" in text
     assert manifest["final_hash"][:16] in text.replace("\n", "")
 
@@ -159,7 +170,8 @@ async def test_one_changed_byte_is_found_and_named(
     client: Client, engine: AsyncEngine, tmp_path: Path
 ) -> None:
     async with running_stack(client, engine) as stack:
-        incident_id = await _incident(stack, tmp_path)
+        alice = await stack.person(ALICE, (Role.RESPONDER,))
+        incident_id = await _incident(stack, tmp_path, alice)
         await stack.handle(incident_id).result()
         export = await export_incident(client, incident_id, signing_key=b"audit-key")
     path = tmp_path / "incident.jsonl"
@@ -206,9 +218,13 @@ async def test_running_incident_and_a_period_export_with_an_index(
         ids = []
         for i in range(2):
             body = generic_alert(
-                name, labels={"log": str(tmp_path / f"log{i}")}, dedup_key=f"{name}-{i}"
+                name,
+                labels={"log": str(tmp_path / f"log{i}")},
+                dedup_key=f"{name}-{i}",
+                service=f"payment-svc-{i}",  # another service: not correlated into the first
             )
             ids.append((await stack.post_generic(body)).json()["incident_id"])
+        assert len(set(ids)) == 2, ids
         for incident_id in ids:
             await assert_eventually(
                 lambda incident_id=incident_id: stack.state(incident_id),
@@ -221,8 +237,12 @@ async def test_running_incident_and_a_period_export_with_an_index(
         index = await export_period(
             client, since, datetime.now(UTC) + timedelta(seconds=1), tmp_path / "period"
         )
+        responder = await stack.person(ALICE, (Role.RESPONDER,))
         for incident_id in ids:
-            await stack.http.post(f"/api/incidents/{incident_id}/abort", json={"actor": "z"})
+            aborted = await stack.http.post(
+                f"/api/incidents/{incident_id}/abort", headers=responder
+            )
+            assert aborted.status_code == 200, aborted.text
             await stack.handle(incident_id).result()
     listed = {e["incident_id"]: e for e in index["incidents"]}
     assert set(ids) <= set(listed)

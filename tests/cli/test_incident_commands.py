@@ -1,4 +1,5 @@
-"""`ddrun incidents list/show`, `approve` and `abort` as a user runs them, against real Temporal."""
+"""`ddrun incidents list/show`, `approve` and `abort` as a user runs them: through the HTTP API
+with a token (the actor is the token's person), against real Temporal."""
 
 from __future__ import annotations
 
@@ -13,18 +14,29 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
 
+from schemas.identity import Role
 from schemas.incident import IncidentStatus
-from tests.harness import generic_alert, history_events, running_stack, unique
+from tests.harness import (
+    generic_alert,
+    history_events,
+    running_stack,
+    serving,
+    token_of,
+    unique,
+)
 from tests.support import REPO, assert_eventually
 
 pytestmark = pytest.mark.temporal
 
 
-async def ddrun(client: Client, *args: str) -> tuple[int, str, str]:
+async def ddrun(client: Client, api: str, token: str, *args: str) -> tuple[int, str, str]:
+    """The CLI as the person `token` belongs to (DDRUN_TOKEN wins over any saved login)."""
     env = {
         **os.environ,
         "DDRUN_TEMPORAL_ADDRESS": client.service_client.config.target_host,
         "DDRUN_TEMPORAL_NAMESPACE": client.namespace,
+        "DDRUN_API_URL": api,
+        "DDRUN_TOKEN": token,
         "COLUMNS": "200",
     }
     proc = await asyncio.create_subprocess_exec(
@@ -42,7 +54,9 @@ async def ddrun(client: Client, *args: str) -> tuple[int, str, str]:
 
 
 async def test_list_show_approve_from_the_command_line(client: Client, engine: AsyncEngine) -> None:
-    async with running_stack(client, engine) as stack:
+    async with running_stack(client, engine) as stack, serving(stack) as api:
+        alice = unique("alice-")
+        token = token_of(await stack.person(alice, (Role.RESPONDER,)))
         name = unique("Cli")
         service = unique("svc-")
         runbook = await stack.add_runbook(
@@ -64,7 +78,9 @@ async def test_list_show_approve_from_the_command_line(client: Client, engine: A
             what="waiting",
         )
 
-        code, out, err = await ddrun(client, "incidents", "list", "--service", service, "--json")
+        code, out, err = await ddrun(
+            client, api, token, "incidents", "list", "--service", service, "--json"
+        )
         assert code == 0, err
         rows: list[dict[str, Any]] = json.loads(out)
         assert [r["id"] for r in rows] == [incident_id]
@@ -73,7 +89,7 @@ async def test_list_show_approve_from_the_command_line(client: Client, engine: A
         assert rows[0]["severity"] == "critical"
         assert rows[0]["runbook"] == runbook.id
 
-        code, out, err = await ddrun(client, "incidents", "show", incident_id, "--json")
+        code, out, err = await ddrun(client, api, token, "incidents", "show", incident_id, "--json")
         assert code == 0, err
         shown = json.loads(out)
         assert shown["id"] == incident_id
@@ -102,19 +118,19 @@ async def test_list_show_approve_from_the_command_line(client: Client, engine: A
             },
         ]
 
-        code, out, err = await ddrun(client, "approve", incident_id, "look", "--as", "alice")
+        code, out, err = await ddrun(client, api, token, "approve", incident_id, "look")
         assert code == 2
-        assert "not waiting for approval" in out
+        assert "not waiting for approval" in out + err
 
-        code, out, err = await ddrun(client, "approve", incident_id, "fix", "--as", "alice")
+        code, out, err = await ddrun(client, api, token, "approve", incident_id, "fix")
         assert code == 0, out + err
-        assert "approved by alice" in out
+        assert f"approved by {alice}" in out
         result = await stack.handle(incident_id).result()
         assert result.status is IncidentStatus.RESOLVED
 
-        code, out, _ = await ddrun(client, "incidents", "show", incident_id)
+        code, out, _ = await ddrun(client, api, token, "incidents", "show", incident_id)
         assert code == 0
-        assert "alice" in out
+        assert alice in out
         assert "resolved" in out
 
         events = await history_events(stack.handle(incident_id))
@@ -124,13 +140,20 @@ async def test_list_show_approve_from_the_command_line(client: Client, engine: A
             if e.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED
         ]
         assert len(accepted) == 1  # the refused approval of "look" left no trace in history
-        assert accepted[0].meta.identity == "cli:alice"
-        assert b'"approver":"alice"' in accepted[0].input.args.payloads[0].data
-        assert b'"channel":"cli"' in accepted[0].input.args.payloads[0].data
+        # The approver is the token's person, the channel the CLI, and the credential the token.
+        payload = json.loads(accepted[0].input.args.payloads[0].data)
+        token_id = token.split("_")[1]
+        assert (payload["approver"], payload["channel"], payload["authenticated_by"]) == (
+            alice,
+            "cli",
+            f"api-token {token_id}",
+        )
 
 
 async def test_abort_from_the_command_line(client: Client, engine: AsyncEngine) -> None:
-    async with running_stack(client, engine) as stack:
+    async with running_stack(client, engine) as stack, serving(stack) as api:
+        henry = unique("henry-")
+        token = token_of(await stack.person(henry, (Role.RESPONDER,)))
         name = unique("CliAbort")
         await stack.add_runbook(
             {
@@ -148,9 +171,9 @@ async def test_abort_from_the_command_line(client: Client, engine: AsyncEngine) 
             what="waiting",
         )
         code, out, err = await ddrun(
-            client, "abort", incident_id, "--as", "henry", "--reason", "false alarm"
+            client, api, token, "abort", incident_id, "--reason", "false alarm"
         )
         assert code == 0, out + err
         result = await stack.handle(incident_id).result()
         assert result.status is IncidentStatus.ABORTED
-        assert "henry" in result.outcome
+        assert henry in result.outcome

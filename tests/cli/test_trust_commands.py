@@ -3,49 +3,30 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import os
-import socket
 import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client
 
-from api.app import create_app
+from schemas.identity import Role
 from schemas.incident import StepState
-from tests.harness import Stack, generic_alert, running_stack, unique
+from tests.harness import generic_alert, running_stack, serving, token_of, unique
 from tests.support import REPO
 
 pytestmark = pytest.mark.temporal
 
 
-@contextlib.asynccontextmanager
-async def serving(stack: Stack) -> AsyncIterator[str]:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    app = create_app(stack.settings, client=stack.client, engine=stack.engine)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None))
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        await asyncio.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await task
-
-
-async def ddrun(client: Client, api: str, *args: str) -> tuple[int, str]:
+async def ddrun(client: Client, api: str, token: str, *args: str) -> tuple[int, str]:
+    """The CLI as the person `token` belongs to (DDRUN_TOKEN wins over any saved login)."""
     env = {
         **os.environ,
         "DDRUN_TEMPORAL_ADDRESS": client.service_client.config.target_host,
         "DDRUN_API_URL": api,
+        "DDRUN_TOKEN": token,
         "COLUMNS": "200",
     }
     proc = await asyncio.create_subprocess_exec(
@@ -66,6 +47,12 @@ async def test_trust_commands_end_to_end(
     client: Client, engine: AsyncEngine, tmp_path: Path
 ) -> None:
     async with running_stack(client, engine) as stack, serving(stack) as api:
+        # Who may do what: authors set modes, only admins promote, responders use kill switches.
+        author, lead, ops = unique("author-"), unique("lead-"), unique("ops-")
+        as_author = token_of(await stack.person(author, (Role.AUTHOR,)))
+        as_lead = token_of(await stack.person(lead, (Role.ADMIN,)))
+        ops_headers = await stack.person(ops, (Role.RESPONDER,))
+        as_ops = token_of(ops_headers)
         name = unique("CliTrust")
         runbook = await stack.add_runbook(
             {
@@ -88,7 +75,15 @@ async def test_trust_commands_end_to_end(
         alert_file.write_text(json.dumps(generic_alert(name, labels={"out": str(target)})))
 
         code, out = await ddrun(
-            client, api, "run", runbook.id, "--dry-run", "--alert", str(alert_file), "--json"
+            client,
+            api,
+            as_ops,
+            "run",
+            runbook.id,
+            "--dry-run",
+            "--alert",
+            str(alert_file),
+            "--json",
         )
         assert code == 0, out
         plan = json.loads(out)
@@ -97,41 +92,48 @@ async def test_trust_commands_end_to_end(
         assert not target.exists()
 
         code, out = await ddrun(
-            client, api, "runbooks", "set-mode", runbook.id, "autopilot", "--as", "x"
+            client, api, as_author, "runbooks", "set-mode", runbook.id, "autopilot"
         )
         assert code == 2
         assert "autopilot needs a promotion" in out
-        code, out = await ddrun(client, api, "runbooks", "promote", runbook.id, "--as", "lead")
+        code, out = await ddrun(client, api, as_author, "runbooks", "promote", runbook.id)
+        assert code == 2
+        assert "needs the 'admin' scope" in out
+        code, out = await ddrun(client, api, as_lead, "runbooks", "promote", runbook.id)
         assert code == 0, out
-        code, out = await ddrun(client, api, "runbooks", "trust", runbook.id, "--json")
-        assert json.loads(out)["trust"]["mode"] == "autopilot"
+        assert f"promoted to autopilot by {lead}" in out
+        code, out = await ddrun(client, api, as_ops, "runbooks", "trust", runbook.id, "--json")
+        view = json.loads(out)
+        assert view["trust"]["mode"] == "autopilot"
+        assert [(c["kind"], c["actor"]) for c in view["history"]][-1] == ("promoted", lead)
 
         code, out = await ddrun(
             client,
             api,
+            as_ops,
             "killswitch",
             "engage",
             "--runbook",
             runbook.id,
-            "--as",
-            "ops",
             "--reason",
             "bad deploy",
         )
         assert code == 0, out
-        code, out = await ddrun(client, api, "killswitch", "status")
+        assert f"engaged by {ops}" in out
+        code, out = await ddrun(client, api, as_ops, "killswitch", "status")
         assert f"runbook={runbook.id}" in out
         assert "bad deploy" in out
+        assert f"({ops}," in out
         response = await stack.post_generic(generic_alert(name, labels={"out": str(target)}))
         state = await stack.state(response.json()["incident_id"])
         assert state.mode.value == "read-along"
-        code, out = await ddrun(
-            client, api, "killswitch", "lift", "--runbook", runbook.id, "--as", "ops"
-        )
+        code, out = await ddrun(client, api, as_ops, "killswitch", "lift", "--runbook", runbook.id)
         assert code == 0, out
-        code, out = await ddrun(client, api, "killswitch", "status")
+        assert f"lifted by {ops}" in out
+        code, out = await ddrun(client, api, as_ops, "killswitch", "status")
         assert "no kill switch engaged" in out
-        await stack.http.post(
-            f"/api/incidents/{response.json()['incident_id']}/abort", json={"actor": "ops"}
+        aborted = await stack.http.post(
+            f"/api/incidents/{response.json()['incident_id']}/abort", headers=ops_headers
         )
+        assert aborted.status_code == 200, aborted.text
         await stack.handle(response.json()["incident_id"]).result()

@@ -149,9 +149,13 @@ async def test_dev_stack_restarts_what_dies_and_stops_cleanly(tmp_path: Path) ->
     try:
         await dev.wait_for(r"dd0c/run is up", timeout=180)
         async with httpx.AsyncClient(base_url=api, timeout=5) as http:
-            # At the moment "is up" is printed, the API answers, and so does Temporal behind it.
+            # At the moment "is up" is printed, the API answers, and so does Temporal behind it;
+            # /api takes a credential: the first admin's token, which `ddrun dev` kept for us.
             assert (await http.get("/healthz")).status_code == 200
-            assert (await http.get("/api/incidents")).status_code == 200
+            assert (await http.get("/api/incidents")).status_code == 401
+            token = (data_dir / "admin.token").read_text().strip()
+            admin = {"Authorization": f"Bearer {token}"}
+            assert (await http.get("/api/incidents", headers=admin)).status_code == 200
             await dev.wait_for(r"^Ctrl-C stops everything", timeout=5)
             for label, name in PARTS.items():
                 found = await dev.wait_for(rf"^  {label} .* pid (\d+)$", timeout=0)
@@ -194,7 +198,7 @@ async def test_dev_stack_restarts_what_dies_and_stops_cleanly(tmp_path: Path) ->
             incident_id = posted.json()["incident_id"]
             deadline = time.monotonic() + 60
             while True:
-                got = await http.get(f"/api/incidents/{incident_id}")
+                got = await http.get(f"/api/incidents/{incident_id}", headers=admin)
                 if got.status_code == 200:
                     state = IncidentState.model_validate(got.json())
                     if state.steps and state.steps[0].state is StepState.SUCCEEDED:

@@ -30,6 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client
 
 from api.app import create_app
+from schemas.identity import Role
 from schemas.incident import IncidentState, IncidentStatus, StepState
 from tests.harness import running_stack, unique
 from tests.standins.server import StandinServer
@@ -275,6 +276,8 @@ async def test_prometheus_rule_fires_through_alertmanager_into_an_incident(
             httpx.AsyncClient(base_url=api.url, timeout=10, trust_env=False)
         )
         webhook = f"{api.url}/webhooks/alertmanager"
+        # The API's reader and responder; webhooks carry Alertmanager's token, never this one.
+        e2e = await ddrun.person("e2e", (Role.RESPONDER,))
 
         # Our endpoint refuses a missing or wrong token, and nothing is started for it.
         probe_service = unique("refused-")
@@ -297,7 +300,7 @@ async def test_prometheus_rule_fires_through_alertmanager_into_an_incident(
         daemons = [prom, am]
 
         async def listed() -> list[dict[str, Any]]:
-            rows = await http.get("/api/incidents", params={"service": service})
+            rows = await http.get("/api/incidents", params={"service": service}, headers=e2e)
             assert rows.status_code == 200, rows.text
             return list(rows.json())
 
@@ -309,7 +312,7 @@ async def test_prometheus_rule_fires_through_alertmanager_into_an_incident(
         assert incident_id.startswith(f"incident-alertmanager-{alertname}-")
 
         async def state() -> IncidentState:
-            got = await http.get(f"/api/incidents/{incident_id}")
+            got = await http.get(f"/api/incidents/{incident_id}", headers=e2e)
             assert got.status_code == 200, got.text
             return IncidentState.model_validate(got.json())
 
@@ -378,12 +381,14 @@ async def test_prometheus_rule_fires_through_alertmanager_into_an_incident(
         for daemon in daemons:
             daemon.stop()
         # The caution step still waits for approval: resolving is refused until it is decided.
-        early = await http.post(f"/api/incidents/{incident_id}/resolve", json={"actor": "e2e"})
+        early = await http.post(f"/api/incidents/{incident_id}/resolve", headers=e2e)
         assert early.status_code == 409, early.text
         assert "'restart' is waiting for approval" in early.json()["error"]
-        done = await http.post(f"/api/incidents/{incident_id}/abort", json={"actor": "e2e"})
+        done = await http.post(f"/api/incidents/{incident_id}/abort", headers=e2e)
         assert done.status_code == 200, done.text
-        assert (await http.get("/api/incidents", params={"service": probe_service})).json() == []
+        assert "abort requested by e2e" in done.json()["result"]  # the token's person
+        probed = await http.get("/api/incidents", params={"service": probe_service}, headers=e2e)
+        assert (probed.status_code, probed.json()) == (200, [])
 
 
 def _webhook_body(alertname: str, service: str) -> dict[str, Any]:

@@ -35,10 +35,11 @@ from temporalio.testing import WorkflowEnvironment
 from activities.paging import dedup_key
 from db.slack_messages import SlackMessageStore
 from domain.alerts.normalize import generic
+from schemas.identity import Role
 from schemas.incident import ApprovalDecision, IncidentState, IncidentStatus, StepState, StepView
 from schemas.slack import SlackSyncResult
 from schemas.webhooks.generic import GenericAlertBody
-from tests.harness import Stack, generic_alert, running_stack, unique
+from tests.harness import Stack, as_person, generic_alert, running_stack, unique
 from tests.standins.pagerduty_events import PagerDutyStandin
 from tests.standins.server import StandinServer
 from tests.standins.signing import SignedRequest, sign_slack, signed_interaction
@@ -72,6 +73,9 @@ APPROVE = "ddrun_approve"  # the Approve & run button's action id (domain/slack/
 
 @dataclass(frozen=True)
 class Person:
+    """A Slack user (`id`, `name`), linked to the dd0c/run person whose handle is `name`: what
+    they do from Slack is recorded under that handle."""
+
     id: str
     name: str
 
@@ -80,6 +84,11 @@ PRIYA = Person("U07PRIYA01", "priya.natarajan")  # seeded in the stand-in's work
 MARCUS = Person("U07MARCUS02", "marcus.chen")
 CMDR = Person("U07CMDR0001", "ines.commander")
 ONCALL = [PRIYA.id, MARCUS.id]
+
+
+async def link(engine: AsyncEngine, who: Person) -> dict[str, str]:
+    """`who` as a responder linked to their Slack user (made once); API headers for them."""
+    return await as_person(engine, who.name, (Role.RESPONDER,), slack=who.id)
 
 
 # -- runbook steps ----------------------------------------------------------------------------
@@ -479,6 +488,8 @@ async def copilot_factory(
         context = running_stack(client, engine, **settings)
         stack = await context.__aenter__()
         contexts.append(context)
+        for who in (PRIYA, MARCUS, CMDR):
+            await link(engine, who)
         copilot = Copilot(stack, slack)
         made.append(copilot)
         return copilot
@@ -579,16 +590,17 @@ async def test_full_copilot_flow_from_alert_to_summary(
     restart = step_of(result, "restart")
     assert restart.state is StepState.SUCCEEDED
     assert "restarted api in payments" in restart.stdout
-    assert restart.approved_by == MARCUS.id
+    assert restart.approved_by == MARCUS.name  # the linked person's handle
     assert [(a.approver, a.approver_name, a.channel) for a in restart.approvals] == [
-        (MARCUS.id, MARCUS.name, "slack")
+        (MARCUS.name, MARCUS.name, "slack")
     ]
     [decision] = await approvals_in_history(copilot.stack, incident)
     assert (decision.approver, decision.approver_name, decision.channel) == (
-        MARCUS.id,
+        MARCUS.name,
         MARCUS.name,
         "slack",
     )
+    assert (decision.approver_ids, decision.authenticated_by) == ([MARCUS.id], f"slack {MARCUS.id}")
     clicked = json.loads(payload["actions"][0]["value"])
     assert (clicked["incident"], clicked["step"]) == (incident, "restart")
     assert decision.card == clicked["card"]  # the version of the card the click came from
@@ -604,7 +616,7 @@ async def test_full_copilot_flow_from_alert_to_summary(
         "restart's card showing its output",
     )
     assert done.ts == card_ts
-    assert MARCUS.id in block_text(done, "approvals:restart")
+    assert MARCUS.name in block_text(done, "approvals:restart")
     assert find_button(done, APPROVE) is None
     updates = [
         c for c in standin.calls[before:] if c.method == "chat.update" and c.args["ts"] == card_ts
@@ -661,10 +673,10 @@ async def test_dangerous_step_is_confirmed_by_name_in_a_modal(
     drop = step_of(result, "drop")
     assert drop.state is StepState.SUCCEEDED
     assert "dropped cache in payments" in drop.stdout
-    assert drop.approved_by == MARCUS.id
+    assert drop.approved_by == MARCUS.name
     [decision] = await approvals_in_history(copilot.stack, incident)
     assert (decision.approver, decision.confirm, decision.comment, decision.channel) == (
-        MARCUS.id,
+        MARCUS.name,
         "drop",
         "the cache is poisoned",
         "slack",
@@ -713,9 +725,9 @@ async def test_two_person_rule_in_a_critical_incident(
         incident, "one approval", lambda s: len(step_of(s, "drop").approvals) == 1
     )
     assert step_of(state, "drop").state is StepState.AWAITING_APPROVAL
-    assert [a.approver for a in step_of(state, "drop").approvals] == [PRIYA.id]
+    assert [a.approver for a in step_of(state, "drop").approvals] == [PRIYA.name]
     card = await copilot.waiting_card(channel, incident, "drop")  # redrawn with her approval
-    assert PRIYA.id in block_text(card, "approvals:drop")
+    assert PRIYA.name in block_text(card, "approvals:drop")
     assert "1 so far" in block_text(card, "approvals:drop")
 
     # Priya again: refused, told why, only her; no dialog opens, nothing reaches the workflow.
@@ -725,7 +737,7 @@ async def test_two_person_rule_in_a_critical_incident(
     assert "already approved" in refusal["text"]
     assert copilot.standin.ephemerals[-1].user == PRIYA.id
     assert len(copilot.standin.calls_to("views.open")) == opened
-    assert [d.approver for d in await approvals_in_history(copilot.stack, incident)] == [PRIYA.id]
+    assert [d.approver for d in await approvals_in_history(copilot.stack, incident)] == [PRIYA.name]
     assert step_of(await copilot.state(incident), "drop").state is StepState.AWAITING_APPROVAL
 
     # The commander's approval completes the rule and the step runs.
@@ -735,10 +747,11 @@ async def test_two_person_rule_in_a_critical_incident(
     result = await copilot.result(incident)
     drop = step_of(result, "drop")
     assert drop.state is StepState.SUCCEEDED
-    assert [a.approver for a in drop.approvals] == [PRIYA.id, CMDR.id]
+    # The policy names the commander by Slack id; the approval is recorded under the handle.
+    assert [a.approver for a in drop.approvals] == [PRIYA.name, CMDR.name]
     assert [d.approver for d in await approvals_in_history(copilot.stack, incident)] == [
-        PRIYA.id,
-        CMDR.id,
+        PRIYA.name,
+        CMDR.name,
     ]
     await copilot.settled(incident)  # the channel has its final state and summary
 
@@ -776,8 +789,8 @@ async def test_unauthorised_approver_is_refused_and_told_why(
     _, hers = await copilot.click(PRIYA, channel, card)
     await copilot.submit(PRIYA, copilot.opened_view(hers["trigger_id"]), confirm="drop")
     result = await copilot.result(incident)
-    assert step_of(result, "drop").approved_by == PRIYA.id
-    assert [d.approver for d in await approvals_in_history(copilot.stack, incident)] == [PRIYA.id]
+    assert step_of(result, "drop").approved_by == PRIYA.name
+    assert [d.approver for d in await approvals_in_history(copilot.stack, incident)] == [PRIYA.name]
     await copilot.settled(incident)  # the channel has its final state and summary
 
 
@@ -816,7 +829,7 @@ async def test_tampered_stale_and_unsigned_requests_are_refused(
     response = await copilot.post(genuine)
     assert response.status_code == 200
     result = await copilot.result(incident)
-    assert step_of(result, "restart").approved_by == MARCUS.id
+    assert step_of(result, "restart").approved_by == MARCUS.name
     await copilot.settled(incident)  # the channel has its final state and summary
 
 
@@ -887,7 +900,8 @@ async def test_slack_down_for_the_whole_incident_then_catches_up(
     await copilot.waiting(incident, "restart")
     response = await copilot.stack.http.post(
         f"/api/incidents/{incident}/steps/restart/approval",
-        json={"approver": "priya", "decision": "approve", "comment": "Slack is down"},
+        json={"decision": "approve", "comment": "Slack is down"},
+        headers=await link(copilot.stack.engine, PRIYA),  # Priya's API token, Slack is down
     )
     assert response.status_code == 200, response.text
     started = time.perf_counter()
@@ -895,7 +909,7 @@ async def test_slack_down_for_the_whole_incident_then_catches_up(
     closed_in = time.perf_counter() - started
     assert result.status is IncidentStatus.RESOLVED
     assert closed_in < 10, f"the incident waited {closed_in:.1f}s for Slack"
-    assert step_of(result, "restart").approved_by == "priya"
+    assert step_of(result, "restart").approved_by == PRIYA.name
     assert standin.calls == []  # nothing reached Slack
     assert await SlackMessageStore(copilot.stack.engine).channel(incident) is None
 

@@ -143,6 +143,33 @@ def test_dangerous_steps_need_a_responder_when_a_policy_exists() -> None:
     assert (allowed, "(nobody)" in why) == (False, True)
 
 
+def test_people_are_named_by_handle_or_slack_id_and_match_by_either() -> None:
+    """A person acts with every name they go by (handle and linked Slack id), so the policy may
+    use either; someone else's name does not become theirs."""
+    policy = policy_from_yaml(
+        """
+groups:
+  oncall: [priya, U0MARCUS1]
+responders: [oncall]
+services:
+  payment-svc:
+    commander: ines
+"""
+    )
+    args = ("checkout", None, DANGEROUS)
+    assert may_act(policy, {"priya", "U0PRIYA01"}, *args)[0] is True  # by handle
+    assert may_act(policy, {"marcus", "U0MARCUS1"}, *args)[0] is True  # by Slack id
+    allowed, why = may_act(policy, {"mallory", "U0MALLORY"}, *args)
+    assert allowed is False
+    assert "oncall" in why
+    assert may_act(policy, "priya", *args)[0] is True  # one name alone still works
+    assert commander_for(policy, "payment-svc") == "ines"
+    assert may_act(policy, {"ines"}, "payment-svc", None, DANGEROUS, commander="ines") == (
+        True,
+        "incident commander",
+    )
+
+
 def test_the_commander_may_always_act() -> None:
     policy = policy_from_yaml(POLICY)
     args = ("checkout", "rb", DANGEROUS)
@@ -181,12 +208,16 @@ def test_custom_major_severities_replace_the_defaults() -> None:
 @pytest.mark.parametrize(
     ("text", "problem"),
     [
-        ("groups: {sre: [alice]}", "not a Slack user id"),
-        ("responders: [oncall]", "neither a group nor a Slack user id"),
-        ("rules: [{risk: dangerous, approvers: [sre]}]", "neither a group nor a Slack user id"),
+        # A person is a handle (like alice) or a Slack user id; a display name is neither.
+        ("groups: {sre: [Alice Smith]}", "neither a person's handle (like alice) nor a Slack"),
+        ("responders: ['@oncall']", "neither a group, a person's handle nor a Slack user id"),
+        (
+            "rules: [{risk: dangerous, approvers: [SRE Team]}]",
+            "neither a group, a person's handle nor a Slack user id",
+        ),
         ("rules: [{risk: terrible}]", "rules.0.risk"),
         ("rules: [{approvals: 2, approvers: [U0ONLY001]}]", "2 approvals needed but only 1"),
-        ("services: {x: {commander: bob}}", "not a Slack user id"),
+        ("services: {x: {commander: Bob Jones}}", "neither a person's handle (like alice)"),
         ("services: {x: {ack_timeout_s: 0}}", "services.x.ack_timeout_s"),
         ("surprise: 1", "surprise"),
         ("- just a list", "must be a YAML mapping"),

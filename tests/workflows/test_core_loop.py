@@ -9,12 +9,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
 
+from schemas.identity import Role
 from schemas.incident import IncidentStatus, StepState
 from tests.harness import (
     activity_summaries,
     corpus_payload,
     history_events,
     running_stack,
+    token_of,
     unique,
 )
 from tests.support import assert_eventually
@@ -83,9 +85,11 @@ async def test_webhook_runs_safe_steps_waits_for_approval_and_records_the_approv
         assert steps["restart"].state is StepState.AWAITING_APPROVAL
         assert steps["verify"].state is StepState.PENDING
 
+        alice = await stack.person("alice", (Role.RESPONDER,))
         response = await stack.http.post(
             f"/api/incidents/{incident_id}/steps/restart/approval",
-            json={"approver": "alice", "comment": "logs show a stale connection pool"},
+            json={"comment": "logs show a stale connection pool"},
+            headers=alice,
         )
         assert response.status_code == 200, response.text
 
@@ -125,7 +129,8 @@ async def test_webhook_runs_safe_steps_waits_for_approval_and_records_the_approv
         request = update_input.accepted_request
         assert request.input.name == "approve_step"
         recorded = json.loads(request.input.args.payloads[0].data)
-        assert recorded["approver"] == "alice"
+        assert recorded["approver"] == "alice"  # the token's person
+        assert recorded["authenticated_by"] == f"api-token {token_of(alice).split('_')[1]}"
         assert recorded["step_id"] == "restart"
         assert activity_summaries(events) == [
             "step inspect: Inspect the pod",

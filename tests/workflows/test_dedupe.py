@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client
 
+from schemas.identity import Role
 from schemas.incident import IncidentStatus
 from tests.harness import generic_alert, running_stack, unique
 from tests.support import assert_eventually
@@ -67,6 +68,7 @@ async def test_every_alert_of_an_alertmanager_group_becomes_its_own_incident(
     from tests.harness import corpus_payload
 
     async with running_stack(client, engine) as stack:
+        gus = await stack.person("gus", (Role.RESPONDER,))
         name = unique("Crash")
         payload = corpus_payload("15-default-payments-KubePodCrashLooping-firing.json", name)
         response = await stack.post_alertmanager(payload)
@@ -81,9 +83,10 @@ async def test_every_alert_of_an_alertmanager_group_becomes_its_own_incident(
                 what="no runbook for an unknown alert",
             )
             assert state.status is IncidentStatus.TRIGGERED
-            await stack.http.post(
-                f"/api/incidents/{item['incident_id']}/resolve", json={"actor": "gus"}
+            resolved = await stack.http.post(
+                f"/api/incidents/{item['incident_id']}/resolve", headers=gus
             )
+            assert resolved.status_code == 200, resolved.text
             result = await stack.handle(item["incident_id"]).result()
             assert result.status is IncidentStatus.RESOLVED
             assert result.outcome == "resolved by gus"

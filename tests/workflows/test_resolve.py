@@ -28,7 +28,15 @@ from schemas.incident import (
 )
 from schemas.trust import Mode
 from schemas.webhooks.generic import GenericAlertBody
-from tests.harness import Stack, generic_alert, history_events, running_stack, unique
+from tests.harness import (
+    Stack,
+    generic_alert,
+    history_events,
+    running_stack,
+    serving,
+    token_of,
+    unique,
+)
 from tests.support import REPO, assert_eventually
 from workflows import incident_client
 
@@ -96,7 +104,7 @@ async def test_resolve_is_refused_while_a_step_waits_for_approval(
             "approve or reject it, or abort"
         )
         answer = await stack.http.post(
-            f"/api/incidents/{incident_id}/resolve", json={"actor": "gus"}
+            f"/api/incidents/{incident_id}/resolve", headers=await stack.person("gus")
         )
         assert answer.status_code == 409
         assert answer.json()["error"] == why
@@ -180,27 +188,26 @@ async def test_resolve_is_refused_while_a_read_along_step_waits_for_its_report(
         assert result.status is IncidentStatus.RESOLVED
 
 
-async def _cli_resolve(client: Client, incident_id: str) -> tuple[int, str]:
+async def _cli_resolve(stack: Stack, incident_id: str) -> tuple[int, str]:
+    """`ddrun resolve` as dave, through the API (the CLI's way to act) with dave's token."""
     env = {
         **os.environ,
-        "DDRUN_TEMPORAL_ADDRESS": client.service_client.config.target_host,
-        "DDRUN_TEMPORAL_NAMESPACE": client.namespace,
+        "DDRUN_TOKEN": token_of(await stack.person("dave")),
         "COLUMNS": "300",
     }
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "cli.main",
-        "resolve",
-        incident_id,
-        "--as",
-        "dave",
-        cwd=REPO,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-    )
-    out, _ = await proc.communicate()
+    async with serving(stack) as api:
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "cli.main",
+            "resolve",
+            incident_id,
+            cwd=REPO,
+            env={**env, "DDRUN_API_URL": api},
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+        )
+        out, _ = await proc.communicate()
     return proc.returncode or 0, out.decode()
 
 
@@ -216,14 +223,15 @@ async def test_resolving_a_closed_incident_says_when_and_by_whom_it_closed(
             lambda s: s.match_reason.startswith("no runbook matched"),
             what="no runbook matched",
         )
+        gus, eve = await stack.person("gus"), await stack.person("eve")
         done = await stack.http.post(
-            f"/api/incidents/{by_hand}/resolve", json={"actor": "gus", "reason": "disk freed"}
+            f"/api/incidents/{by_hand}/resolve", json={"reason": "disk freed"}, headers=gus
         )
         assert done.status_code == 200, done.text
         result = await stack.handle(by_hand).result()
         assert result.status is IncidentStatus.RESOLVED
 
-        again = await stack.http.post(f"/api/incidents/{by_hand}/resolve", json={"actor": "eve"})
+        again = await stack.http.post(f"/api/incidents/{by_hand}/resolve", headers=eve)
         assert again.status_code == 409
         message = again.json()["error"]
         assert re.fullmatch(
@@ -236,9 +244,9 @@ async def test_resolving_a_closed_incident_says_when_and_by_whom_it_closed(
             await incident_client.resolve(client, by_hand, HumanAction(actor="eve"))
         assert closed.value.message == message
 
-        code, out = await _cli_resolve(client, by_hand)
+        code, out = await _cli_resolve(stack, by_hand)
         assert code == 2, out
-        assert re.search(rf"refused: incident {by_hand} {CLOSED}gus: resolved", out), out
+        assert re.search(rf"refused \(409\): incident {by_hand} {CLOSED}gus: resolved", out), out
         assert "Temporal error" not in out
 
         # Closed by the runbook itself, not by a person: said so.
@@ -253,7 +261,5 @@ async def test_resolving_a_closed_incident_says_when_and_by_whom_it_closed(
             closed.value.message,
         ), closed.value.message
 
-        missing = await stack.http.post(
-            f"/api/incidents/{unique('nope-')}/resolve", json={"actor": "eve"}
-        )
+        missing = await stack.http.post(f"/api/incidents/{unique('nope-')}/resolve", headers=eve)
         assert missing.status_code == 404

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
 
+from schemas.identity import Role
 from schemas.incident import IncidentStatus, StepState
 from tests.harness import activity_summaries, generic_alert, history_events, running_stack, unique
 from tests.support import assert_eventually
@@ -63,9 +64,11 @@ async def test_failed_third_step_rolls_back_two_then_one(
             lambda s: s.status is IncidentStatus.AWAITING_APPROVAL,
             what="third step waiting",
         )
-        await stack.http.post(
-            f"/api/incidents/{incident_id}/steps/three/approval", json={"approver": "dana"}
+        dana = await stack.person("dana", (Role.RESPONDER,))
+        approved = await stack.http.post(
+            f"/api/incidents/{incident_id}/steps/three/approval", json={}, headers=dana
         )
+        assert approved.status_code == 200, approved.text
         result = await stack.handle(incident_id).result()
 
     assert result.status is IncidentStatus.ROLLED_BACK
@@ -99,14 +102,16 @@ async def test_abort_while_waiting_rolls_back_and_records_who_aborted(
             lambda s: s.status is IncidentStatus.AWAITING_APPROVAL,
             what="third step waiting",
         )
+        erin = await stack.person("erin", (Role.RESPONDER,))
         response = await stack.http.post(
             f"/api/incidents/{incident_id}/abort",
-            json={"actor": "erin", "reason": "wrong cluster"},
+            json={"reason": "wrong cluster"},
+            headers=erin,
         )
         assert response.status_code == 200, response.text
         result = await stack.handle(incident_id).result()
         # A second abort on a closed incident is refused with a reason, not silently accepted.
-        again = await stack.http.post(f"/api/incidents/{incident_id}/abort", json={"actor": "erin"})
+        again = await stack.http.post(f"/api/incidents/{incident_id}/abort", headers=erin)
 
     assert again.status_code in (404, 409)
     assert result.status is IncidentStatus.ABORTED
@@ -121,7 +126,7 @@ async def test_abort_while_waiting_rolls_back_and_records_who_aborted(
         if e.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED
     ]
     assert [u.name for u in updates] == ["abort"]
-    assert b'"actor":"erin"' in updates[0].args.payloads[0].data
+    assert b'"actor":"erin"' in updates[0].args.payloads[0].data  # the token's person
 
 
 async def test_abort_during_a_running_step_stops_it(
@@ -153,7 +158,9 @@ async def test_abort_during_a_running_step_stops_it(
         await assert_eventually(
             lambda: _read(log), lambda text: "started" in text, what="step started"
         )
-        await stack.http.post(f"/api/incidents/{incident_id}/abort", json={"actor": "fay"})
+        fay = await stack.person("fay", (Role.RESPONDER,))
+        aborted = await stack.http.post(f"/api/incidents/{incident_id}/abort", headers=fay)
+        assert aborted.status_code == 200, aborted.text
         result = await stack.handle(incident_id).result()
 
     assert result.status is IncidentStatus.ABORTED

@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client
 
+from schemas.identity import Role
 from schemas.incident import IncidentStatus, StepState
 from tests.harness import generic_alert, running_stack, unique
 from tests.support import assert_eventually
@@ -17,6 +18,7 @@ async def test_conditions_manual_steps_and_a_failure_handed_to_a_human(
     client: Client, engine: AsyncEngine
 ) -> None:
     async with running_stack(client, engine) as stack:
+        ivy = await stack.person("ivy", (Role.RESPONDER,))
         name = unique("Kinds")
         await stack.add_runbook(
             {
@@ -81,23 +83,26 @@ async def test_conditions_manual_steps_and_a_failure_handed_to_a_human(
         assert state.missing_variables == ["deployment"]
         assert steps["restart"].command is None  # never a command with a hole in it
 
-        await stack.http.post(
-            f"/api/incidents/{incident_id}/steps/judgement/approval", json={"approver": "ivy"}
+        response = await stack.http.post(
+            f"/api/incidents/{incident_id}/steps/judgement/approval", json={}, headers=ivy
         )
+        assert response.status_code == 200, response.text
         await assert_eventually(
             lambda: stack.state(incident_id), waiting_on("restart"), what="manual step"
         )
         response = await stack.http.post(
             f"/api/incidents/{incident_id}/steps/restart/report",
-            json={"actor": "ivy", "outcome": "done", "note": "restarted from the console"},
+            json={"outcome": "done", "note": "restarted from the console"},
+            headers=ivy,
         )
         assert response.status_code == 200, response.text
         await assert_eventually(
             lambda: stack.state(incident_id), waiting_on("flaky"), what="caution step"
         )
-        await stack.http.post(
-            f"/api/incidents/{incident_id}/steps/flaky/approval", json={"approver": "ivy"}
+        response = await stack.http.post(
+            f"/api/incidents/{incident_id}/steps/flaky/approval", json={}, headers=ivy
         )
+        assert response.status_code == 200, response.text
         state = await assert_eventually(
             lambda: stack.state(incident_id),
             lambda s: s.status is IncidentStatus.NEEDS_HUMAN,
@@ -108,7 +113,8 @@ async def test_conditions_manual_steps_and_a_failure_handed_to_a_human(
         assert flaky.exit_code == 7
         response = await stack.http.post(
             f"/api/incidents/{incident_id}/steps/flaky/decision",
-            json={"actor": "ivy", "action": "skip"},
+            json={"action": "skip"},
+            headers=ivy,
         )
         assert response.status_code == 200, response.text
         result = await stack.handle(incident_id).result()

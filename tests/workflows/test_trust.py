@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client
 
+from schemas.identity import Role
 from schemas.incident import IncidentState, IncidentStatus, StepState
 from schemas.trust import Mode, Requirement
 from tests.harness import Stack, generic_alert, running_stack, unique
@@ -30,6 +31,18 @@ async def _start(stack: Stack, name: str, **labels: str) -> str:
 
 async def _until(stack: Stack, incident_id: str, what: str, check: Any) -> IncidentState:
     return await assert_eventually(lambda: stack.state(incident_id), check, what=what, timeout=30)
+
+
+async def _lead(stack: Stack) -> dict[str, str]:
+    """Headers of the lead, an admin: sets runbook modes and promotes to autopilot."""
+    return await stack.person("lead", (Role.ADMIN,))
+
+
+async def _ok(response: Any) -> Any:
+    """A human action that must be accepted (the credential's person acts)."""
+    answer = await response
+    assert answer.status_code == 200, answer.text
+    return answer
 
 
 def _steps(state: IncidentState) -> dict[str, Any]:
@@ -69,11 +82,13 @@ async def test_read_along_executes_nothing_and_records_what_the_human_reports(
 ) -> None:
     log = tmp_path / "log"
     async with running_stack(client, engine) as stack:
+        lead, amy = await _lead(stack), await stack.person("amy")
         name = unique("ReadAlong")
         runbook = await stack.add_runbook(_runbook(name, [SAFE, CAUTION, DANGER]))
         response = await stack.http.post(
             f"/api/runbooks/{runbook.id}/trust",
-            json={"action": "set", "mode": "read-along", "actor": "lead", "reason": "new runbook"},
+            json={"action": "set", "mode": "read-along", "reason": "new runbook"},
+            headers=lead,
         )
         assert response.status_code == 200, response.text
         incident = await _start(stack, name, log=str(log))
@@ -86,7 +101,8 @@ async def test_read_along_executes_nothing_and_records_what_the_human_reports(
             )
             response = await stack.http.post(
                 f"/api/incidents/{incident}/steps/{step}/report",
-                json={"actor": "amy", "outcome": outcome, "note": f"{outcome} by hand"},
+                json={"outcome": outcome, "note": f"{outcome} by hand"},
+                headers=amy,
             )
             assert response.status_code == 200, response.text
         result = await stack.handle(incident).result()
@@ -112,17 +128,26 @@ async def test_autopilot_runs_safe_and_caution_but_dangerous_needs_a_named_confi
 ) -> None:
     log = tmp_path / "log"
     async with running_stack(client, engine) as stack:
+        lead = await _lead(stack)
+        bo, cy = await stack.person("bo"), await stack.person("cy")
         name = unique("Auto")
         runbook = await stack.add_runbook(_runbook(name, [SAFE, CAUTION, DANGER]))
         refused = await stack.http.post(
             f"/api/runbooks/{runbook.id}/trust",
-            json={"action": "set", "mode": "autopilot", "actor": "lead"},
+            json={"action": "set", "mode": "autopilot"},
+            headers=lead,
         )
         assert refused.status_code == 400  # autopilot only by promotion
-        await stack.http.post(
-            f"/api/runbooks/{runbook.id}/trust",
-            json={"action": "promote", "actor": "lead", "reason": "10 clean runs"},
+        promoted = await _ok(
+            stack.http.post(
+                f"/api/runbooks/{runbook.id}/trust",
+                json={"action": "promote", "reason": "10 clean runs"},
+                headers=lead,
+            )
         )
+        assert [(h["kind"], h["actor"]) for h in promoted.json()["history"]] == [
+            ("promoted", "lead")
+        ]
         incident = await _start(stack, name, log=str(log))
         state = await _until(
             stack,
@@ -134,13 +159,14 @@ async def test_autopilot_runs_safe_and_caution_but_dangerous_needs_a_named_confi
         assert _steps(state)["drop"].requirement is Requirement.CONFIRM
         assert "undo-drop" in (_steps(state)["drop"].rollback or "")
         unconfirmed = await stack.http.post(
-            f"/api/incidents/{incident}/steps/drop/approval", json={"approver": "bo"}
+            f"/api/incidents/{incident}/steps/drop/approval", json={}, headers=bo
         )
         assert unconfirmed.status_code == 409
         assert "confirm by typing its name" in unconfirmed.json()["error"]
         confirmed = await stack.http.post(
             f"/api/incidents/{incident}/steps/drop/approval",
-            json={"approver": "bo", "confirm": "Drop cache"},
+            json={"confirm": "Drop cache"},
+            headers=bo,
         )
         assert confirmed.status_code == 200, confirmed.text
         # A critical incident: a dangerous step needs a second person (bo, first to act, is
@@ -149,7 +175,8 @@ async def test_autopilot_runs_safe_and_caution_but_dangerous_needs_a_named_confi
         assert _lines(log) == ["look", "change"]
         second = await stack.http.post(
             f"/api/incidents/{incident}/steps/drop/approval",
-            json={"approver": "cy", "confirm": "drop"},
+            json={"confirm": "drop"},
+            headers=cy,
         )
         assert second.status_code == 200, second.text
         result = await stack.handle(incident).result()
@@ -180,6 +207,7 @@ async def test_clean_copilot_runs_earn_a_promotion_suggestion_and_a_bad_autopilo
         runbook = await stack.add_runbook(
             _runbook(name, [SAFE, CAUTION, fail], on_failure="rollback")
         )
+        cy, lead = await stack.person("cy"), await _lead(stack)
         (tmp_path / "log.ok").write_text("")
         for _ in range(2):
             incident = await _start(stack, name, log=str(log))
@@ -189,27 +217,31 @@ async def test_clean_copilot_runs_earn_a_promotion_suggestion_and_a_bad_autopilo
                 "caution waiting",
                 lambda s: s.status is IncidentStatus.AWAITING_APPROVAL,
             )
-            await stack.http.post(
-                f"/api/incidents/{incident}/steps/change/approval", json={"approver": "cy"}
+            await _ok(
+                stack.http.post(
+                    f"/api/incidents/{incident}/steps/change/approval", json={}, headers=cy
+                )
             )
             result = await stack.handle(incident).result()
             assert result.clean is True
             described = await stack.handle(incident).describe()
             assert described.typed_search_attributes.get(sa.CLEAN) is True
-        trust = (await stack.http.get(f"/api/runbooks/{runbook.id}/trust")).json()
+        trust = (await stack.http.get(f"/api/runbooks/{runbook.id}/trust", headers=cy)).json()
         assert trust["trust"]["mode"] == "copilot"
         assert "2 consecutive clean copilot runs" in trust["trust"]["suggestion"]
         assert [h["kind"] for h in trust["history"]] == ["suggested"]
 
-        await stack.http.post(
-            f"/api/runbooks/{runbook.id}/trust", json={"action": "promote", "actor": "lead"}
+        await _ok(
+            stack.http.post(
+                f"/api/runbooks/{runbook.id}/trust", json={"action": "promote"}, headers=lead
+            )
         )
         (tmp_path / "log.ok").unlink()  # the verify step will fail this time
         incident = await _start(stack, name, log=str(log))
         result = await stack.handle(incident).result()
         assert result.mode is Mode.AUTOPILOT
         assert result.status is IncidentStatus.ROLLED_BACK
-        trust = (await stack.http.get(f"/api/runbooks/{runbook.id}/trust")).json()
+        trust = (await stack.http.get(f"/api/runbooks/{runbook.id}/trust", headers=cy)).json()
 
     assert trust["trust"]["mode"] == "copilot"
     assert "ended rolled_back under autopilot" in trust["trust"]["reason"]
@@ -230,6 +262,7 @@ async def test_pause_resume_and_take_over_mid_run(
     after = {"id": "after", "title": "After", "command": "echo after >> {{ log }}", "risk": "safe"}
     last = {"id": "last", "title": "Last", "command": "echo last >> {{ log }}", "risk": "safe"}
     async with running_stack(client, engine) as stack:
+        dee = await stack.person("dee")
         name = unique("Pause")
         await stack.add_runbook(_runbook(name, [slow, after, CAUTION, last]))
         incident = await _start(stack, name, log=str(log))
@@ -237,7 +270,7 @@ async def test_pause_resume_and_take_over_mid_run(
             stack, incident, "slow running", lambda s: _steps(s)["slow"].state is StepState.RUNNING
         )
         response = await stack.http.post(
-            f"/api/incidents/{incident}/pause", json={"actor": "dee", "reason": "looking"}
+            f"/api/incidents/{incident}/pause", json={"reason": "looking"}, headers=dee
         )
         assert response.status_code == 200, response.text
         state = await _until(
@@ -248,7 +281,7 @@ async def test_pause_resume_and_take_over_mid_run(
         )
         assert _lines(log) == ["slow"]  # the running step finished, nothing new started
         assert _steps(state)["after"].state is StepState.PENDING
-        await stack.http.post(f"/api/incidents/{incident}/resume", json={"actor": "dee"})
+        await _ok(stack.http.post(f"/api/incidents/{incident}/resume", headers=dee))
         await _until(
             stack,
             incident,
@@ -257,11 +290,13 @@ async def test_pause_resume_and_take_over_mid_run(
         )
         assert _lines(log) == ["slow", "after"]
         response = await stack.http.post(
-            f"/api/incidents/{incident}/take-over", json={"actor": "dee", "reason": "I drive"}
+            f"/api/incidents/{incident}/take-over", json={"reason": "I drive"}, headers=dee
         )
         assert response.status_code == 200, response.text
-        await stack.http.post(
-            f"/api/incidents/{incident}/steps/change/approval", json={"approver": "dee"}
+        await _ok(
+            stack.http.post(
+                f"/api/incidents/{incident}/steps/change/approval", json={}, headers=dee
+            )
         )
         await _until(
             stack,
@@ -269,9 +304,12 @@ async def test_pause_resume_and_take_over_mid_run(
             "last presented for a report",
             lambda s: _steps(s)["last"].state is StepState.AWAITING_REPORT,
         )
-        await stack.http.post(
-            f"/api/incidents/{incident}/steps/last/report",
-            json={"actor": "dee", "outcome": "done"},
+        await _ok(
+            stack.http.post(
+                f"/api/incidents/{incident}/steps/last/report",
+                json={"outcome": "done"},
+                headers=dee,
+            )
         )
         result = await stack.handle(incident).result()
 
@@ -289,6 +327,7 @@ async def test_kill_switch_holds_running_incidents_and_new_ones_start_in_read_al
 ) -> None:
     log = tmp_path / "log"
     async with running_stack(client, engine, correlation_window_s=0) as stack:
+        ops, eve = await stack.person("ops"), await stack.person("eve")
         name = unique("Kill")
         service = unique("svc-")
         await stack.add_runbook(_runbook(name, [CAUTION, SAFE]))
@@ -304,13 +343,17 @@ async def test_kill_switch_holds_running_incidents_and_new_ones_start_in_read_al
             )
         response = await stack.http.post(
             "/api/killswitch",
-            json={"scope": "service", "value": service, "actor": "ops", "reason": "bad deploy"},
+            json={"scope": "service", "value": service, "reason": "bad deploy"},
+            headers=ops,
         )
         assert response.status_code == 200, response.text
+        assert response.json()["switch"]["actor"] == "ops"  # the token's person
         assert sorted(response.json()["incidents"]) == sorted(incidents)
         for incident in incidents:
-            await stack.http.post(
-                f"/api/incidents/{incident}/steps/change/approval", json={"approver": "eve"}
+            await _ok(
+                stack.http.post(
+                    f"/api/incidents/{incident}/steps/change/approval", json={}, headers=eve
+                )
             )
         for i, incident in enumerate(incidents):
             state = await _until(
@@ -321,9 +364,7 @@ async def test_kill_switch_holds_running_incidents_and_new_ones_start_in_read_al
             )
             assert "kill switch service=" in state.pause_reason
             assert _lines(Path(f"{log}{i}")) == ["change"]  # the automatic step did not run
-            refused = await stack.http.post(
-                f"/api/incidents/{incident}/resume", json={"actor": "eve"}
-            )
+            refused = await stack.http.post(f"/api/incidents/{incident}/resume", headers=eve)
             assert refused.status_code == 409
 
         fresh = generic_alert(
@@ -339,9 +380,12 @@ async def test_kill_switch_holds_running_incidents_and_new_ones_start_in_read_al
         assert state.mode is Mode.READ_ALONG
         assert "kill switch" in state.mode_reason
 
-        await stack.http.post(
-            "/api/killswitch",
-            json={"scope": "service", "value": service, "engaged": False, "actor": "ops"},
+        await _ok(
+            stack.http.post(
+                "/api/killswitch",
+                json={"scope": "service", "value": service, "engaged": False},
+                headers=ops,
+            )
         )
         for i, incident in enumerate(incidents):
             result = await stack.handle(incident).result()
@@ -350,7 +394,7 @@ async def test_kill_switch_holds_running_incidents_and_new_ones_start_in_read_al
             kinds = [t.kind for t in result.timeline]
             assert "kill_switch_engaged" in kinds
             assert "kill_switch_lifted" in kinds
-        await stack.http.post(f"/api/incidents/{new_incident}/abort", json={"actor": "eve"})
+        await _ok(stack.http.post(f"/api/incidents/{new_incident}/abort", headers=eve))
 
 
 async def test_blast_radius_limits_concurrent_automation(
@@ -380,9 +424,10 @@ async def test_blast_radius_limits_concurrent_automation(
         )
         assert "blast-radius limit" in _steps(state)["look"].note
         assert _lines(Path(f"{log}2")) == []
-        await stack.http.post(f"/api/incidents/{first}/abort", json={"actor": "fin"})
+        fin = await stack.person("fin")
+        await _ok(stack.http.post(f"/api/incidents/{first}/abort", headers=fin))
         await stack.handle(first).result()
-        await stack.http.post(f"/api/incidents/{second}/abort", json={"actor": "fin"})
+        await _ok(stack.http.post(f"/api/incidents/{second}/abort", headers=fin))
         await stack.handle(second).result()
 
 
@@ -408,6 +453,7 @@ async def test_undo_one_step_and_a_failing_rollback_stops_for_a_human(
         "rollback": "exit 5",
     }
     async with running_stack(client, engine) as stack:
+        gil = await stack.person("gil")
         name = unique("Undo")
         runbook = _runbook(name, [scale, broken, CAUTION])
         runbook["variables"].append({"name": "counter", "source": "label:counter"})
@@ -422,7 +468,7 @@ async def test_undo_one_step_and_a_failing_rollback_stops_for_a_human(
         assert _steps(state)["scale"].captured == {"previous": "3"}
         assert counter.read_text().strip() == "9"
         response = await stack.http.post(
-            f"/api/incidents/{incident}/steps/scale/undo", json={"actor": "gil"}
+            f"/api/incidents/{incident}/steps/scale/undo", json={}, headers=gil
         )
         assert response.status_code == 200, response.text
         state = await _until(
@@ -433,10 +479,10 @@ async def test_undo_one_step_and_a_failing_rollback_stops_for_a_human(
         )
         assert counter.read_text().strip() == "3"  # the exact value it ran with
         again = await stack.http.post(
-            f"/api/incidents/{incident}/steps/scale/undo", json={"actor": "gil"}
+            f"/api/incidents/{incident}/steps/scale/undo", json={}, headers=gil
         )
         assert again.status_code == 409
-        await stack.http.post(f"/api/incidents/{incident}/abort", json={"actor": "gil"})
+        await _ok(stack.http.post(f"/api/incidents/{incident}/abort", headers=gil))
         state = await _until(
             stack,
             incident,
@@ -445,9 +491,12 @@ async def test_undo_one_step_and_a_failing_rollback_stops_for_a_human(
         )
         assert _steps(state)["flag"].state is StepState.INTERRUPTED
         assert "rollback failed" in (_steps(state)["flag"].error or "")
-        await stack.http.post(
-            f"/api/incidents/{incident}/steps/flag/decision",
-            json={"actor": "gil", "action": "skip"},
+        await _ok(
+            stack.http.post(
+                f"/api/incidents/{incident}/steps/flag/decision",
+                json={"action": "skip"},
+                headers=gil,
+            )
         )
         result = await stack.handle(incident).result()
 
@@ -462,6 +511,7 @@ async def test_dry_run_executes_nothing_and_is_its_own_marked_workflow(
     marker = tmp_path / "created"
     reads = tmp_path / "reads"
     async with running_stack(client, engine) as stack:
+        responder = await stack.person("dee")
         name = unique("Dry")
         runbook = await stack.add_runbook(
             _runbook(
@@ -488,6 +538,7 @@ async def test_dry_run_executes_nothing_and_is_its_own_marked_workflow(
                 f"/api/runbooks/{runbook.id}/dry-run",
                 params={"with_safe_reads": str(safe_reads).lower()},
                 json=generic_alert(name, labels={"log": str(reads)}),
+                headers=responder,
             )
             assert response.status_code == 200, response.text
             dry_id = response.json()["incident_id"]
@@ -504,7 +555,10 @@ async def test_dry_run_executes_nothing_and_is_its_own_marked_workflow(
             described = await stack.handle(dry_id).describe()
             assert described.typed_search_attributes.get(sa.KIND) == "dry-run"
             assert _lines(reads) == (["read"] if safe_reads else [])
-        listed = await stack.http.get("/api/incidents", params={"runbook": runbook.id})
+        listed = await stack.http.get(
+            "/api/incidents", params={"runbook": runbook.id}, headers=responder
+        )
+        assert listed.status_code == 200, listed.text
         assert listed.json() == []  # dry runs are not incidents
     assert not marker.exists()
 
@@ -544,10 +598,13 @@ async def test_per_step_overrides_and_an_edited_command(
         },
     ]
     async with running_stack(client, engine) as stack:
+        lead, hal, ivy = await _lead(stack), await stack.person("hal"), await stack.person("ivy")
         name = unique("Overrides")
         runbook = await stack.add_runbook(_runbook(name, steps))
-        await stack.http.post(
-            f"/api/runbooks/{runbook.id}/trust", json={"action": "promote", "actor": "lead"}
+        await _ok(
+            stack.http.post(
+                f"/api/runbooks/{runbook.id}/trust", json={"action": "promote"}, headers=lead
+            )
         )
         incident = await _start(stack, name, log=str(log))
         await _until(
@@ -556,24 +613,27 @@ async def test_per_step_overrides_and_an_edited_command(
             "gated waits even in autopilot",
             lambda s: _steps(s)["gated"].state is StepState.AWAITING_APPROVAL,
         )
-        await stack.http.post(
-            f"/api/incidents/{incident}/steps/gated/approval", json={"approver": "hal"}
+        await _ok(
+            stack.http.post(f"/api/incidents/{incident}/steps/gated/approval", json={}, headers=hal)
         )
         state = await _until(
             stack, incident, "breakpoint pause", lambda s: s.status is IncidentStatus.PAUSED
         )
         assert "breakpoint before step 'Stop here'" in state.pause_reason
         assert _lines(log) == ["gated"]
-        await stack.http.post(f"/api/incidents/{incident}/resume", json={"actor": "hal"})
+        await _ok(stack.http.post(f"/api/incidents/{incident}/resume", headers=hal))
         await _until(
             stack,
             incident,
             "manual step presented",
             lambda s: _steps(s)["by-hand"].state is StepState.AWAITING_REPORT,
         )
-        await stack.http.post(
-            f"/api/incidents/{incident}/steps/by-hand/report",
-            json={"actor": "hal", "outcome": "done"},
+        await _ok(
+            stack.http.post(
+                f"/api/incidents/{incident}/steps/by-hand/report",
+                json={"outcome": "done"},
+                headers=hal,
+            )
         )
         await _until(
             stack,
@@ -584,17 +644,20 @@ async def test_per_step_overrides_and_an_edited_command(
         edited = f"echo edited >> {log}"
         proposed = await stack.http.post(
             f"/api/incidents/{incident}/steps/edit-me/approval",
-            json={"approver": "hal", "command": edited},
+            json={"command": edited},
+            headers=hal,
         )
         # Whoever edits a command cannot be its only approver.
         assert "someone other than hal" in proposed.json()["result"]
         assert _lines(log) == ["gated", "bp"]
         again = await stack.http.post(
-            f"/api/incidents/{incident}/steps/edit-me/approval", json={"approver": "hal"}
+            f"/api/incidents/{incident}/steps/edit-me/approval", json={}, headers=hal
         )
         assert again.status_code == 409
-        await stack.http.post(
-            f"/api/incidents/{incident}/steps/edit-me/approval", json={"approver": "ivy"}
+        await _ok(
+            stack.http.post(
+                f"/api/incidents/{incident}/steps/edit-me/approval", json={}, headers=ivy
+            )
         )
         result = await stack.handle(incident).result()
 
