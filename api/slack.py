@@ -38,6 +38,7 @@ from db.people import principal_of
 from domain.slack.actions import Action, Callback
 from domain.slack.modals import ModalContext
 from schemas.identity import CredentialKind
+from schemas.policy import SLACK_USER_ID
 
 __all__ = ["ModalContext", "SlackTiming", "router"]
 
@@ -171,7 +172,7 @@ async def _ctx(
 ) -> Ctx:
     """Who is acting (the person the verified Slack user is linked to), and the two ways back
     to them (the `response_url`, a dialog)."""
-    person = await state.people.by_slack_user(user_id)
+    person = await state.people.by_slack_user(user_id) if SLACK_USER_ID.match(user_id) else None
     if person is None or person.disabled:
         log.info("Slack user %s refused: %s", user_id, "disabled" if person else "not linked")
         raise NotLinkedError(user_id, disabled=person is not None)
