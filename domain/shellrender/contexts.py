@@ -57,7 +57,43 @@ def _script(
             out.append(item)
         else:
             out.append(_command(item, outer, result, where, placeholders))
+    _pipes_into_code(script, result, where)
     return tuple(out)
+
+
+def _pipes_into_code(script: Script, result: Analysis, where: str) -> None:
+    """A value printed into a pipe that a shell (or xargs) reads becomes code: refuse it."""
+    upstream: list[Command] = []
+    previous = ""
+    for item in script.items:
+        if isinstance(item, str):
+            previous = item
+            if item not in {"|", "|&"}:
+                upstream = []
+            continue
+        if previous in {"|", "|&"} and _reads_code(item):
+            for cmd in upstream:
+                for index in _command_placeholders(cmd):
+                    result.refused.setdefault(index, f"{where}piped into a program that runs it")
+        upstream.append(item)
+        previous = ""
+
+
+def _reads_code(cmd: Command) -> bool:
+    if cmd.group is not None:
+        return True  # a ( … ) group: what reads the pipe inside it is not followed
+    return bool(cmd.argv) and commands.stdin_is_code([w.text for w in cmd.argv])
+
+
+def _command_placeholders(cmd: Command) -> list[int]:
+    words = [*cmd.assigns, *cmd.argv, *(t for _, t in cmd.redirects), *cmd.herestrings]
+    words += [d.body for d in cmd.heredocs]
+    found = [i for w in words for i in _placeholders(w.raw + w.text)]
+    if cmd.group is not None:
+        for item in cmd.group.items:
+            if not isinstance(item, str):
+                found += _command_placeholders(item)
+    return found + _placeholders(cmd.opaque)
 
 
 def _data(
