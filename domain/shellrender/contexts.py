@@ -198,6 +198,8 @@ def _argv(
     out: list[object] = []
     in_script: dict[int, Skeleton] = {}
     for indices, what in plan.scripts:
+        if not indices:
+            continue
         sk = _nested([argv[k] for k in indices], outer, result, f"{where}{what}", placeholders)
         in_script[indices[0]] = sk
         for k in indices[1:]:
