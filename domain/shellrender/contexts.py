@@ -209,8 +209,23 @@ def _argv(
     if plan.sub:
         start, end, what = plan.sub
         sub_skeleton = _argv(argv[start:end], outer, result, f"{where}{what}: ", placeholders)
+    # Words after one that may expand to zero or many words have no fixed position: that only
+    # matters for programs that give positions roles (script, host, wrapped command…).
+    positional = bool(
+        plan.scripts or plan.sub or plan.refused or plan.stdin or plan.no_options_from
+    )
+    shifting = next((k for k, w in enumerate(argv) if w.splittable), len(argv))
+    if not positional:
+        shifting = len(argv)
     for k, word in enumerate(argv):
         subs = _subs(word, outer, result, where, placeholders)
+        if k >= shifting and k > 0:
+            _refuse(
+                word,
+                result,
+                f"{where}follows an unquoted expansion or glob, so its position "
+                "(and what the program makes of it) is not fixed: quote that word",
+            )
         if k in plan.refused:
             _refuse(word, result, f"{where}{plan.refused[k]}")
             out.append(("word", word.text, subs))
