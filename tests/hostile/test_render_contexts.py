@@ -162,6 +162,10 @@ REFUSED = [
     "printf '%s' {{ v }} | (cat; echo) | sh",
     "bash -c 'eval \"$1\"' _ {{ v }}",
     "sh -c 'eval \"$@\"' sh {{ v }}",
+    # An unquoted expansion may vanish and move the value into the script or host position.
+    "bash -c $X {{ v }}",
+    "ssh $H df {{ v }}",
+    "kubectl exec p -- sh -c * {{ v }}",
 ]
 
 
