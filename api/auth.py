@@ -27,7 +27,9 @@ from starlette.routing import BaseRoute
 from api.deps import AppState, State
 from api.errors import ApiError, ForbiddenError, UnauthorizedError
 from db.people import split_token
+from domain.policy import PolicyError, current_policy
 from schemas.identity import HANDLE, CredentialKind, Principal, Role, Scope, scopes_of
+from schemas.policy import ApprovalPolicy
 from schemas.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -218,6 +220,17 @@ Responder = Annotated[Principal, Depends(require(Scope.RESPOND))]
 Author = Annotated[Principal, Depends(require(Scope.AUTHOR))]
 Admin = Annotated[Principal, Depends(require(Scope.ADMIN))]
 Authenticated = Annotated[Principal, Depends(require(ANY))]
+
+
+def approval_policy(settings: Settings) -> ApprovalPolicy | None:
+    """The approval policy for an authorisation decision; an unreadable file allows nothing it
+    governs (403), it is never guessed."""
+    try:
+        return current_policy(settings.approval_policy_file)
+    except PolicyError as err:
+        raise ForbiddenError(
+            f"the approval policy cannot be read, so nothing is allowed: {err}"
+        ) from None
 
 
 def is_public(path: str, method: str) -> bool:

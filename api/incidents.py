@@ -13,10 +13,10 @@ from typing import Any, Literal
 from fastapi import APIRouter, Header, Request
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from api.auth import Reader, Responder
+from api.auth import Reader, Responder, approval_policy
 from api.deps import State
 from api.errors import BadRequestError, ForbiddenError, NotFoundError
-from domain.policy import PolicyError, current_policy, may_act
+from domain.policy import may_act
 from schemas.identity import Principal
 from schemas.incident import (
     ApprovalDecision,
@@ -115,12 +115,7 @@ async def _authorise(
     step = next((s for s in incident.steps if s.id == step_id), None)
     if step is None:
         raise NotFoundError(f"incident {incident_id} has no step {step_id!r}")
-    try:
-        policy = current_policy(state.settings.approval_policy_file)
-    except PolicyError as err:
-        raise ForbiddenError(
-            f"the approval policy cannot be read, so nothing is allowed: {err}"
-        ) from None
+    policy = approval_policy(state.settings)
     allowed, why = may_act(
         policy,
         principal.identifiers,
@@ -247,34 +242,34 @@ async def _step_action(
     return await _act(state, incident_id, update, action, key)
 
 
-@router.post("/{incident_id}/steps/{step_id}/skip")
-async def skip_step(
-    incident_id: str,
-    step_id: str,
-    body: ReasonBody,
-    request: Request,
-    state: State,
-    principal: Responder,
-    key: str | None = IdempotencyKey,
-) -> Outcome:
-    return await _step_action(
-        "skip_step", incident_id, step_id, body, request, state, principal, key
+def _step_route(path: str, update: str, summary: str) -> None:
+    """One POST route per step action that takes a reason (skip, undo)."""
+
+    async def route(
+        incident_id: str,
+        step_id: str,
+        body: ReasonBody,
+        request: Request,
+        state: State,
+        principal: Responder,
+        key: str | None = IdempotencyKey,
+    ) -> Outcome:
+        return await _step_action(
+            update, incident_id, step_id, body, request, state, principal, key
+        )
+
+    route.__name__ = update
+    router.add_api_route(
+        f"/{{incident_id}}/steps/{{step_id}}/{path}",
+        route,
+        methods=["POST"],
+        summary=summary,
+        name=update,
     )
 
 
-@router.post("/{incident_id}/steps/{step_id}/undo")
-async def undo_step(
-    incident_id: str,
-    step_id: str,
-    body: ReasonBody,
-    request: Request,
-    state: State,
-    principal: Responder,
-    key: str | None = IdempotencyKey,
-) -> Outcome:
-    return await _step_action(
-        "undo_step", incident_id, step_id, body, request, state, principal, key
-    )
+_step_route("skip", "skip_step", "Skip a step that has not run yet")
+_step_route("undo", "undo_step", "Undo a completed step now (its rollback)")
 
 
 async def _incident_action(

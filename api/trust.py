@@ -9,13 +9,13 @@ from typing import Any, Literal
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.auth import Author, Reader, Responder
+from api.auth import Author, Reader, Responder, approval_policy
 from api.body import parse_json, read_limited
 from api.deps import State
 from api.errors import BadRequestError, ForbiddenError, NotFoundError
 from domain.alerts.normalize import alertmanager, generic
 from domain.alerts.prefill import prepare
-from domain.policy import PolicyError, current_policy, may_act
+from domain.policy import may_act
 from domain.trust import start_mode
 from schemas.alert import Alert
 from schemas.identity import Principal, Scope
@@ -69,12 +69,7 @@ async def kill_switches(state: State, _principal: Reader) -> list[KillSwitch]:
 def _authorise_lift(state: State, principal: Principal, body: KillSwitchBody) -> None:
     """Lifting restarts automation, so it takes what approving a dangerous step takes (as in
     Slack); engaging is open to every responder, stopping is always the safe direction."""
-    try:
-        policy = current_policy(state.settings.approval_policy_file)
-    except PolicyError as err:
-        raise ForbiddenError(
-            f"the approval policy cannot be read, so nothing is allowed: {err}"
-        ) from None
+    policy = approval_policy(state.settings)
     service = body.value if body.scope is KillSwitchScope.SERVICE and body.value else "*"
     runbook = body.value if body.scope is KillSwitchScope.RUNBOOK else None
     allowed, why = may_act(policy, principal.identifiers, service, runbook, StepRisk.DANGEROUS)

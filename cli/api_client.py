@@ -136,6 +136,8 @@ class Api:
                 else "no credential: run `ddrun login`, or set DDRUN_TOKEN"
             )
             raise fail(f"{self._message(response)} — {hint}", 2)
+        if response.status_code == 404:  # an unknown id: not found, rather than refused
+            raise fail(self._message(response), 1)
         if response.status_code >= 400:
             raise fail(f"refused ({response.status_code}): {self._message(response)}", 2)
         if not response.content:

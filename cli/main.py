@@ -30,7 +30,41 @@ from schemas.trust import Mode
 from workers.client import connect
 from workflows import incident_client
 
-app = typer.Typer(help="dd0c/run: runbook automation and incident response", no_args_is_help=True)
+HELP = (
+    "dd0c/run: runbook automation and incident response.\n\n"
+    "Every command but dev, worker, agent, api, parse, classify, match, import, runbooks "
+    "load|list and export "
+    "talks to the running stack's HTTP API as the person whose token it holds.\n\n"
+    "Settings: DDRUN_API_URL (default http://127.0.0.1:8080); DDRUN_TOKEN, else the token "
+    "`ddrun login` saved, else DDRUN_DATA_DIR/admin.token (DDRUN_DATA_DIR defaults to .ddrun; "
+    "`ddrun dev` writes it) for a loopback API; DDRUN_TEMPORAL_ADDRESS and DDRUN_DATABASE_URL "
+    "for those."
+)
+app = typer.Typer(
+    help=HELP,
+    no_args_is_help=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(show: bool) -> None:
+    if show:
+        from importlib.metadata import version
+
+        typer.echo(f"ddrun {version('ddrun')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    _show_version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version"),
+    ] = False,
+) -> None:
+    """dd0c/run: runbook automation and incident response."""
+
+
 incidents_app = typer.Typer(help="List and inspect incidents", no_args_is_help=True)
 runbooks_app = typer.Typer(help="Manage runbooks in the database", no_args_is_help=True)
 killswitch_app = typer.Typer(help="Stop all automatic execution", no_args_is_help=True)

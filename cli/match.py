@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -20,8 +19,9 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from cli.api_client import Api
 from db.engine import create_schema, make_engine
-from db.mappings import MappingExistsError, MappingStore, checked_selector
+from db.mappings import MappingStore, checked_selector
 from db.runbook_import import MARKDOWN, YAML, runbook_from_source
 from db.runbooks import RunbookStore
 from domain.alerts.choose import RunbookMatcher
@@ -198,20 +198,6 @@ def _print_choice(alert: Alert, selected: SelectedRunbook, matcher: RunbookMatch
 # ----------------------------------------------------------------------------- mappings
 
 
-def _with_store(action: Callable[[MappingStore, RunbookStore], Awaitable[T]]) -> T:
-    """Run `action` against the configured database's mappings and runbooks."""
-
-    async def go() -> T:
-        engine = make_engine(Settings().effective_database_url)
-        try:
-            await create_schema(engine)
-            return await action(MappingStore(engine), RunbookStore(engine))
-        finally:
-            await engine.dispose()
-
-    return asyncio.run(go())
-
-
 def _describe(mapping: Mapping) -> str:
     return selector_text(mapping.selector)
 
@@ -219,11 +205,7 @@ def _describe(mapping: Mapping) -> str:
 @mappings_app.command("list")
 def mappings_list(as_json: JsonOpt = False) -> None:
     """Every mapping, oldest first."""
-
-    async def action(store: MappingStore, _runbooks: RunbookStore) -> list[Mapping]:
-        return await store.list()
-
-    found = _with_store(action)
+    found = [Mapping.model_validate(m) for m in Api().call("GET", "/api/mappings")]
     if as_json:
         typer.echo(json.dumps([m.model_dump(mode="json") for m in found], indent=2))
         return
@@ -257,29 +239,20 @@ def mappings_add(
         list[str] | None,
         typer.Option("--label", help="NAME=VALUE or NAME=~REGEX (repeatable)"),
     ] = None,
-    as_: Annotated[str, typer.Option("--as", help="Who adds it (recorded)")] = "",
     note: Annotated[str, typer.Option(help="Why")] = "",
     as_json: JsonOpt = False,
 ) -> None:
-    """Send alerts matching the selector to RUNBOOK, whatever the matcher would infer."""
+    """Send alerts matching the selector to RUNBOOK, whatever the matcher would infer
+    (recorded as added by the person whose token the CLI holds)."""
+    labels = _labels(label or [])
     try:
-        selector = checked_selector(alertname, service, _labels(label or []))
+        checked_selector(alertname, service, labels)
     except ValueError as err:
         errors.print(f"[red]invalid selector:[/red] {escape(str(err))}")
         raise typer.Exit(2) from None
-
-    async def action(store: MappingStore, runbooks: RunbookStore) -> Mapping | str:
-        if await runbooks.get(runbook) is None:
-            return f"no runbook {runbook!r}: use the id of a loaded runbook (ddrun runbooks list)"
-        try:
-            return await store.add(selector, runbook, created_by=as_, note=note)
-        except MappingExistsError as err:
-            return str(err)
-
-    outcome = _with_store(action)
-    if isinstance(outcome, str):
-        errors.print(f"[red]refused:[/red] {escape(outcome)}")
-        raise typer.Exit(2)
+    selector = {"alertname": alertname, "service": service, "labels": labels}
+    body = {"selector": selector, "runbook": runbook, "note": note}
+    outcome = Mapping.model_validate(Api().call("POST", "/api/mappings", json=body))
     if as_json:
         typer.echo(outcome.model_dump_json(indent=2))
         return
@@ -291,14 +264,7 @@ def mappings_add(
 @mappings_app.command("remove")
 def mappings_remove(mapping_id: Annotated[int, typer.Argument(help="The mapping's id")]) -> None:
     """Delete one mapping."""
-
-    async def action(store: MappingStore, _runbooks: RunbookStore) -> Mapping | None:
-        return await store.remove(mapping_id)
-
-    removed = _with_store(action)
-    if removed is None:
-        errors.print(f"[red]no mapping #{mapping_id}[/red]")
-        raise typer.Exit(1)
+    removed = Mapping.model_validate(Api().call("DELETE", f"/api/mappings/{mapping_id}"))
     console.print(
         f"removed mapping #{mapping_id}: {escape(_describe(removed))} → {escape(removed.runbook)}"
     )

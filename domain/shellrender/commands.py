@@ -77,6 +77,8 @@ UNSAFE_ASSIGN = re.compile(
     r"BASH_XTRACEFD|LD_\w*|DYLD_\w*|BASH_FUNC_\w*|PERL5OPT|PERL5LIB|PYTHONSTARTUP|PYTHONPATH|"
     r"NODE_OPTIONS|GIT_\w*|SSH_ASKPASS|EDITOR|VISUAL|PAGER|LESSOPEN|TERMINFO|HOME|SHELL)\+?="
 )
+_POSITIONAL = re.compile(r"\$(\{?[0-9@*]|\{?#)")
+_STDIN_CODE = frozenset({"xargs", "parallel", "source", "."})
 _VERSIONED = re.compile(r"^(python|perl|ruby|node|php|lua|pwsh)[\d.]*$")
 _SSH_ARG_OPTS = frozenset("BbcDEeFIiJLlmOoPpQRSWw")
 _DOCKER_ARG_OPTS = frozenset(
@@ -220,6 +222,9 @@ def _shell(argv: list[str], result: Plan) -> None:
         if k < len(argv):
             result.scripts.append(((k,), f"{name} -c"))
             result.no_options_from = k + 1  # $0, $1…: positional parameters, never options
+            if _POSITIONAL.search(argv[k]):
+                # The script expands its arguments: where they go is not followed.
+                _refuse_from(result, argv, k + 1, f"an argument the `{name} -c` script expands")
         return
     if k < len(argv):
         result.refused[k] = f"names the script file `{name}` runs"
@@ -400,6 +405,19 @@ def _printf(argv: list[str], result: Plan) -> None:
     if k < len(argv) and argv[k] == "--":
         k += 1
     result.no_options_from = k + 1  # after the format, arguments are never options
+
+
+def stdin_is_code(argv: list[str]) -> bool:
+    """The command runs what arrives on stdin (a shell, ssh without a command, xargs…)."""
+    if not argv or not literal(argv[0]):
+        return True
+    if os.path.basename(argv[0]) in _STDIN_CODE:
+        return True
+    current = plan(argv)
+    if current.sub is not None:
+        start, end, _ = current.sub
+        return stdin_is_code(argv[start:end])
+    return current.stdin == "script"
 
 
 def stdin_of(argv: list[str]) -> Stdin:

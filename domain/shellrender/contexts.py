@@ -57,7 +57,43 @@ def _script(
             out.append(item)
         else:
             out.append(_command(item, outer, result, where, placeholders))
+    _pipes_into_code(script, result, where)
     return tuple(out)
+
+
+def _pipes_into_code(script: Script, result: Analysis, where: str) -> None:
+    """A value printed into a pipe that a shell (or xargs) reads becomes code: refuse it."""
+    upstream: list[Command] = []
+    previous = ""
+    for item in script.items:
+        if isinstance(item, str):
+            previous = item
+            if item not in {"|", "|&"}:
+                upstream = []
+            continue
+        if previous in {"|", "|&"} and _reads_code(item):
+            for cmd in upstream:
+                for index in _command_placeholders(cmd):
+                    result.refused.setdefault(index, f"{where}piped into a program that runs it")
+        upstream.append(item)
+        previous = ""
+
+
+def _reads_code(cmd: Command) -> bool:
+    if cmd.group is not None:
+        return True  # a ( … ) group: what reads the pipe inside it is not followed
+    return bool(cmd.argv) and commands.stdin_is_code([w.text for w in cmd.argv])
+
+
+def _command_placeholders(cmd: Command) -> list[int]:
+    words = [*cmd.assigns, *cmd.argv, *(t for _, t in cmd.redirects), *cmd.herestrings]
+    words += [d.body for d in cmd.heredocs]
+    found = [i for w in words for i in _placeholders(w.raw + w.text)]
+    if cmd.group is not None:
+        for item in cmd.group.items:
+            if not isinstance(item, str):
+                found += _command_placeholders(item)
+    return found + _placeholders(cmd.opaque)
 
 
 def _data(
@@ -162,6 +198,8 @@ def _argv(
     out: list[object] = []
     in_script: dict[int, Skeleton] = {}
     for indices, what in plan.scripts:
+        if not indices:
+            continue
         sk = _nested([argv[k] for k in indices], outer, result, f"{where}{what}", placeholders)
         in_script[indices[0]] = sk
         for k in indices[1:]:
@@ -171,8 +209,23 @@ def _argv(
     if plan.sub:
         start, end, what = plan.sub
         sub_skeleton = _argv(argv[start:end], outer, result, f"{where}{what}: ", placeholders)
+    # Words after one that may expand to zero or many words have no fixed position: that only
+    # matters for programs that give positions roles (script, host, wrapped command…).
+    positional = bool(
+        plan.scripts or plan.sub or plan.refused or plan.stdin or plan.no_options_from
+    )
+    shifting = next((k for k, w in enumerate(argv) if w.splittable), len(argv))
+    if not positional:
+        shifting = len(argv)
     for k, word in enumerate(argv):
         subs = _subs(word, outer, result, where, placeholders)
+        if k >= shifting and k > 0:
+            _refuse(
+                word,
+                result,
+                f"{where}follows an unquoted expansion or glob, so its position "
+                "(and what the program makes of it) is not fixed: quote that word",
+            )
         if k in plan.refused:
             _refuse(word, result, f"{where}{plan.refused[k]}")
             out.append(("word", word.text, subs))

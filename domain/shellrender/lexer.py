@@ -59,6 +59,7 @@ class Word:
     subs: list[Script] = field(default_factory=list)
     subs_quoted: list[bool] = field(default_factory=list)  # each $(…) inside "…" (not split)
     quoted: bool = False
+    splittable: bool = False  # unquoted expansion, glob or braces: may become 0 or many words
     raw: str = ""
 
     @property
@@ -336,6 +337,7 @@ class Lexer:
         if self.s.startswith(("<(", ">("), self.i):
             raise LexError("process substitution is not modelled")
         out: list[str] = []
+        unquoted: list[str] = []
         while self.i < self.n:
             c = self.s[self.i]
             if c in _METACHARS:
@@ -374,13 +376,20 @@ class Lexer:
                 self.i += 1
                 out.append(self._double_body(word, State.DOUBLE, closer='"'))
             elif c == "$":
-                out.append(self._dollar(word, State.UNQUOTED))
+                piece = self._dollar(word, State.UNQUOTED)
+                word.splittable = word.splittable or piece.startswith(DYN)
+                out.append(piece)
             elif c == "`":
+                word.splittable = True
                 out.append(self._backtick())
             else:
+                unquoted.append(c)
                 out.append(c)
                 self.i += 1
         word.raw = self.s[start : self.i]
+        bare = "".join(unquoted)
+        if any(g in bare for g in "*?[") or ("{" in bare and ("," in bare or ".." in bare)):
+            word.splittable = True  # a glob or brace expansion may make several words
         word.text = "".join(out) if not word.text else word.text + "".join(out)
         return word
 

@@ -60,7 +60,7 @@ def _occurrences(template: str, declared: frozenset[str]) -> list[_Occurrence]:
     masked = _TEMPLATE_RE.sub(lambda m: "x" * len(m.group(0)), template)
     try:
         spans = find_dollar_placeholders(masked, declared)
-    except LexError:
+    except (ValueError, LookupError, RecursionError):
         spans = [
             (m.start(), m.end(), m.group(1) or m.group(2))
             for m in re.finditer(r"\$\{([A-Za-z_]\w*)\}|\$([A-Za-z_]\w*)", masked)
@@ -103,6 +103,9 @@ def render_template(template: str, values: Mapping[str, str], declared: frozense
         skeleton = analyze(src, analysis)
     except LexError as err:
         return _all_refused(template, occurrences, values, f"not rendered: {err}", missing)
+    except (ValueError, LookupError, RecursionError) as err:  # fail closed, never half-render
+        reason = f"not rendered: the renderer could not read the command ({err!r})"
+        return _all_refused(template, occurrences, values, reason, missing)
 
     reasons: dict[int, str] = dict(analysis.refused)
     for index, occ in enumerate(occurrences):
@@ -175,7 +178,7 @@ def _verify(
     expected = _substitute(skeleton, table)
     try:
         actual = analyze(rendered, Analysis(), placeholders=False)
-    except LexError as err:
+    except (ValueError, LookupError, RecursionError) as err:
         return f"the rendered command does not read back ({err})"
     if actual != expected:
         return "the value changes the command's structure when rendered (e.g. ends a heredoc)"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import shutil
@@ -11,7 +12,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from temporalio.client import Client
 
+from db.engine import create_schema, make_engine
+from schemas.identity import Role
+from tests.harness import running_stack, serving, token_of, unique
 from tests.support import CORPUS, REPO
 
 WEBHOOKS = CORPUS / "alertmanager-webhooks"
@@ -155,53 +160,93 @@ def test_bad_input_is_refused_clearly(tmp_path: Path) -> None:
     assert ddrun("match", str(page), "--runbooks", str(empty)).returncode == 1
 
 
-def test_database_runbooks_and_mappings(tmp_path: Path) -> None:
-    env = {"DDRUN_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'ddrun.db'}"}
-    folder = tmp_path / "runbooks"
-    for name in ("KubePodCrashLooping.md", "KubePodNotReady.md"):
-        (folder / "kubernetes").mkdir(parents=True, exist_ok=True)
-        shutil.copy(
-            CORPUS / "prometheus-operator-runbooks" / "kubernetes" / name, folder / "kubernetes"
+async def _ddrun(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """`ddrun` without blocking the event loop that serves the API it talks to."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "cli.main",
+        *args,
+        cwd=REPO,
+        env={**ENV, "COLUMNS": "200", **env},
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await proc.communicate()
+    return subprocess.CompletedProcess(list(args), proc.returncode or 0, out.decode(), err.decode())
+
+
+@pytest.mark.temporal
+async def test_database_runbooks_and_mappings(client: Client, tmp_path: Path) -> None:
+    """Mappings are written through the API as the token's person; `match` reads the database."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'ddrun.db'}"
+    engine = make_engine(url)
+    await create_schema(engine)
+    async with running_stack(client, engine, with_agent=False) as stack, serving(stack) as api:
+        author = unique("mapper-")
+        token = token_of(await stack.person(author, (Role.AUTHOR,)))
+        env = {
+            "DDRUN_DATABASE_URL": url,
+            "DDRUN_API_URL": api,
+            "DDRUN_TOKEN": token,
+            "DDRUN_DATA_DIR": str(tmp_path / "no-stack"),  # no dev stack's token to fall back on
+            "XDG_CONFIG_HOME": str(tmp_path / "config"),  # nor a saved login
+        }
+        folder = tmp_path / "runbooks"
+        for name in ("KubePodCrashLooping.md", "KubePodNotReady.md"):
+            (folder / "kubernetes").mkdir(parents=True, exist_ok=True)
+            shutil.copy(
+                CORPUS / "prometheus-operator-runbooks" / "kubernetes" / name, folder / "kubernetes"
+            )
+        assert (await _ddrun("import", str(folder), env=env)).returncode == 0
+        payload = str(WEBHOOKS / "16-default-checkout-KubePodCrashLooping-firing.json")
+
+        [by_name] = json_lines(await _ddrun("match", payload, "--json", env=env))
+        assert by_name["runbook"] == "kubernetes-kubepodcrashlooping"  # the database's runbook id
+
+        added = await _ddrun(
+            "mappings", "add", "kubernetes-kubepodnotready", "--alertname", "KubePodCrashLooping",
+            "--label", "namespace=~check.*", "--note", "checkout's own", "--json", env=env,
+        )  # fmt: skip
+        assert added.returncode == 0, added.stderr
+        mapping = json.loads(added.stdout)
+        assert mapping["selector"]["labels"] == {"namespace": "~check.*"}
+        assert mapping["created_by"] == author  # the token's person, not a typed name
+        [mapped] = json_lines(await _ddrun("match", payload, "--json", env=env))
+        assert (mapped["runbook"], mapped["confidence"]) == ("kubernetes-kubepodnotready", 1.0)
+        assert "explicit mapping" in mapped["candidates"][0]["reasons"][0]
+
+        listed = await _ddrun("mappings", "list", "--json", env=env)
+        assert [m["id"] for m in json.loads(listed.stdout)] == [mapping["id"]]
+        duplicate = await _ddrun(
+            "mappings", "add", "kubernetes-kubepodcrashlooping", "--alertname",
+            "KubePodCrashLooping", "--label", "namespace=~check.*", env=env,
+        )  # fmt: skip
+        assert duplicate.returncode == 2
+        assert "already exists" in duplicate.stderr
+        unknown = await _ddrun("mappings", "add", "no-such-runbook", "--service", "x", env=env)
+        assert unknown.returncode == 2
+        assert "no runbook 'no-such-runbook'" in unknown.stderr
+        bad = await _ddrun(
+            "mappings", "add", "kubernetes-kubepodnotready", "--label", "pod=~(", env=env
         )
-    assert ddrun("import", str(folder), env=env).returncode == 0
-    payload = str(WEBHOOKS / "16-default-checkout-KubePodCrashLooping-firing.json")
+        assert bad.returncode == 2
+        assert "not a valid regex" in bad.stderr
+        assert (
+            await _ddrun("mappings", "add", "kubernetes-kubepodnotready", env=env)
+        ).returncode == 2
+        anonymous = await _ddrun(
+            "mappings", "remove", str(mapping["id"]), env={**env, "DDRUN_TOKEN": ""}
+        )
+        assert anonymous.returncode == 2
+        assert "ddrun login" in anonymous.stderr
 
-    [by_name] = json_lines(ddrun("match", payload, "--json", env=env))
-    assert by_name["runbook"] == "kubernetes-kubepodcrashlooping"  # the database's runbook id
-
-    added = ddrun(
-        "mappings", "add", "kubernetes-kubepodnotready", "--alertname", "KubePodCrashLooping",
-        "--label", "namespace=~check.*", "--as", "alice", "--note", "checkout's own", "--json",
-        env=env,
-    )  # fmt: skip
-    assert added.returncode == 0, added.stderr
-    mapping = json.loads(added.stdout)
-    assert mapping["selector"]["labels"] == {"namespace": "~check.*"}
-    [mapped] = json_lines(ddrun("match", payload, "--json", env=env))
-    assert (mapped["runbook"], mapped["confidence"]) == ("kubernetes-kubepodnotready", 1.0)
-    assert "explicit mapping" in mapped["candidates"][0]["reasons"][0]
-
-    listed = ddrun("mappings", "list", "--json", env=env)
-    assert [m["id"] for m in json.loads(listed.stdout)] == [mapping["id"]]
-    duplicate = ddrun(
-        "mappings", "add", "kubernetes-kubepodcrashlooping", "--alertname", "KubePodCrashLooping",
-        "--label", "namespace=~check.*", env=env,
-    )  # fmt: skip
-    assert duplicate.returncode == 2
-    assert "already exists" in duplicate.stderr
-    unknown = ddrun("mappings", "add", "no-such-runbook", "--service", "x", env=env)
-    assert unknown.returncode == 2
-    assert "no runbook 'no-such-runbook'" in unknown.stderr
-    bad = ddrun("mappings", "add", "kubernetes-kubepodnotready", "--label", "pod=~(", env=env)
-    assert bad.returncode == 2
-    assert "not a valid regex" in bad.stderr
-    assert ddrun("mappings", "add", "kubernetes-kubepodnotready", env=env).returncode == 2
-
-    removed = ddrun("mappings", "remove", str(mapping["id"]), env=env)
-    assert removed.returncode == 0, removed.stderr
-    assert ddrun("mappings", "remove", str(mapping["id"]), env=env).returncode == 1
-    [again] = json_lines(ddrun("match", payload, "--json", env=env))
-    assert again["runbook"] == "kubernetes-kubepodcrashlooping"
+        removed = await _ddrun("mappings", "remove", str(mapping["id"]), env=env)
+        assert removed.returncode == 0, removed.stderr
+        assert (await _ddrun("mappings", "remove", str(mapping["id"]), env=env)).returncode == 1
+        [again] = json_lines(await _ddrun("match", payload, "--json", env=env))
+        assert again["runbook"] == "kubernetes-kubepodcrashlooping"
+    await engine.dispose()
 
 
 def test_incidents_show_prints_confidence_candidates_and_variables() -> None:

@@ -153,6 +153,19 @@ REFUSED = [
     "ssh -- $(printf %s {{ v }}) true",
     "printf '%s' $(printf %s {{ v }})",
     'ssh "$(printf %s {{ v }})" true',
+    # Printed into a pipe that a shell or xargs reads; a script that expands its arguments.
+    "printf '%s' {{ v }} | bash",
+    "printf '%s' {{ v }} | sort | sh -s",
+    "printf '%s' {{ v }} | ssh -- node",
+    "printf '%s' {{ v }} | xargs rm",
+    "printf '%s' {{ v }} | sudo bash",
+    "printf '%s' {{ v }} | (cat; echo) | sh",
+    "bash -c 'eval \"$1\"' _ {{ v }}",
+    "sh -c 'eval \"$@\"' sh {{ v }}",
+    # An unquoted expansion may vanish and move the value into the script or host position.
+    "bash -c $X {{ v }}",
+    "ssh $H df {{ v }}",
+    "kubectl exec p -- sh -c * {{ v }}",
 ]
 
 

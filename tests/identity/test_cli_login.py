@@ -5,43 +5,22 @@ a server with authentication off, and the history says so."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import socket
 import stat
 import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client
 
-from api.app import create_app
 from schemas.incident import IncidentStatus, StepState
 from schemas.settings import Settings
-from tests.harness import Stack, generic_alert, running_stack, unique
+from tests.harness import Stack, generic_alert, running_stack, serving, unique
 from tests.support import REPO, assert_eventually
 
 pytestmark = pytest.mark.temporal
-
-
-@contextlib.asynccontextmanager
-async def api_on_a_port(stack: Stack, settings: Settings | None = None) -> AsyncIterator[str]:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    app = create_app(settings or stack.settings, client=stack.client, engine=stack.engine)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None))
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        await asyncio.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await task
 
 
 async def ddrun(api: str, home: Path, *args: str, **env: str) -> tuple[int, str]:
@@ -91,7 +70,7 @@ async def _waiting_incident(stack: Stack) -> str:
 
 
 async def test_login_whoami_act_logout(client: Client, engine: AsyncEngine, tmp_path: Path) -> None:
-    async with running_stack(client, engine) as stack, api_on_a_port(stack) as api:
+    async with running_stack(client, engine) as stack, serving(stack) as api:
         incident_id = await _waiting_incident(stack)
         handle = unique("carol-")
         token = (await stack.person(handle))["Authorization"].split(" ", 1)[1]
@@ -164,7 +143,7 @@ async def test_with_auth_off_as_names_the_actor_and_history_says_so(
 ) -> None:
     async with running_stack(client, engine) as stack:
         off = stack.settings.model_copy(update={"auth_enabled": False})
-        async with api_on_a_port(stack, off) as api:
+        async with serving(stack, off) as api:
             incident_id = await _waiting_incident(stack)
             code, out = await ddrun(api, tmp_path, "approve", incident_id, "fix", "--as", "dana")
             assert code == 0, out
