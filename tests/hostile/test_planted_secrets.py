@@ -33,6 +33,7 @@ from temporalio.client import Client
 
 from audit.export import export_incident, write_export
 from domain.audit.redact import Redactor
+from schemas.identity import Role
 from schemas.incident import IncidentStatus
 from tests.harness import Stack, running_stack, unique
 from tests.standins.pagerduty_events import PagerDutyStandin
@@ -275,8 +276,11 @@ async def _artefacts(stack: Stack, incident_id: str, folder: Path) -> dict[str, 
             else:
                 text = data.decode("utf-8-sig")
             blobs[path.name] = text
+    reader = await stack.person(unique("auditor-"), (Role.VIEWER,))
     for fmt in ("json", "csv"):
-        response = await stack.http.get(f"/api/incidents/{incident_id}/export?format={fmt}")
+        response = await stack.http.get(
+            f"/api/incidents/{incident_id}/export?format={fmt}", headers=reader
+        )
         assert response.status_code == 200, response.text
         blobs[f"api export {fmt}"] = response.text
     return blobs

@@ -58,9 +58,11 @@ async def _waiting_incident(stack: Stack) -> str:
             "steps": [{"id": "fix", "title": "Fix", "command": "echo fix", "risk": "caution"}],
         }
     )
-    incident_id: str = (await stack.post_generic(generic_alert(name, severity="warning"))).json()[
-        "incident_id"
-    ]
+    incident_id: str = (
+        await stack.post_generic(
+            generic_alert(name, severity="warning", service=unique("cli-svc-"))
+        )
+    ).json()["incident_id"]
     await assert_eventually(
         lambda: stack.state(incident_id),
         lambda s: s.status is IncidentStatus.AWAITING_APPROVAL,

@@ -31,9 +31,8 @@ async def test_the_same_request_id_is_one_action(client: Client, engine: AsyncEn
                 ],
             }
         )
-        incident_id = (await stack.post_generic(generic_alert(name, severity="warning"))).json()[
-            "incident_id"
-        ]
+        alert = generic_alert(name, severity="warning", service=unique("idem-svc-"))
+        incident_id = (await stack.post_generic(alert)).json()["incident_id"]
         await assert_eventually(
             lambda: stack.state(incident_id),
             lambda s: s.status is IncidentStatus.AWAITING_APPROVAL,
@@ -68,3 +67,6 @@ async def test_the_same_request_id_is_one_action(client: Client, engine: AsyncEn
         ]
         assert accepted.count("approve_step") == 1
         assert accepted.count("pause") == 1
+        aborted = await stack.http.post(f"/api/incidents/{incident_id}/abort", json={}, headers=me)
+        assert aborted.status_code == 200, aborted.text
+        await stack.handle(incident_id).result()

@@ -42,9 +42,11 @@ async def test_two_people_means_two_authenticated_people(
                 ],
             }
         )
-        incident_id = (await stack.post_generic(generic_alert(name, severity="critical"))).json()[
-            "incident_id"
-        ]
+        incident_id = (
+            await stack.post_generic(
+                generic_alert(name, severity="critical", service=unique("two-svc-"))
+            )
+        ).json()["incident_id"]
         await assert_eventually(
             lambda: stack.state(incident_id),
             lambda s: s.status is IncidentStatus.AWAITING_APPROVAL,

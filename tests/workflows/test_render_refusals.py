@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client, WorkflowUpdateFailedError
 
+from schemas.identity import Role
 from schemas.incident import ApprovalDecision, IncidentStatus, StepState
 from schemas.trust import Mode, Requirement
 from tests.harness import generic_alert, running_stack, unique
@@ -54,7 +55,9 @@ async def test_refused_label_waits_for_a_human_with_the_raw_value_and_nothing_ex
             }
         )
         promoted = await stack.http.post(
-            f"/api/runbooks/{runbook.id}/trust", json={"action": "promote", "actor": "lead"}
+            f"/api/runbooks/{runbook.id}/trust",
+            json={"action": "promote"},
+            headers=await stack.person(unique("lead-"), (Role.ADMIN,)),
         )
         assert promoted.status_code == 200, promoted.text
         response = await stack.post_generic(

@@ -403,8 +403,13 @@ async def test_blast_radius_limits_concurrent_automation(
     log = tmp_path / "log"
     async with running_stack(client, engine, blast_radius=1, correlation_window_s=0) as stack:
         name = unique("Blast")
+        service = unique("blast-svc-")  # slots are per service too: others' incidents stay out
         await stack.add_runbook(_runbook(name, [SAFE, CAUTION]))
-        first = await _start(stack, name, log=f"{log}1")
+        first = (
+            await stack.post_generic(
+                generic_alert(name, service=service, labels={"log": f"{log}1"})
+            )
+        ).json()["incident_id"]
         await _until(
             stack,
             first,
@@ -413,7 +418,9 @@ async def test_blast_radius_limits_concurrent_automation(
         )
         second = (
             await stack.post_generic(
-                generic_alert(name, labels={"log": f"{log}2"}, dedup_key=f"{name}-2")
+                generic_alert(
+                    name, service=service, labels={"log": f"{log}2"}, dedup_key=f"{name}-2"
+                )
             )
         ).json()["incident_id"]
         state = await _until(
