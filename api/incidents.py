@@ -94,7 +94,7 @@ def _channel(request: Request) -> str:
     return channel if channel in CHANNELS else "api"
 
 
-def _request_id(name: str, key: str | None) -> str | None:
+def request_id(name: str, key: str | None) -> str | None:
     if key is None:
         return None
     if not _REQUEST_ID.match(key):
@@ -141,7 +141,7 @@ async def _act(
     state: State, incident_id: str, update: str, arg: BaseModel, key: str | None
 ) -> Outcome:
     result = await incident_client.act(
-        state.client, incident_id, update, arg, _request_id(update, key)
+        state.client, incident_id, update, arg, request_id(update, key)
     )
     return Outcome(result=result)
 

@@ -13,6 +13,8 @@ from api.auth import Author, Reader, Responder, approval_policy
 from api.body import parse_json, read_limited
 from api.deps import State
 from api.errors import BadRequestError, ForbiddenError, NotFoundError
+from api.incidents import IdempotencyKey, request_id
+from db.deliveries import DeliveryStore
 from domain.alerts.normalize import alertmanager, generic
 from domain.alerts.prefill import prepare
 from domain.policy import may_act
@@ -40,6 +42,9 @@ class KillSwitchBody(BaseModel):
 class KillSwitchResult(BaseModel):
     switch: KillSwitch
     incidents: list[str]
+    duplicate: bool = Field(
+        default=False, description="The same Idempotency-Key was seen: nothing was done again"
+    )
 
 
 class TrustBody(BaseModel):
@@ -79,21 +84,47 @@ def _authorise_lift(state: State, principal: Principal, body: KillSwitchBody) ->
 
 @router.post("/killswitch")
 async def set_kill_switch(
-    body: KillSwitchBody, state: State, principal: Responder
+    body: KillSwitchBody,
+    state: State,
+    principal: Responder,
+    key: str | None = IdempotencyKey,
 ) -> KillSwitchResult:
+    """Engage or lift; the same `Idempotency-Key` from the same person acts once (the switch
+    lives in the database, not in a workflow, so the key is claimed in the deliveries store)."""
     if body.scope is not KillSwitchScope.GLOBAL and not body.value:
         raise BadRequestError(f"a {body.scope.value} kill switch needs a value")
     if not body.engaged:
         _authorise_lift(state, principal, body)
-    switch = await state.trust.set_kill_switch(
-        KillSwitch(
-            scope=body.scope,
-            value=None if body.scope is KillSwitchScope.GLOBAL else body.value,
-            engaged=body.engaged,
-            actor=principal.handle,
-            reason=f"{body.reason} ({principal.credential_label})".lstrip(),
+    value = None if body.scope is KillSwitchScope.GLOBAL else body.value
+    claim = request_id("killswitch", key)
+    store = DeliveryStore(state.engine, state.settings.delivery_retention_s)
+    if claim is not None and not await store.claim("api", f"{principal.handle}:{claim}"):
+        current = next(
+            (
+                s
+                for s in await state.trust.kill_switches()
+                if (s.scope, s.value) == (body.scope, value)
+            ),
+            None,
         )
-    )
+        shown = current or KillSwitch(
+            scope=body.scope, value=value, engaged=False, actor=principal.handle
+        )
+        return KillSwitchResult(switch=shown, incidents=[], duplicate=True)
+    try:
+        switch = await state.trust.set_kill_switch(
+            KillSwitch(
+                scope=body.scope,
+                value=value,
+                engaged=body.engaged,
+                actor=principal.handle,
+                reason=f"{body.reason} ({principal.credential_label})".lstrip(),
+            )
+        )
+    except Exception:
+        if claim is not None:
+            await store.release("api", f"{principal.handle}:{claim}")
+        raise
     told = await incident_client.broadcast_kill_switch(state.client, switch)
     return KillSwitchResult(switch=switch, incidents=told)
 

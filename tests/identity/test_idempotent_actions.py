@@ -6,10 +6,12 @@ from __future__ import annotations
 import uuid
 
 import pytest
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
 
+from db.trust import TrustStore
 from schemas.incident import IncidentStatus
 from tests.harness import generic_alert, history_events, running_stack, unique
 from tests.support import assert_eventually
@@ -70,3 +72,32 @@ async def test_the_same_request_id_is_one_action(client: Client, engine: AsyncEn
         aborted = await stack.http.post(f"/api/incidents/{incident_id}/abort", json={}, headers=me)
         assert aborted.status_code == 200, aborted.text
         await stack.handle(incident_id).result()
+
+
+async def test_a_retried_kill_switch_request_acts_once(client: Client, engine: AsyncEngine) -> None:
+    async with running_stack(client, engine) as stack:
+        me = await stack.person(unique("ks-"))
+        service = unique("ks-svc-")
+        key = {"Idempotency-Key": uuid.uuid4().hex}
+        body = {"scope": "service", "value": service, "engaged": True, "reason": "retried"}
+        first = await stack.http.post("/api/killswitch", json=body, headers={**me, **key})
+        assert first.status_code == 200, first.text
+        assert first.json()["duplicate"] is False
+        lifted = await stack.http.post(
+            "/api/killswitch",
+            json={**body, "engaged": False},
+            headers={**me, "Idempotency-Key": uuid.uuid4().hex},
+        )
+        assert lifted.status_code == 200, lifted.text
+        again = await stack.http.post("/api/killswitch", json=body, headers={**me, **key})
+        assert again.status_code == 200, again.text
+        assert again.json()["duplicate"] is True
+        switches = await TrustStore(engine).kill_switches()
+        assert not [s for s in switches if s.value == service and s.engaged]  # not re-engaged
+        async with engine.connect() as conn:
+            rows = (
+                await conn.execute(
+                    text("SELECT COUNT(*) FROM kill_switches WHERE value = :v"), {"v": service}
+                )
+            ).scalar_one()
+        assert rows == 2  # the engage and the lift, nothing more
