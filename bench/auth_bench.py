@@ -1,0 +1,92 @@
+"""What authentication adds to one /api request (issue #15).
+
+Every `/api` request verifies its bearer token: one SELECT of the token joined with its person
+(and, at most once a minute per token, an UPDATE of last_used_at). Measured on SQLite (WAL file)
+and PostgreSQL; baseline in the same run: reading the kill switches, one small read that many
+requests already make. Also: a wrong token (same SELECT, refused) and a malformed one (refused
+before the database).
+
+Usage: python bench/auth_bench.py [--n 300] [--postgres postgresql://127.0.0.1/test]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+import asyncpg
+
+from db.engine import create_schema, make_engine
+from db.people import PeopleStore
+from db.trust import TrustStore
+from schemas.identity import PersonIn, Role, Scope
+
+
+async def _ms(fn: Callable[[], Awaitable[object]], n: int) -> list[float]:
+    out = []
+    for _ in range(n):
+        start = time.perf_counter()
+        await fn()
+        out.append((time.perf_counter() - start) * 1000)
+    return out
+
+
+def _line(name: str, values: list[float], base: list[float]) -> str:
+    med, p95 = statistics.median(values), sorted(values)[int(0.95 * (len(values) - 1))]
+    ratio = med / statistics.median(base)
+    return f"  {name:<26} median {med:7.3f} ms  p95 {p95:7.3f} ms  ({ratio:4.2f}x baseline)"
+
+
+async def _auth(url: str, n: int) -> None:
+    engine = make_engine(url)
+    await create_schema(engine)
+    people, trust = PeopleStore(engine), TrustStore(engine)
+    handle = f"bench-{uuid.uuid4().hex[:8]}"
+    await people.add(PersonIn(handle=handle, roles=[Role.RESPONDER]))
+    issued = await people.issue_token(
+        handle, name="bench", scopes=[Scope.READ, Scope.RESPOND], expires_in=None, created_by="b"
+    )
+    wrong = issued.token[:-6] + "xxxxxx"
+    await _ms(trust.kill_switches, 20)  # warm the pool
+    base = await _ms(trust.kill_switches, n)
+    good = await _ms(lambda: people.authenticate(issued.token), n)
+    bad = await _ms(lambda: people.authenticate(wrong), n)
+    junk = await _ms(lambda: people.authenticate("not-a-token"), n)
+    print(url.split("://")[0])
+    print(_line("baseline kill_switches", base, base))
+    print(_line("authenticate (valid)", good, base))
+    print(_line("authenticate (wrong)", bad, base))
+    print(_line("authenticate (malformed)", junk, base))
+    await engine.dispose()
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=300)
+    parser.add_argument("--postgres", default="postgresql://127.0.0.1:5432/test")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        await _auth(f"sqlite+aiosqlite:///{tmp}/bench.db", args.n)
+    name = f"ddrun_bench_{uuid.uuid4().hex[:8]}"
+    admin = await asyncpg.connect(args.postgres)
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        base = args.postgres.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
+        await _auth(f"{base}/{name}", args.n)
+    finally:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
