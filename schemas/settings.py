@@ -66,9 +66,22 @@ class Settings(BaseSettings):
         description="Severity label values that mark an alert as a heartbeat",
     )
     service_labels: list[str] = Field(
-        default_factory=lambda: ["service", "app", "job"],
-        description="Alertmanager/Grafana labels naming the service, first present wins "
-        "(JSON list)",
+        default_factory=lambda: [
+            "service",
+            "app.kubernetes.io/name",
+            "app",
+            "application",
+            "namespace",
+            "job",
+        ],
+        min_length=1,
+        description="Alertmanager/Grafana labels naming the service, in order: the first one "
+        "present (with a value not in service_ignored_values) wins (JSON list)",
+    )
+    service_ignored_values: list[str] | None = Field(
+        default=None,
+        description="Label values that never name a service (the scrape target, e.g. "
+        "`kubelet`); unset: the built-in list of Kubernetes monitoring components (JSON list)",
     )
     alertmanager_token: SecretStr | None = Field(
         default=None, description="Bearer token Alertmanager's http_config sends"
