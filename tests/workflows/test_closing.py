@@ -200,3 +200,35 @@ async def test_without_the_setting_the_runbook_end_resolves_as_before(
         result = await stack.handle(incident_id).result()
         assert result.status is IncidentStatus.RESOLVED
         assert result.outcome == "runbook completed"
+
+
+async def test_the_ui_list_tells_an_aborted_incident_from_a_resolved_one(
+    client: Client, engine: AsyncEngine
+) -> None:
+    """Both end Completed (their readers take the result as the incident's state); the list's
+    IncidentStatus column and filter, and the current details, say how each really ended."""
+    async with running_stack(client, engine) as stack:
+        step = {"id": "fix", "title": "Fix", "command": "echo fixed", "risk": "caution"}
+        resolved = await _open(stack, unique("UiResolved"), step)
+        aborted = await _open(stack, unique("UiAborted"), step)
+        for incident_id in (resolved, aborted):
+            await _status(stack, incident_id, IncidentStatus.AWAITING_APPROVAL)
+        await incident_client.approve_step(
+            client, resolved, ApprovalDecision(step_id="fix", approver="alice")
+        )
+        await incident_client.abort(client, aborted, HumanAction(actor="erin", reason="wrong"))
+        for incident_id in (resolved, aborted):
+            await stack.handle(incident_id).result()
+        aborted_details = await _details(stack, aborted)
+
+        queue = f'TaskQueue = "{stack.settings.orchestrator_task_queue}"'
+
+        async def listed(status: str) -> list[str]:
+            query = f'{queue} AND IncidentStatus = "{status}"'
+            return [w.id async for w in client.list_workflows(query)]
+
+        await assert_eventually(lambda: listed("aborted"), lambda ids: ids == [aborted])
+        assert await listed("resolved") == [resolved]
+        execution = [w.status.name async for w in client.list_workflows(queue)]
+        assert execution == ["COMPLETED", "COMPLETED"]
+        assert aborted_details.startswith("aborted: aborted by erin: wrong")
