@@ -76,3 +76,12 @@ def test_closing_settles_every_waiting_step_and_leaves_the_rest() -> None:
         StepState.PENDING,
     ]
     assert state.steps[1].note == "not run: incident aborted"
+
+
+def test_slack_posts_that_the_incident_stays_open() -> None:
+    from domain.slack.posts import event_label
+
+    assert event_label("held_open") == (
+        ":hourglass_flowing_sand:",
+        "Runbook ended, incident stays open",
+    )
