@@ -15,6 +15,8 @@ from db.mappings import MappingStore
 from db.people import PeopleStore
 from db.runbooks import RunbookStore
 from db.trust import TrustStore
+from domain.alerts.heartbeat import HeartbeatRule
+from domain.alerts.normalize.keys import PLUMBING_SERVICES, ServiceLabels
 from domain.audit.known_secrets import redactor_for
 from domain.audit.redact import Redactor
 from schemas.settings import Settings
@@ -35,6 +37,20 @@ class AppState:
         """Built once: patterns plus the values of this process's own secrets (settings and
         secret-named environment variables), so an alert quoting one cannot carry it in."""
         return redactor_for(self.settings, os.environ, self.settings.redact_patterns)
+
+    @cached_property
+    def service_labels(self) -> ServiceLabels:
+        """Which labels name an alert's service (DDRUN_SERVICE_LABELS), for the normalisers."""
+        ignored = self.settings.service_ignored_values
+        return ServiceLabels(
+            labels=tuple(self.settings.service_labels),
+            ignored=frozenset(PLUMBING_SERVICES if ignored is None else ignored),
+        )
+
+    @cached_property
+    def heartbeats(self) -> HeartbeatRule:
+        """Alerts that prove alerting works (Watchdog): acknowledged, never an incident."""
+        return HeartbeatRule.of(self.settings.heartbeat_alerts, self.settings.heartbeat_severities)
 
 
 def _app_state(request: Request) -> AppState:

@@ -16,6 +16,7 @@ from api.errors import BadRequestError, ForbiddenError, NotFoundError
 from api.incidents import IdempotencyKey, request_id
 from db.deliveries import DeliveryStore
 from domain.alerts.normalize import alertmanager, generic
+from domain.alerts.normalize.keys import ServiceLabels
 from domain.alerts.prefill import prepare
 from domain.policy import may_act
 from domain.trust import start_mode
@@ -175,11 +176,12 @@ async def change_trust(
     return await _trust_view(runbook_id, state)
 
 
-def _alert_from(raw: bytes, data: Any) -> Alert:
+def _alert_from(raw: bytes, data: Any, service_labels: ServiceLabels) -> Alert:
     received = datetime.now(UTC)
     digest = hashlib.sha256(raw).hexdigest()
     if isinstance(data, dict) and "alerts" in data and "groupKey" in data:
-        return alertmanager.normalize(AlertmanagerWebhook.model_validate(data), received, digest)[0]
+        body = AlertmanagerWebhook.model_validate(data)
+        return alertmanager.normalize(body, received, digest, service_labels)[0]
     return generic.normalize(GenericAlertBody.model_validate(data), received, digest)[0]
 
 
@@ -201,7 +203,7 @@ async def dry_run(
         alert = live.alerts[0]
     else:
         raw = await read_limited(request, state.settings.max_body_bytes)
-        alert = _alert_from(raw, parse_json(raw))
+        alert = _alert_from(raw, parse_json(raw), state.service_labels)
     selected = prepare(runbook, alert, reason=f"dry run of runbook {runbook_id}")
     mode, reason = start_mode(
         await state.trust.get(runbook_id),

@@ -40,6 +40,7 @@ from api.errors import ApiError, BadRequestError, ForbiddenError, UnauthorizedEr
 from db.deliveries import DeliveryStore
 from domain.alerts.choose import matcher_for
 from domain.alerts.detect import SOURCE_NAMES, shape_problem
+from domain.alerts.heartbeat import is_heartbeat
 from domain.alerts.normalize import alertmanager, generic, grafana, opsgenie, pagerduty
 from domain.alerts.redaction import redact_alert
 from domain.alerts.signatures import (
@@ -54,6 +55,7 @@ from domain.alerts.signatures import (
 )
 from domain.trust import start_mode
 from schemas.alert import Alert, AlertSource, AlertStatus
+from schemas.incident import AlertAccepted
 from schemas.settings import Settings
 from schemas.webhooks.alertmanager import AlertmanagerWebhook
 from schemas.webhooks.generic import GenericAlertBody
@@ -215,7 +217,10 @@ async def _deliver_all(state: State, alerts: list[Alert], extra: dict[str, objec
     resolve and updates go to the open incident)."""
     accepted = []
     redactor = state.redactor
-    alerts = [redact_alert(a, redactor) for a in alerts]
+    ignored = [a for a in alerts if is_heartbeat(a, state.heartbeats)]
+    alerts = [redact_alert(a, redactor) for a in alerts if not is_heartbeat(a, state.heartbeats)]
+    if ignored and not alerts:  # e.g. Alertmanager's Watchdog: nothing is wrong
+        return JSONResponse(_heartbeat_answer(ignored, extra), status_code=202)
     firing = any(a.status is AlertStatus.FIRING for a in alerts)
     runbooks = await state.runbooks.latest() if firing else []
     mappings = await state.mappings.list() if firing else []
@@ -247,6 +252,7 @@ async def _deliver_all(state: State, alerts: list[Alert], extra: dict[str, objec
                     kill_switches=switches,
                 )
             )
+    accepted.extend(_heartbeat_accepted(ignored))
     first = next((a.incident_id for a in accepted if a.incident_id), None)
     body = {
         "incident_id": first,
@@ -254,6 +260,30 @@ async def _deliver_all(state: State, alerts: list[Alert], extra: dict[str, objec
         **extra,
     }
     return JSONResponse(body, status_code=202)
+
+
+def _heartbeat_accepted(alerts: list[Alert]) -> list[AlertAccepted]:
+    return [
+        AlertAccepted(
+            incident_id=None,
+            dedup_key=a.dedup_key,
+            status=a.status.value,
+            action="ignored",
+            detail="heartbeat",
+        )
+        for a in alerts
+    ]
+
+
+def _heartbeat_answer(alerts: list[Alert], extra: dict[str, object]) -> dict[str, object]:
+    """Acknowledged (202, so the sender does not retry), said to be ignored, nothing started."""
+    return {
+        "incident_id": None,
+        "alerts": [a.model_dump(mode="json") for a in _heartbeat_accepted(alerts)],
+        **extra,
+        "action": "ignored",
+        "detail": "heartbeat",
+    }
 
 
 async def _deliver_group(
@@ -289,7 +319,7 @@ async def alertmanager_webhook(request: Request, state: State) -> JSONResponse:
     )
     raw = await read_limited(request, settings.max_body_bytes)
     body = AlertmanagerWebhook.model_validate(_payload(raw, AlertSource.ALERTMANAGER))
-    alerts = alertmanager.normalize(body, datetime.now(UTC), _digest(raw))
+    alerts = alertmanager.normalize(body, datetime.now(UTC), _digest(raw), state.service_labels)
     return await _deliver_group(
         state, alerts, AlertSource.ALERTMANAGER, body.groupKey, body.truncatedAlerts, "max_alerts"
     )
@@ -356,7 +386,7 @@ async def grafana_webhook(request: Request, state: State) -> JSONResponse:
     else:
         _require_loopback(request, AlertSource.GRAFANA)
     body = GrafanaWebhook.model_validate(_payload(raw, AlertSource.GRAFANA))
-    alerts = grafana.normalize(body, datetime.now(UTC), _digest(raw))
+    alerts = grafana.normalize(body, datetime.now(UTC), _digest(raw), state.service_labels)
     return await _once(
         state,
         AlertSource.GRAFANA,

@@ -22,6 +22,7 @@ class IncidentStatus(StrEnum):
     NEEDS_HUMAN = "needs_human"
     PAUSED = "paused"
     ROLLING_BACK = "rolling_back"
+    MONITORING = "monitoring"  # the runbook has ended; its alert still fires
     RESOLVED = "resolved"
     ROLLED_BACK = "rolled_back"
     ABORTED = "aborted"
@@ -164,6 +165,11 @@ class IncidentInput(BaseModel):
     agent_task_queue: str = Field(description="Where this incident's commands run (the agent)")
     escalation: EscalationPolicy = Field(default_factory=EscalationPolicy)
     resolve_on_alert_clear: bool = True
+    hold_open_while_firing: bool = Field(
+        default=False,
+        description="When the runbook ends, stay open while an alert still fires or a step "
+        "failed, until the alerts resolve or a person resolves it (absent in older inputs)",
+    )
     selected: SelectedRunbook | None = Field(
         default=None,
         description="The runbook chosen before start; when absent the workflow chooses it",

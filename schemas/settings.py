@@ -56,6 +56,33 @@ class Settings(BaseSettings):
     agent_max_output_bytes: int = Field(default=64 * 1024, ge=1024)
     agent_max_concurrent_commands: int = Field(default=8, ge=1)
     # --- inbound alert sources (api/webhooks): a source with no secret accepts loopback only
+    heartbeat_alerts: list[str] = Field(
+        default_factory=lambda: ["Watchdog", "InfoInhibitor", "DeadMansSwitch"],
+        description="Alert names that only prove the alerting pipeline is alive (acknowledged, "
+        "never an incident); alerts with severity `none` are heartbeats too",
+    )
+    heartbeat_severities: list[str] = Field(
+        default_factory=lambda: ["none"],
+        description="Severity label values that mark an alert as a heartbeat",
+    )
+    service_labels: list[str] = Field(
+        default_factory=lambda: [
+            "service",
+            "app.kubernetes.io/name",
+            "app",
+            "application",
+            "namespace",
+            "job",
+        ],
+        min_length=1,
+        description="Alertmanager/Grafana labels naming the service, in order: the first one "
+        "present (with a value not in service_ignored_values) wins (JSON list)",
+    )
+    service_ignored_values: list[str] | None = Field(
+        default=None,
+        description="Label values that never name a service (the scrape target, e.g. "
+        "`kubelet`); unset: the built-in list of Kubernetes monitoring components (JSON list)",
+    )
     alertmanager_token: SecretStr | None = Field(
         default=None, description="Bearer token Alertmanager's http_config sends"
     )
@@ -122,6 +149,11 @@ class Settings(BaseSettings):
     pagerduty_routing_keys: list[SecretStr] = Field(
         default_factory=list,
         description="Events API v2 routing key per escalation level, in order (JSON list)",
+    )
+    hold_open_while_firing: bool = Field(
+        default=True,
+        description="A runbook that ends while its alert still fires (or with a failed step) "
+        "leaves the incident open until the alert resolves or a person resolves it",
     )
     ack_timeout_s: int | None = Field(
         default=None, ge=1, description="Escalate an incident nobody acknowledged within this"

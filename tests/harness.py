@@ -142,6 +142,9 @@ def stack_settings(client: Client, **overrides: Any) -> Settings:
         "agent_task_queue": unique("agent-"),
         "escalation_levels": ["primary-oncall", "secondary-oncall"],
         "max_body_bytes": 256 * 1024,
+        # Tests of what happens during a runbook end with it (their alerts never resolve);
+        # holding an incident open after its runbook is tested in tests/workflows/test_closing.py.
+        "hold_open_while_firing": False,
     }
     values.update(overrides)
     return Settings(**values)

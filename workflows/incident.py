@@ -50,7 +50,7 @@ with workflow.unsafe.imports_passed_through():
     from schemas.runbook import Step, StepRisk
     from schemas.slack import SlackSyncInput
     from schemas.trust import KillSwitch, Mode, Requirement, RunOutcome, SlotRequest
-    from workflows import approvals, options
+    from workflows import approvals, closing, options
     from workflows import search_attributes as sa
     from workflows.incident_record import (
         IncidentRecord,
@@ -124,6 +124,7 @@ class IncidentWorkflow:
         self._compensating = False
         self._automated = False
         self._paused_by_kill_switch = False
+        self._holding = False  # the runbook ended; only the hold decides what clears it
         self._rec.timeline("opened", f"{alert.source.value} alert {alert.name}: {alert.title}")
         self._rec.timeline("mode", f"{inp.mode.value}: {inp.mode_reason}")
         if inp.reopens is not None:
@@ -160,6 +161,12 @@ class IncidentWorkflow:
                     if inp.dry_run
                     else ("runbook completed")
                 )
+                if (
+                    not inp.dry_run
+                    and inp.hold_open_while_firing
+                    and workflow.patched(closing.PATCH_HOLD_OPEN)
+                ):
+                    outcome = await self._hold_open()
                 self._rec.close(IncidentStatus.RESOLVED, outcome, completed=True)
         except _Resolved as resolved:
             self._rec.close(IncidentStatus.RESOLVED, str(resolved))
@@ -182,6 +189,29 @@ class IncidentWorkflow:
         await self._notify_close()
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self._state
+
+    async def _hold_open(self) -> str:
+        """The runbook ended: stay open while an alert fires or a step failed (see closing).
+
+        Returns the outcome when the alerts cleared; a person's resolve or abort raises as in
+        any other wait, and escalation timers and Slack keep running meanwhile.
+        """
+        firing = [a.name for a in self._state.alerts if a.dedup_key in self._firing_keys]
+        tolerated = frozenset(s.id for s in self._steps.values() if s.continue_on_failure)
+        hold = closing.hold_after_runbook(self._state, firing, self._source_cleared, tolerated)
+        if hold is None:  # the alerts cleared while the last steps ran
+            return "runbook completed; alert resolved at its source"
+        self._holding = True
+        self._state.current_step = None
+        self._rec.set_status(hold.status)
+        workflow.set_current_details(hold.details)
+        self._rec.timeline("held_open", hold.details)
+        # No deadline: it returns only when the alerts cleared (a person's word raises).
+        await self._wait(
+            lambda: self._source_cleared and not hold.needs_person,
+            what="alert to resolve" if not hold.needs_person else "a human to resolve",
+        )
+        return "runbook completed; alert resolved at its source"
 
     def _adopt(self, selected: SelectedRunbook) -> None:
         self._state.match_reason = selected.reason
@@ -348,8 +378,11 @@ class IncidentWorkflow:
         return (
             self._abort is not None
             or self._resolution is not None
-            or (self._source_cleared and (self._inp.resolve_on_alert_clear or not self._steps))
+            or (self._source_cleared and self._clears_on_source() and not self._holding)
         )
+
+    def _clears_on_source(self) -> bool:
+        return self._inp.resolve_on_alert_clear or not self._steps
 
     def _check_interrupts(self) -> None:
         if self._abort is not None:
@@ -357,7 +390,7 @@ class IncidentWorkflow:
         if self._resolution is not None:
             reason = f": {self._resolution.reason}" if self._resolution.reason else ""
             raise _Resolved(f"resolved by {self._resolution.actor}{reason}")
-        if self._source_cleared and (self._inp.resolve_on_alert_clear or not self._steps):
+        if self._source_cleared and self._clears_on_source() and not self._holding:
             raise _Resolved("alert resolved at its source")
 
     async def _checkpoint(self) -> None:

@@ -215,6 +215,7 @@ async def deliver_alert(
         mode_reason=mode_reason,
         kill_switches=list(kill_switches),
         blast_radius=settings.blast_radius,
+        hold_open_while_firing=settings.hold_open_while_firing,
         approval_rules=dict(approval_rules),
         commander=commander,
         reopens=reopens,

@@ -20,6 +20,7 @@ with workflow.unsafe.imports_passed_through():
         TimelineEntry,
     )
     from workflows import search_attributes as sa
+    from workflows.closing import settle_waiting_steps
 
 
 _ANNOUNCED = frozenset(
@@ -75,6 +76,8 @@ class IncidentRecord:
     def close(self, status: IncidentStatus, outcome: str, completed: bool = False) -> None:
         """`completed`: the runbook ran to its end (not cut short by a resolution or abort)."""
         self.set_status(status)
+        for step_id in settle_waiting_steps(self.state, f"incident {status.value}"):
+            self.timeline("step_skipped", f"{step_id}: not run, incident {status.value}")
         self.state.outcome = outcome
         self.state.closed_at = workflow.now()
         self.state.current_step = None
@@ -113,7 +116,7 @@ def closed_by(state: IncidentState) -> str:
             if entry.kind != "human_decision" or entry.message.startswith(("abort", "rollback")):
                 return entry.actor
             break
-    if state.outcome == "alert resolved at its source":
+    if state.outcome.endswith("alert resolved at its source"):
         return "its alert source"
     if state.outcome == "workflow cancelled":
         return "a workflow cancellation"

@@ -27,6 +27,7 @@ EVENT_LABELS: dict[str, tuple[str, str]] = {
     "reopened": (":repeat:", "Reopened"),
     "closed": (":checkered_flag:", "Closed"),
     "needs_human": (":sos:", "Needs a human"),
+    "held_open": (":hourglass_flowing_sand:", "Runbook ended, incident stays open"),
     "human_decision": (":bust_in_silhouette:", "Decision"),
     "abort_requested": (":octagonal_sign:", "Abort requested"),
     "resolve_requested": (":white_check_mark:", "Resolve requested"),

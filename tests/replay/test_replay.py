@@ -34,6 +34,7 @@ def test_there_are_histories_of_every_shape() -> None:
         "unapproved_step_escalates_le",
         "read_along_executes_nothing_and_records_what_the",
         "dry_run_executes_nothing",
+        "runbook_done_while_alert_fires_stays_open",  # the hold-open-while-alert-fires patch
     ):
         assert any(s.startswith(needed[:30]) for s in shapes), needed
 

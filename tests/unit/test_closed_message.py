@@ -42,6 +42,10 @@ def _closed(
         ),
         (_closed(IncidentStatus.RESOLVED, "runbook completed"), "dd0c/run"),
         (_closed(IncidentStatus.RESOLVED, "alert resolved at its source"), "its alert source"),
+        (  # held open after the runbook (issue #19) until the alert resolved
+            _closed(IncidentStatus.RESOLVED, "runbook completed; alert resolved at its source"),
+            "its alert source",
+        ),
         (
             _closed(
                 IncidentStatus.ABORTED,

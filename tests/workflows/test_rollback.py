@@ -118,7 +118,11 @@ async def test_abort_while_waiting_rolls_back_and_records_who_aborted(
     assert "erin" in result.outcome
     assert "wrong cluster" in result.outcome
     assert log.read_text().split() == ["do-one", "do-two", "undo-two", "undo-one"]
-    assert {s.id: s.state for s in result.steps}["three"] is StepState.AWAITING_APPROVAL
+    # Issue #19: the step it waited on will never run, and says so (was awaiting_approval).
+    three = {s.id: s for s in result.steps}["three"]
+    assert three.state is StepState.SKIPPED
+    assert three.note == "not run: incident aborted"
+    assert not [s for s in result.steps if s.state is StepState.AWAITING_APPROVAL]
     events = await history_events(stack.handle(incident_id))
     updates = [
         e.workflow_execution_update_accepted_event_attributes.accepted_request.input

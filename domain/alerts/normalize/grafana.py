@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from domain.alerts.normalize.keys import DEFAULT_SERVICE_LABELS, ServiceLabels
 from domain.alerts.normalize.prometheus_like import prometheus_alert
 from schemas.alert import Alert, AlertSource
 from schemas.webhooks.grafana import GrafanaAlert, GrafanaWebhook
@@ -27,7 +28,12 @@ def _annotations(item: GrafanaAlert, body: GrafanaWebhook) -> dict[str, str]:
     return annotations
 
 
-def normalize(body: GrafanaWebhook, received_at: datetime, payload_digest: str) -> list[Alert]:
+def normalize(
+    body: GrafanaWebhook,
+    received_at: datetime,
+    payload_digest: str,
+    service_labels: ServiceLabels = DEFAULT_SERVICE_LABELS,
+) -> list[Alert]:
     """One Alert per alert in the group, each with its own status."""
     return [
         prometheus_alert(
@@ -36,6 +42,7 @@ def normalize(body: GrafanaWebhook, received_at: datetime, payload_digest: str) 
             source=AlertSource.GRAFANA,
             received_at=received_at,
             payload_digest=payload_digest,
+            service_labels=service_labels,
             source_url=item.generatorURL,
         )
         for item in body.alerts

@@ -10,7 +10,13 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Protocol
 
-from domain.alerts.normalize.keys import digest, labels_key, service_of
+from domain.alerts.normalize.keys import (
+    DEFAULT_SERVICE_LABELS,
+    ServiceLabels,
+    digest,
+    labels_key,
+    service_of,
+)
 from schemas.alert import Alert, AlertSource, AlertStatus
 
 
@@ -46,6 +52,7 @@ def prometheus_alert(
     received_at: datetime,
     payload_digest: str,
     source_url: str | None = None,
+    service_labels: ServiceLabels = DEFAULT_SERVICE_LABELS,
 ) -> Alert:
     """The Alert for one alert of the group; `annotations` are already merged with the group's."""
     labels = dict(item.labels)
@@ -60,7 +67,7 @@ def prometheus_alert(
         name=name,
         title=annotations.get("summary") or annotations.get("message") or name,
         description=annotations.get("description", ""),
-        service=service_of(labels),
+        service=service_of(labels, service_labels),
         severity=labels.get("severity", "unknown"),
         labels=labels,
         annotations=annotations,
