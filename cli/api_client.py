@@ -28,7 +28,7 @@ from schemas.settings import Settings
 
 TOKEN_ENV = "DDRUN_TOKEN"  # noqa: S105 - the variable's name
 DEV_TOKEN_FILE = "admin.token"  # noqa: S105 - a file name
-err_console = Console(stderr=True)
+err_console = Console(stderr=True, soft_wrap=True)  # one line stays one line in logs
 
 
 def credentials_file() -> Path:
