@@ -145,6 +145,20 @@ class Api:
         ctype = response.headers.get("content-type", "")
         return response.json() if ctype.startswith("application/json") else response.content
 
+    def get_or_none(self, path: str, **kwargs: Any) -> Any:
+        """A GET whose answer is optional (extra detail for a screen): None on any failure,
+        printing nothing, so the main answer is still shown."""
+        try:
+            response = httpx.get(self.base + path, headers=self.headers(), timeout=30, **kwargs)
+        except httpx.HTTPError:
+            return None
+        if response.status_code != 200:
+            return None
+        try:
+            return response.json()
+        except ValueError:
+            return None
+
     @staticmethod
     def _message(response: httpx.Response) -> str:
         try:

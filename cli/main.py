@@ -190,72 +190,35 @@ def incidents_list(
     if as_json:
         typer.echo(json.dumps([r.model_dump(mode="json") for r in rows], indent=2))
         return
-    table = Table("id", "status", "service", "severity", "runbook", "started")
-    for r in rows:
-        started = r.started_at.strftime("%Y-%m-%d %H:%M:%S") if r.started_at else ""
-        table.add_row(r.id, r.status, r.service or "", r.severity or "", r.runbook or "", started)
-    console.print(table)
+    from cli.incident_view import incidents_table
+
+    console.print(incidents_table(rows))
 
 
 @incidents_app.command("show")
-def incidents_show(incident_id: str, as_json: JsonOpt = False) -> None:
-    """One incident: alerts, matched runbook, and every step with its state and approver."""
+def incidents_show(
+    incident_id: str,
+    as_json: JsonOpt = False,
+    timeline: Annotated[
+        bool, typer.Option("--timeline", help="The whole timeline, not only the last entries")
+    ] = False,
+) -> None:
+    """One incident: what it waits for and the next command, mode and pause, every step, the
+    manual steps' instructions, and the timeline."""
+    from cli.incident_view import is_manual, print_state
+    from schemas.runbook import Runbook
+
     state = IncidentState.model_validate(_api("GET", f"/api/incidents/{incident_id}"))
     if as_json:
         typer.echo(state.model_dump_json(indent=2))
         return
-    _print_state(state)
-
-
-def _print_state(state: IncidentState) -> None:
-    console.print(
-        f"[bold]{escape(state.id)}[/bold]  {state.status.value}  "
-        f"{escape(f'[{state.severity}]')} {escape(state.service)}"
-    )
-    console.print(f"  {state.title}")
-    console.print(f"  alerts: {len(state.alerts)} (deliveries {state.alert_deliveries})")
-    sure = ""
-    if state.match_confidence is not None:
-        method = f", {state.match_method}" if state.match_method else ""
-        sure = f" (confidence {state.match_confidence:.2f}{method})"
-    if state.runbook:
-        console.print(
-            f"  runbook: {escape(state.runbook)} v{state.runbook_version}{sure} — "
-            f"{escape(state.match_reason)}"
+    runbook = None
+    if state.runbook and any(is_manual(s) for s in state.steps):
+        found = Api().get_or_none(
+            f"/api/runbooks/{state.runbook}", params={"version": str(state.runbook_version)}
         )
-        filled = ", ".join(f"{k}={v}" for k, v in state.variables.items()) or "none"
-        console.print(f"  variables filled: {escape(filled)}")
-    else:
-        console.print(f"  runbook: none{sure} — {escape(state.match_reason)}")
-    if state.missing_variables:
-        console.print(f"  [yellow]missing variables:[/yellow] {', '.join(state.missing_variables)}")
-    others = [c for c in state.match_candidates if c.runbook != state.runbook][:5]
-    if others:
-        label = "runners-up" if state.runbook else "candidates"
-        for c in others:
-            why = "; ".join(c.reasons[:3])
-            console.print(f"  {label}: {escape(c.runbook)} {c.score:.2f} — {escape(why)}")
-            label = " " * len(label)
-    table = Table("step", "risk", "state", "approved by", "exit", "command")
-    for s in state.steps:
-        table.add_row(
-            f"{s.id}\n{s.title}",
-            s.risk.value,
-            s.state.value,
-            s.approved_by or "",
-            "" if s.exit_code is None else str(s.exit_code),
-            s.command or "(manual)",
-        )
-    console.print(table)
-    for s in state.steps:
-        if s.stdout or s.stderr:
-            console.print(f"[dim]--- {s.id} output ---[/dim]")
-            console.print((s.stdout + s.stderr)[-2000:], markup=False)
-    if state.escalations:
-        for e in state.escalations:
-            console.print(f"  escalated L{e.level} → {e.target}: {e.reason}")
-    if state.outcome:
-        console.print(f"  outcome: {state.outcome}")
+        runbook = Runbook.model_validate(found) if found else None
+    print_state(console, state, runbook, timeline)
 
 
 AsOpt = Annotated[
