@@ -249,3 +249,15 @@ async def test_a_manual_step_from_the_command_line(
         assert code == 0, out + err
         assert out.count("records intact") == 1
         assert out.startswith("OK: ")
+
+        # An unknown id, through the API and through Temporal directly: one line, exit 1.
+        for args in (
+            ("incidents", "show", "incident-nope"),
+            ("approve", "incident-nope", "drain"),
+            ("export", "incident-nope", "-o", str(tmp_path / "nope.jsonl")),
+        ):
+            code, out, err = await ddrun(client, api, token, *args)
+            assert code == 1, (args, out + err)
+            assert "Traceback" not in out + err
+            assert len((out + err).strip().splitlines()) == 1, (args, out + err)
+            assert "incident-nope" in err
