@@ -123,17 +123,23 @@ def with_database(fn: Callable[[AsyncEngine], Awaitable[T]]) -> T:
     url = Settings().effective_database_url
 
     async def go() -> T:
-        engine = make_engine(url)
+        try:  # opening: any of these means the database is away or the URL is wrong
+            engine = make_engine(url)
+        except DATABASE_DOWN as err:
+            raise database_down(url, err) from None
         try:
             await create_schema(engine)
+        except DATABASE_DOWN as err:
+            await engine.dispose()
+            raise database_down(url, err) from None
+        try:  # working: only a lost connection is the database's fault; a file error is not
             return await fn(engine)
+        except (OperationalError, InterfaceError, ConnectionError) as err:
+            raise database_down(url, err) from None
         finally:
             await engine.dispose()
 
-    try:
-        return asyncio.run(go())
-    except DATABASE_DOWN as err:
-        raise database_down(url, err) from None
+    return asyncio.run(go())
 
 
 def database_down(url: str, err: BaseException) -> typer.Exit:
