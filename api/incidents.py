@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from api.auth import Reader, Responder, approval_policy
 from api.deps import State
-from api.errors import BadRequestError, ForbiddenError, NotFoundError
+from api.errors import BadRequestError, ConflictError, ForbiddenError, NotFoundError
 from domain.policy import may_act
 from schemas.identity import Principal
 from schemas.incident import (
@@ -27,6 +27,8 @@ from schemas.incident import (
     ModeChange,
     StepAction,
     StepReport,
+    StepState,
+    StepView,
 )
 from schemas.runbook import StepRisk
 from schemas.trust import Mode
@@ -108,9 +110,10 @@ async def _authorise(
     incident_id: str,
     step_id: str,
     risk: StepRisk | None = None,
-) -> None:
+) -> StepView:
     """The approval policy, as Slack applies it: may this person act on this step here?
-    (The workflow's validators still decide counts, the commander and the editor rule.)"""
+    (The workflow's validators still decide counts, the commander and the editor rule.)
+    Returns the step as the incident shows it now."""
     incident = await incident_client.get_state(state.client, incident_id)
     step = next((s for s in incident.steps if s.id == step_id), None)
     if step is None:
@@ -127,6 +130,7 @@ async def _authorise(
     )
     if not allowed:
         raise ForbiddenError(f"{principal.handle} may not do this: {why}")
+    return step
 
 
 def _who(principal: Principal, request: Request) -> dict[str, str]:
@@ -180,7 +184,14 @@ async def approve_step(
     principal: Responder,
     key: str | None = IdempotencyKey,
 ) -> Outcome:
-    await _authorise(state, principal, incident_id, step_id)
+    step = await _authorise(state, principal, incident_id, step_id)
+    if step.state is StepState.AWAITING_REPORT:
+        # The validator would answer "not waiting for approval (waiting: <this step>)", which
+        # contradicts itself: the step waits, for a report. Say what the person must do.
+        raise ConflictError(
+            f"step {step_id!r} is manual: run it yourself, then "
+            f"`ddrun report {incident_id} {step_id} done|skipped|changed`"
+        )
     who = _who(principal, request)
     decision = ApprovalDecision(
         step_id=step_id,

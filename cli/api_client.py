@@ -28,7 +28,7 @@ from schemas.settings import Settings
 
 TOKEN_ENV = "DDRUN_TOKEN"  # noqa: S105 - the variable's name
 DEV_TOKEN_FILE = "admin.token"  # noqa: S105 - a file name
-err_console = Console(stderr=True)
+err_console = Console(stderr=True, soft_wrap=True)  # one line stays one line in logs
 
 
 def credentials_file() -> Path:
@@ -144,6 +144,20 @@ class Api:
             return None
         ctype = response.headers.get("content-type", "")
         return response.json() if ctype.startswith("application/json") else response.content
+
+    def get_or_none(self, path: str, **kwargs: Any) -> Any:
+        """A GET whose answer is optional (extra detail for a screen): None on any failure,
+        printing nothing, so the main answer is still shown."""
+        try:
+            response = httpx.get(self.base + path, headers=self.headers(), timeout=30, **kwargs)
+        except httpx.HTTPError:
+            return None
+        if response.status_code != 200:
+            return None
+        try:
+            return response.json()
+        except ValueError:
+            return None
 
     @staticmethod
     def _message(response: httpx.Response) -> str:

@@ -163,7 +163,13 @@ def users_bootstrap_admin(
 ) -> None:
     """Create the first admin of a fresh installation (database access needed) and print a
     token for them. Refused once any admin exists."""
-    token = asyncio.run(bootstrap_admin(Settings(), handle, write_file=False))
+    from cli.failures import DATABASE_DOWN, database_down
+
+    settings = Settings()
+    try:
+        token = asyncio.run(bootstrap_admin(settings, handle, write_file=False))
+    except DATABASE_DOWN as err:
+        raise database_down(settings.effective_database_url, err) from None
     if token is None:
         raise fail("an admin exists already: ask them for a token (`ddrun tokens create`)")
     console.print(f"first admin {escape(handle)} created; their token (shown once):")

@@ -15,19 +15,20 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
-from temporalio.client import Client, WorkflowUpdateFailedError
-from temporalio.service import RPCError
+from sqlalchemy.ext.asyncio import AsyncEngine
+from temporalio.client import Client
 
-from cli.api_client import Api
+from cli import failures
+from cli.api_client import Api, fail
 from cli.identity import login, logout, tokens_app, users_app, whoami
 from cli.match import mappings_app, match_command
+from cli.period import period
 from schemas.incident import (
     IncidentState,
     IncidentSummary,
 )
 from schemas.settings import Settings
 from schemas.trust import Mode
-from workers.client import connect
 from workflows import incident_client
 
 HELP = (
@@ -83,25 +84,8 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable JSON out
 
 
 def _with_client(fn: Callable[[Client], Awaitable[T]], identity: str = "ddrun-cli") -> T:
-    async def go() -> T:
-        client = await connect(Settings(), identity=identity)
-        return await fn(client)
-
-    try:
-        return asyncio.run(go())
-    except WorkflowUpdateFailedError as err:
-        cause = err.cause
-        console.print(f"[red]refused:[/red] {getattr(cause, 'message', None) or cause or err}")
-        raise typer.Exit(2) from None
-    except incident_client.IncidentClosedError as err:
-        console.print(f"[red]refused:[/red] {escape(err.message)}")
-        raise typer.Exit(2) from None
-    except incident_client.IncidentNotFoundError as err:
-        console.print(f"[red]no incident {err.args[0]!r}[/red]")
-        raise typer.Exit(1) from None
-    except RPCError as err:
-        console.print(f"[red]Temporal error:[/red] {err.message}")
-        raise typer.Exit(1) from None
+    """Temporal directly (export, dry-run results): expected failures are one line."""
+    return failures.with_temporal(fn, identity)
 
 
 # ----------------------------------------------------------------------------- processes
@@ -141,7 +125,7 @@ def worker() -> None:
     """Run the orchestrator worker (incident workflows and control-plane activities)."""
     from workers import orchestrator
 
-    asyncio.run(orchestrator.run(Settings()))
+    failures.run_service(orchestrator.run(Settings()))
 
 
 @app.command()
@@ -149,7 +133,7 @@ def agent() -> None:
     """Run the agent worker: executes runbook commands, needs only Temporal access."""
     from workers import agent as agent_worker
 
-    asyncio.run(agent_worker.run(Settings()))
+    failures.run_service(agent_worker.run(Settings()))
 
 
 @app.command()
@@ -206,72 +190,35 @@ def incidents_list(
     if as_json:
         typer.echo(json.dumps([r.model_dump(mode="json") for r in rows], indent=2))
         return
-    table = Table("id", "status", "service", "severity", "runbook", "started")
-    for r in rows:
-        started = r.started_at.strftime("%Y-%m-%d %H:%M:%S") if r.started_at else ""
-        table.add_row(r.id, r.status, r.service or "", r.severity or "", r.runbook or "", started)
-    console.print(table)
+    from cli.incident_view import incidents_table
+
+    console.print(incidents_table(rows))
 
 
 @incidents_app.command("show")
-def incidents_show(incident_id: str, as_json: JsonOpt = False) -> None:
-    """One incident: alerts, matched runbook, and every step with its state and approver."""
+def incidents_show(
+    incident_id: str,
+    as_json: JsonOpt = False,
+    timeline: Annotated[
+        bool, typer.Option("--timeline", help="The whole timeline, not only the last entries")
+    ] = False,
+) -> None:
+    """One incident: what it waits for and the next command, mode and pause, every step, the
+    manual steps' instructions, and the timeline."""
+    from cli.incident_view import is_manual, print_state
+    from schemas.runbook import Runbook
+
     state = IncidentState.model_validate(_api("GET", f"/api/incidents/{incident_id}"))
     if as_json:
         typer.echo(state.model_dump_json(indent=2))
         return
-    _print_state(state)
-
-
-def _print_state(state: IncidentState) -> None:
-    console.print(
-        f"[bold]{escape(state.id)}[/bold]  {state.status.value}  "
-        f"{escape(f'[{state.severity}]')} {escape(state.service)}"
-    )
-    console.print(f"  {state.title}")
-    console.print(f"  alerts: {len(state.alerts)} (deliveries {state.alert_deliveries})")
-    sure = ""
-    if state.match_confidence is not None:
-        method = f", {state.match_method}" if state.match_method else ""
-        sure = f" (confidence {state.match_confidence:.2f}{method})"
-    if state.runbook:
-        console.print(
-            f"  runbook: {escape(state.runbook)} v{state.runbook_version}{sure} — "
-            f"{escape(state.match_reason)}"
+    runbook = None
+    if state.runbook and any(is_manual(s) for s in state.steps):
+        found = Api().get_or_none(
+            f"/api/runbooks/{state.runbook}", params={"version": str(state.runbook_version)}
         )
-        filled = ", ".join(f"{k}={v}" for k, v in state.variables.items()) or "none"
-        console.print(f"  variables filled: {escape(filled)}")
-    else:
-        console.print(f"  runbook: none{sure} — {escape(state.match_reason)}")
-    if state.missing_variables:
-        console.print(f"  [yellow]missing variables:[/yellow] {', '.join(state.missing_variables)}")
-    others = [c for c in state.match_candidates if c.runbook != state.runbook][:5]
-    if others:
-        label = "runners-up" if state.runbook else "candidates"
-        for c in others:
-            why = "; ".join(c.reasons[:3])
-            console.print(f"  {label}: {escape(c.runbook)} {c.score:.2f} — {escape(why)}")
-            label = " " * len(label)
-    table = Table("step", "risk", "state", "approved by", "exit", "command")
-    for s in state.steps:
-        table.add_row(
-            f"{s.id}\n{s.title}",
-            s.risk.value,
-            s.state.value,
-            s.approved_by or "",
-            "" if s.exit_code is None else str(s.exit_code),
-            s.command or "(manual)",
-        )
-    console.print(table)
-    for s in state.steps:
-        if s.stdout or s.stderr:
-            console.print(f"[dim]--- {s.id} output ---[/dim]")
-            console.print((s.stdout + s.stderr)[-2000:], markup=False)
-    if state.escalations:
-        for e in state.escalations:
-            console.print(f"  escalated L{e.level} → {e.target}: {e.reason}")
-    if state.outcome:
-        console.print(f"  outcome: {state.outcome}")
+        runbook = Runbook.model_validate(found) if found else None
+    print_state(console, state, runbook, timeline)
 
 
 AsOpt = Annotated[
@@ -526,7 +473,7 @@ def run(
     if incident is not None:
         params["incident"] = incident
     elif alert is not None:
-        content = alert.read_bytes()
+        content = failures.read_bytes(alert)
     started = _api("POST", f"/api/runbooks/{runbook}/dry-run", params=params, content=content)
     state = _with_client(
         lambda c: incident_client.incident_handle(c, started["incident_id"]).result()
@@ -604,13 +551,16 @@ def export_cmd(
     file: Annotated[Path | None, typer.Argument(help="With verify: the export to check")] = None,
     fmt: Annotated[str, typer.Option("--format", help="json (JSON Lines), csv or pdf")] = "json",
     output: Annotated[Path | None, typer.Option("-o", "--output", help="File or folder")] = None,
-    since: Annotated[str | None, typer.Option(help="Period start (ISO date/time, UTC)")] = None,
-    until: Annotated[str | None, typer.Option(help="Period end, exclusive")] = None,
+    since: Annotated[
+        str | None,
+        typer.Option(help="Period start: ISO date/time (UTC), or a span back from now: 24h, 7d"),
+    ] = None,
+    until: Annotated[
+        str | None, typer.Option(help="Period end, exclusive (default: now); same forms")
+    ] = None,
     run_id: Annotated[str | None, typer.Option(help="A specific run of the incident")] = None,
 ) -> None:
     """Evidence from workflow history: one incident, every incident of a period, or verify."""
-    from datetime import UTC, datetime
-
     from audit.export import export_incident, export_period, write_export
     from domain.audit.chain import verify_file
     from domain.audit.known_secrets import redactor_for
@@ -624,10 +574,14 @@ def export_cmd(
     if target == "verify":
         if file is None:
             raise typer.BadParameter("verify needs the export FILE")
-        result = verify_file(file, key)
+        try:
+            # Unreadable is not tampered: open first; decode as verify_file does for a path.
+            with file.open(encoding="utf-8", errors="replace", newline="") as opened:
+                result = verify_file(opened, key)
+        except OSError as err:
+            raise fail(f"cannot read {file}: {err.strerror or err}", 2) from None
         if result.ok:
-            signed = " (signature checked)" if result.signature_checked else ""
-            console.print(f"OK: {result.record_count} records intact{signed}: {result.reason}")
+            console.print(f"OK: {escape(result.reason)}")
             return
         where = f" at record {result.first_bad_seq}" if result.first_bad_seq else ""
         console.print(f"[red]TAMPERED{where}:[/red] {escape(result.reason)}")
@@ -636,32 +590,38 @@ def export_cmd(
         raise typer.BadParameter("format must be json, csv or pdf")
     redactor = redactor_for(settings, os.environ, settings.redact_patterns)
     if target is None:
-        if not (since and until and output):
-            raise typer.BadParameter("give INCIDENT, or --since, --until and -o DIR")
-
-        def when(text: str) -> datetime:
-            value = datetime.fromisoformat(text)
-            return value if value.tzinfo else value.replace(tzinfo=UTC)
-
+        if not (since and output):
+            raise typer.BadParameter("give INCIDENT, or --since (and --until) and -o DIR")
+        start, end = period(since, until)
+        try:
+            output.mkdir(parents=True, exist_ok=True)
+        except OSError as err:
+            raise fail(f"cannot write to {output}: {err.strerror or err}", 2) from None
         index = _with_client(
             lambda c: export_period(
                 c,
-                when(since),
-                when(until),
+                start,
+                end,
                 output,
                 fmt=fmt,  # type: ignore[arg-type]
                 redactor=redactor,
                 signing_key=key,
             )
         )
-        console.print(f"{index['count']} incident(s) exported to {escape(str(output))}")
+        console.print(
+            f"{index['count']} incident(s) started {start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M} "
+            f"UTC exported to {escape(str(output))}"
+        )
         return
     if output is None:
         raise typer.BadParameter("-o FILE is required")
     result_export = _with_client(
         lambda c: export_incident(c, target, run_id=run_id, redactor=redactor, signing_key=key)
     )
-    written = write_export(result_export, fmt, output)  # type: ignore[arg-type]
+    try:
+        written = write_export(result_export, fmt, output)  # type: ignore[arg-type]
+    except OSError as err:
+        raise fail(f"cannot write {output}: {err.strerror or err}", 2) from None
     console.print(
         f"{result_export.manifest.record_count} records, final hash "
         f"{result_export.manifest.final_hash[:16]}… → {', '.join(str(p) for p in written)}"
@@ -679,7 +639,7 @@ def parse(
     from activities.parsing import parse_text
     from domain.runbooks.errors import RunbookParseError
 
-    text = sys.stdin.read() if file == "-" else Path(file).read_text(encoding="utf-8")
+    text = sys.stdin.read() if file == "-" else failures.read_text(Path(file))
     name = None if file == "-" else Path(file).name
     try:
         parsed = asyncio.run(
@@ -731,14 +691,10 @@ def classify(command: str, as_json: JsonOpt = False) -> None:
 @app.command("import")
 def import_dir(folder: Path) -> None:
     """Import a folder of Markdown (parsed) and YAML runbooks: a changed file is a new version."""
-    from db.engine import create_schema, make_engine
     from db.runbook_import import import_folder
 
-    async def go() -> int:
-        engine = make_engine(Settings().effective_database_url)
-        await create_schema(engine)
-        report = await import_folder(engine, folder)
-        await engine.dispose()
+    async def go(engine: AsyncEngine) -> int:
+        report = await import_folder(engine, failures.folder(folder))
         for item in report.files:
             note = f" ({item.ambiguities} ambiguities)" if item.ambiguities else ""
             console.print(
@@ -748,7 +704,7 @@ def import_dir(folder: Path) -> None:
             console.print(f"[red]not imported:[/red] {escape(error)}")
         return 1 if report.errors else 0
 
-    raise typer.Exit(asyncio.run(go()))
+    raise typer.Exit(failures.with_database(go))
 
 
 # ----------------------------------------------------------------------------- runbooks
@@ -757,45 +713,33 @@ def import_dir(folder: Path) -> None:
 @runbooks_app.command("load")
 def runbooks_load(folder: Path) -> None:
     """Load a folder of YAML runbooks; a changed file becomes a new version."""
-    from db.engine import create_schema, make_engine
     from db.runbooks import RunbookStore
 
-    async def go() -> None:
-        engine = make_engine(Settings().effective_database_url)
-        await create_schema(engine)
-        report = await RunbookStore(engine).import_dir(folder)
-        await engine.dispose()
+    async def go(engine: AsyncEngine) -> int:
+        report = await RunbookStore(engine).import_dir(failures.folder(folder))
         for saved in report.saved:
             mark = "new version" if saved.created else "unchanged"
             console.print(f"{saved.runbook.id} v{saved.runbook.version}: {mark}")
         for error in report.errors:
             console.print(f"[red]not loaded:[/red] {escape(error)}")
-        if report.errors:
-            raise typer.Exit(1)
+        return 1 if report.errors else 0
 
-    asyncio.run(go())
+    raise typer.Exit(failures.with_database(go))
 
 
 @runbooks_app.command("list")
 def runbooks_list(as_json: JsonOpt = False) -> None:
     """The latest version of every runbook in the database."""
-    from db.engine import create_schema, make_engine
     from db.runbooks import RunbookStore
 
-    async def go() -> None:
-        engine = make_engine(Settings().effective_database_url)
-        await create_schema(engine)
-        runbooks = await RunbookStore(engine).latest()
-        await engine.dispose()
-        if as_json:
-            typer.echo(json.dumps([r.model_dump(mode="json") for r in runbooks], indent=2))
-            return
-        table = Table("id", "version", "title", "steps")
-        for r in runbooks:
-            table.add_row(r.id, str(r.version), r.title, str(len(r.steps)))
-        console.print(table)
-
-    asyncio.run(go())
+    runbooks = failures.with_database(lambda engine: RunbookStore(engine).latest())
+    if as_json:
+        typer.echo(json.dumps([r.model_dump(mode="json") for r in runbooks], indent=2))
+        return
+    table = Table("id", "version", "title", "steps")
+    for r in runbooks:
+        table.add_row(r.id, str(r.version), r.title, str(len(r.steps)))
+    console.print(table)
 
 
 # ----------------------------------------------------------------------------- matching

@@ -7,7 +7,6 @@ runbooks and mappings. `mappings` manages the explicit rules that win over any i
 
 from __future__ import annotations
 
-import asyncio
 import json
 import sys
 from datetime import UTC, datetime
@@ -18,9 +17,10 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from cli.api_client import Api
-from db.engine import create_schema, make_engine
+from cli.failures import read_bytes, with_database
 from db.mappings import MappingStore, checked_selector
 from db.runbook_import import MARKDOWN, YAML, runbook_from_source
 from db.runbooks import RunbookStore
@@ -35,7 +35,7 @@ from schemas.runbook import Runbook
 from schemas.settings import Settings
 
 console = Console()
-errors = Console(stderr=True)
+errors = Console(stderr=True, soft_wrap=True)
 mappings_app = typer.Typer(
     help="Explicit alert → runbook mappings (they win over every inference)",
     no_args_is_help=True,
@@ -65,25 +65,16 @@ def runbooks_in(folder: Path) -> tuple[dict[str, Runbook], list[str]]:
     return found, problems
 
 
-async def _database_runbooks(settings: Settings) -> tuple[dict[str, Runbook], list[Mapping]]:
-    engine = make_engine(settings.effective_database_url)
-    try:
-        await create_schema(engine)
-        runbooks = await RunbookStore(engine).latest()
-        mappings = await MappingStore(engine).list()
-    finally:
-        await engine.dispose()
+async def _database_runbooks(engine: AsyncEngine) -> tuple[dict[str, Runbook], list[Mapping]]:
+    runbooks = await RunbookStore(engine).latest()
+    mappings = await MappingStore(engine).list()
     return {r.id: r for r in runbooks}, mappings
 
 
 def _read_payload(alert_file: str) -> bytes:
     if alert_file == "-":
         return sys.stdin.buffer.read()
-    try:
-        return Path(alert_file).read_bytes()
-    except OSError as err:
-        errors.print(f"[red]cannot read {escape(alert_file)}:[/red] {escape(str(err))}")
-        raise typer.Exit(2) from None
+    return read_bytes(Path(alert_file))
 
 
 def match_command(
@@ -142,7 +133,7 @@ def match_command(
             errors.print(f"[red]no runbooks found under {escape(str(runbooks))}[/red]")
             raise typer.Exit(1)
     else:
-        keyed, mappings = asyncio.run(_database_runbooks(settings))
+        keyed, mappings = with_database(_database_runbooks)
     matcher = RunbookMatcher(keyed)
     for alert in alerts:
         if as_json:

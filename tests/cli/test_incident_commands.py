@@ -7,6 +7,7 @@ import asyncio
 import json
 import os
 import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -177,3 +178,86 @@ async def test_abort_from_the_command_line(client: Client, engine: AsyncEngine) 
         result = await stack.handle(incident_id).result()
         assert result.status is IncidentStatus.ABORTED
         assert henry in result.outcome
+
+
+async def test_a_manual_step_from_the_command_line(
+    client: Client, engine: AsyncEngine, tmp_path: Path
+) -> None:
+    """`show` says what it waits for and the next command, with the manual step's instructions;
+    approving a manual step says to report it; the period export and verify read well."""
+    async with running_stack(client, engine) as stack, serving(stack) as api:
+        token = token_of(await stack.person(unique("mia-"), (Role.RESPONDER,)))
+        name = unique("CliManual")
+        await stack.add_runbook(
+            {
+                "id": unique("climan-"),
+                "title": "Manual runbook",
+                "selectors": [{"alertname": name}],
+                "steps": [
+                    {"id": "look", "title": "Look", "command": "echo look", "risk": "safe"},
+                    {
+                        "id": "drain",
+                        "title": "Drain the node",
+                        "manual": True,
+                        "instructions": "Cordon the node first, then drain it.",
+                        "command": "kubectl drain node-1 --ignore-daemonsets",
+                        "risk": "caution",
+                    },
+                ],
+            }
+        )
+        response = await stack.post_generic(generic_alert(name))
+        incident_id = response.json()["incident_id"]
+        await assert_eventually(
+            lambda: stack.state(incident_id),
+            lambda s: any(step.state.value == "awaiting_report" for step in s.steps),
+            what="waiting for a report",
+        )
+        report = f"`ddrun report {incident_id} drain done|skipped|changed`"
+
+        code, out, err = await ddrun(client, api, token, "approve", incident_id, "drain")
+        assert code == 2, out + err
+        assert f"step 'drain' is manual: run it yourself, then {report}" in err
+        assert "not waiting for approval" not in out + err
+
+        code, out, err = await ddrun(client, api, token, "incidents", "show", incident_id)
+        assert code == 0, err
+        assert "waiting for: a report of step drain" in out
+        assert f"next: {report}" in out
+        assert "mode: copilot" in out
+        assert "paused: no" in out
+        assert "Cordon the node first, then drain it." in out
+        assert "command: kubectl drain node-1 --ignore-daemonsets" in out
+        assert "report_requested" in out  # the timeline
+
+        code, out, err = await ddrun(client, api, token, "report", incident_id, "drain", "done")
+        assert code == 0, out + err
+        assert (await stack.handle(incident_id).result()).status is IncidentStatus.RESOLVED
+
+        folder = tmp_path / "recent"
+        code, out, err = await ddrun(
+            client, api, token, "export", "--since", "1h", "-o", str(folder)
+        )
+        assert code == 0, out + err
+        index = json.loads((folder / "index.json").read_text())
+        assert incident_id in [e["incident_id"] for e in index["incidents"]]
+
+        exported = tmp_path / "one.jsonl"
+        code, out, err = await ddrun(client, api, token, "export", incident_id, "-o", str(exported))
+        assert code == 0, out + err
+        code, out, err = await ddrun(client, api, token, "export", "verify", str(exported))
+        assert code == 0, out + err
+        assert out.count("records intact") == 1
+        assert out.startswith("OK: ")
+
+        # An unknown id, through the API and through Temporal directly: one line, exit 1.
+        for args in (
+            ("incidents", "show", "incident-nope"),
+            ("approve", "incident-nope", "drain"),
+            ("export", "incident-nope", "-o", str(tmp_path / "nope.jsonl")),
+        ):
+            code, out, err = await ddrun(client, api, token, *args)
+            assert code == 1, (args, out + err)
+            assert "Traceback" not in out + err
+            assert len((out + err).strip().splitlines()) == 1, (args, out + err)
+            assert "incident-nope" in err

@@ -253,6 +253,7 @@ def test_incidents_show_prints_confidence_candidates_and_variables() -> None:
     from datetime import UTC, datetime
 
     from cli import main
+    from cli.incident_view import print_state
     from schemas.incident import IncidentState, IncidentStatus, MatchCandidate
 
     state = IncidentState(
@@ -275,7 +276,7 @@ def test_incidents_show_prints_confidence_candidates_and_variables() -> None:
         missing_variables=["pod"],
     )
     with main.console.capture() as captured:
-        main._print_state(state)
+        print_state(main.console, state, None, everything=False)
     shown = captured.get()
     assert "kubernetes-kubepodcrashlooping v3 (confidence 0.95, name)" in shown
     assert "variables filled: namespace=payments" in shown
@@ -286,7 +287,7 @@ def test_incidents_show_prints_confidence_candidates_and_variables() -> None:
         update={"runbook": None, "match_confidence": 0.3, "match_method": "none"}
     )
     with main.console.capture() as captured:
-        main._print_state(unmatched)
+        print_state(main.console, unmatched, None, everything=False)
     shown = captured.get()
     assert "runbook: none (confidence 0.30, none)" in shown
     assert "candidates: kubernetes-kubepodcrashlooping 0.90 — a" in shown
