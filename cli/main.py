@@ -19,6 +19,7 @@ from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.service import RPCError
 
 from cli.api_client import Api
+from cli.demo import demo_app
 from cli.identity import login, logout, tokens_app, users_app, whoami
 from cli.match import mappings_app, match_command
 from schemas.incident import (
@@ -73,6 +74,7 @@ app.add_typer(runbooks_app, name="runbooks")
 app.add_typer(killswitch_app, name="killswitch")
 app.add_typer(users_app, name="users")
 app.add_typer(tokens_app, name="tokens")
+app.add_typer(demo_app, name="demo")
 app.command()(login)
 app.command()(logout)
 app.command()(whoami)
