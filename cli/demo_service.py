@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
 import threading
 import time
@@ -276,6 +277,10 @@ def _reexec() -> None:
 
 def serve(paths: DemoPaths, port: int, api_url: str) -> None:
     """Run until killed: the HTTP server in this thread, the self-check in another."""
+    # Ctrl-C and SIGTERM stop it, also after a restart (an exec from a helper thread).
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     service = DemoService(paths, port, api_url)
     server = ThreadingHTTPServer(("127.0.0.1", port), _handler(service))
     service.log("INFO", f"started (pid {os.getpid()}) on {service.url}")
