@@ -137,8 +137,10 @@ def restart() -> None:
     """Restart the demo service in place (what the runbooks' restart step does with curl)."""
     pid = _service("POST", "/admin/restart").get("pid")
     typer.echo(f"restarting the demo service (pid {pid})")
-    _wait_healthy(time.monotonic() + 30)
-    typer.echo("the demo service answers again")
+    health = _wait_healthy(time.monotonic() + 30)
+    if health.get("status") != "ok":
+        raise fail(f"the demo service is not healthy after its restart: {health}")
+    typer.echo("the demo service is healthy again")
 
 
 def _wait_healthy(deadline: float) -> dict[str, Any]:

@@ -86,7 +86,15 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable JSON out
 
 def _with_client(fn: Callable[[Client], Awaitable[T]], identity: str = "ddrun-cli") -> T:
     async def go() -> T:
-        client = await connect(Settings(), identity=identity)
+        settings = Settings()
+        try:
+            client = await connect(settings, identity=identity)
+        except RuntimeError:  # the SDK's "Failed client connect": one line, no traceback
+            console.print(
+                f"[red]Temporal is not reachable at {escape(settings.temporal_address)}.[/red] "
+                "Is the stack running (`make run`)? Set DDRUN_TEMPORAL_ADDRESS if it is elsewhere."
+            )
+            raise typer.Exit(1) from None
         return await fn(client)
 
     try:
