@@ -84,15 +84,20 @@ def _service(method: str, path: str) -> dict[str, Any]:
 
 
 def _incident(api: Api, incident_id: str) -> IncidentState | None:
-    """The incident, or None while it does not exist yet."""
+    """The incident (its latest run), or None while it does not exist yet."""
     try:
         response = httpx.get(
             f"{api.base}/api/incidents/{incident_id}", headers=api.headers(), timeout=10
         )
-    except httpx.HTTPError:
+    except httpx.HTTPError as err:
+        raise fail(
+            f"the dd0c/run API is not reachable at {api.base} ({type(err).__name__}). "
+            "Is the stack running (`make run`)? Set DDRUN_API_URL if it is elsewhere."
+        ) from None
+    if response.status_code == 404:
         return None
     if response.status_code != 200:
-        return None
+        raise fail(f"reading {incident_id}: {response.status_code} {response.text[:300]}", 2)
     return IncidentState.model_validate(response.json())
 
 
@@ -114,15 +119,19 @@ def break_cmd(
     """Break the demo service, then wait until its incident waits for you (or has closed)."""
     if kind not in ALERTS:
         raise fail(f"unknown kind {kind!r}: disk, config or stuck", 2)
-    done = _service("POST", f"/admin/break/{kind}").get("done", "")
-    typer.echo(f"broken: {done}")
     incident_id = f"incident-generic-{ALERTS[kind][1]}"
     api = Api()
+    before = _incident(api, incident_id)  # a second time, the alert reopens it as a new run
+    earlier_run = before.run_id if before is not None else None
+    done = _service("POST", f"/admin/break/{kind}").get("done", "")
+    typer.echo(f"broken: {done}")
     deadline = time.monotonic() + WAIT_S
     state = None
     while time.monotonic() < deadline:
         state = _incident(api, incident_id)
-        if state is not None and (state.status.is_closed or _waiting_steps(state)):
+        if state is not None and state.run_id == earlier_run and state.status.is_closed:
+            state = None  # the previous run: not reopened yet
+        elif state is not None and (state.status.is_closed or _waiting_steps(state)):
             break
         time.sleep(0.5)
     if state is None:

@@ -132,6 +132,22 @@ async def test_readme_walkthrough_reaches_a_resolved_incident(tmp_path: Path) ->
         assert state.steps[3].approved_by == "admin"
         assert (here / "first-incident.jsonl").is_file()
         assert "resolved" in next(r for r in ran if "demo status --wait" in r)
+
+        # A newcomer breaks it again: the alert reopens the incident as a new run, and `break`
+        # waits for that run, not the resolved one.
+        again = await asyncio.to_thread(
+            subprocess.run,
+            ["bash", "-c", ".venv/bin/ddrun demo break disk"],
+            cwd=here,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        _no_traceback("break again", again.stdout + again.stderr)
+        assert again.returncode == 0, again.stdout + again.stderr
+        assert re.search(r"free-disk +awaiting_approval", again.stdout), again.stdout
     finally:
         for proc in (demo_proc, dev_proc):
             if proc is not None and proc.returncode is None:
