@@ -23,7 +23,8 @@ from schemas.incident import IncidentState, StepState
 from schemas.settings import Settings
 
 demo_app = typer.Typer(
-    help="A local demo service to break and watch recover (no cluster needed)",
+    help="Without a command: run the local demo service (no cluster needed). Then break it, "
+    "watch the incident, and see it recover.",
     invoke_without_command=True,
 )
 DEFAULT_PORT = 8099
