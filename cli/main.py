@@ -20,6 +20,7 @@ from temporalio.client import Client
 
 from cli import failures
 from cli.api_client import Api, fail
+from cli.demo import demo_app
 from cli.identity import login, logout, tokens_app, users_app, whoami
 from cli.match import mappings_app, match_command
 from cli.period import period
@@ -74,6 +75,7 @@ app.add_typer(runbooks_app, name="runbooks")
 app.add_typer(killswitch_app, name="killswitch")
 app.add_typer(users_app, name="users")
 app.add_typer(tokens_app, name="tokens")
+app.add_typer(demo_app, name="demo")
 app.command()(login)
 app.command()(logout)
 app.command()(whoami)

@@ -29,6 +29,11 @@ BENIGN = {
     "job": "api",
     "service": "api",
     "new_size": "200Gi",
+    "port": "8099",
+    "log_file": "demo/demo.log",
+    "config_file": "demo/config.json",
+    "last_good_config": "demo/config.last-good.json",
+    "data_dir": "demo/data",
 }
 
 
