@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import shutil
 import signal
@@ -30,7 +31,7 @@ from temporalio.client import Client
 from cli.api_client import DEV_TOKEN_FILE
 from cli.stack_health import Probe, http_check, poller_check, temporal_check, wait_until_healthy
 from cli.supervisor import Child, ChildSpec, Supervisor
-from schemas.settings import Settings
+from schemas.settings import STACK_FILE, Settings
 from workers.dev_stack import DevStack
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -197,6 +198,17 @@ class _DevStackRun:
         with_it = f" (so do {', '.join(also)})" if also else ""
         _say(f"{child.spec.name} answers again{with_it}, {since:.1f} s after it died")
 
+    def _write_stack_file(self) -> None:
+        """Where this stack listens, for the CLI: DDRUN_DATA_DIR alone then reaches it."""
+        where = {
+            "api_url": f"http://127.0.0.1:{self.opts.api_port}",
+            "temporal_address": self.address,
+            "temporal_namespace": self.stack.namespace,
+            "ui_url": f"http://127.0.0.1:{self.opts.ui_port}",
+        }
+        path = self.opts.data_dir.resolve() / STACK_FILE
+        path.write_text(json.dumps(where, indent=2) + "\n", encoding="utf-8")
+
     def _banner(self, took: float) -> str:
         data_dir = self.opts.data_dir.resolve()
         p, sup = self.probes, self.sup
@@ -243,6 +255,7 @@ class _DevStackRun:
             if healthy is None:
                 return 0
             self.probes = probes
+            self._write_stack_file()
             print(self._banner(loop.time() - began), flush=True)
             await stop.wait()
             return 0

@@ -37,6 +37,8 @@ HELP = (
     "Every command but dev, worker, agent, api, parse, classify, match, import, runbooks "
     "load|list and export "
     "talks to the running stack's HTTP API as the person whose token it holds.\n\n"
+    "One setting finds a `ddrun dev` stack: --stack DIR or DDRUN_DATA_DIR (default .ddrun), "
+    "whose stack.json says where its API and Temporal listen.\n\n"
     "Settings: DDRUN_API_URL (default http://127.0.0.1:8080); DDRUN_TOKEN, else the token "
     "`ddrun login` saved, else DDRUN_DATA_DIR/admin.token (DDRUN_DATA_DIR defaults to .ddrun; "
     "`ddrun dev` writes it) for a loopback API; DDRUN_TEMPORAL_ADDRESS and DDRUN_DATABASE_URL "
@@ -63,8 +65,18 @@ def _options(
         bool,
         typer.Option("--version", callback=_version, is_eager=True, help="Print the version"),
     ] = False,
+    stack: Annotated[
+        Path | None,
+        typer.Option(
+            "--stack",
+            help="The data folder of the `ddrun dev` stack to talk to (as DDRUN_DATA_DIR): "
+            "its API, Temporal, database and admin token are found there",
+        ),
+    ] = None,
 ) -> None:
     """dd0c/run: runbook automation and incident response."""
+    if stack is not None:
+        os.environ["DDRUN_DATA_DIR"] = str(stack)
 
 
 incidents_app = typer.Typer(help="List and inspect incidents", no_args_is_help=True)

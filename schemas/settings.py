@@ -6,10 +6,14 @@ construct their own and nothing reads the environment at import time.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+#: Written by `ddrun dev` into its data folder: where that stack's API and Temporal listen.
+STACK_FILE = "stack.json"
 
 
 class Settings(BaseSettings):
@@ -187,6 +191,23 @@ class Settings(BaseSettings):
     export_signing_key: SecretStr | None = Field(
         default=None, description="HMAC key that signs export manifests"
     )
+
+    @model_validator(mode="after")
+    def _find_the_stack(self) -> Settings:
+        """A stack `ddrun dev` runs says where it listens in `<data dir>/stack.json`: with
+        DDRUN_DATA_DIR alone (or `ddrun --stack DIR`) the CLI reaches that stack. What was set
+        explicitly (environment, arguments) always wins."""
+        try:
+            found = json.loads((self.data_dir / STACK_FILE).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return self
+        if not isinstance(found, dict):
+            return self
+        for name in ("api_url", "temporal_address", "temporal_namespace"):
+            value = found.get(name)
+            if name not in self.model_fields_set and isinstance(value, str) and value:
+                setattr(self, name, value)
+        return self
 
     @property
     def effective_database_url(self) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import re
 import signal
@@ -156,6 +157,10 @@ async def test_dev_stack_restarts_what_dies_and_stops_cleanly(tmp_path: Path) ->
             token = (data_dir / "admin.token").read_text().strip()
             admin = {"Authorization": f"Bearer {token}"}
             assert (await http.get("/api/incidents", headers=admin)).status_code == 200
+            # ...and where it listens, so DDRUN_DATA_DIR alone finds this stack.
+            where = json.loads((data_dir / "stack.json").read_text())
+            assert where["api_url"] == api
+            assert where["temporal_address"] == f"127.0.0.1:{temporal_port}"
             await dev.wait_for(r"^Ctrl-C stops everything", timeout=5)
             for label, name in PARTS.items():
                 found = await dev.wait_for(rf"^  {label} .* pid (\d+)$", timeout=0)

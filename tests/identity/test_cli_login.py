@@ -5,6 +5,7 @@ a server with authentication off, and the history says so."""
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import socket
 import stat
@@ -178,3 +179,48 @@ async def test_dev_bootstrap_makes_one_first_admin(tmp_path: Path) -> None:
     assert saved.read_text().strip() == token
     assert stat.S_IMODE(saved.stat().st_mode) == 0o600
     assert await bootstrap_admin(settings) is None  # an admin exists: nothing new is made
+
+
+async def test_one_setting_finds_a_dev_stack(
+    client: Client, engine: AsyncEngine, tmp_path: Path
+) -> None:
+    """`ddrun --stack DIR` (or DDRUN_DATA_DIR alone) reaches the stack `ddrun dev` described in
+    DIR/stack.json, with the admin token it left there: no other setting."""
+    async with running_stack(client, engine) as stack, serving(stack) as api:
+        folder = tmp_path / "stack-b"
+        folder.mkdir()
+        (folder / "stack.json").write_text(
+            json.dumps({"api_url": api, "temporal_address": "127.0.0.1:1"})
+        )
+        handle = unique("stacker-")
+        token = (await stack.person(handle))["Authorization"].split(" ", 1)[1]
+        (folder / "admin.token").write_text(token + "\n")
+        environ = {k: v for k, v in os.environ.items() if not k.startswith("DDRUN_")} | {
+            "XDG_CONFIG_HOME": str(tmp_path / "config"),
+            "COLUMNS": "200",
+        }
+        for args, extra in (
+            (["--stack", str(folder), "whoami"], {}),
+            (["whoami"], {"DDRUN_DATA_DIR": str(folder)}),
+        ):
+            proc = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "cli.main", *args,
+                cwd=tmp_path, env={**environ, **extra, "PYTHONPATH": str(REPO)},
+                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+            )  # fmt: skip
+            out = (await proc.communicate())[0].decode()
+            assert proc.returncode == 0, out
+            assert handle in out
+
+
+def test_explicit_settings_win_over_the_stack_file(tmp_path: Path) -> None:
+    (tmp_path / "stack.json").write_text(
+        json.dumps({"api_url": "http://127.0.0.1:1111", "temporal_address": "127.0.0.1:2222"})
+    )
+    found = Settings(data_dir=tmp_path)
+    assert (found.api_url, found.temporal_address) == ("http://127.0.0.1:1111", "127.0.0.1:2222")
+    explicit = Settings(data_dir=tmp_path, api_url="http://127.0.0.1:3333")
+    assert explicit.api_url == "http://127.0.0.1:3333"
+    assert explicit.temporal_address == "127.0.0.1:2222"
+    (tmp_path / "stack.json").write_text("not json")
+    assert Settings(data_dir=tmp_path).api_url == "http://127.0.0.1:8080"
