@@ -13,12 +13,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import statistics
 import sys
 import tempfile
-import time
 import uuid
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -26,25 +23,11 @@ sys.path.insert(0, str(REPO))
 
 import asyncpg
 
+from bench.timing import against_baseline, timed_ms
 from db.engine import create_schema, make_engine
 from db.people import PeopleStore
 from db.trust import TrustStore
 from schemas.identity import PersonIn, Role, Scope
-
-
-async def _ms(fn: Callable[[], Awaitable[object]], n: int) -> list[float]:
-    out = []
-    for _ in range(n):
-        start = time.perf_counter()
-        await fn()
-        out.append((time.perf_counter() - start) * 1000)
-    return out
-
-
-def _line(name: str, values: list[float], base: list[float]) -> str:
-    med, p95 = statistics.median(values), sorted(values)[int(0.95 * (len(values) - 1))]
-    ratio = med / statistics.median(base)
-    return f"  {name:<26} median {med:7.3f} ms  p95 {p95:7.3f} ms  ({ratio:4.2f}x baseline)"
 
 
 async def _auth(url: str, n: int) -> None:
@@ -57,16 +40,16 @@ async def _auth(url: str, n: int) -> None:
         handle, name="bench", scopes=[Scope.READ, Scope.RESPOND], expires_in=None, created_by="b"
     )
     wrong = issued.token[:-6] + "xxxxxx"
-    await _ms(trust.kill_switches, 20)  # warm the pool
-    base = await _ms(trust.kill_switches, n)
-    good = await _ms(lambda: people.authenticate(issued.token), n)
-    bad = await _ms(lambda: people.authenticate(wrong), n)
-    junk = await _ms(lambda: people.authenticate("not-a-token"), n)
+    await timed_ms(trust.kill_switches, 20)  # warm the pool
+    base = await timed_ms(trust.kill_switches, n)
+    good = await timed_ms(lambda: people.authenticate(issued.token), n)
+    bad = await timed_ms(lambda: people.authenticate(wrong), n)
+    junk = await timed_ms(lambda: people.authenticate("not-a-token"), n)
     print(url.split("://")[0])
-    print(_line("baseline kill_switches", base, base))
-    print(_line("authenticate (valid)", good, base))
-    print(_line("authenticate (wrong)", bad, base))
-    print(_line("authenticate (malformed)", junk, base))
+    print(against_baseline("baseline kill_switches", base, base))
+    print(against_baseline("authenticate (valid)", good, base))
+    print(against_baseline("authenticate (wrong)", bad, base))
+    print(against_baseline("authenticate (malformed)", junk, base))
     await engine.dispose()
 
 

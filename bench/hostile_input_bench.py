@@ -14,12 +14,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import statistics
 import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -28,26 +26,12 @@ sys.path.insert(0, str(REPO))
 import asyncpg
 
 from api.body import parse_json
+from bench.timing import against_baseline, timed_ms
 from db.deliveries import DeliveryStore
 from db.engine import create_schema, make_engine
 from db.trust import TrustStore
 
 CONTRACTS = REPO.parent / "shared" / "contracts"
-
-
-async def _ms(fn: Callable[[], Awaitable[object]], n: int) -> list[float]:
-    out = []
-    for _ in range(n):
-        start = time.perf_counter()
-        await fn()
-        out.append((time.perf_counter() - start) * 1000)
-    return out
-
-
-def _line(name: str, values: list[float], base: list[float]) -> str:
-    med, p95 = statistics.median(values), sorted(values)[int(0.95 * (len(values) - 1))]
-    ratio = med / statistics.median(base)
-    return f"  {name:<22} median {med:7.3f} ms  p95 {p95:7.3f} ms  ({ratio:4.2f}x baseline)"
 
 
 async def _claims(url: str, n: int) -> None:
@@ -57,15 +41,15 @@ async def _claims(url: str, n: int) -> None:
     await store.prune()  # the hourly prune, out of the measured loop
     ids = [uuid.uuid4().hex for _ in range(n)]
     it = iter(ids)
-    await _ms(trust.kill_switches, 20)  # warm the pool
-    base = await _ms(trust.kill_switches, n)
-    fresh = await _ms(lambda: store.claim("pagerduty", next(it)), n)
+    await timed_ms(trust.kill_switches, 20)  # warm the pool
+    base = await timed_ms(trust.kill_switches, n)
+    fresh = await timed_ms(lambda: store.claim("pagerduty", next(it)), n)
     again = iter(ids)
-    replay = await _ms(lambda: store.claim("pagerduty", next(again)), n)
+    replay = await timed_ms(lambda: store.claim("pagerduty", next(again)), n)
     print(url.split("://")[0])
-    print(_line("baseline kill_switches", base, base))
-    print(_line("claim (new delivery)", fresh, base))
-    print(_line("claim (replay)", replay, base))
+    print(against_baseline("baseline kill_switches", base, base))
+    print(against_baseline("claim (new delivery)", fresh, base))
+    print(against_baseline("claim (replay)", replay, base))
     await engine.dispose()
 
 
@@ -81,8 +65,8 @@ def _parse(rounds: int) -> None:
                 best = min(best, (time.perf_counter() - start) * 1000)
             into.append(best)
     print(f"parse ({len(bodies)} contract bodies, best of {rounds})")
-    print(_line("json.loads", base, base))
-    print(_line("parse_json", ours, base))
+    print(against_baseline("json.loads", base, base))
+    print(against_baseline("parse_json", ours, base))
 
 
 async def main() -> None:

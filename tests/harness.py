@@ -11,6 +11,7 @@ import contextlib
 import json
 import os
 import socket
+import sys
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -30,6 +31,7 @@ from schemas.identity import PersonIn, Role, Scope, scopes_of
 from schemas.incident import IncidentState
 from schemas.runbook import Runbook
 from schemas.settings import Settings
+from tests.support import REPO
 from workers import agent as agent_worker
 from workers import orchestrator
 from workflows import incident_client
@@ -106,6 +108,29 @@ async def as_person(
         created_by="tests",
     )
     return {"Authorization": f"Bearer {issued.token}"}
+
+
+async def run_cli(
+    *args: str,
+    env: dict[str, str],
+    cwd: Path | None = None,
+    stderr_apart: bool = False,
+    timeout: float = 120,
+) -> tuple[int, str, str]:
+    """`ddrun ARGS` as a user runs it, without blocking the event loop that may serve the API it
+    talks to: (exit code, stdout, stderr); stderr is folded into stdout unless `stderr_apart`."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "cli.main",
+        *args,
+        cwd=cwd or REPO,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE if stderr_apart else asyncio.subprocess.STDOUT,
+    )
+    out, err = await asyncio.wait_for(proc.communicate(), timeout)
+    return proc.returncode or 0, out.decode(), (err or b"").decode()
 
 
 def token_of(headers: dict[str, str]) -> str:

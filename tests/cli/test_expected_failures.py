@@ -7,11 +7,11 @@ from __future__ import annotations
 import asyncio
 import os
 import socket
-import sys
 from pathlib import Path
 
 import pytest
 
+from tests.harness import run_cli
 from tests.support import CORPUS, REPO
 
 ALERT = CORPUS / "alertmanager-webhooks" / "15-default-payments-KubePodCrashLooping-firing.json"
@@ -25,18 +25,8 @@ def _closed_port() -> int:
 
 
 async def _ddrun(env: dict[str, str], *args: str) -> tuple[int, str]:
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "cli.main",
-        *args,
-        cwd=REPO,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await asyncio.wait_for(proc.communicate(), 120)
-    return proc.returncode or 0, (out + err).decode()
+    code, out, err = await run_cli(*args, env=env, stderr_apart=True)
+    return code, out + err
 
 
 def _env(tmp_path: Path, database_url: str) -> dict[str, str]:

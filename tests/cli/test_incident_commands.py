@@ -3,10 +3,8 @@ with a token (the actor is the token's person), against real Temporal."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -20,12 +18,13 @@ from schemas.incident import IncidentStatus
 from tests.harness import (
     generic_alert,
     history_events,
+    run_cli,
     running_stack,
     serving,
     token_of,
     unique,
 )
-from tests.support import REPO, assert_eventually
+from tests.support import assert_eventually
 
 pytestmark = pytest.mark.temporal
 
@@ -40,18 +39,7 @@ async def ddrun(client: Client, api: str, token: str, *args: str) -> tuple[int, 
         "DDRUN_TOKEN": token,
         "COLUMNS": "200",
     }
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "cli.main",
-        *args,
-        cwd=REPO,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await proc.communicate()
-    return proc.returncode or 0, out.decode(), err.decode()
+    return await run_cli(*args, env=env, stderr_apart=True)
 
 
 async def test_list_show_approve_from_the_command_line(client: Client, engine: AsyncEngine) -> None:

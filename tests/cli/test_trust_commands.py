@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
-import sys
 from pathlib import Path
 
 import pytest
@@ -14,8 +12,7 @@ from temporalio.client import Client
 
 from schemas.identity import Role
 from schemas.incident import StepState
-from tests.harness import generic_alert, running_stack, serving, token_of, unique
-from tests.support import REPO
+from tests.harness import generic_alert, run_cli, running_stack, serving, token_of, unique
 
 pytestmark = pytest.mark.temporal
 
@@ -29,18 +26,8 @@ async def ddrun(client: Client, api: str, token: str, *args: str) -> tuple[int, 
         "DDRUN_TOKEN": token,
         "COLUMNS": "200",
     }
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "cli.main",
-        *args,
-        cwd=REPO,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-    )
-    out, _ = await proc.communicate()
-    return proc.returncode or 0, out.decode()
+    code, out, _ = await run_cli(*args, env=env)
+    return code, out
 
 
 async def test_trust_commands_end_to_end(

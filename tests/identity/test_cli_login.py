@@ -18,7 +18,7 @@ from temporalio.client import Client
 
 from schemas.incident import IncidentStatus, StepState
 from schemas.settings import Settings
-from tests.harness import Stack, generic_alert, running_stack, serving, unique
+from tests.harness import Stack, generic_alert, run_cli, running_stack, serving, unique
 from tests.support import REPO, assert_eventually
 
 pytestmark = pytest.mark.temporal
@@ -35,18 +35,8 @@ async def ddrun(api: str, home: Path, *args: str, **env: str) -> tuple[int, str]
             **env,
         }
     )
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "cli.main",
-        *args,
-        cwd=REPO,
-        env=environ,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-    )
-    out, _ = await proc.communicate()
-    return proc.returncode or 0, out.decode()
+    code, out, _ = await run_cli(*args, env=environ)
+    return code, out
 
 
 async def _waiting_incident(stack: Stack) -> str:
