@@ -16,6 +16,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from schemas.incident import (
+    LOST_AGENT,
     IncidentState,
     IncidentStatus,
     IncidentSummary,
@@ -27,7 +28,6 @@ from schemas.trust import Requirement
 
 #: Timeline entries shown unless --timeline asks for all of them.
 TIMELINE_TAIL = 10
-LOST_AGENT = "the agent was lost"
 
 
 @dataclass(frozen=True)

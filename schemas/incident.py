@@ -32,6 +32,11 @@ class IncidentStatus(StrEnum):
         return self in {IncidentStatus.RESOLVED, IncidentStatus.ROLLED_BACK, IncidentStatus.ABORTED}
 
 
+#: How a step whose agent vanished is described; readers tell it from a plain failure by it
+#: (only then is it unknown whether the command took effect).
+LOST_AGENT = "the agent was lost"
+
+
 class StepState(StrEnum):
     PENDING = "pending"
     AWAITING_APPROVAL = "awaiting_approval"

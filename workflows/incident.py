@@ -25,6 +25,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.trust import confirmation_matches, describe, requirement
     from schemas.alert import Alert, AlertStatus
     from schemas.incident import (
+        LOST_AGENT,
         Approval,
         ApprovalDecision,
         ApprovalRule,
@@ -614,9 +615,7 @@ class IncidentWorkflow:
                             f"step {view.id} failed: {describe_failure(err)}"
                         ) from None
                 why = (
-                    "the agent was lost while it ran"
-                    if lost
-                    else f"it failed ({describe_failure(err)})"
+                    f"{LOST_AGENT} while it ran" if lost else f"it failed ({describe_failure(err)})"
                 )
                 action = await self._ask_human_about(view, why)
                 if action == "retry":
@@ -681,7 +680,10 @@ class IncidentWorkflow:
         self._waiting_for_decision = view.id
         self._decisions.pop(view.id, None)
         self._rec.set_status(IncidentStatus.NEEDS_HUMAN)
-        message = f"Step '{view.title}' needs a human: {why}. It may or may not have taken effect."
+        # Only a lost agent leaves it unknown whether the command took effect; a command that
+        # exited non-zero, or a rollback that failed, is known to have failed.
+        unknown = " It may or may not have taken effect." if why.startswith(LOST_AGENT) else ""
+        message = f"Step '{view.title}' needs a human: {why}.{unknown}"
         workflow.set_current_details(message + " Decide: retry, skip, rollback or abort.")
         self._rec.timeline("needs_human", message)
         try:

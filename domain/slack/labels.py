@@ -21,7 +21,7 @@ STATE_LABEL: dict[StepState, str] = {
     StepState.RUNNING: ":arrows_counterclockwise: running",
     StepState.SUCCEEDED: ":white_check_mark: succeeded",
     StepState.FAILED: ":x: failed",
-    StepState.INTERRUPTED: ":warning: interrupted: may or may not have applied",
+    StepState.INTERRUPTED: ":warning: stopped: a person decides (retry, skip, rollback, abort)",
     StepState.SKIPPED: ":fast_forward: skipped",
     StepState.ROLLED_BACK: ":rewind: rolled back",
     StepState.ROLLBACK_FAILED: ":rotating_light: rollback failed",

@@ -111,6 +111,12 @@ async def test_conditions_manual_steps_and_a_failure_handed_to_a_human(
         flaky = {s.id: s for s in state.steps}["flaky"]
         assert flaky.state is StepState.INTERRUPTED
         assert flaky.exit_code == 7
+        # A command that exited non-zero is known to have failed: no "may or may not" here,
+        # that wording is for a lost agent only.
+        said = [t.message for t in state.timeline if t.kind == "needs_human"]
+        assert said
+        assert "failed" in said[-1]
+        assert "may or may not" not in said[-1]
         response = await stack.http.post(
             f"/api/incidents/{incident_id}/steps/flaky/decision",
             json={"action": "skip"},
