@@ -52,6 +52,8 @@ def pd_event(fixture: str, incident: str) -> bytes:
     body["event"]["id"] = unique("01EV")
     data = body["event"]["data"]
     data.get("incident", data)["id"] = incident
+    if "title" in data:  # text no runbook matches: other tests' runbooks share the database
+        data["title"] = f"{incident} replay probe"
     return json.dumps(body, separators=(",", ":")).encode()
 
 
@@ -108,7 +110,9 @@ async def test_replayed_pagerduty_events_change_nothing_across_runs(
 ) -> None:
     """Issue #16: a re-sent `incident.resolved` closed a reopened incident, and a re-sent
     `incident.triggered` reopened it again."""
-    async with running_stack(client, engine, pagerduty_webhook_secret=PD_SECRET) as stack:
+    async with running_stack(
+        client, engine, pagerduty_webhook_secret=PD_SECRET, correlation_window_s=0
+    ) as stack:
         pd = unique("Q")
         incident_id = f"incident-pagerduty-pagerduty-{pd}"
 
