@@ -36,6 +36,9 @@ ALERTS: dict[str, tuple[str, str, str]] = {
 GOOD_CONFIG: dict[str, Any] = {"greeting": "hello from the demo service", "disk_quota_mb": 5}
 FILL_MB = 6  # `break disk` writes this much: over the default quota
 TICK_S = 1.0
+#: A problem must stay gone this long before its alert resolves (Prometheus' `keep_firing_for`):
+#: a runbook's verify step runs before the incident closes on the resolved alert.
+RESOLVE_AFTER_S = 3.0
 
 
 @dataclass(frozen=True)
@@ -90,8 +93,12 @@ def _folder_bytes(folder: Path) -> int:
 class DemoService:
     """The service's state and its self-monitoring; the HTTP handler below only calls it."""
 
-    def __init__(self, paths: DemoPaths, port: int, api_url: str) -> None:
+    def __init__(
+        self, paths: DemoPaths, port: int, api_url: str, resolve_after_s: float = RESOLVE_AFTER_S
+    ) -> None:
         self.paths = paths
+        self.resolve_after_s = resolve_after_s
+        self.healthy_since: dict[str, float] = {}  # firing kinds whose problem has gone
         self.port = port
         self.url = f"http://127.0.0.1:{port}"
         self.webhook = api_url.rstrip("/") + "/webhooks/generic"
@@ -206,10 +213,18 @@ class DemoService:
                 since = datetime.now(UTC).isoformat()
                 if self._post(kind, "firing", detail, since):
                     firing[kind] = since
+        now = time.monotonic()
         for kind, since in list(firing.items()):
-            if kind not in problems and self._post(kind, "resolved", "healthy again", since):
+            if kind in problems:
+                self.healthy_since.pop(kind, None)
+                continue
+            gone_at = self.healthy_since.setdefault(kind, now)
+            if now - gone_at < self.resolve_after_s:
+                continue
+            if self._post(kind, "resolved", "healthy again", since):
                 self.log("INFO", f"healthy again: {ALERTS[kind][0]} resolved")
                 del firing[kind]
+                self.healthy_since.pop(kind, None)
         _write_json(
             self.paths.state,
             {"url": self.url, "pid": os.getpid(), "firing": firing},

@@ -75,7 +75,7 @@ def test_disk_and_config_fire_once_and_the_runbook_fixes_resolve(
     tmp_path: Path, receiver: Receiver
 ) -> None:
     paths = DemoPaths.under(tmp_path)
-    service = DemoService(paths, 1, receiver.url)
+    service = DemoService(paths, 1, receiver.url, resolve_after_s=0)
     service.check_once()
     assert service.problems() == {}
     assert receiver.sent() == []
@@ -117,7 +117,7 @@ def test_unsent_alert_is_retried_and_state_survives_a_new_process(
     up.check_once()
     assert receiver.sent() == [("DemoServiceStuck", "firing")]
     # A new process (a restart) has no stuck worker, and resolves what the old one fired.
-    DemoService(paths, 1, receiver.url).check_once()
+    DemoService(paths, 1, receiver.url, resolve_after_s=0).check_once()
     assert receiver.sent()[-1] == ("DemoServiceStuck", "resolved")
 
 
@@ -195,3 +195,21 @@ def test_cli_says_temporal_is_unreachable_without_a_traceback(tmp_path: Path) ->
     said = done.stdout + done.stderr
     assert "Temporal" in said
     assert "not reachable" in said
+
+
+def test_an_alert_resolves_only_after_the_problem_stayed_gone(
+    tmp_path: Path, receiver: Receiver
+) -> None:
+    """Like Prometheus' keep_firing_for: the runbook's verify step runs before the incident
+    closes on the resolved alert."""
+    paths = DemoPaths.under(tmp_path)
+    service = DemoService(paths, 1, receiver.url, resolve_after_s=0.5)
+    service.break_it("stuck")
+    service.check_once()
+    assert receiver.sent() == [("DemoServiceStuck", "firing")]
+    service.stuck_since = None  # fixed
+    service.check_once()
+    assert receiver.sent() == [("DemoServiceStuck", "firing")]  # not yet
+    time.sleep(0.6)
+    service.check_once()
+    assert receiver.sent()[-1] == ("DemoServiceStuck", "resolved")

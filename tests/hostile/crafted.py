@@ -291,7 +291,12 @@ def _has_message(text: str) -> bool:
 
 @contextlib.asynccontextmanager
 async def hostile_app(
-    client: Client, engine: AsyncEngine, slack: SlackStandin, *, bot: bool = False
+    client: Client,
+    engine: AsyncEngine,
+    slack: SlackStandin,
+    *,
+    bot: bool = False,
+    **overrides: Any,
 ) -> AsyncIterator[Sender]:
     """Every source with its secret; Slack requests verified. With `bot`, incidents also post
     to the Slack stand-in (only the Slack routes need it)."""
@@ -307,6 +312,7 @@ async def hostile_app(
         generic_webhook_token=GENERIC_TOKEN,
         slack_signing_secret=SLACK_SECRET,
         **(bot_settings if bot else {}),
+        **overrides,
     ) as stack:
         yield Sender(stack, slack)
 
