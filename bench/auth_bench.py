@@ -14,16 +14,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-import tempfile
 import uuid
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-import asyncpg
 
-from bench.timing import against_baseline, timed_ms
+from bench.timing import against_baseline, on_both_databases, timed_ms
 from db.engine import create_schema, make_engine
 from db.people import PeopleStore
 from db.trust import TrustStore
@@ -58,17 +56,7 @@ async def main() -> None:
     parser.add_argument("--n", type=int, default=300)
     parser.add_argument("--postgres", default="postgresql://127.0.0.1:5432/test")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        await _auth(f"sqlite+aiosqlite:///{tmp}/bench.db", args.n)
-    name = f"ddrun_bench_{uuid.uuid4().hex[:8]}"
-    admin = await asyncpg.connect(args.postgres)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        base = args.postgres.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
-        await _auth(f"{base}/{name}", args.n)
-    finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
+    await on_both_databases(lambda url: _auth(url, args.n), args.postgres)
 
 
 if __name__ == "__main__":

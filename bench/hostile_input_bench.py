@@ -15,7 +15,6 @@ import argparse
 import asyncio
 import json
 import sys
-import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -23,10 +22,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-import asyncpg
 
 from api.body import parse_json
-from bench.timing import against_baseline, timed_ms
+from bench.timing import against_baseline, on_both_databases, timed_ms
 from db.deliveries import DeliveryStore
 from db.engine import create_schema, make_engine
 from db.trust import TrustStore
@@ -74,17 +72,7 @@ async def main() -> None:
     parser.add_argument("--n", type=int, default=300)
     parser.add_argument("--postgres", default="postgresql://127.0.0.1:5432/test")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        await _claims(f"sqlite+aiosqlite:///{tmp}/bench.db", args.n)
-    name = f"ddrun_bench_{uuid.uuid4().hex[:8]}"
-    admin = await asyncpg.connect(args.postgres)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        base = args.postgres.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
-        await _claims(f"{base}/{name}", args.n)
-    finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
+    await on_both_databases(lambda url: _claims(url, args.n), args.postgres)
     _parse(20)
 
 
