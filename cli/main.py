@@ -707,8 +707,10 @@ def import_dir(folder: Path) -> None:
     """Import a folder of Markdown (parsed) and YAML runbooks: a changed file is a new version."""
     from db.runbook_import import import_folder
 
+    source = failures.folder(folder)  # a wrong path is told before the database is opened
+
     async def go(engine: AsyncEngine) -> int:
-        report = await import_folder(engine, failures.folder(folder))
+        report = await import_folder(engine, source)
         for item in report.files:
             note = f" ({item.ambiguities} ambiguities)" if item.ambiguities else ""
             console.print(
@@ -729,8 +731,10 @@ def runbooks_load(folder: Path) -> None:
     """Load a folder of YAML runbooks; a changed file becomes a new version."""
     from db.runbooks import RunbookStore
 
+    source = failures.folder(folder)  # a wrong path is told before the database is opened
+
     async def go(engine: AsyncEngine) -> int:
-        report = await RunbookStore(engine).import_dir(failures.folder(folder))
+        report = await RunbookStore(engine).import_dir(source)
         for saved in report.saved:
             mark = "new version" if saved.created else "unchanged"
             console.print(f"{saved.runbook.id} v{saved.runbook.version}: {mark}")
