@@ -274,8 +274,14 @@ def _signaled(
     if attrs.signal_name == "alert_received":
         event_id = str(body.get("event_id"))
         kind = "alert_repeated" if event_id in seen else "alert_received"
-        seen.add(event_id)
         t.add(at, kind, None, _alert_data(body, redactor))
+        if event_id not in seen and body.get("status") == "acknowledged":
+            # The workflow's rule (IncidentWorkflow on an acknowledged alert): the source's
+            # acknowledgement is the incident's, by "<who> via <source>", once.
+            who = f"{body.get('actor') or 'someone'} via {body.get('source')}"
+            t.add(at, "acknowledged", who, {"by": who, "source": body.get("source")})
+            _acknowledge(t, at, who)
+        seen.add(event_id)
     elif attrs.signal_name == "kill_switch":
         verb = "kill_switch_engaged" if body.get("engaged") else "kill_switch_lifted"
         t.add(at, verb, body.get("actor"), body)

@@ -25,6 +25,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from api.app import create_app
 from api.webhooks import log_unsigned_sources
 from schemas.alert import AlertSource
+from schemas.identity import Role
 from schemas.incident import IncidentStatus
 from schemas.settings import Settings
 from tests.harness import Stack, corpus_payload, running_stack, unique
@@ -378,6 +379,19 @@ async def test_opsgenie_token_header_and_lifecycle(client: Client, engine: Async
         assert [a.status.value for a in result.alerts] == ["firing", "acknowledged", "resolved"]
         assert result.alerts[1].actor == "priya.natarajan@example.com"
         assert result.alert_deliveries == 3
+
+        # The export derives MTTA from the source's acknowledgement, as the workflow did.
+        auditor = await stack.person(unique("auditor-og-"), (Role.VIEWER,))
+        exported = await stack.http.get(f"/api/incidents/{incident_id}/export", headers=auditor)
+        assert exported.status_code == 200, exported.text
+    records = [json.loads(line) for line in exported.content.decode().splitlines()][:-1]
+    closing = next(r for r in records if r["kind"] == "closed")
+    assert result.acknowledged_at is not None
+    assert closing["data"]["mtta_s"] == pytest.approx(
+        (result.acknowledged_at - result.opened_at).total_seconds(), abs=1.0
+    )
+    acked = [r for r in records if r["kind"] == "acknowledged"]
+    assert [r["actor"] for r in acked] == ["priya.natarajan@example.com via opsgenie"]
 
 
 # ------------------------------------------------------------------------ Alertmanager, generic
