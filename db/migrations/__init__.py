@@ -1,0 +1,1 @@
+"""Alembic migrations of the product's database; `db.schema` runs them (no alembic.ini needed)."""
