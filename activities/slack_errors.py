@@ -41,17 +41,6 @@ AUTH_ERRORS = frozenset(
 CHANNEL_ERRORS = frozenset(
     {"channel_not_found", "is_archived", "not_in_channel", "restricted_action"}
 )
-TRANSIENT_ERRORS = frozenset(
-    {
-        "ratelimited",
-        "rate_limited",
-        "fatal_error",
-        "internal_error",
-        "service_unavailable",
-        "request_timeout",
-        "timeout",
-    }
-)
 MALFORMED_ERRORS = frozenset(
     {
         "invalid_blocks",
@@ -147,6 +136,8 @@ def from_api_error(err: SlackApiError, method: str, *, reused_channel: bool) -> 
             type=REJECTED,
             non_retryable=True,
         )
+    # Anything else (fatal_error, internal_error, request_timeout, a code Slack adds later) is
+    # retried: a lost Slack message is worse than a late one.
     return ApplicationError(f"{where}: {code or f'HTTP {status}'}", type=UNAVAILABLE)
 
 

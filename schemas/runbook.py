@@ -24,10 +24,6 @@ class StepRisk(StrEnum):
     CAUTION = "caution"
     DANGEROUS = "dangerous"
 
-    @property
-    def needs_approval(self) -> bool:
-        return self is not StepRisk.SAFE
-
 
 class Variable(BaseModel):
     """A placeholder in commands, filled from the alert (label, annotation) or a default."""

@@ -57,7 +57,7 @@ from tests.update_history import approvals_in_history, updates_in_history
 from workflows import incident_client
 from workflows.slack_catchup import SlackCatchUpWorkflow
 
-pytestmark = [pytest.mark.temporal, pytest.mark.postgres]
+pytestmark = [pytest.mark.temporal, pytest.mark.e2e, pytest.mark.postgres]
 
 T = TypeVar("T")
 Json = dict[str, Any]
