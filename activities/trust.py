@@ -12,8 +12,8 @@ from temporalio import activity
 from temporalio.client import Client
 
 from db.trust import TrustStore
+from schemas import search_attributes as sa
 from schemas.trust import Mode, RunOutcome, SlotGrant, SlotRequest
-from workflows import search_attributes as sa
 
 
 @dataclass

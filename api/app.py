@@ -30,8 +30,8 @@ from db.people import PeopleStore
 from db.runbooks import RunbookStore
 from db.trust import TrustStore
 from domain.policy import load_policy
+from infra.client import FAIL_FAST, connect
 from schemas.settings import Settings
-from workers.client import FAIL_FAST, connect
 
 
 def create_app(

@@ -17,7 +17,7 @@ from api.auth import Reader
 from api.body import parse_json, read_limited
 from api.deps import State
 from api.errors import ApiError
-from workers.codec import EncryptionCodec
+from infra.codec import EncryptionCodec
 
 router = APIRouter(prefix="/codec", tags=["codec"])
 

@@ -25,7 +25,7 @@ from audit.render.pdf import render_pdf
 from domain.audit.chain import ExportSource, Manifest, build_chain, make_manifest, write_jsonl
 from domain.audit.records import ApprovalEntry, AuditReport, CommandEntry, EscalationEntry
 from domain.audit.redact import Redactor
-from workers.codec import EncryptionCodec
+from infra.codec import EncryptionCodec
 
 Format = Literal["json", "csv", "pdf"]
 EntryT = TypeVar("EntryT", ApprovalEntry, CommandEntry, EscalationEntry)

@@ -28,7 +28,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from cli.dev import ensure_retention, temporal_binary, wait_for_temporal
-from workers.dev_stack import DevStack
+from infra.dev_stack import DevStack
 from workflows.incident import IncidentWorkflow
 
 Request = tuple[str, bytes, dict[str, str]]  # path, body, headers

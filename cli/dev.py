@@ -31,8 +31,8 @@ from temporalio.client import Client
 from cli.api_client import DEV_TOKEN_FILE
 from cli.stack_health import Probe, http_check, poller_check, temporal_check, wait_until_healthy
 from cli.supervisor import Child, ChildSpec, Supervisor
+from infra.dev_stack import DevStack
 from schemas.settings import STACK_FILE, Settings
-from workers.dev_stack import DevStack
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 T = TypeVar("T")

@@ -21,8 +21,8 @@ from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from cli.api_client import fail
+from infra.client import connect
 from schemas.settings import Settings
-from workers.client import connect
 from workflows import incident_client
 
 T = TypeVar("T")

@@ -157,7 +157,7 @@ def api() -> None:
 
     from api.app import create_app
     from api.auth import InsecureBindError, check_bind
-    from workers.telemetry import setup_logging, setup_tracing
+    from infra.telemetry import setup_logging, setup_tracing
 
     settings = Settings()
     setup_logging()

@@ -20,9 +20,9 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from db.engine import create_schema, make_engine
+from infra.dev_stack import DevStack
+from schemas import search_attributes as sa
 from tests.support import POSTGRES_DSN, SHARED, temporal_bin
-from workers.dev_stack import DevStack
-from workflows import search_attributes as sa
 
 # The stand-in servers' fixtures (slack, slack_server, pd, pd_server), for every test module.
 pytest_plugins = ["tests.standins.fixtures"]

@@ -17,9 +17,9 @@ from temporalio.worker import Worker
 
 from activities.commands import CommandRunner
 from domain.audit.known_secrets import redactor_for
+from infra.client import connect
+from infra.telemetry import setup_logging, setup_tracing
 from schemas.settings import Settings
-from workers.client import connect
-from workers.telemetry import setup_logging, setup_tracing
 
 log = logging.getLogger(__name__)
 

@@ -30,9 +30,9 @@ from db.mappings import MappingStore
 from db.runbooks import RunbookStore
 from db.slack_messages import SlackMessageStore
 from db.trust import TrustStore
+from infra.client import connect
+from infra.telemetry import setup_logging, setup_tracing
 from schemas.settings import Settings
-from workers.client import connect
-from workers.telemetry import setup_logging, setup_tracing
 from workflows.incident import IncidentWorkflow
 from workflows.slack_catchup import SlackCatchUpWorkflow
 

@@ -23,6 +23,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.conditions import StepOutcome, evaluate
     from domain.shell import MissingVariableError, UnsafeValueError, render_checked
     from domain.trust import confirmation_matches, describe, requirement
+    from schemas import search_attributes as sa
     from schemas.alert import Alert, AlertStatus
     from schemas.incident import (
         LOST_AGENT,
@@ -52,7 +53,6 @@ with workflow.unsafe.imports_passed_through():
     from schemas.slack import SlackSyncInput
     from schemas.trust import KillSwitch, Mode, Requirement, RunOutcome, SlotRequest
     from workflows import approvals, closing, options
-    from workflows import search_attributes as sa
     from workflows.incident_record import (
         IncidentRecord,
         closed_message,

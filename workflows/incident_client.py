@@ -31,6 +31,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from domain.incident_ids import incident_id_for
 from domain.policy import PolicyError, commander_for, current_policy, rules_for, timers_for
+from schemas import search_attributes as sa
 from schemas.alert import Alert, AlertStatus
 from schemas.incident import (
     AlertAccepted,
@@ -55,7 +56,6 @@ from schemas.policy import ApprovalPolicy
 from schemas.runbook import StepRisk
 from schemas.settings import Settings
 from schemas.trust import KillSwitch, Mode
-from workflows import search_attributes as sa
 from workflows.incident import IncidentWorkflow
 from workflows.incident_record import closed_message, when
 

@@ -10,6 +10,7 @@ from temporalio.exceptions import ActivityError, ApplicationError, TimeoutType
 from temporalio.exceptions import TimeoutError as ActivityTimeoutError
 
 with workflow.unsafe.imports_passed_through():
+    from schemas import search_attributes as sa
     from schemas.incident import (
         Divergence,
         IncidentState,
@@ -19,7 +20,6 @@ with workflow.unsafe.imports_passed_through():
         StepView,
         TimelineEntry,
     )
-    from workflows import search_attributes as sa
     from workflows.closing import settle_waiting_steps
 
 

@@ -104,9 +104,9 @@ async def test_temporal_down_answers_503_so_the_source_retries(
     from temporalio.testing import WorkflowEnvironment
 
     from api.app import create_app
+    from infra.client import FAIL_FAST, connect
     from tests.harness import stack_settings
     from tests.support import temporal_bin
-    from workers.client import FAIL_FAST, connect
 
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=temporal_bin(), data_converter=pydantic_data_converter

@@ -18,13 +18,13 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
+from infra.dev_stack import DevStack
+from schemas import search_attributes as sa
 from schemas.incident import ApprovalDecision, IncidentStatus, InterruptedStepDecision, StepState
 from schemas.settings import Settings
 from tests.harness import generic_alert, running_stack, unique
 from tests.support import REPO, assert_eventually, temporal_bin
-from workers.dev_stack import DevStack
 from workflows import incident_client
-from workflows import search_attributes as sa
 
 pytestmark = [pytest.mark.temporal, pytest.mark.e2e]
 

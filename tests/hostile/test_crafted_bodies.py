@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client
 
+from schemas import search_attributes as sa
 from schemas.bounded_text import KEYWORD_BYTES, keyword
 from tests.harness import unique
 from tests.hostile.crafted import (
@@ -33,7 +34,6 @@ from tests.hostile.crafted import (
     view_submission,
 )
 from tests.standins.slack_api import SlackStandin
-from workflows import search_attributes as sa
 
 pytestmark = pytest.mark.temporal
 log = logging.getLogger(__name__)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from workers.dev_stack import DevStack
-from workflows import search_attributes as sa
+from infra.dev_stack import DevStack
+from schemas import search_attributes as sa
 
 
 def test_declared_search_attributes_match_the_workflow_keys() -> None:

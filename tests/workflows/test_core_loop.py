@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
 
+from schemas import search_attributes as sa
 from schemas.identity import Role
 from schemas.incident import IncidentStatus, StepState
 from tests.harness import (
@@ -20,7 +21,6 @@ from tests.harness import (
     unique,
 )
 from tests.support import assert_eventually
-from workflows import search_attributes as sa
 
 pytestmark = pytest.mark.temporal
 

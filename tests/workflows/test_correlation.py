@@ -10,12 +10,12 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client
 
+from schemas import search_attributes as sa
 from schemas.alert import Alert, AlertSource, AlertStatus
 from schemas.incident import HumanAction, IncidentStatus
 from tests.harness import Stack, generic_alert, running_stack, unique
 from tests.support import assert_eventually
 from workflows import incident_client
-from workflows import search_attributes as sa
 
 pytestmark = pytest.mark.temporal
 

@@ -10,6 +10,7 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from db.escalations import EscalationStore
+from schemas import search_attributes as sa
 from schemas.incident import ApprovalDecision, IncidentStatus, StepState
 from tests.harness import running_stack
 from tests.support import assert_eventually
@@ -20,7 +21,6 @@ from tests.workflows.escalation_support import (
     start_incident,
 )
 from workflows import incident_client
-from workflows import search_attributes as sa
 
 pytestmark = pytest.mark.temporal
 

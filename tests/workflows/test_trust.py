@@ -9,12 +9,12 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client
 
+from schemas import search_attributes as sa
 from schemas.identity import Role
 from schemas.incident import IncidentState, IncidentStatus, StepState
 from schemas.trust import Mode, Requirement
 from tests.harness import Stack, generic_alert, running_stack, unique
 from tests.support import assert_eventually
-from workflows import search_attributes as sa
 
 pytestmark = pytest.mark.temporal
 

@@ -14,8 +14,8 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.converter import DataConverter
 from temporalio.service import RetryConfig
 
+from infra.codec import EncryptionCodec
 from schemas.settings import Settings
-from workers.codec import EncryptionCodec
 
 #: Webhook senders want an answer within seconds (PagerDuty: 5 s): give up on an unreachable
 #: server after ~3 s and answer 503, so the source retries instead of timing out.

@@ -1,7 +1,7 @@
 """AES-GCM payload encryption: with a key configured, the Temporal server stores ciphertext only.
 
 Every process that reads or writes incident payloads (API, orchestrator, agent, CLI) uses the
-same codec through `workers.client.connect`; the API's /codec endpoints let the Temporal UI show
+same codec through `infra.client.connect`; the API's /codec endpoints let the Temporal UI show
 decrypted payloads to those allowed, and exports decrypt with the same key.
 """
 
