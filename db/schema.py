@@ -1,12 +1,15 @@
 """The database schema is what the migrations in `db/migrations` make it: every start upgrades
-to the newest revision (idempotent, cheap when current), and `ddrun db upgrade|downgrade` moves
-it by hand. Several processes starting on one fresh database at once is safe.
+to the newest revision (idempotent, cheap when current). Several processes starting on one
+fresh database at once is safe.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Literal
 
 from alembic import command
 from alembic.config import Config
@@ -48,36 +51,36 @@ async def current(engine: AsyncEngine) -> str | None:
         return await conn.run_sync(_current)
 
 
-async def _migrate(engine: AsyncEngine, step: str, revision: str) -> None:
-    def run(connection: Connection) -> None:
-        if step == "upgrade" and _current(connection) == revision == head():
-            return  # the common case at every start: nothing to do, no scripts run
-        cfg = config(connection)
-        if step == "upgrade":
-            command.upgrade(cfg, revision)
-        else:
-            command.downgrade(cfg, revision)
-
-    if engine.dialect.name == "postgresql":
-        async with engine.begin() as conn:
-            await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SCHEMA_LOCK})
-            await conn.run_sync(run)
-        return
-    # SQLite runs DDL outside the transaction, so two processes migrating one fresh file would
-    # interleave: a lock file beside the database makes them take turns (the second finds the
-    # schema current and does nothing).
+@contextlib.asynccontextmanager
+async def _sqlite_file_lock(engine: AsyncEngine) -> AsyncIterator[None]:
+    """SQLite runs DDL outside the transaction, so two processes migrating one fresh file would
+    interleave: a lock file beside the database makes them take turns (the second finds the
+    schema current and does nothing). PostgreSQL serialises with an advisory lock instead."""
     database = engine.url.database
-    if not database or database == ":memory:":
-        async with engine.begin() as conn:
-            await conn.run_sync(run)
+    if engine.dialect.name != "sqlite" or not database or database == ":memory:":
+        yield
         return
     lock = FileLock(f"{database}.migrate.lock", timeout=_SQLITE_LOCK_TIMEOUT_S)
     await asyncio.to_thread(lock.acquire)
     try:
-        async with engine.begin() as conn:
-            await conn.run_sync(run)
+        yield
     finally:
         lock.release()
+
+
+async def _migrate(
+    engine: AsyncEngine, step: Literal["upgrade", "downgrade"], revision: str
+) -> None:
+    def run(connection: Connection) -> None:
+        if step == "upgrade" and _current(connection) == revision:
+            return  # the common case at every start: nothing to do, no scripts run
+        move = command.upgrade if step == "upgrade" else command.downgrade
+        move(config(connection), revision)
+
+    async with _sqlite_file_lock(engine), engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SCHEMA_LOCK})
+        await conn.run_sync(run)
 
 
 async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
