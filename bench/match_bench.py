@@ -16,13 +16,14 @@ Performance: index build time, match latency per alert (median, p99) and tracema
 plain case-insensitive substring scan of the alert name over all runbook titles. Then the
 product path: choose_runbook over 1,000 stored-looking Runbooks (cold build, cached per alert).
 
-Usage: python bench/match_bench.py [--corpus /work/shared/corpus] [--runbooks 1000] [--rounds 3]
+Usage: python bench/match_bench.py [--corpus DIR (default: $DDRUN_CORPUS, else beside the repo)] [--runbooks 1000] [--rounds 3]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import resource
 import statistics
@@ -48,7 +49,9 @@ from schemas.alert import Alert, AlertSource, AlertStatus
 from schemas.runbook import Runbook
 from schemas.webhooks.alertmanager import AlertmanagerWebhook
 
-DEFAULT_CORPUS = Path("/work/shared/corpus")
+CORPUS_ENV = "DDRUN_CORPUS"
+# Looked for beside the checkout: a worktree sits two levels below the shared folder.
+_CORPUS_NEAR_REPO = ("corpus", "../shared/corpus", "../../shared/corpus")
 PROM_OP = "prometheus-operator-runbooks"
 OPENSHIFT = "openshift-runbooks"
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
@@ -56,6 +59,23 @@ NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 
 # ---------------------------------------------------------------------------------------------
 # corpus loading
+
+
+class CorpusMissingError(RuntimeError):
+    """The shared corpus is needed and was not found: an error, never a silent skip."""
+
+
+def find_corpus() -> Path:
+    """$DDRUN_CORPUS, else the first `corpus` folder found beside the repository."""
+    configured = os.environ.get(CORPUS_ENV)
+    tried = [Path(configured)] if configured else [REPO / c for c in _CORPUS_NEAR_REPO]
+    for candidate in tried:
+        if (candidate / "alert-rules.json").is_file():
+            return candidate.resolve()
+    raise CorpusMissingError(
+        f"shared corpus not found (tried {', '.join(str(t) for t in tried)}); "
+        f"set {CORPUS_ENV} to the folder holding alert-rules.json"
+    )
 
 
 def load_documents(corpus: Path) -> list[RunbookDocument]:
@@ -767,15 +787,16 @@ def product_perf(corpus: Path, n_runbooks: int, rounds: int, alerts: list[Alert]
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
+    parser.add_argument("--corpus", type=Path, default=None)
     parser.add_argument("--runbooks", type=int, default=1000)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--verbose", action="store_true")
     parser.add_argument("--skip-perf", action="store_true")
     args = parser.parse_args()
-    accuracy_report(args.corpus, verbose=args.verbose)
+    corpus = args.corpus or find_corpus()
+    accuracy_report(corpus, verbose=args.verbose)
     if not args.skip_perf:
-        perf_report(args.corpus, args.runbooks, args.rounds)
+        perf_report(corpus, args.runbooks, args.rounds)
 
 
 if __name__ == "__main__":

@@ -11,16 +11,14 @@ RunbookMatcher (selectors from the parsed H1 included).
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from bench.match_bench import (
-    DEFAULT_CORPUS,
     GROUP_TITLES,
     Figures,
     Matcher,
     evaluate,
+    find_corpus,
     load_documents,
     paraphrased_cases,
     payload_cases,
@@ -30,16 +28,15 @@ from bench.match_bench import (
 from domain.alerts.choose import RunbookMatcher
 from domain.alerts.match import RunbookIndex
 
-pytestmark = pytest.mark.skipif(
-    not (DEFAULT_CORPUS / "alert-rules.json").exists(), reason="shared corpus not available"
-)
+# Never skipped: a missing corpus raises CorpusMissingError naming $DDRUN_CORPUS.
+CORPUS = find_corpus()
 
 
 @pytest.fixture(scope="module", params=["markdown", "product"])
 def index(request: pytest.FixtureRequest) -> Matcher:
     if request.param == "markdown":
-        return RunbookIndex.build(load_documents(DEFAULT_CORPUS))
-    return RunbookMatcher(product_runbooks(DEFAULT_CORPUS))
+        return RunbookIndex.build(load_documents(CORPUS))
+    return RunbookMatcher(product_runbooks(CORPUS))
 
 
 def report(title: str, figures: Figures) -> None:
@@ -48,12 +45,12 @@ def report(title: str, figures: Figures) -> None:
 
 
 def test_corpus_is_the_expected_size() -> None:
-    assert len(RunbookIndex.build(load_documents(DEFAULT_CORPUS))) == 108 + 259
-    assert len(product_runbooks(DEFAULT_CORPUS)) == 108 + 259
-    rules = rule_cases(Path(DEFAULT_CORPUS))
+    assert len(RunbookIndex.build(load_documents(CORPUS))) == 108 + 259
+    assert len(product_runbooks(CORPUS)) == 108 + 259
+    rules = rule_cases(CORPUS)
     assert sum(c.expected is not None for c in rules) == 112
     assert sum(c.expected is None for c in rules) == 27
-    assert len(payload_cases(DEFAULT_CORPUS)) == 33
+    assert len(payload_cases(CORPUS)) == 33
     groups = [c.group for c in paraphrased_cases()]
     assert {g: groups.count(g) for g in GROUP_TITLES} == {
         "paraphrased": 28,
@@ -67,7 +64,7 @@ def test_corpus_is_the_expected_size() -> None:
 
 @pytest.mark.parametrize("strip", [False, True], ids=["with-url", "without-url"])
 def test_rules_with_a_runbook(index: Matcher, strip: bool) -> None:
-    cases = [c for c in rule_cases(DEFAULT_CORPUS) if c.expected is not None]
+    cases = [c for c in rule_cases(CORPUS) if c.expected is not None]
     figures = evaluate(index, cases, strip=strip)
     report(f"112 rules, {'without' if strip else 'with'} runbook_url", figures)
     assert figures.rate(figures.lenient) == 1.0
@@ -78,7 +75,7 @@ def test_rules_with_a_runbook(index: Matcher, strip: bool) -> None:
 
 @pytest.mark.parametrize("strip", [False, True], ids=["with-url", "without-url"])
 def test_rules_whose_runbook_is_missing_do_not_get_a_wrong_one(index: Matcher, strip: bool) -> None:
-    cases = [c for c in rule_cases(DEFAULT_CORPUS) if c.expected is None]
+    cases = [c for c in rule_cases(CORPUS) if c.expected is None]
     figures = evaluate(index, cases, strip=strip)
     report(
         f"27 rules without a runbook file, {'without' if strip else 'with'} runbook_url", figures
@@ -90,7 +87,7 @@ def test_rules_whose_runbook_is_missing_do_not_get_a_wrong_one(index: Matcher, s
 
 @pytest.mark.parametrize("strip", [False, True], ids=["with-url", "without-url"])
 def test_captured_alertmanager_payloads(index: Matcher, strip: bool) -> None:
-    figures = evaluate(index, payload_cases(DEFAULT_CORPUS), strip=strip)
+    figures = evaluate(index, payload_cases(CORPUS), strip=strip)
     report(f"33 captured payload alerts, {'without' if strip else 'with'} runbook_url", figures)
     assert figures.wrong == 0
     assert figures.rate(figures.lenient) == 1.0

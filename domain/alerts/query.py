@@ -1,0 +1,97 @@
+"""The alert as weighted query terms: what it says (content) and where it happens (context)."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import parse_qs, urlsplit
+
+from domain.alerts.explicit import RUNBOOK_ANNOTATIONS
+from domain.alerts.text import looks_like_identifier, tokens
+from domain.alerts.vocabulary import KUBERNETES_LABELS, PLATFORM_OF_TOOL
+from schemas.alert import Alert
+
+# Labels whose values say what is affected; their names too (a `deployment` label hints at
+# deployment runbooks). Labels that only say where or which replica carry no meaning here.
+_MEANINGFUL_LABEL_VALUES = (
+    "service", "namespace", "job", "container", "app", "application", "component",
+    "app.kubernetes.io/name", "app_kubernetes_io_name", "reason", "device", "mountpoint",
+    "fstype", "resource", "verb", "condition", "phase", "integration", "controller",
+)  # fmt: skip
+_SILENT_LABELS = frozenset(
+    {
+        "alertname", "severity", "prometheus", "prometheus_replica", "cluster", "instance",
+        "uid", "pod", "endpoint", "long", "short", "receiver", "env", "environment", "region",
+        "zone", "node", "host", "hostname", "team", "owner", "priority", "fingerprint",
+    }
+)  # fmt: skip
+_TEXT_ANNOTATIONS_SKIP = frozenset({"summary", "description", *RUNBOOK_ANNOTATIONS})
+QUERY_WEIGHT_CAP = 4.0
+_METRIC_RE = re.compile(r"\b([a-z_][a-z0-9_]*:?[a-z0-9_]*)\s*[{\[(]")
+
+
+def _metric_names(generator_url: str | None) -> list[str]:
+    if not generator_url:
+        return []
+    try:
+        query = parse_qs(urlsplit(generator_url).query)
+    except ValueError:
+        return []
+    names: list[str] = []
+    for key, values in query.items():
+        if key.endswith(".expr"):
+            for expr in values:
+                names.extend(m for m in _METRIC_RE.findall(expr) if "_" in m)
+    return names
+
+
+def alert_query(alert: Alert) -> tuple[dict[str, float], dict[str, float]]:
+    """The alert as weighted terms: what it says (content) and where it happens (context).
+
+    Both are searched; only content counts when judging how much of the alert a runbook
+    covers, since service or namespace names rarely appear in a runbook's prose.
+    """
+    content: dict[str, float] = {}
+    context: dict[str, float] = {}
+
+    def add(into: dict[str, float], text: str, weight: float) -> None:
+        for term in tokens(text):
+            into[term] = min(QUERY_WEIGHT_CAP, into.get(term, 0.0) + weight)
+
+    name = alert.labels.get("alertname") or alert.name
+    add(content, name, 3.0 if looks_like_identifier(name) else 2.0)
+    if alert.name != name:
+        add(content, alert.name, 2.0)
+    if alert.title and alert.title not in (name, alert.name):
+        add(content, alert.title, 2.0)
+    add(content, alert.description, 1.0)
+    for key, value in alert.annotations.items():
+        if key.lower() not in _TEXT_ANNOTATIONS_SKIP:
+            add(content, value, 1.0)
+    if alert.service != "unknown":
+        add(context, alert.service, 0.5)
+    for key, value in alert.labels.items():
+        if key in _SILENT_LABELS:
+            continue
+        if key in _MEANINGFUL_LABEL_VALUES:
+            add(context, value, 0.5)
+        add(context, key, 0.3)
+    for metric in _metric_names(alert.generator_url):
+        add(context, metric, 0.3)
+    for term in list(content):
+        if term in context or term.isdigit():
+            context[term] = context.get(term, 0.0) + content.pop(term)
+    return content, context
+
+
+def platforms_of(alert: Alert, query: dict[str, float]) -> set[str]:
+    """Platforms the alert is about: named in it, or implied by Kubernetes-only label names."""
+    found = {p for p in PLATFORM_OF_TOOL.values() if p in query}
+    if any(key in KUBERNETES_LABELS for key in alert.labels):
+        found.add("kubernetes")
+    return found
+
+
+def is_mentioned(marker: str, query: dict[str, float], platforms: set[str]) -> bool:
+    """A collection's typical term is no evidence against a runbook when the alert says it, or
+    says the platform it belongs to (kubectl is Kubernetes' own tool)."""
+    return marker in query or PLATFORM_OF_TOOL.get(marker, "") in platforms
