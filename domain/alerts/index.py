@@ -25,7 +25,14 @@ from domain.alerts.explicit import (
     slug_suffixes,
     url_tail,
 )
-from domain.alerts.query import QUERY_WEIGHT_CAP, alert_query, is_mentioned, platforms_of
+from domain.alerts.query import (
+    COMPONENT_TERMS,
+    QUERY_WEIGHT_CAP,
+    WORKLOAD_TERMS,
+    alert_query,
+    is_mentioned,
+    platforms_of,
+)
 from domain.alerts.scoring import (
     CONF_MAPPING,
     CONF_NAME,
@@ -35,6 +42,7 @@ from domain.alerts.scoring import (
     CONF_URL,
     DEFAULT_THRESHOLD,
     FIELDS,
+    FOREIGN_COMPONENT,
     IDENTIFIER_WITHOUT_NAMESAKE,
     MARKER_PENALTY,
     MARKER_PENALTY_CAP,
@@ -75,6 +83,7 @@ class _Doc:
     markers: tuple[str, ...]
     name_idf: tuple[tuple[str, float], ...] = ()
     name_idf_total: float = 0.0
+    about: frozenset[str] = frozenset()  # components its name, folder or selectors name
 
 
 @dataclass(frozen=True)
@@ -139,7 +148,15 @@ class RunbookIndex:
         for number, (doc, flat, terms, concepts) in enumerate(prepared):
             own = markers.get(collections[number], frozenset())
             self._docs.append(
-                _Doc(doc, flat, terms, concepts, tuple(sorted(own & term_sets[number])))
+                _Doc(
+                    doc,
+                    flat,
+                    terms,
+                    concepts,
+                    tuple(sorted(own & term_sets[number])),
+                    about=COMPONENT_TERMS
+                    & frozenset(t for f in ("name", "folder", "meta") for t in fields[number][f]),
+                )
             )
             self._by_key[doc.key] = number
             for name in flat:
@@ -346,6 +363,9 @@ class RunbookIndex:
                 cover_of[number] = cover_of.get(number, 0.0) + term_idf
                 if weight:
                     said_of[number] = said_of.get(number, 0.0) + term_idf * weight
+        named = COMPONENT_TERMS & content.keys()
+        if WORKLOAD_TERMS & content.keys():
+            named = frozenset()  # `postgres` is likely the workload's name, not the subject
         ranked: list[tuple[bool, float, str, int, float]] = []
         for number, value in raw.items():
             doc = self._docs[number]
@@ -359,6 +379,7 @@ class RunbookIndex:
                 )
                 * platform
                 * (1.0 - NAME_GATE + NAME_GATE * cover)
+                * (FOREIGN_COMPONENT if named and not named & doc.about else 1.0)
             )
             ranked.append((number not in hits, -combined, doc.document.key, number, cover))
         shortlist = heapq.nsmallest(SHORTLIST, ranked)

@@ -5,9 +5,18 @@ from __future__ import annotations
 import re
 from urllib.parse import parse_qs, urlsplit
 
+from domain.alerts.entities import entity_names, split_entities
 from domain.alerts.explicit import RUNBOOK_ANNOTATIONS
 from domain.alerts.text import looks_like_identifier, tokens
-from domain.alerts.vocabulary import KUBERNETES_LABELS, PLATFORM_OF_TOOL
+from domain.alerts.vocabulary import (
+    COMPONENTS,
+    DEVICE_KINDS,
+    INFERENCES,
+    KUBERNETES_LABELS,
+    LABEL_MEANINGS,
+    PLATFORM_OF_TOOL,
+    WORKLOAD_WORDS,
+)
 from schemas.alert import Alert
 
 # Labels whose values say what is affected; their names too (a `deployment` label hints at
@@ -26,6 +35,10 @@ _SILENT_LABELS = frozenset(
 )  # fmt: skip
 _TEXT_ANNOTATIONS_SKIP = frozenset({"summary", "description", *RUNBOOK_ANNOTATIONS})
 QUERY_WEIGHT_CAP = 4.0
+_ENTITY_WEIGHT = 0.3  # a host or service named in the text: where, not what
+COMPONENT_TERMS = frozenset(t for word in COMPONENTS for t in tokens(word) if t != "kubernetes")
+WORKLOAD_TERMS = frozenset(t for word in WORKLOAD_WORDS for t in tokens(word))
+_DEVICE_KINDS = tuple((re.compile(rx), words) for rx, words in DEVICE_KINDS)
 _METRIC_RE = re.compile(r"\b([a-z_][a-z0-9_]*:?[a-z0-9_]*)\s*[{\[(]")
 
 
@@ -48,29 +61,41 @@ def alert_query(alert: Alert) -> tuple[dict[str, float], dict[str, float]]:
     """The alert as weighted terms: what it says (content) and where it happens (context).
 
     Both are searched; only content counts when judging how much of the alert a runbook
-    covers, since service or namespace names rarely appear in a runbook's prose.
+    covers, since service or namespace names rarely appear in a runbook's prose. Names of
+    things in the text (hosts, pods, the service: see entities.py) are context, and label
+    names that say what kind of thing is affected (`mountpoint`: a filesystem) are content.
     """
     content: dict[str, float] = {}
     context: dict[str, float] = {}
+    names = entity_names(alert.labels)
 
     def add(into: dict[str, float], text: str, weight: float) -> None:
         for term in tokens(text):
             into[term] = min(QUERY_WEIGHT_CAP, into.get(term, 0.0) + weight)
 
+    def say(text: str, weight: float) -> None:
+        kept, spans = split_entities(text, names)
+        add(content, kept, weight)
+        for span in spans:
+            add(context, span, _ENTITY_WEIGHT)
+
     name = alert.labels.get("alertname") or alert.name
-    add(content, name, 3.0 if looks_like_identifier(name) else 2.0)
+    if looks_like_identifier(name):
+        add(content, name, 3.0)
+    else:
+        say(name, 2.0)
     if alert.name != name:
-        add(content, alert.name, 2.0)
+        say(alert.name, 2.0)
     if alert.title and alert.title not in (name, alert.name):
-        add(content, alert.title, 2.0)
-    add(content, alert.description, 1.0)
+        say(alert.title, 2.0)
+    say(alert.description, 1.0)
     for key, value in alert.annotations.items():
         if key.lower() not in _TEXT_ANNOTATIONS_SKIP:
-            add(content, value, 1.0)
+            say(value, 1.0)
     if alert.service != "unknown":
         add(context, alert.service, 0.5)
     for key, value in alert.labels.items():
-        if key in _SILENT_LABELS:
+        if key in _SILENT_LABELS or key.lower() in LABEL_MEANINGS:
             continue
         if key in _MEANINGFUL_LABEL_VALUES:
             add(context, value, 0.5)
@@ -78,8 +103,19 @@ def alert_query(alert: Alert) -> tuple[dict[str, float], dict[str, float]]:
     for metric in _metric_names(alert.generator_url):
         add(context, metric, 0.3)
     for term in list(content):
-        if term in context or term.isdigit():
+        if (term in context and term not in COMPONENT_TERMS) or term.isdigit():
             context[term] = context.get(term, 0.0) + content.pop(term)
+    for key, value in alert.labels.items():
+        meaning = LABEL_MEANINGS.get(key.lower())
+        if meaning is not None:
+            add(content, meaning[1], meaning[0])
+        if key.lower() == "device":
+            kind = next((words for rx, words in _DEVICE_KINDS if rx.match(value.strip())), None)
+            if kind is not None:
+                add(content, kind, 1.0)
+    for needed, excluded, term in INFERENCES:
+        if needed <= content.keys() and not excluded & content.keys() and term not in content:
+            content[term] = min(content[t] for t in needed)
     return content, context
 
 

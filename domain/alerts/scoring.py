@@ -39,6 +39,7 @@ _MARKER_OUTSIDE = 0.05
 MARKER_PENALTY = 0.06
 MARKER_PENALTY_CAP = 0.3
 IDENTIFIER_WITHOUT_NAMESAKE = 0.5
+FOREIGN_COMPONENT = 0.6  # the alert names software the runbook is not about
 URL_ELSEWHERE = 0.8  # the source names a runbook that is not loaded: inference is a guess
 
 

@@ -28,8 +28,13 @@ SPELLINGS: dict[str, tuple[str, ...]] = {
     "crashlooping": ("crash", "loop"),
     "crashloopbackoff": ("crash", "loop", "back", "off", "pod"),
     "oom": ("memory", "oom"),
-    "oomkilled": ("memory", "oom", "kill"),
-    "oomkill": ("memory", "oom", "kill"),
+    "oomkilled": ("memory", "oom", "kill", "crash"),
+    "oomkill": ("memory", "oom", "kill", "crash"),
+    "clbo": ("crash", "loop", "back", "off", "pod"),
+    "imagepullbackoff": ("image", "pull", "back", "off", "container", "waiting"),
+    "errimagepull": ("image", "pull", "error", "container", "waiting"),
+    "containercreating": ("container", "creat", "waiting"),
+    "createcontainerconfigerror": ("container", "configuration", "error", "waiting"),
     "cert": ("certificate",),
     "certs": ("certificate",),
     "certificates": ("certificate",),
@@ -235,6 +240,11 @@ PHRASES: dict[str, tuple[str, ...]] = {
     "dead man s switch": ("watchdog",),
     "dead mans switch": ("watchdog",),
     "falling behind": ("behind", "slow"),
+    "oom killer": ("crash",),
+    "killed by the oom": ("crash",),
+    "where they should not": ("mis",),
+    "should not be running": ("mis",),
+    "should not run": ("mis",),
     "time skew": ("clock",),
     "time drift": ("clock",),
 }
@@ -268,5 +278,68 @@ KUBERNETES_LABELS = frozenset(
         "namespace", "pod", "container", "node", "deployment", "statefulset", "daemonset",
         "replicaset", "job_name", "cronjob", "persistentvolumeclaim", "persistentvolume",
         "horizontalpodautoscaler", "kubernetes_namespace", "kubernetes_pod_name",
+    }
+)  # fmt: skip
+
+# Label names that say what kind of thing is affected, as words a runbook uses for it: an alert
+# labelled `mountpoint` is about a filesystem, `persistentvolumeclaim` a volume. (weight, words)
+LABEL_MEANINGS: dict[str, tuple[float, str]] = {
+    "mountpoint": (1.0, "filesystem"),
+    "fstype": (0.5, "filesystem"),
+    "persistentvolumeclaim": (1.0, "persistent volume claim"),
+    "persistentvolume": (1.0, "persistent volume"),
+    "statefulset": (1.0, "statefulset"),
+    "daemonset": (1.0, "daemonset"),
+    "deployment": (1.0, "deployment"),
+    "replicaset": (0.5, "deployment"),
+    "horizontalpodautoscaler": (1.0, "horizontal pod autoscaler"),
+    "hpa": (1.0, "horizontal pod autoscaler"),
+    "job_name": (1.0, "job"),
+    "cronjob": (1.0, "cron job"),
+    "container": (0.5, "container"),
+    "pod": (0.5, "pod"),
+    "node": (0.5, "node"),
+    "quota": (1.0, "quota"),
+    "resourcequota": (1.0, "quota"),
+    "certificate": (1.0, "certificate"),
+    "remote_name": (0.5, "remote write"),
+    "url": (0.3, "remote"),
+}
+
+# A `device` label's value names its kind: eth0 is a network interface, md0 a RAID array.
+DEVICE_KINDS: tuple[tuple[str, str], ...] = (
+    (r"^(eth|en[ops]|eno|ens|bond|wlan|wl|ib|veth|br)\w*$", "network interface"),
+    (r"^md\d+$", "raid disk"),
+    (r"^(/dev/)?(sd[a-z]|nvme\d|xvd[a-z]|vd[a-z]|dm-\d|mapper/)\S*$", "disk"),
+)
+
+# Terms that together mean a third: a storage thing filling up is running out of space (unless
+# the alert is about inodes). (all of, none of, adds)
+INFERENCES: tuple[tuple[frozenset[str], frozenset[str], str], ...] = (
+    (frozenset({"storage", "fill"}), frozenset({"inode"}), "space"),
+)
+
+# Software an alert can be about. An alert that names one (and no Kubernetes workload that
+# might merely be called after it, like a `postgres` StatefulSet) is poorly answered by a
+# runbook whose name, folder and selectors never say it: "Redis memory high" is not a runbook
+# about node memory, "Prometheus config reload failed" not Alertmanager's reload runbook.
+COMPONENTS = frozenset(
+    {
+        "prometheus", "alertmanager", "etcd", "kubelet", "ceph", "coredns", "thanos", "grafana",
+        "loki", "elasticsearch", "opensearch", "kafka", "redis", "postgres", "postgresql",
+        "mysql", "mariadb", "nginx", "haproxy", "vault", "consul", "rabbitmq", "zookeeper",
+        "cassandra", "mongodb", "memcached", "jenkins", "argocd", "airflow", "snowflake",
+        "twilio", "stripe", "veeam", "terraform", "istio", "envoy", "traefik", "cilium",
+        "calico", "noobaa", "kubevirt", "velero", "fluentd", "logstash", "kibana", "spark",
+        "minio", "containerd", "bigquery", "dynamodb", "cloudsql", "sendgrid", "clickhouse",
+    }
+)  # fmt: skip
+
+# Words that name a Kubernetes workload or object: with one of them, a component's name in the
+# alert is likely the workload's name, not the subject.
+WORKLOAD_WORDS = frozenset(
+    {
+        "pod", "container", "deployment", "statefulset", "daemonset", "replicaset", "job",
+        "cronjob", "persistent", "volume", "claim", "namespace", "horizontal", "replica",
     }
 )  # fmt: skip

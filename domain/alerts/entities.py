@@ -1,0 +1,58 @@
+"""Names in alert text that say where a problem is, not what it is: hosts, pods, services, IPs.
+
+"Disk on db-3 will fill up" is about a disk; `db-3` is a host, and read as words it would say
+"database". A title names the affected thing in the words of its labels (`payment-svc` is the
+`service` label) or in shapes no runbook topic has (`worker-12`, `10.0.3.17`, `/var/lib/x`).
+Such spans are cut out of what the alert says and kept only as context.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+# Labels whose values describe the problem rather than name a thing: never cut from text.
+_DESCRIPTIVE_LABELS = frozenset(
+    {
+        "alertname", "severity", "reason", "phase", "condition", "resource", "verb",
+        "integration", "fstype", "priority", "urgency", "grafana_folder", "type", "status",
+    }
+)  # fmt: skip
+_MIN_ENTITY_CHARS = 4
+# A hyphenated or dotted name with a numbered part (db-3, worker-12, ip-10-0-3-17.ec2.internal,
+# payment-svc-7d9f8b6c4-x2k9q), an IPv4 address with an optional port, or an absolute path.
+_SHAPES = re.compile(
+    r"(?<![\w/])[A-Za-z][\w]*(?:[-.][\w]+)*-[A-Za-z]*\d[\w]*(?:[-.:][\w]+)*"
+    r"|\b\d{1,3}(?:\.\d{1,3}){3}(?::\d+)?\b"
+    r"|(?<![\w/])/(?:[\w.-]+/?)*"
+)
+
+
+def entity_names(labels: Mapping[str, str]) -> list[str]:
+    """Label values that name things (services, hosts, pods), longest first, port stripped."""
+    names: set[str] = set()
+    for key, value in labels.items():
+        if key in _DESCRIPTIVE_LABELS:
+            continue
+        value = value.strip()
+        host = value.rsplit(":", 1)[0] if re.search(r":\d+$", value) else value
+        for name in (value, host):
+            if len(name) >= _MIN_ENTITY_CHARS and not name.isdigit():
+                names.add(name)
+    return sorted(names, key=len, reverse=True)
+
+
+def split_entities(text: str, names: list[str]) -> tuple[str, list[str]]:
+    """The text with entity spans blanked out, and the spans themselves."""
+    found: list[str] = []
+    for name in names:
+        pattern = re.compile(rf"(?<![\w-]){re.escape(name)}(?![\w-])", re.IGNORECASE)
+        if pattern.search(text):
+            found.append(name)
+            text = pattern.sub(" ", text)
+
+    def cut(match: re.Match[str]) -> str:
+        found.append(match.group(0))
+        return " "
+
+    return _SHAPES.sub(cut, text), found
