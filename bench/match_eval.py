@@ -146,10 +146,17 @@ class Report:
         )
 
 
-def evaluate(matcher: Matcher, cases: Sequence[LabelledAlert]) -> Report:
+def evaluate(
+    matcher: Matcher, cases: Sequence[LabelledAlert], threshold: float | None = None
+) -> Report:
+    """`threshold`: the confidence below which no runbook is given (None: the matcher's own)."""
     report = Report()
     for case in cases:
-        result = matcher.match(case.alert)
+        result = (
+            matcher.match(case.alert)
+            if threshold is None
+            else matcher.match(case.alert, threshold=threshold)  # type: ignore[call-arg]
+        )
         shown = [c.runbook for c in result.candidates[:3]]
         if result.runbook is not None and result.runbook not in shown:
             shown = [result.runbook, *shown][:3]
@@ -192,18 +199,19 @@ def main() -> None:
     parser.add_argument("--corpus", type=Path, default=None)
     parser.add_argument("--documents", choices=("product", "markdown"), default="product")
     parser.add_argument("--verbose", action="store_true", help="list every miss")
+    parser.add_argument("--threshold", type=float, default=None, help="default: the matcher's")
     args = parser.parse_args()
     corpus = args.corpus or find_corpus()
     matcher = build_matcher(corpus, args.documents)
     for path in args.sets:
         cases = load_set(path)
-        report = evaluate(matcher, cases)
+        report = evaluate(matcher, cases, args.threshold)
         print("\n".join(report.lines(f"{path} ({args.documents} documents)")))
         by_source: dict[str, list[LabelledAlert]] = {}
         for case in cases:
             by_source.setdefault(case.source, []).append(case)
         for source, group in sorted(by_source.items()):
-            part = evaluate(matcher, group)
+            part = evaluate(matcher, group, args.threshold)
             print(
                 f"  {source:<10} top-1 {part.top1:>3}/{part.positives:<3} "
                 f"top-3 {part.top3:>3}/{part.positives:<3} "

@@ -20,11 +20,13 @@ _DESCRIPTIVE_LABELS = frozenset(
 )  # fmt: skip
 _MIN_ENTITY_CHARS = 4
 # A hyphenated or dotted name with a numbered part (db-3, worker-12, ip-10-0-3-17.ec2.internal,
-# payment-svc-7d9f8b6c4-x2k9q), an IPv4 address with an optional port, or an absolute path.
+# payment-svc-7d9f8b6c4-x2k9q), an IPv4 address with an optional port, an absolute path, or a
+# domain name (www.example.com; API groups like metrics.k8s.io are kept).
 _SHAPES = re.compile(
     r"(?<![\w/])[A-Za-z][\w]*(?:[-.][\w]+)*-[A-Za-z]*\d[\w]*(?:[-.:][\w]+)*"
     r"|\b\d{1,3}(?:\.\d{1,3}){3}(?::\d+)?\b"
     r"|(?<![\w/])/(?:[\w.-]+/?)*"
+    r"|\b[\w-]+(?:\.[\w-]+)*\.(?:com|net|org|internal|local|lan|corp|cloud|co|dev|app)\b"
 )
 
 

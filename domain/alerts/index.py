@@ -34,6 +34,7 @@ from domain.alerts.query import (
     platforms_of,
 )
 from domain.alerts.scoring import (
+    CLOSE_MARGIN,
     CONF_MAPPING,
     CONF_NAME,
     CONF_NAME_SHARED,
@@ -47,9 +48,9 @@ from domain.alerts.scoring import (
     MARKER_PENALTY,
     MARKER_PENALTY_CAP,
     NAME_GATE,
+    SAID_FULL,
     SHORTLIST,
     TOP_CANDIDATES,
-    URL_ELSEWHERE,
     W_NAME,
     W_TEXT,
     collection_markers,
@@ -72,6 +73,13 @@ class MatchResult(BaseModel):
     method: str = Field(description="mapping, selector, runbook_url, name, text or none")
     reason: str
     candidates: list[Candidate] = Field(default_factory=list)
+    close: list[str] = Field(
+        default_factory=list,
+        description="Other runbooks scored nearly as high as the best: a close call, not a pick",
+    )
+    evidence: dict[str, float] = Field(
+        default_factory=dict, description="What the text confidence was computed from"
+    )
 
 
 @dataclass(frozen=True)
@@ -94,6 +102,7 @@ class _Row:
     number: int
     coverage: float
     name_cover: float
+    foreign: bool = False  # the alert names software this runbook is not about
 
 
 class RunbookIndex:
@@ -366,7 +375,7 @@ class RunbookIndex:
         named = COMPONENT_TERMS & content.keys()
         if WORKLOAD_TERMS & content.keys():
             named = frozenset()  # `postgres` is likely the workload's name, not the subject
-        ranked: list[tuple[bool, float, str, int, float]] = []
+        ranked: list[tuple[int, float, str, int, float]] = []
         for number, value in raw.items():
             doc = self._docs[number]
             cover = cover_of.get(number, 0.0) / doc.name_idf_total if doc.name_idf_total else 0.0
@@ -381,7 +390,11 @@ class RunbookIndex:
                 * (1.0 - NAME_GATE + NAME_GATE * cover)
                 * (FOREIGN_COMPONENT if named and not named & doc.about else 1.0)
             )
-            ranked.append((number not in hits, -combined, doc.document.key, number, cover))
+            # Name hits first; among runbooks carrying the alert's name (the same alert in two
+            # collections), the one written for a platform the alert does not contradict.
+            rank = (1 if foreign else 0) if number in hits else 2
+            ranked.append((rank, -combined, doc.document.key, number, cover))
+        foreign_of = {n for n in raw if named and not named & self._docs[n].about}
         shortlist = heapq.nsmallest(SHORTLIST, ranked)
         top_names = self._docs[shortlist[0][3]].flat_names
         if len(ranked) > len(shortlist) and all(
@@ -389,7 +402,15 @@ class RunbookIndex:
         ):
             shortlist = sorted(ranked)  # every runner-up shares the top's name: look further
         rows = [
-            _Row(not far, -neg, key, number, mass.get(number, 0.0) / query_mass, cover)
+            _Row(
+                far < 2,
+                -neg,
+                key,
+                number,
+                mass.get(number, 0.0) / query_mass,
+                cover,
+                number in foreign_of,
+            )
             for far, neg, key, number, cover in shortlist
         ]
         top = rows[0]
@@ -397,6 +418,8 @@ class RunbookIndex:
             (r for r in rows[1:] if not self._docs[r.number].flat_names & top_names), None
         )
         name = alert.labels.get("alertname") or alert.name
+        evidence: dict[str, float] = {}
+        close: list[str] = []
         if top.exact:
             shared = sum(1 for number in hits if number in raw)
             confidence = CONF_NAME if shared == 1 else CONF_NAME_SHARED
@@ -409,18 +432,44 @@ class RunbookIndex:
                 why += "; its runbook_url points at a runbook that is not loaded"
         else:
             margin = (top.combined - second.combined) / top.combined if second else 1.0
-            confidence = text_confidence(top.coverage, top.name_cover, margin)
+            evidence = {
+                "coverage": top.coverage,
+                "name_cover": top.name_cover,
+                "lead": min(1.0, 2 * margin),
+                "foreign": float(top.foreign),
+                "said": min(1.0, content_mass / SAID_FULL),
+                "kubernetes_unsaid": float(
+                    "kubernetes" not in platforms
+                    and "kubernetes" not in query
+                    and any("kubernetes" in t for t in self._docs[top.number].name_terms)
+                ),
+                "identifier": float(looks_like_identifier(name)),
+                "url_elsewhere": float(bool(urls)),
+            }
+            confidence = text_confidence(evidence)
+            if evidence["identifier"]:
+                # A machine alert name no runbook carries: its own runbook is most likely
+                # missing, and a neighbour's is a guess (kept from the uncalibrated scorer).
+                confidence *= IDENTIFIER_WITHOUT_NAMESAKE
             method = "text"
             why = (
                 f"text relevance (alert terms covered {top.coverage:.2f}, runbook name covered "
                 f"{top.name_cover:.2f}, lead {margin:.2f})"
             )
+            if top.foreign:
+                why += f"; the alert names {', '.join(sorted(named))}, which it is not about"
             if looks_like_identifier(name):
-                confidence *= IDENTIFIER_WITHOUT_NAMESAKE
                 why += f"; no runbook is named {name!r}"
             if urls:
-                confidence *= URL_ELSEWHERE
                 why += "; its runbook_url points at a runbook that is not loaded"
+            close = [
+                r.key
+                for r in rows[1:TOP_CANDIDATES]
+                if not self._docs[r.number].flat_names & top_names
+                and r.combined >= (1.0 - CLOSE_MARGIN) * top.combined
+            ]
+            if close:
+                why += f"; close call with {', '.join(close)}"
         confidence = round(max(0.0, min(1.0, confidence)), 4)
         candidates = [
             Candidate(
@@ -438,9 +487,17 @@ class RunbookIndex:
                 reason=f"no runbook matched: best guess {top.key} by {why}; confidence "
                 f"{confidence:.2f} < {threshold:.2f}",
                 candidates=candidates,
+                close=close,
+                evidence=evidence,
             )
         return MatchResult(
-            runbook=top.key, confidence=confidence, method=method, reason=why, candidates=candidates
+            runbook=top.key,
+            confidence=confidence,
+            method=method,
+            reason=why,
+            candidates=candidates,
+            close=close,
+            evidence=evidence,
         )
 
     def _reasons(self, row: _Row, query: dict[str, float], platforms: set[str]) -> list[str]:

@@ -314,9 +314,9 @@ DEVICE_KINDS: tuple[tuple[str, str], ...] = (
 )
 
 # Terms that together mean a third: a storage thing filling up is running out of space (unless
-# the alert is about inodes). (all of, none of, adds)
+# the alert is about inodes or a Kubernetes volume). (all of, none of, adds)
 INFERENCES: tuple[tuple[frozenset[str], frozenset[str], str], ...] = (
-    (frozenset({"storage", "fill"}), frozenset({"inode"}), "space"),
+    (frozenset({"storage", "fill"}), frozenset({"inode", "persistent"}), "space"),
 )
 
 # Software an alert can be about. An alert that names one (and no Kubernetes workload that
@@ -328,7 +328,7 @@ COMPONENTS = frozenset(
         "prometheus", "alertmanager", "etcd", "kubelet", "ceph", "coredns", "thanos", "grafana",
         "loki", "elasticsearch", "opensearch", "kafka", "redis", "postgres", "postgresql",
         "mysql", "mariadb", "nginx", "haproxy", "vault", "consul", "rabbitmq", "zookeeper",
-        "cassandra", "mongodb", "memcached", "jenkins", "argocd", "airflow", "snowflake",
+        "cassandra", "mongodb", "mongo", "memcached", "jenkins", "argocd", "airflow", "snowflake",
         "twilio", "stripe", "veeam", "terraform", "istio", "envoy", "traefik", "cilium",
         "calico", "noobaa", "kubevirt", "velero", "fluentd", "logstash", "kibana", "spark",
         "minio", "containerd", "bigquery", "dynamodb", "cloudsql", "sendgrid", "clickhouse",
@@ -339,7 +339,7 @@ COMPONENTS = frozenset(
 # alert is likely the workload's name, not the subject.
 WORKLOAD_WORDS = frozenset(
     {
-        "pod", "container", "deployment", "statefulset", "daemonset", "replicaset", "job",
-        "cronjob", "persistent", "volume", "claim", "namespace", "horizontal", "replica",
+        "pod", "container", "deployment", "statefulset", "daemonset", "replicaset", "cronjob",
+        "persistent", "volume", "claim", "namespace", "horizontal",
     }
 )  # fmt: skip
