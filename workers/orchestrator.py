@@ -16,6 +16,7 @@ from temporalio.worker import Worker
 
 from activities.escalation import EscalationActivities
 from activities.paging import PagerDutyPager
+from activities.parsing import llm_config
 from activities.runbooks import RunbookActivities
 from activities.slack import (
     SlackActivities,
@@ -26,6 +27,7 @@ from activities.slack import (
 from activities.trust import TrustActivities
 from db.engine import create_schema, make_engine
 from db.escalations import EscalationStore
+from db.llm_cache import DbLlmCache
 from db.mappings import MappingStore
 from db.runbooks import RunbookStore
 from db.slack_messages import SlackMessageStore
@@ -44,6 +46,8 @@ def build_worker(client: Client, settings: Settings, engine: AsyncEngine) -> Wor
         RunbookStore(engine),
         MappingStore(engine, settings.runbook_cache_s),
         settings.match_threshold,
+        llm=llm_config(settings),
+        llm_cache=DbLlmCache(engine),
     )
     escalation = EscalationActivities(
         EscalationStore(engine), PagerDutyPager.from_settings(settings)

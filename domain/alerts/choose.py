@@ -75,7 +75,11 @@ class RunbookMatcher:
         mappings: Sequence[Mapping] = (),
         threshold: float = DEFAULT_THRESHOLD,
     ) -> SelectedRunbook:
-        result = self.match(alert, mappings=mappings, threshold=threshold)
+        return self.select(alert, self.match(alert, mappings=mappings, threshold=threshold))
+
+    def select(self, alert: Alert, result: MatchResult) -> SelectedRunbook:
+        """The runbook a match result names, rendered for the alert (or the reason there is
+        none); the result may come from the offline match or a re-ranking of its candidates."""
         if result.runbook is None:
             reason = result.reason
             if not self.runbooks:
@@ -94,6 +98,12 @@ class RunbookMatcher:
         selected.method = result.method
         selected.candidates = result.candidates
         return selected
+
+    def summary(self, key: str, chars: int = 600) -> tuple[str, str]:
+        """A candidate's title and a short summary (description, then step titles)."""
+        runbook = self.runbooks[key]
+        text = " ".join([runbook.description, *(step.title for step in runbook.steps)])
+        return runbook.title, " ".join(text.split())[:chars]
 
 
 _matchers: OrderedDict[RunbookSetKey, RunbookMatcher] = OrderedDict()
