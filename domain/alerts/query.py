@@ -37,7 +37,7 @@ _TEXT_ANNOTATIONS_SKIP = frozenset({"summary", "description", *RUNBOOK_ANNOTATIO
 QUERY_WEIGHT_CAP = 4.0
 _ENTITY_WEIGHT = 0.3  # a host or service named in the text: where, not what
 COMPONENT_TERMS = frozenset(t for word in COMPONENTS for t in tokens(word) if t != "kubernetes")
-WORKLOAD_TERMS = frozenset(t for word in WORKLOAD_WORDS for t in tokens(word))
+WORKLOAD_TERMS = frozenset(tokens(word)[0] for word in WORKLOAD_WORDS)  # not implied terms
 _DEVICE_KINDS = tuple((re.compile(rx), words) for rx, words in DEVICE_KINDS)
 _METRIC_RE = re.compile(r"\b([a-z_][a-z0-9_]*:?[a-z0-9_]*)\s*[{\[(]")
 
