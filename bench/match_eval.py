@@ -15,12 +15,14 @@ Per set it reports:
     and the expected calibration error (ECE).
 
 Usage: python bench/match_eval.py SET.yaml [SET.yaml ...] [--corpus DIR] [--documents markdown]
+       [--rules] [--threshold T] [--verbose]
 """
 
 from __future__ import annotations
 
 import argparse
 import itertools
+import json
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -34,6 +36,7 @@ sys.path.insert(0, str(REPO))
 
 from bench.match_bench import NOW, Matcher, find_corpus, load_documents, product_runbooks
 from domain.alerts.choose import RunbookMatcher
+from domain.alerts.documents import AlertRule, with_rules
 from domain.alerts.match import RunbookIndex
 from domain.alerts.normalize.keys import service_of
 from schemas.alert import Alert, AlertSource, AlertStatus
@@ -187,10 +190,20 @@ def evaluate(
     return report
 
 
-def build_matcher(corpus: Path, documents: str) -> Matcher:
+def corpus_rules(corpus: Path) -> list[AlertRule]:
+    """The corpus's kube-prometheus rules, as a user importing the rules file would give them."""
+    return [
+        AlertRule(alertname=r["alertname"], expr=r["expr"], annotations=r["annotations"])
+        for r in json.loads((corpus / "alert-rules.json").read_text())
+    ]
+
+
+def build_matcher(corpus: Path, documents: str, rules: bool = False) -> Matcher:
+    """`rules`: the corpus's alert rules imported too (their summaries and metric names)."""
+    imported = corpus_rules(corpus) if rules else []
     if documents == "markdown":
-        return RunbookIndex.build(load_documents(corpus))
-    return RunbookMatcher(product_runbooks(corpus))
+        return RunbookIndex.build(with_rules(load_documents(corpus), imported))
+    return RunbookMatcher(product_runbooks(corpus), imported)
 
 
 def main() -> None:
@@ -199,14 +212,16 @@ def main() -> None:
     parser.add_argument("--corpus", type=Path, default=None)
     parser.add_argument("--documents", choices=("product", "markdown"), default="product")
     parser.add_argument("--verbose", action="store_true", help="list every miss")
+    parser.add_argument("--rules", action="store_true", help="import the corpus alert rules")
     parser.add_argument("--threshold", type=float, default=None, help="default: the matcher's")
     args = parser.parse_args()
     corpus = args.corpus or find_corpus()
-    matcher = build_matcher(corpus, args.documents)
+    matcher = build_matcher(corpus, args.documents, args.rules)
     for path in args.sets:
         cases = load_set(path)
         report = evaluate(matcher, cases, args.threshold)
-        print("\n".join(report.lines(f"{path} ({args.documents} documents)")))
+        rules = ", alert rules imported" if args.rules else ""
+        print("\n".join(report.lines(f"{path} ({args.documents} documents{rules})")))
         by_source: dict[str, list[LabelledAlert]] = {}
         for case in cases:
             by_source.setdefault(case.source, []).append(case)

@@ -13,6 +13,7 @@ from collections import OrderedDict
 from collections.abc import Mapping as KeyedRunbooks
 from collections.abc import Sequence
 
+from domain.alerts.documents import AlertRule, with_rules
 from domain.alerts.match import (
     DEFAULT_THRESHOLD,
     Mapping,
@@ -46,11 +47,14 @@ class RunbookMatcher:
     """One set of runbooks, indexed once, each under its key (the runbook id in the product;
     a file path for `ddrun match --runbooks DIR`)."""
 
-    def __init__(self, runbooks: KeyedRunbooks[str, Runbook]) -> None:
+    def __init__(
+        self, runbooks: KeyedRunbooks[str, Runbook], rules: Sequence[AlertRule] = ()
+    ) -> None:
+        """`rules`: alert rules imported from a rules file; each lends its summary,
+        description and metric names to the runbook named for its alert."""
         self.runbooks = dict(runbooks)
-        self.index = RunbookIndex.build(
-            document_from_runbook(key, r) for key, r in self.runbooks.items()
-        )
+        documents = [document_from_runbook(key, r) for key, r in self.runbooks.items()]
+        self.index = RunbookIndex.build(with_rules(documents, rules) if rules else documents)
 
     @classmethod
     def by_id(cls, runbooks: Sequence[Runbook]) -> RunbookMatcher:

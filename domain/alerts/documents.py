@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -23,6 +24,9 @@ class RunbookDocument(BaseModel):
     body: str = ""
     selectors: list[AlertSelector] = Field(default_factory=list)
     services: list[str] = Field(default_factory=list)
+    rules: str = Field(
+        default="", description="Summary, description and metrics of the alert rules it serves"
+    )
 
 
 def stem_of(key: str) -> str:
@@ -83,3 +87,48 @@ def folder_of(key: str) -> str:
 
 def collection_of(key: str) -> str:
     return key.split("/", 1)[0] if "/" in key else ""
+
+
+class AlertRule(BaseModel):
+    """A Prometheus alerting rule, as a rules file (PrometheusRule, rules YAML) states it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    alertname: str
+    expr: str = ""
+    annotations: dict[str, str] = Field(default_factory=dict)
+
+
+_METRIC_NAME_RE = re.compile(r"\b([a-z_][a-z0-9_]*)\s*[{\[(]")
+
+
+def rule_text(rule: AlertRule) -> str:
+    """What a rule says about its alert in words: summary, description, message and the metric
+    names of its expression (node_filesystem_avail_bytes: node filesystem avail bytes)."""
+    words = [rule.annotations.get(k, "") for k in ("summary", "description", "message")]
+    expr = "\n".join(line for line in rule.expr.splitlines() if not line.lstrip().startswith("#"))
+    metrics = [m.replace("_", " ") for m in _METRIC_NAME_RE.findall(expr) if "_" in m]
+    return "\n".join(part for part in (*words, *dict.fromkeys(metrics)) if part)
+
+
+def with_rules(
+    documents: Sequence[RunbookDocument], rules: Sequence[AlertRule]
+) -> list[RunbookDocument]:
+    """Each runbook with the text of the rules whose alert it is named for (file name or title,
+    compared without case or punctuation): imported rules teach the matcher their words."""
+    by_name: dict[str, list[AlertRule]] = {}
+    for rule in rules:
+        by_name.setdefault(_flat(rule.alertname), []).append(rule)
+    out = []
+    for doc in documents:
+        names = {_flat(stem_of(doc.key)), _flat(doc.title)}
+        found = [r for name in sorted(names) for r in by_name.get(name, ())]
+        if found:
+            text = "\n".join(dict.fromkeys(rule_text(r) for r in found))
+            doc = doc.model_copy(update={"rules": "\n".join(p for p in (doc.rules, text) if p)})
+        out.append(doc)
+    return out
+
+
+def _flat(name: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", name.lower())

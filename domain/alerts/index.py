@@ -147,6 +147,7 @@ class RunbookIndex:
                     "folder": tokens(folder_of(doc.key)),
                     "headings": [t for h in doc.headings for t in tokens(h)],
                     "body": tokens(doc.body),
+                    "rules": tokens(doc.rules),
                 }
             )
             concepts = tuple(dict.fromkeys(t for n in sorted(names) for t in name_concepts(n)))

@@ -30,6 +30,7 @@ FIELDS = {
     "folder": FieldSpec(weight=2.0, b=0.0),
     "headings": FieldSpec(weight=1.5, b=0.5),
     "body": FieldSpec(weight=1.0, b=0.75),
+    "rules": FieldSpec(weight=2.0, b=0.5),  # imported alert rules' summaries and metrics
 }
 W_TEXT = 0.4
 W_NAME = 0.3

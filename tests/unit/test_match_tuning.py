@@ -12,7 +12,9 @@ import pytest
 from bench.match_bench import find_corpus, product_runbooks
 from bench.match_eval import LabelledAlert, Report, alert_of, evaluate, load_set
 from domain.alerts.choose import RunbookMatcher
+from domain.alerts.documents import AlertRule, RunbookDocument, with_rules
 from domain.alerts.entities import entity_names, split_entities
+from domain.alerts.index import RunbookIndex
 from domain.alerts.query import alert_query
 
 TUNING = sorted((Path(__file__).resolve().parents[1] / "data" / "tuning").glob("*.yaml"))
@@ -144,3 +146,21 @@ def test_label_names_become_content_terms() -> None:
     assert "filesystem" in content
     assert "network" in content
     assert "interface" in content
+
+
+def test_imported_alert_rules_lend_their_words_to_the_runbook() -> None:
+    docs = [
+        RunbookDocument(key="rb/QueueStalled.md", title="QueueStalled", body="Check the broker."),
+        RunbookDocument(key="rb/DiskFull.md", title="DiskFull", body="Free some space."),
+    ]
+    rule = AlertRule(
+        alertname="QueueStalled",
+        expr="rate(widget_frobnicator_processed_total[5m]) == 0",
+        annotations={"summary": "Frobnicator stopped processing widgets."},
+    )
+    alert = alert_of({"id": "t", "title": "frobnicator not processing widgets"})
+    assert not RunbookIndex.build(docs).match(alert).candidates  # no runbook says these words
+    enriched = with_rules(docs, [rule])
+    assert "widget frobnicator processed total" in enriched[0].rules
+    assert enriched[1].rules == ""
+    assert RunbookIndex.build(enriched).match(alert).candidates[0].runbook == "rb/QueueStalled.md"
