@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
+from domain.alerts.vocabulary import COMPONENTS
+
 # Labels whose values describe the problem rather than name a thing: never cut from text.
 _DESCRIPTIVE_LABELS = frozenset(
     {
@@ -31,12 +33,15 @@ _SHAPES = re.compile(
 
 
 def entity_names(labels: Mapping[str, str]) -> list[str]:
-    """Label values that name things (services, hosts, pods), longest first, port stripped."""
+    """Label values that name things (services, hosts, pods), longest first, port stripped;
+    not a well-known component's own name (kubelet, etcd), which says what the alert is about."""
     names: set[str] = set()
     for key, value in labels.items():
         if key in _DESCRIPTIVE_LABELS:
             continue
         value = value.strip()
+        if value.lower() in COMPONENTS:
+            continue  # `job: kubelet` names the software the alert is about: keep the word
         host = value.rsplit(":", 1)[0] if re.search(r":\d+$", value) else value
         for name in (value, host):
             if len(name) >= _MIN_ENTITY_CHARS and not name.isdigit():
