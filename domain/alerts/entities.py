@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from functools import lru_cache
 
 from domain.alerts.vocabulary import COMPONENTS
 
@@ -49,11 +50,19 @@ def entity_names(labels: Mapping[str, str]) -> list[str]:
     return sorted(names, key=len, reverse=True)
 
 
+@lru_cache(maxsize=4096)
+def _name_pattern(name: str) -> re.Pattern[str]:
+    return re.compile(rf"(?<![\w-]){re.escape(name)}(?![\w-])", re.IGNORECASE)
+
+
 def split_entities(text: str, names: list[str]) -> tuple[str, list[str]]:
     """The text with entity spans blanked out, and the spans themselves."""
     found: list[str] = []
+    lowered = text.lower()
     for name in names:
-        pattern = re.compile(rf"(?<![\w-]){re.escape(name)}(?![\w-])", re.IGNORECASE)
+        if name.lower() not in lowered:
+            continue
+        pattern = _name_pattern(name)
         if pattern.search(text):
             found.append(name)
             text = pattern.sub(" ", text)
