@@ -14,11 +14,16 @@ from schemas.enums import Mode
 Why = Annotated[str, typer.Option(help="Why")]
 
 
-def act(incident_id: str, path: str, body: dict[str, Any], as_: str | None) -> None:
-    """POST one human action to the API; the server records who from the credential."""
+def act(
+    verb: str, incident_id: str, body: dict[str, Any], as_: str | None, step: str | None = None
+) -> None:
+    """POST one human action to the API, at the route the registry of human actions gives the
+    verb; the server records who from the credential."""
     from cli.api_client import Api
+    from schemas.human_actions import BY_VERB
 
-    result = Api(actor=as_).call("POST", f"/api/incidents/{incident_id}/{path}", json=body)
+    path = BY_VERB[verb].path(incident_id, step)
+    result = Api(actor=as_).call("POST", path, json=body)
     say(result["result"])
 
 
@@ -36,12 +41,12 @@ def approve(
 ) -> None:
     """Approve the step that is waiting for approval."""
     body = {"decision": "approve", "comment": comment, "command": edit, "confirm": confirm}
-    act(incident_id, f"steps/{step}/approval", body, as_)
+    act("approve", incident_id, body, as_, step)
 
 
 def reject(incident_id: str, step: str, as_: AsOpt = None, comment: Why = "") -> None:
     """Reject the waiting step: it is skipped and the runbook goes on."""
-    act(incident_id, f"steps/{step}/approval", {"decision": "reject", "comment": comment}, as_)
+    act("reject", incident_id, {"decision": "reject", "comment": comment}, as_, step)
 
 
 def decide(
@@ -54,17 +59,17 @@ def decide(
     """Decide about an interrupted step (its agent died) or a failed rollback."""
     if action not in ("retry", "skip", "rollback", "abort"):
         raise typer.BadParameter("action must be retry, skip, rollback or abort")
-    act(incident_id, f"steps/{step}/decision", {"action": action, "comment": comment}, as_)
+    act("decide", incident_id, {"action": action, "comment": comment}, as_, step)
 
 
 def abort(incident_id: str, as_: AsOpt = None, reason: Why = "") -> None:
     """Abort: stop the running step and roll back every completed step, newest first."""
-    act(incident_id, "abort", {"reason": reason}, as_)
+    act("abort", incident_id, {"reason": reason}, as_)
 
 
 def ack(incident_id: str, as_: AsOpt = None) -> None:
     """Acknowledge: a human is on it."""
-    act(incident_id, "acknowledge", {}, as_)
+    act("ack", incident_id, {}, as_)
 
 
 def resolve(
@@ -73,27 +78,27 @@ def resolve(
     reason: Annotated[str, typer.Option(help="What fixed it")] = "",
 ) -> None:
     """Resolve by hand: stop the runbook, keep what was done."""
-    act(incident_id, "resolve", {"reason": reason}, as_)
+    act("resolve", incident_id, {"reason": reason}, as_)
 
 
 def pause(incident_id: str, as_: AsOpt = None, reason: Why = "") -> None:
     """Pause: the current step finishes, nothing new starts."""
-    act(incident_id, "pause", {"reason": reason}, as_)
+    act("pause", incident_id, {"reason": reason}, as_)
 
 
 def resume(incident_id: str, as_: AsOpt = None) -> None:
     """Resume a paused incident."""
-    act(incident_id, "resume", {}, as_)
+    act("resume", incident_id, {}, as_)
 
 
 def takeover(incident_id: str, as_: AsOpt = None, reason: Why = "") -> None:
     """Take manual control: the rest of the runbook becomes read-along."""
-    act(incident_id, "take-over", {"reason": reason}, as_)
+    act("takeover", incident_id, {"reason": reason}, as_)
 
 
 def escalate(incident_id: str, as_: AsOpt = None, reason: Why = "") -> None:
     """Escalate now: page the next level."""
-    act(incident_id, "escalate", {"reason": reason}, as_)
+    act("escalate", incident_id, {"reason": reason}, as_)
 
 
 def mode(
@@ -103,17 +108,17 @@ def mode(
     reason: Why = "",
 ) -> None:
     """Override the mode for the rest of one incident."""
-    act(incident_id, "mode", {"mode": new_mode.value, "reason": reason}, as_)
+    act("mode", incident_id, {"mode": new_mode.value, "reason": reason}, as_)
 
 
 def skip(incident_id: str, step: str, as_: AsOpt = None, reason: Why = "") -> None:
     """Skip a step that has not run yet."""
-    act(incident_id, f"steps/{step}/skip", {"reason": reason}, as_)
+    act("skip", incident_id, {"reason": reason}, as_, step)
 
 
 def undo(incident_id: str, step: str, as_: AsOpt = None, reason: Why = "") -> None:
     """Undo one completed step now, with the exact values it ran with."""
-    act(incident_id, f"steps/{step}/undo", {"reason": reason}, as_)
+    act("undo", incident_id, {"reason": reason}, as_, step)
 
 
 def report(
@@ -126,10 +131,11 @@ def report(
     """Read-along: report what you did for the presented step."""
     if outcome not in ("done", "skipped", "changed"):
         raise typer.BadParameter("outcome must be done, skipped or changed")
-    act(incident_id, f"steps/{step}/report", {"outcome": outcome, "note": note}, as_)
+    act("report", incident_id, {"outcome": outcome, "note": note}, as_, step)
 
 
-#: Every human action's CLI verb, in the order `ddrun --help` lists them.
+#: Every human action's CLI verb (the registry's `cli` verbs: tests/unit/test_human_actions.py),
+#: in the order `ddrun --help` lists them.
 COMMANDS: dict[str, Callable[..., None]] = {
     "approve": approve,
     "reject": reject,
