@@ -178,8 +178,10 @@ def run(
     ] = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Walk a runbook (the stack's, by id, or a file not imported yet) with an alert's values
-    through the incident workflow, executing nothing."""
+    """Walk a runbook with an alert's values through the incident workflow, executing nothing.
+
+    RUNBOOK is one of the stack's runbook ids, or a runbook file (.md, .yml) not imported yet.
+    """
     from rich.markup import escape
 
     from cli import failures
