@@ -1,6 +1,6 @@
 """A runbook folder on this machine, read for upload to the API (`ddrun import`, `runbooks load`).
 
-Files travel in batches that stay well under the API's body limit (DDRUN_MAX_BODY_BYTES,
+Files travel in batches of at most 128 KiB, well under the API's body limit (DDRUN_MAX_BODY_BYTES,
 1 MiB by default); a file larger than a batch travels alone.
 """
 
@@ -12,7 +12,7 @@ from pathlib import Path
 
 from domain.runbook_files import is_runbook_file, is_yaml_file
 
-BATCH_BYTES = 256 * 1024
+BATCH_BYTES = 128 * 1024
 
 
 def runbook_files(folder: Path, *, yaml_only: bool = False) -> list[dict[str, str]]:
