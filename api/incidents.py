@@ -7,10 +7,11 @@ actor is refused rather than ignored, so nobody believes they acted as someone e
 
 from __future__ import annotations
 
+import asyncio
 import re
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Header, Request
+from fastapi import APIRouter, Header, Query, Request
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from api.auth import Reader, Responder, approval_policy
@@ -172,6 +173,30 @@ async def list_incidents(
 @router.get("/{incident_id}")
 async def show_incident(incident_id: str, state: State, _principal: Reader) -> IncidentState:
     return await incident_client.get_state(state.client, incident_id)
+
+
+class IncidentResult(BaseModel):
+    """The incident's final state once its workflow has completed; `done` false while it runs."""
+
+    done: bool
+    state: IncidentState | None = None
+
+
+@router.get("/{incident_id}/result")
+async def incident_result(
+    incident_id: str,
+    state: State,
+    _principal: Reader,
+    wait_s: Annotated[float, Query(ge=0, le=50, description="How long to wait for the end")] = 20,
+) -> IncidentResult:
+    """The workflow's result (a dry run's plan, a closed incident's record), waiting up to
+    `wait_s` for it, so a client polls without holding a request open for long."""
+    handle = incident_client.incident_handle(state.client, incident_id)
+    try:
+        final = await asyncio.wait_for(handle.result(), timeout=wait_s)
+    except TimeoutError:
+        return IncidentResult(done=False)
+    return IncidentResult(done=True, state=final)
 
 
 @router.post("/{incident_id}/steps/{step_id}/approval")

@@ -1,4 +1,5 @@
-"""Runbook endpoints: parse pasted text, save a new version (with its diff), list, read."""
+"""Runbook endpoints: parse pasted text, save a new version (with its diff), import or load the
+files of a folder (uploaded by `ddrun import` / `ddrun runbooks load`), list, read."""
 
 from __future__ import annotations
 
@@ -6,15 +7,16 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Request
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field
 
 from activities.parsing import parse_text
 from api.auth import Author, Reader
-from api.body import read_limited
+from api.body import parse_json, read_limited
 from api.deps import State
 from api.errors import BadRequestError, NotFoundError
 from db.llm_cache import DbLlmCache
-from db.runbook_import import SourceStore, runbook_from_source, save_source
+from db.runbook_import import SourceStore, import_sources, runbook_from_source, save_source
+from domain.runbook_files import relative_name
 from domain.runbook_yaml import RunbookFileError
 from domain.runbooks.errors import RunbookParseError
 from schemas.runbook import Runbook
@@ -26,6 +28,45 @@ class SavedVersion(BaseModel):
     runbook: Runbook
     created: bool
     diff: str
+
+
+class SourceFile(BaseModel):
+    """One runbook file of an uploaded folder: its path relative to the folder, and its text."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    path: str = Field(min_length=1, max_length=1000)
+    text: str
+
+
+class SourceFiles(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    files: list[SourceFile] = Field(max_length=10_000)
+
+
+class ImportedFileOut(BaseModel):
+    path: str
+    runbook_id: str
+    version: int
+    status: str  # new, changed or unchanged
+    ambiguities: int
+
+
+class ImportOutcome(BaseModel):
+    files: list[ImportedFileOut]
+    errors: list[str]
+
+
+class LoadedRunbook(BaseModel):
+    id: str
+    version: int
+    created: bool
+
+
+class LoadOutcome(BaseModel):
+    saved: list[LoadedRunbook]
+    errors: list[str]
 
 
 class VersionInfo(BaseModel):
@@ -77,11 +118,65 @@ async def save(
     return SavedVersion(runbook=saved.runbook, created=True, diff=diff)
 
 
+async def _files(request: Request, state: State) -> list[SourceFile]:
+    raw = await read_limited(request, state.settings.max_body_bytes)
+    return SourceFiles.model_validate(parse_json(raw)).files
+
+
+@router.post("/import")
+async def import_files(request: Request, state: State, _principal: Author) -> ImportOutcome:
+    """Docs-as-code import of uploaded files (Markdown parsed, YAML as written); a changed file
+    is a new version, an unreadable one is reported and the rest still imported."""
+    files = await _files(request, state)
+    named = []
+    errors = []
+    for file in files:
+        try:
+            named.append((relative_name(file.path), file.text))
+        except ValueError as err:
+            errors.append(str(err))
+    report = await import_sources(state.engine, named)
+    state.runbooks.forget_cached()
+    return ImportOutcome(
+        files=[
+            ImportedFileOut(
+                path=f.path,
+                runbook_id=f.runbook_id,
+                version=f.version,
+                status=f.status,
+                ambiguities=f.ambiguities,
+            )
+            for f in report.files
+        ],
+        errors=errors + report.errors,
+    )
+
+
+@router.post("/load")
+async def load_files(request: Request, state: State, _principal: Author) -> LoadOutcome:
+    """Uploaded YAML runbooks loaded as written; a changed file becomes a new version."""
+    files = await _files(request, state)
+    report = await state.runbooks.load((f.path, f.text) for f in files)
+    state.runbooks.forget_cached()
+    return LoadOutcome(
+        saved=[
+            LoadedRunbook(id=s.runbook.id, version=s.runbook.version, created=s.created)
+            for s in report.saved
+        ],
+        errors=report.errors,
+    )
+
+
 @router.get("")
-async def list_runbooks(state: State, _principal: Reader) -> list[dict[str, Any]]:
+async def list_runbooks(
+    state: State, _principal: Reader, full: bool = False
+) -> list[dict[str, Any]]:
+    """The latest version of each runbook: a summary, or with `full=true` the whole runbook."""
+    latest = await state.runbooks.latest()
+    if full:
+        return [r.model_dump(mode="json") for r in latest]
     return [
-        {"id": r.id, "title": r.title, "version": r.version, "steps": len(r.steps)}
-        for r in await state.runbooks.latest()
+        {"id": r.id, "title": r.title, "version": r.version, "steps": len(r.steps)} for r in latest
     ]
 
 

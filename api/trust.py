@@ -11,18 +11,22 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.auth import Author, Reader, Responder, approval_policy
 from api.body import parse_json, read_limited
-from api.deps import State
+from api.deps import AppState, State
 from api.errors import BadRequestError, ForbiddenError, NotFoundError
 from api.incidents import IdempotencyKey, request_id
 from db.deliveries import DeliveryStore
+from db.runbook_import import runbook_from_source
 from domain.alerts.normalize import alertmanager, generic
 from domain.alerts.normalize.keys import ServiceLabels
 from domain.alerts.prefill import prepare
 from domain.policy import may_act
+from domain.runbook_files import relative_name
+from domain.runbook_yaml import RunbookFileError
+from domain.runbooks.errors import RunbookParseError
 from domain.trust import start_mode
 from schemas.alert import Alert
 from schemas.identity import Principal, Scope
-from schemas.runbook import StepRisk
+from schemas.runbook import Runbook, StepRisk
 from schemas.trust import KillSwitch, KillSwitchScope, Mode, RunbookTrust, TrustChange
 from schemas.webhooks.alertmanager import AlertmanagerWebhook
 from schemas.webhooks.generic import GenericAlertBody
@@ -185,6 +189,20 @@ def _alert_from(raw: bytes, data: Any, service_labels: ServiceLabels) -> Alert:
     return generic.normalize(GenericAlertBody.model_validate(data), received, digest)[0]
 
 
+class DryRunBody(BaseModel):
+    """A dry run of a runbook file that is in no database yet (`ddrun run FILE --dry-run`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    runbook_path: str = Field(
+        min_length=1, max_length=1000, description="The file's name: .md is parsed, .yml loaded"
+    )
+    runbook_text: str
+    alert_payload: str | None = Field(default=None, description="A raw alert payload, any source")
+    incident: str | None = Field(default=None, description="Or: use this live incident's alert")
+    with_safe_reads: bool = False
+
+
 @router.post("/runbooks/{runbook_id}/dry-run")
 async def dry_run(
     runbook_id: str,
@@ -199,12 +217,39 @@ async def dry_run(
     if runbook is None:
         raise NotFoundError(f"no runbook {runbook_id!r}")
     if incident is not None:
-        live = await incident_client.get_state(state.client, incident)
-        alert = live.alerts[0]
+        alert = (await incident_client.get_state(state.client, incident)).alerts[0]
     else:
         raw = await read_limited(request, state.settings.max_body_bytes)
         alert = _alert_from(raw, parse_json(raw), state.service_labels)
-    selected = prepare(runbook, alert, reason=f"dry run of runbook {runbook_id}")
+    return await _start_dry_run(
+        state, runbook, alert, with_safe_reads, f"dry run of runbook {runbook_id}"
+    )
+
+
+@router.post("/runbooks/dry-run")
+async def dry_run_file(body: DryRunBody, state: State, _principal: Responder) -> DryRunStarted:
+    """Walk a runbook file (parsed as `ddrun import` would, saved nowhere) with an alert's
+    values: what it would do before anyone imports it."""
+    if (body.alert_payload is None) == (body.incident is None):
+        raise BadRequestError("give exactly one of alert_payload or incident")
+    try:
+        runbook, _ = runbook_from_source(body.runbook_text, relative_name(body.runbook_path))
+    except (RunbookFileError, RunbookParseError, ValueError) as err:
+        raise BadRequestError(f"not a runbook: {err}") from err
+    if body.incident is not None:
+        alert = (await incident_client.get_state(state.client, body.incident)).alerts[0]
+    else:
+        raw = (body.alert_payload or "").encode("utf-8")
+        alert = _alert_from(raw, parse_json(raw), state.service_labels)
+    why = f"dry run of runbook file {body.runbook_path}"
+    return await _start_dry_run(state, runbook, alert, body.with_safe_reads, why)
+
+
+async def _start_dry_run(
+    state: AppState, runbook: Runbook, alert: Alert, with_safe_reads: bool, why: str
+) -> DryRunStarted:
+    runbook_id = runbook.id
+    selected = prepare(runbook, alert, reason=why)
     mode, reason = start_mode(
         await state.trust.get(runbook_id),
         await state.trust.kill_switches(),

@@ -25,21 +25,8 @@ from domain.audit.records import (
     output_excerpt,
 )
 from domain.audit.redact import Redactor
+from schemas.human_actions import AUDIT_KINDS
 
-_HUMAN_UPDATES = {
-    "approve_step": "approval",
-    "report_step": "step_reported",
-    "decide_step": "decision",
-    "skip_step": "skip_requested",
-    "undo_step": "undo_requested",
-    "pause": "paused",
-    "resume": "resumed",
-    "take_over": "taken_over",
-    "set_mode": "mode_override",
-    "acknowledge": "acknowledged",
-    "abort": "abort_requested",
-    "resolve": "resolve_requested",
-}
 _STATUS_KEYS = {
     "IncidentStatus": "status",
     "IncidentMode": "mode",
@@ -296,7 +283,7 @@ def _update(t: Timeline, at: datetime, event: HistoryEvent, titles: dict[str, st
     body: dict[str, Any] = args[0] if args and isinstance(args[0], dict) else {}
     actor = body.get("approver") or body.get("actor")
     data = {**body, "identity": request.meta.identity, "update_id": request.meta.update_id}
-    t.add(at, _HUMAN_UPDATES.get(name, f"update_{name}"), actor, data)
+    t.add(at, AUDIT_KINDS.get(name, f"update_{name}"), actor, data)
     if name == "approve_step":
         t.approvals.append(
             ApprovalEntry(

@@ -116,14 +116,15 @@ class Api:
             out["X-Ddrun-As"] = self.actor
         return out
 
-    def call(self, method: str, path: str, **kwargs: Any) -> Any:
-        """The JSON answer; any failure exits with one line saying what to do."""
+    def call(self, method: str, path: str, *, timeout: float = 60, **kwargs: Any) -> Any:
+        """The JSON answer (bytes for any other content); any failure exits with one line
+        saying what to do."""
         headers = {**self.headers(), **kwargs.pop("headers", {})}
         if method in ("POST", "PATCH", "PUT", "DELETE"):
             headers.setdefault("Idempotency-Key", uuid.uuid4().hex)
         url = self.base + path
         try:
-            response = httpx.request(method, url, headers=headers, timeout=60, **kwargs)
+            response = httpx.request(method, url, headers=headers, timeout=timeout, **kwargs)
         except httpx.HTTPError as err:
             raise fail(
                 f"the dd0c/run API is not reachable at {self.base} ({type(err).__name__}). "

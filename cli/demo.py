@@ -1,4 +1,4 @@
-"""`ddrun demo`: run the demo service, break it on purpose, and follow the incident it causes.
+"""What `ddrun demo` does: run the demo service, break it on purpose, follow the incident.
 
 The walk-through in the README ("Your first incident in five minutes") is made of these
 commands, so they wait for what a newcomer would otherwise have to poll for: `break` returns
@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import sys
 import time
-from typing import Annotated, Any
+from typing import Any
 
 import httpx
 import typer
@@ -22,12 +22,6 @@ from cli.demo_service import ALERTS, DemoPaths, read_state, serve
 from schemas.incident import IncidentState, StepState
 from schemas.settings import Settings
 
-demo_app = typer.Typer(
-    help="Without a command: run the local demo service (no cluster needed). Then break it, "
-    "watch the incident, and see it recover.",
-    invoke_without_command=True,
-)
-DEFAULT_PORT = 8099
 WAIT_S = 90.0
 
 
@@ -35,17 +29,8 @@ def _paths() -> DemoPaths:
     return DemoPaths.under(Settings().data_dir)
 
 
-@demo_app.callback()
-def demo(
-    ctx: typer.Context,
-    port: Annotated[
-        int,
-        typer.Option(envvar="DDRUN_DEMO_PORT", help="Port on 127.0.0.1 for the demo service"),
-    ] = DEFAULT_PORT,
-) -> None:
+def run_service(port: int) -> None:
     """Run the demo service in the foreground (Ctrl-C stops it); it alerts dd0c/run itself."""
-    if ctx.invoked_subcommand is not None:
-        return
     settings = Settings()
     paths = DemoPaths.under(settings.data_dir)
     typer.echo(
@@ -113,10 +98,7 @@ def _say_steps(state: IncidentState) -> None:
         typer.echo(f"  {step.id:<16} {step.state.value}")
 
 
-@demo_app.command("break")
-def break_cmd(
-    kind: Annotated[str, typer.Argument(help="disk, config or stuck")],
-) -> None:
+def break_service(kind: str) -> None:
     """Break the demo service, then wait until its incident waits for you (or has closed)."""
     if kind not in ALERTS:
         raise fail(f"unknown kind {kind!r}: disk, config or stuck", 2)
@@ -142,7 +124,6 @@ def break_cmd(
         typer.echo(f"next: ddrun approve {incident_id} {step}")
 
 
-@demo_app.command()
 def restart() -> None:
     """Restart the demo service in place (what the runbooks' restart step does with curl)."""
     pid = _service("POST", "/admin/restart").get("pid")
@@ -167,13 +148,7 @@ def _wait_healthy(deadline: float) -> dict[str, Any]:
         time.sleep(0.5)
 
 
-@demo_app.command()
-def status(
-    wait: Annotated[
-        bool,
-        typer.Option(help="Wait until the service is healthy and its incidents have closed"),
-    ] = False,
-) -> None:
+def status(wait: bool) -> None:
     """The demo service's health, the alerts it has firing, and its incidents."""
     deadline = time.monotonic() + (WAIT_S if wait else 0)
     health = _wait_healthy(deadline)

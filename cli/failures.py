@@ -1,35 +1,32 @@
-"""Expected failures of the commands that reach Temporal, the database or a file directly.
+"""Expected failures of the commands that reach a service or a file directly.
 
 A person at 3am who mistyped an address or an id needs one line that says what is wrong and
 what to do, and a non-zero exit; a hundred lines of traceback bury that line. Each helper here
-turns the failures the environment can cause (service down, unknown id, unreadable file, bad
-DSN) into `cli.api_client.fail`'s one line. Anything else is a bug and keeps its traceback.
+turns the failures the environment can cause (service down, unreadable file, bad DSN) into
+`cli.api_client.fail`'s one line. Anything else is a bug and keeps its traceback.
+
+Imported by commands when they run: the database driver's errors are imported on first use.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Coroutine
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import typer
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, InterfaceError, NoSuchModuleError, OperationalError
-from sqlalchemy.ext.asyncio import AsyncEngine
-from temporalio.client import Client, WorkflowUpdateFailedError
-from temporalio.service import RPCError, RPCStatusCode
 
 from cli.api_client import fail
-from infra.client import connect
 from schemas.settings import Settings
-from workflows import incident_client
 
-T = TypeVar("T")
 
-#: What the database driver raises when the server is away or the DSN is wrong: connection
-#: refused (OSError), no such host, bad credentials, a URL sqlalchemy cannot parse or load.
-DATABASE_DOWN = (OSError, OperationalError, InterfaceError, ArgumentError, NoSuchModuleError)
+def database_errors() -> tuple[type[BaseException], ...]:
+    """What the database driver raises when the server is away or the DSN is wrong: connection
+    refused (OSError), no such host, bad credentials, a URL sqlalchemy cannot parse or load."""
+    from sqlalchemy.exc import ArgumentError, InterfaceError, NoSuchModuleError, OperationalError
+
+    return (OSError, OperationalError, InterfaceError, ArgumentError, NoSuchModuleError)
 
 
 def temporal_down(settings: Settings, detail: str) -> typer.Exit:
@@ -72,74 +69,19 @@ def run_service(main: Coroutine[Any, Any, None]) -> None:
         if not is_connect_failure(err):
             raise
         raise temporal_down(settings, _connect_detail(err)) from None
-    except DATABASE_DOWN as err:
+    except database_errors() as err:
         raise database_down(settings.effective_database_url, err) from None
-
-
-def with_temporal(fn: Callable[[Client], Awaitable[T]], identity: str = "ddrun-cli") -> T:
-    """Connect to Temporal and run `fn`; every expected failure is one line and an exit code:
-    1 unreachable or unknown, 2 refused by the workflow."""
-    settings = Settings()
-
-    async def go() -> T:
-        try:
-            client = await connect(settings, identity=identity)
-        except RuntimeError as err:
-            if not is_connect_failure(err):
-                raise
-            raise temporal_down(settings, _connect_detail(err)) from None
-        return await fn(client)
-
-    try:
-        return asyncio.run(go())
-    except WorkflowUpdateFailedError as err:
-        cause = err.cause
-        raise fail(f"refused: {getattr(cause, 'message', None) or cause or err}", 2) from None
-    except incident_client.IncidentClosedError as err:
-        raise fail(f"refused: {err.message}", 2) from None
-    except incident_client.IncidentNotFoundError as err:
-        raise fail(f"no incident {err.args[0]!r}: `ddrun incidents list` shows them") from None
-    except RPCError as err:
-        if err.status is RPCStatusCode.NOT_FOUND:
-            raise fail(f"not found: {err.message} (`ddrun incidents list` shows them)") from None
-        if err.status in (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED):
-            raise temporal_down(settings, err.message) from None
-        raise fail(f"Temporal refused: {err.message}") from None
 
 
 def _safe_url(url: str) -> str:
     """The DSN without its password, fit to print."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
     try:
         return make_url(url).render_as_string(hide_password=True)
     except ArgumentError:
         return "(unparseable URL)"
-
-
-def with_database(fn: Callable[[AsyncEngine], Awaitable[T]]) -> T:
-    """Open the configured database (creating missing tables), run `fn`, close it; an
-    unreachable server or a bad DSN is one line naming DDRUN_DATABASE_URL."""
-    from db.engine import create_schema, make_engine
-
-    url = Settings().effective_database_url
-
-    async def go() -> T:
-        try:  # opening: any of these means the database is away or the URL is wrong
-            engine = make_engine(url)
-        except DATABASE_DOWN as err:
-            raise database_down(url, err) from None
-        try:
-            await create_schema(engine)
-        except DATABASE_DOWN as err:
-            await engine.dispose()
-            raise database_down(url, err) from None
-        try:  # working: only a lost connection is the database's fault; a file error is not
-            return await fn(engine)
-        except (OperationalError, InterfaceError, ConnectionError) as err:
-            raise database_down(url, err) from None
-        finally:
-            await engine.dispose()
-
-    return asyncio.run(go())
 
 
 def database_down(url: str, err: BaseException) -> typer.Exit:

@@ -9,9 +9,10 @@ from __future__ import annotations
 import difflib
 import hashlib
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
+from pathlib import Path, PurePath
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, select
@@ -19,12 +20,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from db.runbooks import RunbookStore, SavedRunbook
 from db.tables import RunbookSourceRecord
+from domain.runbook_files import MARKDOWN as MARKDOWN
+from domain.runbook_files import YAML as YAML
 from domain.runbook_yaml import RunbookFileError, runbook_from_yaml
 from domain.runbooks.parse import parse_runbook
 from schemas.runbook import Runbook
-
-MARKDOWN = (".md", ".markdown")
-YAML = (".yml", ".yaml")
 
 
 @dataclass
@@ -42,7 +42,7 @@ class FolderImport:
     errors: list[str] = field(default_factory=list)
 
 
-def runbook_id_for(relative: Path) -> str:
+def runbook_id_for(relative: PurePath) -> str:
     """`kubernetes/KubePodCrashLooping.md` → `kubernetes-kubepodcrashlooping` (≤ 100 chars)."""
     raw = "-".join([*relative.parent.parts, relative.stem]).lower()
     slug = re.sub(r"[^a-z0-9._-]+", "-", raw).strip("-._") or "runbook"
@@ -83,7 +83,7 @@ class SourceStore:
             await session.commit()
 
 
-def runbook_from_source(text: str, relative: Path) -> tuple[Runbook, int]:
+def runbook_from_source(text: str, relative: PurePath) -> tuple[Runbook, int]:
     """Markdown is parsed (id from its path), YAML loaded as written."""
     if relative.suffix.lower() in YAML:
         return runbook_from_yaml(text, source=str(relative)), 0
@@ -129,11 +129,20 @@ async def save_source(
 
 
 async def import_folder(engine: AsyncEngine, folder: Path) -> FolderImport:
+    files = [
+        (path.relative_to(folder), path.read_text(encoding="utf-8", errors="replace"))
+        for path in _files(folder)
+    ]
+    return await import_sources(engine, files)
+
+
+async def import_sources(
+    engine: AsyncEngine, files: Iterable[tuple[PurePath, str]]
+) -> FolderImport:
+    """Import files given as (path relative to their folder, text): what `ddrun import` uploads."""
     runbooks, sources = RunbookStore(engine), SourceStore(engine)
     report = FolderImport()
-    for path in _files(folder):
-        relative = path.relative_to(folder)
-        text = path.read_text(encoding="utf-8", errors="replace")
+    for relative, text in files:
         try:
             runbook, ambiguous = runbook_from_source(text, relative)
         except (RunbookFileError, ValueError) as err:

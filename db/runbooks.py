@@ -6,6 +6,7 @@ import asyncio
 import hashlib
 import json
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -111,6 +112,10 @@ class RunbookStore:
             record = (await session.exec(query)).first()
             return None if record is None else _to_model(record)
 
+    def forget_cached(self) -> None:
+        """The next `latest()` asks the database: this process has just written new versions."""
+        self._cache_key = None
+
     async def latest(self) -> list[Runbook]:
         """The newest version of every runbook, cached until the table changes."""
         now = time.monotonic()
@@ -147,14 +152,20 @@ class RunbookStore:
 
         A broken file is reported and skipped: one typo must not keep every other runbook out.
         """
+        return await self.load(
+            (str(path), path.read_text(encoding="utf-8")) for path in _runbook_files(folder)
+        )
+
+    async def load(self, files: Iterable[tuple[str, str]]) -> ImportReport:
+        """Load YAML runbooks given as (where it came from, text); a broken one is reported."""
         report = ImportReport()
-        for path in _runbook_files(folder):
+        for source, text in files:
             try:
-                runbook = runbook_from_yaml(path.read_text(encoding="utf-8"), source=str(path))
+                runbook = runbook_from_yaml(text, source=source)
             except RunbookFileError as err:
                 report.errors.append(str(err))
                 continue
-            report.saved.append(await self.save(runbook, source_path=str(path)))
+            report.saved.append(await self.save(runbook, source_path=source))
         return report
 
 

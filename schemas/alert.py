@@ -8,6 +8,7 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from schemas.bounded_text import DEDUP_KEY_BYTES, EVENT_ID_BYTES, KEYWORD_BYTES, fit_bytes, keyword
+from schemas.enums import AlertSource as AlertSource
 
 
 class AlertStatus(StrEnum):
@@ -15,14 +16,6 @@ class AlertStatus(StrEnum):
     ACKNOWLEDGED = "acknowledged"  # a human acknowledged it at the source (PagerDuty, Opsgenie)
     RESOLVED = "resolved"
     UPDATED = "updated"  # information about the alert at its source; no change of state
-
-
-class AlertSource(StrEnum):
-    ALERTMANAGER = "alertmanager"
-    GENERIC = "generic"
-    PAGERDUTY = "pagerduty"
-    OPSGENIE = "opsgenie"
-    GRAFANA = "grafana"
 
 
 class Alert(BaseModel):

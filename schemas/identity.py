@@ -12,25 +12,10 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from schemas.enums import Role as Role
+from schemas.enums import Scope as Scope
+
 HANDLE = re.compile(r"^[a-z][a-z0-9._-]{0,63}$")
-
-
-class Role(StrEnum):
-    """What a person is to the product; a person may hold several."""
-
-    VIEWER = "viewer"
-    RESPONDER = "responder"
-    AUTHOR = "author"
-    ADMIN = "admin"
-
-
-class Scope(StrEnum):
-    """What a credential may do. A token's scopes never exceed its person's roles."""
-
-    READ = "read"  # list and read incidents, runbooks, mappings, exports
-    RESPOND = "respond"  # act on incidents: approve, abort, ack, pause, kill switch
-    AUTHOR = "author"  # write runbooks and alert mappings
-    ADMIN = "admin"  # people, tokens, runbook promotion to autopilot
 
 
 ROLE_SCOPES: dict[Role, frozenset[Scope]] = {

@@ -8,13 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-
-class Mode(StrEnum):
-    """read-along: nothing executes; copilot: safe steps run; autopilot: safe and caution run."""
-
-    READ_ALONG = "read-along"
-    COPILOT = "copilot"
-    AUTOPILOT = "autopilot"
+from schemas.enums import Mode as Mode
 
 
 class Requirement(StrEnum):

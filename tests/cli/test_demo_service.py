@@ -175,11 +175,13 @@ def test_ddrun_demo_serves_breaks_and_restarts_in_place(tmp_path: Path, receiver
     assert b"Traceback" not in out, out.decode()
 
 
-def test_cli_says_temporal_is_unreachable_without_a_traceback(tmp_path: Path) -> None:
+def test_cli_says_the_api_is_unreachable_without_a_traceback(tmp_path: Path) -> None:
+    """`export` reads history through the stack's API (issue #13): that is what it reports."""
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("DDRUN_")},
         "PYTHONPATH": str(REPO),
-        "DDRUN_TEMPORAL_ADDRESS": f"127.0.0.1:{_free_port()}",
+        "DDRUN_API_URL": f"http://127.0.0.1:{_free_port()}",
+        "DDRUN_DATA_DIR": str(tmp_path / "no-stack"),
     }
     done = subprocess.run(
         [sys.executable, "-m", "cli.main", "export", "incident-x", "-o", str(tmp_path / "x")],
@@ -193,7 +195,7 @@ def test_cli_says_temporal_is_unreachable_without_a_traceback(tmp_path: Path) ->
     assert done.returncode == 1
     assert "Traceback" not in done.stdout + done.stderr
     said = done.stdout + done.stderr
-    assert "Temporal" in said
+    assert "API" in said
     assert "not reachable" in said
 
 

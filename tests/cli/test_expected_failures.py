@@ -1,6 +1,10 @@
 """Every command that reaches Temporal, the database, the API or a file directly, run against a
 closed port, a bad DSN or a missing file: one line saying what to do, a non-zero exit, and no
-traceback (issue #19, item 6). Real processes, real sockets; nothing is mocked."""
+traceback (issue #19, item 6). Real processes, real sockets; nothing is mocked.
+
+Commands on the product's data go through the API (issue #13), so an unreachable API is what
+they report; only the processes, `ddrun db` and `users bootstrap-admin` reach a service
+directly."""
 
 from __future__ import annotations
 
@@ -56,31 +60,38 @@ async def test_unreachable_services_are_one_line_each(tmp_path: Path) -> None:
     env = _env(tmp_path, down)
     runbooks = str(REPO / "runbooks")
     cases: list[tuple[tuple[str, ...], str]] = [
-        (("export", "incident-x", "-o", str(tmp_path / "x.jsonl")), "DDRUN_TEMPORAL_ADDRESS"),
-        (("export", "--since", "7d", "-o", str(tmp_path / "q")), "DDRUN_TEMPORAL_ADDRESS"),
+        (("db", "current"), "DDRUN_DATABASE_URL"),
+        (("db", "upgrade"), "DDRUN_DATABASE_URL"),
+        (("export", "incident-x", "-o", str(tmp_path / "x.jsonl")), "DDRUN_API_URL"),
+        (("export", "--since", "7d", "-o", str(tmp_path / "q")), "DDRUN_API_URL"),
         (("worker",), "is not reachable"),
         (("agent",), "DDRUN_TEMPORAL_ADDRESS"),
-        (("runbooks", "list"), "DDRUN_DATABASE_URL"),
-        (("runbooks", "load", runbooks), "DDRUN_DATABASE_URL"),
-        (("import", runbooks), "DDRUN_DATABASE_URL"),
-        (("match", str(ALERT)), "DDRUN_DATABASE_URL"),
+        (("runbooks", "list"), "DDRUN_API_URL"),
+        (("runbooks", "load", runbooks), "DDRUN_API_URL"),
+        (("import", runbooks), "DDRUN_API_URL"),
+        (("match", str(ALERT)), "DDRUN_API_URL"),
         (("users", "bootstrap-admin"), "DDRUN_DATABASE_URL"),
         (("incidents", "show", "incident-x"), "DDRUN_API_URL"),
         (("incidents", "list"), "DDRUN_API_URL"),
         (("approve", "incident-x", "fix"), "DDRUN_API_URL"),
         (("run", "rb", "--dry-run", "--alert", str(ALERT)), "DDRUN_API_URL"),
+        (
+            ("run", runbooks + "/demo-disk-full.yml", "--dry-run", "--alert", str(ALERT)),
+            "DDRUN_API_URL",
+        ),
     ]
     results = await asyncio.gather(*(_ddrun(env, *args) for args, _ in cases))
     for (args, expected), (code, output) in zip(cases, results, strict=True):
         _assert_one_line(code, output, expected, " ".join(args))
-    assert "nobody@127.0.0.1" in results[4][1]  # names the database it tried
+    assert "nobody@127.0.0.1" in results[0][1]  # names the database it tried
+    assert "nobody@127.0.0.1" in results[1][1]
 
 
 @pytest.mark.parametrize(
     "database_url", ["not a url", "nosuchdriver://x/y", "sqlite+aiosqlite:////proc/none/x.db"]
 )
 async def test_bad_database_urls_are_one_line(tmp_path: Path, database_url: str) -> None:
-    code, output = await _ddrun(_env(tmp_path, database_url), "runbooks", "list")
+    code, output = await _ddrun(_env(tmp_path, database_url), "db", "current")
     _assert_one_line(code, output, "DDRUN_DATABASE_URL", database_url)
 
 

@@ -252,7 +252,7 @@ async def test_database_runbooks_and_mappings(client: Client, tmp_path: Path) ->
 def test_incidents_show_prints_confidence_candidates_and_variables() -> None:
     from datetime import UTC, datetime
 
-    from cli import main
+    from cli.commands.options import console
     from cli.incident_view import print_state
     from schemas.incident import IncidentState, IncidentStatus, MatchCandidate
 
@@ -275,8 +275,8 @@ def test_incidents_show_prints_confidence_candidates_and_variables() -> None:
         variables={"namespace": "payments"},
         missing_variables=["pod"],
     )
-    with main.console.capture() as captured:
-        print_state(main.console, state, None, everything=False)
+    with console().capture() as captured:
+        print_state(console(), state, None, everything=False)
     shown = captured.get()
     assert "kubernetes-kubepodcrashlooping v3 (confidence 0.95, name)" in shown
     assert "variables filled: namespace=payments" in shown
@@ -286,8 +286,8 @@ def test_incidents_show_prints_confidence_candidates_and_variables() -> None:
     unmatched = state.model_copy(
         update={"runbook": None, "match_confidence": 0.3, "match_method": "none"}
     )
-    with main.console.capture() as captured:
-        print_state(main.console, unmatched, None, everything=False)
+    with console().capture() as captured:
+        print_state(console(), unmatched, None, everything=False)
     shown = captured.get()
     assert "runbook: none (confidence 0.30, none)" in shown
     assert "candidates: kubernetes-kubepodcrashlooping 0.90 — a" in shown
