@@ -101,6 +101,8 @@ class Draft:
     rollback: str | None = None
     todo: bool = False
     source_text: str = ""
+    lines: tuple[int, int] | None = None  # where in the text the step was read (1-based)
+    approval: bool = False  # the text says someone must approve it first
 
 
 @dataclass
@@ -109,6 +111,7 @@ class Walk:
     description: list[str] = field(default_factory=list)
     prerequisites: list[str] = field(default_factory=list)
     h1: str | None = None
+    prose_variables: list[str] = field(default_factory=list)  # "the host from the alert"
 
 
 def category_of(heading: str, parent: str | None) -> str:

@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from domain.runbooks import ambiguities, markdown, prerequisites, rollback, variables
+from domain.runbooks import ambiguities, markdown, prerequisites, prose, rollback, variables
 from domain.runbooks.ambiguities import Ambiguity
 from domain.runbooks.drafts import Draft, walk
 from domain.runbooks.errors import RunbookParseError
@@ -155,6 +155,8 @@ class _Assembler:
                 rollback=rollback_cmd,
                 condition=draft.condition,
                 capture=capture,
+                require_approval=draft.approval,
+                source_lines=draft.lines,
             )
         )
         unsourced = sorted({r.name for r in refs if self.vars[r.name].source is None})
@@ -194,6 +196,8 @@ class _Assembler:
                 risk_reasons=[MANUAL_REASON],
                 condition=draft.condition,
                 manual=True,
+                require_approval=draft.approval,
+                source_lines=draft.lines,
             )
         )
         if draft.todo:
@@ -212,13 +216,14 @@ def parse_runbook(text: str, *, source_name: str | None = None) -> ParseResult:
     if not text or not text.strip():
         raise RunbookParseError(f"{source_name or '<text>'}: runbook text is empty")
     front, body = markdown.split_front_matter(text.replace("\r\n", "\n"))
-    blocks = markdown.blocks(body)
-    walked = walk(blocks)
+    walked = prose.read(body) if prose.is_plain_text(body) else walk(markdown.blocks(body))
     stem = PurePath(source_name).stem if source_name else None
     fm_title = front.get("title")
     title = str(fm_title).strip() if fm_title else (walked.h1 or stem or "Untitled runbook")
     assembler = _Assembler(walked.drafts)
     kept = assembler.bind()
+    for name in walked.prose_variables:
+        assembler.note_var(variables.VarRef(name, variables.source_hint(name), f"the {name}"))
     for index, draft in enumerate(kept):
         later = "\n".join(d.command or "" for d in kept[index + 1 :])
         assembler.build(draft, later)
