@@ -28,15 +28,15 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from domain.runbooks import parse_runbook  # noqa: E402
-from schemas.runbook import Step  # noqa: E402
+from domain.runbooks import parse_runbook
+from schemas.runbook import Step
 
 _PLACEHOLDER_RE = re.compile(
     r"\{\{[^{}]*\}\}|(?<![<\w])<[A-Za-z][\w .:/-]{0,60}?>(?!>)|\$\{[A-Za-z_]\w*\}|\$[A-Za-z_]\w*"
 )
 _WAIT_RE = re.compile(r"^\s*(wait|give it|let it|sleep|pause)\b", re.I)
 _ORDER = {"safe": 0, "caution": 1, "dangerous": 2}
-_STOP = frozenset("the a an and or of to in on for it is if then with from that this".split())
+_STOP = frozenset(["the", "a", "an", "and", "or", "of", "to", "in", "on", "for", "it", "is", "if", "then", "with", "from", "that", "this"])
 
 
 def squash(text: str) -> str:
@@ -205,7 +205,7 @@ def score(doc: dict[str, Any], *, show: bool = False) -> Tally:
     exp_vars: list[list[str]] = doc["expected"].get("variables") or []
     try:
         result = parse_runbook(text, source_name=f"{doc['id']}.txt")
-    except Exception as err:  # noqa: BLE001 - a crash is a finding, counted and shown
+    except Exception as err:
         tally.parse_errors = 1
         tally.notes.append(f"{doc['id']}: parse error {err!r}")
         result = None

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from domain.runbooks import branches, commands
+from domain.runbooks import branches, commands, phrases
 from domain.runbooks.markdown import Block
 
 _CONTEXT_RE = re.compile(
@@ -19,6 +19,7 @@ _CONTEXT_RE = re.compile(
     re.I,
 )
 _CATEGORIES = [
+    ("rollback", re.compile(r"^(?:roll ?back|rolling back|undo|revert|back ?out)\b", re.I)),
     (
         "prerequisites",
         re.compile(r"prereq|requirements|before you (begin|start)|access needed", re.I),
@@ -166,6 +167,7 @@ class _Walker:
         self.item_cond: dict[int, str | None] = {}
         self.item_text: dict[int, str] = {}
         self.lead: str | None = None
+        self.lead_line = 0
         self.lead_cond: str | None = None
         self.lead_rollback = False
         self.last_cond: str | None = None
@@ -187,8 +189,20 @@ class _Walker:
         return branches.combine(*conds)
 
     def add(self, draft: Draft) -> Draft:
+        block = self.blocks[self.index] if self.blocks else None
+        if block is not None:
+            start = self.lead_line if (self.lead and draft.source_text == self.lead) else block.line
+            draft.lines = (start or block.line, max(block.end_line, block.line))
+        said = " ".join([draft.source_text, *draft.instructions[:1]])
+        draft.approval = phrases.needs_approval(said)
+        if draft.command and self.category == "rollback" and self.attach_rollback(draft.command):
+            return draft
         self.out.drafts.append(draft)
         return draft
+
+    def attach_rollback(self, command: str) -> bool:
+        """A command in a "Rollback" section undoes the earlier step it resembles most."""
+        return attach_rollback(self.out.drafts, command)
 
     def run(self) -> Walk:
         for index, block in enumerate(self.blocks):
@@ -269,6 +283,7 @@ class _Walker:
             self.inline(block, sents, found, scope)
             if text.rstrip().endswith(":"):
                 self.lead = text
+                self.lead_line = block.line
             return
         last = sents[-1]
         cond, _ = branches.split_condition(
@@ -282,7 +297,8 @@ class _Walker:
             self.para_cond = None
             scope = self.scope_condition(depth)
         if (following is not None and following.kind == "code") or text.rstrip().endswith(":"):
-            self.lead, self.lead_cond = text, cond
+            self.lead, self.lead_cond = text, cond or _any_condition(sents, self.last_cond)
+            self.lead_line = block.line
             self.lead_rollback = bool(_ROLLBACK_SENT_RE.search(last))
             if following is not None and following.kind == "text" and following.list_depth > depth:
                 self.lead = None
@@ -349,6 +365,8 @@ class _Walker:
                 cond, _ = branches.split_condition(sentence, self.last_cond, before)
                 if cond:
                     self.last_cond = cond
+            if phrases.prohibited(sentence):
+                continue
             if _ROLLBACK_SENT_RE.search(sentence) and self.out.drafts:
                 self.out.drafts[-1].rollback = command
                 continue
@@ -434,3 +452,37 @@ class _Walker:
 def walk(blocks: list[Block]) -> Walk:
     has_sections = any(b.kind == "heading" and b.level >= 2 for b in blocks)
     return _Walker(blocks, has_sections).run()
+
+
+def _any_condition(sentences: list[str], previous: str | None) -> str | None:
+    for sentence in sentences:
+        cond, _ = branches.split_condition(sentence, previous)
+        if cond:
+            return cond
+    return None
+
+
+def _tokens(command: str) -> set[str]:
+    return set(re.sub(r"\{\{[^}]*\}\}|<[^>]+>|\$\w+", "VAR", command).split())
+
+
+def attach_rollback(drafts: list[Draft], command: str) -> bool:
+    """Set `command` as the rollback of the earlier command step it resembles most.
+
+    Same tool required and at least a third of the words shared; a step that already has a
+    rollback is skipped. Returns False when no step fits (the caller keeps it as a step).
+    """
+    words = _tokens(command)
+    head = command.split()[0] if command.split() else ""
+    best: tuple[float, Draft] | None = None
+    for draft in drafts:
+        if not draft.command or draft.rollback or draft.command.split()[0] != head:
+            continue
+        other = _tokens(draft.command)
+        score = len(words & other) / len(words | other)
+        if score >= 0.34 and (best is None or score > best[0]):
+            best = (score, draft)
+    if best is None:
+        return False
+    best[1].rollback = command
+    return True

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from domain.runbooks import branches, commands
+from domain.runbooks import branches, cmdline, commands, phrases
 from domain.runbooks.drafts import Draft, Walk, category_of, is_imperative, make_title
 
 _FENCE_RE = re.compile(r"^\s{0,3}(```|~~~)", re.M)
@@ -41,43 +41,14 @@ _NOTE_RE = re.compile(
     re.I,
 )
 _WARNING_RE = re.compile(r"^(?:warning|caution|important|attention|danger|careful)\s*[:!]", re.I)
-_PROHIBIT_RE = re.compile(
-    r"^(?:(?:but|and|also|please|important|warning|note|caution)\s*:?\s+)?"
-    r"(?:do\s*n[o']?t|don'?t|dont|never|avoid|no need to|there is no need|you don'?t need|"
-    r"do NOT|must not|should not|shouldn'?t)\b",
-    re.I,
-)
 _STATEMENT_RE = re.compile(
     r"^[\w-]+\s+(?:is|are|was|were|isn'?t|aren'?t|usually|rarely|normally|often|should|will|"
     r"can|may|might|has|have|takes?|means?|happens?|only)\b",
     re.I,
 )
-_ROLLBACK_RE = re.compile(
-    r"(?:^|[\s(])(?:rb|rollback|roll-back|roll back|undo|revert|back ?out)\s*:"
-    r"|\b(?:to\s+)?(?:undo|revert)\b"
-    r"|\bmakes?\s+(?:it|things|this|that)\s+worse\b"
-    r"|\b(?:scale|set|put|turn|change|switch|move|bring)\s+(?:it\s+|them\s+|this\s+|that\s+)?back\b"
-    r"|\bback\s+to\b"
-    r"|\broll(?:ing)?\s+(?:it\s+|this\s+|that\s+)?back\s+(?:with|using|via|by)\b",
-    re.I,
+_TRAILING_IF_RE = re.compile(
+    r"[\s,]+\b(if|unless|in case|when|once)\s+(?P<cond>[^,;]+?)\s*[.!]?$", re.I
 )
-_APPROVAL_RE = re.compile(
-    r"\b(?:approv(?:al|e|ed|es|ing)|sign[- ]?off|signs?\s+off|signed\s+off|"
-    r"(?:an?\s+|the\s+)?ok\s+from|says?\s+ok|gives?\s+(?:the\s+|an?\s+|you\s+)?(?:ok|go)\b|"
-    r"go-ahead|green light|permission)",
-    re.I,
-)
-_NO_APPROVAL_RE = re.compile(
-    r"\b(?:no|without|not need|doesn'?t need|does not need|not required|no need for)\s+"
-    r"(?:\w+\s+){0,2}(?:approval|sign-?off|permission)",
-    re.I,
-)
-_WAIT_RE = re.compile(
-    r"^(?:wait|give it|let it|allow|sleep|pause)\b.*?\b(?:\d+|a few|few|couple|several|some)"
-    r"\s*(?:s|sec|secs|seconds?|m|min|mins|minutes?|h|hrs?|hours?)\b",
-    re.I,
-)
-_TRAILING_IF_RE = re.compile(r"[\s,]+\b(if|unless|in case|when|once)\s+(?P<cond>[^,;]+?)\s*[.!]?$", re.I)
 _ARROW_RE = re.compile(r"\s*(?:->|→|=>)\s*")
 _SPLIT_RE = re.compile(r":\s+|\?\s+|\s+[-–—]\s+|\s*(?:->|→|=>)\s*")
 _TRIGGER_RE = re.compile(
@@ -85,30 +56,8 @@ _TRIGGER_RE = re.compile(
     r"and|do|call|->|→|:|\()\s+$",
     re.I,
 )
-_STOP_WORDS = frozenset(
-    "to and on in for until till then which so if when before after from again as because "
-    "since while or but is are should will it this that you we every each first instead "
-    "until once to see - – — should must".split()
-)
-_ENGLISH_OK_RE = re.compile(r"^[-+/.~$'\"{(<]|[=/|<>:*%@]|^\d+[a-zA-Z]?$|\.\w+$")
 _TRAIL_PAREN_RE = re.compile(r"\s+\((?=[^()]*[a-z]{3,}\s+[a-z]{2,})[^()]*\)\s*\.?$")
 _TRAIL_COMMENT_RE = re.compile(r"\s+#\s+(.*)$")
-_EXTRA_HEADS = frozenset(
-    {"socat", "haproxy", "nginx", "apachectl", "certbot", "sqlcmd", "kcat", "kafkacat", "time",
-     "cqlsh", "clickhouse-client", "varnishadm", "pgbackrest", "pg_basebackup", "pg_isready",
-     "pg_ctlcluster", "doctl", "openstack", "gsutil", "az", "mongo", "mongosh", "mysqladmin",
-     "mysqldump", "redis-sentinel", "sentinel", "zkCli.sh", "sysctl", "ethtool", "tcpdump",
-     "iptables", "nft", "chronyc", "timedatectl", "hostnamectl", "resolvectl", "dig", "host",
-     "openssl", "keytool", "kubeadm", "kubelet", "minikube", "kind", "k9s", "skopeo", "ctr",
-     "nerdctl", "lsblk", "blkid", "xfs_growfs", "resize2fs", "growpart", "fstrim", "ncdu",
-     "logrotate", "swapoff", "swapon", "fuser", "pgrep", "strace", "gdb", "jstack", "jmap",
-     "jcmd", "jstat", "rabbitmq-diagnostics", "rabbitmq-plugins", "rabbitmq-queues", "celery",
-     "supervisorctl", "pm2", "service", "update-rc.d", "apt", "apt-get", "yum", "dnf", "rpm",
-     "dpkg", "snap", "systemd-analyze", "loginctl", "ufw", "firewall-cmd", "aws", "gcloud",
-     "terraform", "tofu", "pulumi", "ansible", "consul", "nomad", "vault", "etcdctl", "nodetool",
-     "patronictl", "pgbouncer", "redis-cli", "mysql", "psql", "zookeeper-shell", "kafkactl",
-     "elasticsearch-node", "curator", "promtool", "amtool", "logcli", "mc", "s3cmd", "rclone"}
-)  # fmt: skip
 _CONTEXT_HEADING_RE = re.compile(
     r"^(?:overview|background|about|purpose|symptoms?|impact|summary|description|context|"
     r"applies to|scope|owners?|contacts?|escalation contacts?|references?|links|see also|"
@@ -136,107 +85,13 @@ _PROSE_VAR_RE = re.compile(
     re.I,
 )
 _GENERIC_ADJ = frozenset(
-    "the a an this that same one other each every its their new old main primary current "
-    "right correct whole".split()
+    ["the", "a", "an", "this", "that", "same", "one", "other", "each", "every", "its", "their", "new", "old", "main", "primary", "current", "right", "correct", "whole"]
 )
 
 
 def is_plain_text(body: str) -> bool:
     """True when the text has no Markdown structure (fences or # headings) to rely on."""
     return not (_FENCE_RE.search(body) or _ATX_RE.search(body))
-
-
-def _head_ok(word: str) -> bool:
-    base = word.rsplit("/", 1)[-1]
-    if commands.known_command(word) or base in _EXTRA_HEADS:
-        return True
-    if re.match(r"^[\w.-]+\.(?:sh|py|rb|pl)$", base):
-        return True
-    return bool(re.match(r"^kafka-[\w-]+(?:\.sh)?$", base))
-
-
-_NOT_HEADS = frozenset({"wait", "which", "type", "test", "true", "false", "yes", "no", "set",
-                        "read", "local", "return", "shift", "exit", "logout", "do", "done",
-                        "then", "else", "fi", "in", "select", "help", "time"})  # fmt: skip
-_TAIL_START = frozenset(
-    "to until till and which so then because if when again for in on as once after before "
-    "until while should must will".split()
-)
-
-
-def trim_prose_tail(command: str) -> str:
-    """Drop the words of the sentence that follow a command: "... | grep X to see which ones"."""
-    words = command.split(" ")
-    for k in range(1, len(words) - 1):
-        if words[k].lower() not in _TAIL_START:
-            continue
-        tail = words[k:]
-        if all(re.fullmatch(r"[A-Za-z][A-Za-z',]*[.!]?", w) for w in tail) and not (
-            commands._unbalanced(" ".join(words[:k]))
-        ):
-            return " ".join(words[:k]).rstrip(" ,;")
-    return command
-
-
-def is_command(text: str, *, bare: bool = False) -> bool:
-    """Whether `text` is one shell command (not a sentence that starts with a tool's name).
-
-    Commands that start with an English word (`date`, `cat`, `echo`, `watch`, `time`) count
-    when an argument looks technical (a flag, a path, a pipe, a format) or, for `time` and
-    `watch`, when the next word is itself a command.
-    """
-    line = text.strip()
-    if not line or len(line) > 4000:
-        return False
-    words = line.split()
-    first = words[0]
-    if first in _NOT_HEADS:
-        return False
-    if first in {"if", "for", "while", "until", "case"}:
-        return bool(re.search(r";\s*(?:do|then)\b|\bin\s+\S", line)) and first != "if" or bool(
-            re.search(r";\s*then\b", line)
-        )
-    while first in {"sudo", "time", "watch", "nohup", "env"} and len(words) > 1:
-        if first in {"time", "watch"}:
-            if _head_ok(words[1]) and words[1] not in commands._ENGLISH_HEADS:
-                return True
-            rest = words[1:]
-            if any(w.startswith("-") for w in rest[:1]):
-                return True
-        words = words[1:]
-        first = words[0]
-    if re.match(r"^[A-Za-z_]\w*=\S", first):
-        inner = re.match(r"^[A-Za-z_]\w*=\$\((.*)\)\s*$", line)
-        if inner:
-            return is_command(inner.group(1))
-        return commands.looks_like_command(line)
-    if not _head_ok(first):
-        return False
-    if re.match(r"^[\w-]+\s+(?:is|are|was|will|can|should|has|have|does|did|and|or)\b", " ".join(words)):
-        return False
-    args = words[1:]
-    english = first in commands._ENGLISH_HEADS or first in {"host", "time", "kind", "service"}
-    if not args:
-        return first in {"uptime", "df", "ls", "free", "top", "ps", "w", "who", "id", "date",
-                         "hostname", "env", "dmesg", "lsblk", "nproc", "ifconfig", "pwd",
-                         "history", "mount", "iostat", "vmstat", "netstat"} and not bare
-    if english:
-        return any(_ENGLISH_OK_RE.search(a) for a in args if a not in {"->", "→", "=>", "-", "–"})
-    second = args[0].lower()
-    if second in _STOP_WORDS or second in {"the", "a", "an", "your", "our", "its"}:
-        return False
-    if bare:
-        prose_words = sum(1 for a in args if re.fullmatch(r"[a-z]{2,}", a) and a in _STOP_WORDS)
-        return prose_words <= 1 and (len(args) >= 2 or bool(_TECHNICAL_RE.search(" ".join(args))))
-    return True
-
-
-_TECHNICAL_RE = re.compile(r"(?:^|\s)-{1,2}\w|[/=|<>$\"'{]")
-
-
-def is_title_command(text: str) -> bool:
-    """A first line that names a tool ("vault sealed") is a title unless it is clearly a command."""
-    return is_command(text) and bool(_TECHNICAL_RE.search(text.split(None, 1)[-1]))
 
 
 def _scan_end(text: str, start: int, closer: str | None) -> int:
@@ -274,7 +129,7 @@ def _scan_end(text: str, start: int, closer: str | None) -> int:
                 return i
         elif ch == " " and depth == 0:
             m = re.match(r"\s+([A-Za-z–—-]+)\b", text[i:])
-            if m and m.group(1).lower() in _STOP_WORDS and closer is None:
+            if m and m.group(1).lower() in cmdline.STOP_WORDS and closer is None:
                 nxt = text[i + m.end() :].lstrip()[:1]
                 if nxt and not nxt.startswith("-"):
                     return i
@@ -309,7 +164,7 @@ def _clean_command(command: str) -> tuple[str, str | None]:
     if cmd.endswith(".") and not cmd.endswith((" .", "..")) and re.search(r"\w\.$", cmd):
         if not re.search(r"\s\S*\.\w+\.$|\*\.$", cmd):
             cmd = cmd[:-1]
-    cmd = trim_prose_tail(cmd.rstrip(",;"))
+    cmd = cmdline.trim_prose_tail(cmd.rstrip(",;"))
     return cmd, comment
 
 
@@ -320,7 +175,7 @@ def find_commands(text: str) -> list[Found]:
     lead = len(text) - len(text.lstrip())
     bare = _PROMPT_RE.sub("", stripped)
     body = _FILLER_RE.sub("", bare)
-    if is_command(body) and "`" not in body and not _ARROW_RE.search(body):
+    if cmdline.is_command(body) and "`" not in body and not _ARROW_RE.search(body):
         start = lead + (len(stripped) - len(body))
         return [Found(body, start, len(text), "line")]
     taken: list[tuple[int, int]] = []
@@ -328,16 +183,18 @@ def find_commands(text: str) -> list[Found]:
         span = match.group(2).strip()
         if "\n" in span or not span:
             continue
-        if is_command(span):
+        if cmdline.is_command(span):
             found.append(Found(span, match.start(), match.end(), "span"))
         taken.append((match.start(), match.end()))
     blanked = commands._SPAN_RE.sub(lambda m: " " * len(m.group(0)), text)
     for match in _SPLIT_RE.finditer(blanked):
         rest = blanked[match.end() :]
         candidate = _FILLER_RE.sub("", rest.strip())
-        if candidate and is_command(candidate) and "`" not in text[match.end() :]:
-            offset = match.end() + (len(rest) - len(rest.lstrip())) + (
-                len(rest.strip()) - len(candidate)
+        if candidate and cmdline.is_command(candidate) and "`" not in text[match.end() :]:
+            offset = (
+                match.end()
+                + (len(rest) - len(rest.lstrip()))
+                + (len(rest.strip()) - len(candidate))
             )
             if not any(a <= offset < b for a, b in taken):
                 found.append(Found(candidate, offset, len(text), "split"))
@@ -347,7 +204,7 @@ def find_commands(text: str) -> list[Found]:
         if any(f.start <= start < f.end for f in found):
             continue
         word = match.group(1)
-        if not _head_ok(word):
+        if not cmdline.head_ok(word):
             continue
         before = blanked[:start]
         closer = ")" if before.rstrip().endswith("(") else None
@@ -356,7 +213,7 @@ def find_commands(text: str) -> list[Found]:
         end = _scan_end(blanked, start, closer)
         candidate = blanked[start:end].strip()
         cmd, _ = _clean_command(candidate)
-        if len(cmd.split()) >= 2 and is_command(cmd, bare=True):
+        if len(cmd.split()) >= 2 and cmdline.is_command(cmd, bare=True):
             found.append(Found(cmd, start, end, "bare"))
     return sorted(found, key=lambda f: f.start)
 
@@ -459,7 +316,7 @@ def _condition_of(prose: str, previous: str | None) -> str | None:
     if text.rstrip().endswith("?") and len(text.split()) <= 6:
         return text.strip()
     match = _TRAILING_IF_RE.search(text)
-    if match and not _APPROVAL_RE.search(match.group("cond")):
+    if match and not phrases.APPROVAL_RE.search(match.group("cond")):
         return match.group("cond").strip()
     return None
 
@@ -556,7 +413,7 @@ def _manual(
         body = rest or prose
         reader.state.last_cond = own_cond
     body = _FILLER_RE.sub("", _ARROW_RE.split(body, maxsplit=1)[-1].strip())
-    wait = bool(_WAIT_RE.match(body))
+    wait = bool(phrases.WAIT_RE.match(body))
     if not (force or wait or _actionable(body)):
         for clause in re.split(r"[,;]\s+", body)[1:]:
             clause = _FILLER_RE.sub("", clause.strip())
@@ -578,28 +435,23 @@ def _manual(
         source_text=text,
     )
     draft.lines = (no, no)
-    draft.approval = approval or _approval(text)
+    draft.approval = approval or phrases.needs_approval(text)
     reader.out.drafts.append(draft)
 
 
 _EXTRA_VERBS = frozenset(
-    "tell post ping page ask notify inform announce call open file raise escalate compare "
-    "look check verify confirm wait repeat update write let hand message email".split()
+    ["tell", "post", "ping", "page", "ask", "notify", "inform", "announce", "call", "open", "file", "raise", "escalate", "compare", "look", "check", "verify", "confirm", "wait", "repeat", "update", "write", "let", "hand", "message", "email"]
 )
 
 
 def _actionable(text: str) -> bool:
     body = _FILLER_RE.sub("", text.strip())
-    if not body or _STATEMENT_RE.match(body) or _PROHIBIT_RE.match(body):
+    if not body or _STATEMENT_RE.match(body) or phrases.PROHIBIT_RE.match(body):
         return False
     first = re.match(r"[A-Za-z-]+", body)
     if first and first.group(0).lower() in _EXTRA_VERBS:
         return True
     return is_imperative(body)
-
-
-def _approval(text: str) -> bool:
-    return bool(_APPROVAL_RE.search(text)) and not _NO_APPROVAL_RE.search(text)
 
 
 def _read_lines(reader: _Reader, lines: list[_Line], first_content: int) -> None:
@@ -627,7 +479,7 @@ def _read_lines(reader: _Reader, lines: list[_Line], first_content: int) -> None
             line.no == first_content
             and not line.marker
             and len(text.split()) <= 15
-            and not is_title_command(text)
+            and not cmdline.is_title_command(text)
             and not any(f.how == "span" for f in found)
         ):
             reader.out.h1 = branches.clean(text)
@@ -649,16 +501,16 @@ def _read_lines(reader: _Reader, lines: list[_Line], first_content: int) -> None
             i += 1
             continue
         if state.context:
-            if line.marker or _PROHIBIT_RE.match(text):
+            if line.marker or phrases.PROHIBIT_RE.match(text):
                 pass
             reader.out.description.append(" ".join(text.split()))
             i += 1
             continue
-        if _PROHIBIT_RE.match(_FILLER_RE.sub("", text)) or _NOTE_RE.match(text):
+        if phrases.PROHIBIT_RE.match(_FILLER_RE.sub("", text)) or _NOTE_RE.match(text):
             i += 1
             continue
         if _WARNING_RE.match(text):
-            if _approval(text):
+            if phrases.needs_approval(text):
                 state.approval = True
             i += 1
             continue
@@ -674,7 +526,7 @@ def _prose_line(reader: _Reader, lines: list[_Line], i: int) -> int:
     text = line.text
     prose = _prose_only(text)
     previous = reader.last_command_draft()
-    if previous is not None and _ROLLBACK_RE.search(prose):
+    if previous is not None and phrases.ROLLBACK_RE.search(prose):
         derived = _derive_rollback(previous.command or "", prose)
         if derived and not previous.rollback:
             previous.rollback = derived
@@ -685,7 +537,7 @@ def _prose_line(reader: _Reader, lines: list[_Line], i: int) -> int:
         state.last_cond = cond
     if state.lead is None or not state.lead_used:
         state.cond = cond if cond else (state.cond if line.marker is False and state.cond else None)
-    if _approval(prose):
+    if phrases.needs_approval(prose):
         state.approval = True
     nxt = lines[i + 1] if i + 1 < len(lines) else None
     state.lead = text
@@ -720,9 +572,11 @@ def _command_line(reader: _Reader, lines: list[_Line], i: int, found: list[Found
     previous = reader.last_command_draft()
     is_rollback = (
         previous is not None
-        and bool(_ROLLBACK_RE.search(whole_prose))
+        and bool(phrases.ROLLBACK_RE.search(whole_prose))
         and not re.match(r"^\s*(?:if\s+[^,]+,\s*)?roll\s*back\s+the\b", before, re.I)
-    ) or (previous is not None and before.strip().startswith("(") and _ROLLBACK_RE.search(text))
+    ) or (
+        previous is not None and before.strip().startswith("(") and phrases.ROLLBACK_RE.search(text)
+    )
     if is_rollback and previous is not None:
         cmd, _ = _clean_command(found[0].command)
         if not previous.rollback:
@@ -731,18 +585,14 @@ def _command_line(reader: _Reader, lines: list[_Line], i: int, found: list[Found
                 previous.lines = (previous.lines[0], lines[end_index].no)
         return end_index + 1
     own_prose = before.strip()
-    lead_applies = (
-        not own_prose
-        or last.how == "line"
-        and not own_prose
-    )
+    lead_applies = not own_prose or (last.how == "line" and not own_prose)
     cond = _condition_of(whole_prose, state.last_cond) if whole_prose.strip() else None
     if cond:
         state.last_cond = cond
     scope_cond = state.cond if (state.lead is not None or state.cond) and not own_prose else None
     if own_prose and state.lead is not None and not state.lead_used:
         _flush_lead(reader)
-    approval = _approval(text) or (state.approval and (lead_applies or not own_prose))
+    approval = phrases.needs_approval(text) or (state.approval and (lead_applies or not own_prose))
     title_source = own_prose if own_prose else (state.lead or "")
     first_no = state.lead_no if (not own_prose and state.lead) else line.no
     for index, f in enumerate(found):
@@ -782,9 +632,9 @@ def _after_clause(reader: _Reader, tail: str, cond: str | None, no: int) -> None
             reader.state.lead_used = False
         return
     rest = re.sub(r"^(?:then|or)\s+", "", rest)
-    if _PROHIBIT_RE.match(rest):
+    if phrases.PROHIBIT_RE.match(rest):
         return
-    if _actionable(_condition_rest(rest)) or _WAIT_RE.match(rest):
+    if _actionable(_condition_rest(rest)) or phrases.WAIT_RE.match(rest):
         own = _condition_of(rest, cond or reader.state.last_cond)
         _manual(reader, rest, no, own or cond, False, force=True)
 
@@ -808,7 +658,7 @@ def _cut_clause(command: str) -> tuple[str, str]:
             rest = command[i + 1 :].strip()
             if (
                 re.match(r"^[A-Za-z]", rest)
-                and not _TECHNICAL_RE.search(rest)
+                and not cmdline.TECHNICAL_RE.search(rest)
                 and len(rest.split()) >= 2
                 and rest.split()[0] not in {"do", "done", "then", "fi", "else", "esac"}
             ):

@@ -1,0 +1,162 @@
+"""Is this text one shell command? Recognising commands written inside prose.
+
+`date +%s.%N`, `cat /etc/hostname` and `echo $HOSTNAME` are commands although they start with
+English words; "vault sealed" or "top queries" are not. Used for code spans, lines of plain
+text and the words after "run"/"with".
+"""
+
+from __future__ import annotations
+
+import re
+
+from domain.runbooks import commands
+
+STOP_WORDS = frozenset(
+    ["to", "and", "on", "in", "for", "until", "till", "then", "which", "so", "if", "when", "before", "after", "from", "again", "as", "because", "since", "while", "or", "but", "is", "are", "should", "will", "it", "this", "that", "you", "we", "every", "each", "first", "instead", "until", "once", "to", "see", "-", "–", "—", "should", "must"]
+)
+
+
+ENGLISH_OK_RE = re.compile(r"^[-+/.~$'\"{(<]|[=/|<>:*%@]|^\d+[a-zA-Z]?$|\.\w+$")
+
+
+EXTRA_HEADS = frozenset(
+    {"socat", "haproxy", "nginx", "apachectl", "certbot", "sqlcmd", "kcat", "kafkacat", "time",
+     "cqlsh", "clickhouse-client", "varnishadm", "pgbackrest", "pg_basebackup", "pg_isready",
+     "pg_ctlcluster", "doctl", "openstack", "gsutil", "az", "mongo", "mongosh", "mysqladmin",
+     "mysqldump", "redis-sentinel", "sentinel", "zkCli.sh", "sysctl", "ethtool", "tcpdump",
+     "iptables", "nft", "chronyc", "timedatectl", "hostnamectl", "resolvectl", "dig", "host",
+     "openssl", "keytool", "kubeadm", "kubelet", "minikube", "kind", "k9s", "skopeo", "ctr",
+     "nerdctl", "lsblk", "blkid", "xfs_growfs", "resize2fs", "growpart", "fstrim", "ncdu",
+     "logrotate", "swapoff", "swapon", "fuser", "pgrep", "strace", "gdb", "jstack", "jmap",
+     "jcmd", "jstat", "rabbitmq-diagnostics", "rabbitmq-plugins", "rabbitmq-queues", "celery",
+     "supervisorctl", "pm2", "service", "update-rc.d", "apt", "apt-get", "yum", "dnf", "rpm",
+     "dpkg", "snap", "systemd-analyze", "loginctl", "ufw", "firewall-cmd", "aws", "gcloud",
+     "terraform", "tofu", "pulumi", "ansible", "consul", "nomad", "vault", "etcdctl", "nodetool",
+     "patronictl", "pgbouncer", "redis-cli", "mysql", "psql", "zookeeper-shell", "kafkactl",
+     "elasticsearch-node", "curator", "promtool", "amtool", "logcli", "mc", "s3cmd", "rclone"}
+)  # fmt: skip
+
+
+def head_ok(word: str) -> bool:
+    base = word.rsplit("/", 1)[-1]
+    if commands.known_command(word) or base in EXTRA_HEADS:
+        return True
+    if re.match(r"^[\w.-]+\.(?:sh|py|rb|pl)$", base):
+        return True
+    return bool(re.match(r"^kafka-[\w-]+(?:\.sh)?$", base))
+
+
+NOT_HEADS = frozenset({"wait", "which", "type", "test", "true", "false", "yes", "no", "set",
+                        "read", "local", "return", "shift", "exit", "logout", "do", "done",
+                        "then", "else", "fi", "in", "select", "help"})  # fmt: skip
+
+
+TAIL_START = frozenset(
+    ["to", "until", "till", "and", "which", "so", "then", "because", "if", "when", "again", "for", "in", "on", "as", "once", "after", "before", "until", "while", "should", "must", "will"]
+)
+
+
+def trim_prose_tail(command: str) -> str:
+    """Drop the words of the sentence that follow a command: "... | grep X to see which ones"."""
+    words = command.split(" ")
+    for k in range(1, len(words) - 1):
+        if words[k].lower() not in TAIL_START:
+            continue
+        tail = words[k:]
+        if all(re.fullmatch(r"[A-Za-z][A-Za-z',]*[.!]?", w) for w in tail) and not (
+            commands._unbalanced(" ".join(words[:k]))
+        ):
+            return " ".join(words[:k]).rstrip(" ,;")
+    return command
+
+
+def is_command(text: str, *, bare: bool = False) -> bool:
+    """Whether `text` is one shell command (not a sentence that starts with a tool's name).
+
+    Commands that start with an English word (`date`, `cat`, `echo`, `watch`, `time`) count
+    when an argument looks technical (a flag, a path, a pipe, a format) or, for `time` and
+    `watch`, when the next word is itself a command.
+    """
+    line = text.strip()
+    if not line or len(line) > 4000:
+        return False
+    words = line.split()
+    first = words[0]
+    if first in NOT_HEADS:
+        return False
+    if first in {"if", "for", "while", "until", "case"}:
+        return (
+            (bool(re.search(r";\s*(?:do|then)\b|\bin\s+\S", line))
+            and first != "if")
+            or bool(re.search(r";\s*then\b", line))
+        )
+    while first in {"sudo", "time", "watch", "nohup", "env"} and len(words) > 1:
+        if first in {"time", "watch"}:
+            if head_ok(words[1]) and words[1] not in commands._ENGLISH_HEADS:
+                return True
+            rest = words[1:]
+            if any(w.startswith("-") for w in rest[:1]):
+                return True
+        words = words[1:]
+        first = words[0]
+    if re.match(r"^[A-Za-z_]\w*=\S", first):
+        inner = re.match(r"^[A-Za-z_]\w*=\$\((.*)\)\s*$", line)
+        if inner:
+            return is_command(inner.group(1))
+        while words and re.match(r"^[A-Za-z_]\w*=\S*$", words[0]):
+            words = words[1:]
+        return bool(words) and is_command(" ".join(words))
+    if not head_ok(first):
+        return False
+    if re.match(
+        r"^[\w-]+\s+(?:is|are|was|will|can|should|has|have|does|did|and|or)\b", " ".join(words)
+    ):
+        return False
+    args = words[1:]
+    english = first in commands._ENGLISH_HEADS or first in {"host", "time", "kind", "service"}
+    if not args:
+        return (
+            first
+            in {
+                "uptime",
+                "df",
+                "ls",
+                "free",
+                "top",
+                "ps",
+                "w",
+                "who",
+                "id",
+                "date",
+                "hostname",
+                "env",
+                "dmesg",
+                "lsblk",
+                "nproc",
+                "ifconfig",
+                "pwd",
+                "history",
+                "mount",
+                "iostat",
+                "vmstat",
+                "netstat",
+            }
+            and not bare
+        )
+    if english:
+        return any(ENGLISH_OK_RE.search(a) for a in args if a not in {"->", "→", "=>", "-", "–"})
+    second = args[0].lower()
+    if second in STOP_WORDS or second in {"the", "a", "an", "your", "our", "its"}:
+        return False
+    if bare:
+        prose_words = sum(1 for a in args if re.fullmatch(r"[a-z]{2,}", a) and a in STOP_WORDS)
+        return prose_words <= 1 and (len(args) >= 2 or bool(TECHNICAL_RE.search(" ".join(args))))
+    return True
+
+
+TECHNICAL_RE = re.compile(r"(?:^|\s)-{1,2}\w|[/=|<>$\"'{]")
+
+
+def is_title_command(text: str) -> bool:
+    """A first line that names a tool ("vault sealed") is a title unless it is clearly a command."""
+    return is_command(text) and bool(TECHNICAL_RE.search(text.split(None, 1)[-1]))

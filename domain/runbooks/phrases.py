@@ -1,0 +1,57 @@
+"""What a sentence in a runbook says about its step: forbidden, an undo, needs approval, a wait.
+
+Shared by the plain-text reader and the Markdown walker so both read prose the same way.
+"""
+
+from __future__ import annotations
+
+import re
+
+PROHIBIT_RE = re.compile(
+    r"^(?:(?:but|and|also|please|important|warning|note|caution)\s*:?\s+)?"
+    r"(?:do\s*n[o']?t|don'?t|dont|never|avoid|no need to|there is no need|you don'?t need|"
+    r"do NOT|must not|should not|shouldn'?t)\b",
+    re.I,
+)
+
+ROLLBACK_RE = re.compile(
+    r"(?:^|[\s(])(?:rb|rollback|roll-back|roll back|undo|revert|back ?out)\s*:"
+    r"|\b(?:to\s+)?(?:undo|revert)\b"
+    r"|\bmakes?\s+(?:it|things|this|that)\s+worse\b"
+    r"|\b(?:scale|set|put|turn|change|switch|move|bring)\s+(?:it\s+|them\s+|this\s+|that\s+)?back\b"
+    r"|\bback\s+to\b"
+    r"|\broll(?:ing)?\s+(?:it\s+|this\s+|that\s+)?back\s+(?:with|using|via|by)\b",
+    re.I,
+)
+
+APPROVAL_RE = re.compile(
+    r"\b(?:approv(?:al|e|ed|es|ing)|sign[- ]?off|signs?\s+off|signed\s+off|"
+    r"(?:an?\s+|the\s+)?ok\s+from|says?\s+ok|gives?\s+(?:the\s+|an?\s+|you\s+)?(?:ok|go)\b|"
+    r"go-ahead|green light|permission)",
+    re.I,
+)
+
+NO_APPROVAL_RE = re.compile(
+    r"\b(?:no|without|not need|doesn'?t need|does not need|not required|no need for)\s+"
+    r"(?:\w+\s+){0,2}(?:approval|sign-?off|permission)",
+    re.I,
+)
+
+WAIT_RE = re.compile(
+    r"^(?:wait|give it|let it|allow|sleep|pause)\b.*?\b(?:\d+|a few|few|couple|several|some)"
+    r"\s*(?:s|sec|secs|seconds?|m|min|mins|minutes?|h|hrs?|hours?)\b",
+    re.I,
+)
+
+
+def needs_approval(text: str) -> bool:
+    return bool(APPROVAL_RE.search(text)) and not NO_APPROVAL_RE.search(text)
+
+
+def prohibited(text: str) -> bool:
+    """ "Do not restart nginx (systemctl restart nginx)": the command in it is not a step."""
+    return bool(PROHIBIT_RE.match(" ".join(text.replace("*", "").split())))
+
+
+def says_undo(text: str) -> bool:
+    return bool(ROLLBACK_RE.search(text))
