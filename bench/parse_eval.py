@@ -36,7 +36,28 @@ _PLACEHOLDER_RE = re.compile(
 )
 _WAIT_RE = re.compile(r"^\s*(wait|give it|let it|sleep|pause)\b", re.I)
 _ORDER = {"safe": 0, "caution": 1, "dangerous": 2}
-_STOP = frozenset(["the", "a", "an", "and", "or", "of", "to", "in", "on", "for", "it", "is", "if", "then", "with", "from", "that", "this"])
+_STOP = frozenset(
+    [
+        "the",
+        "a",
+        "an",
+        "and",
+        "or",
+        "of",
+        "to",
+        "in",
+        "on",
+        "for",
+        "it",
+        "is",
+        "if",
+        "then",
+        "with",
+        "from",
+        "that",
+        "this",
+    ]
+)
 
 
 def squash(text: str) -> str:
@@ -235,7 +256,10 @@ def score(doc: dict[str, Any], *, show: bool = False) -> Tally:
             want = norm_command(exp["command"])
             if got is not None and norm_command(got.command) == want:
                 tally.exact_commands += 1
-            if any(norm_command(c) == want or _jaccard(c, exp["command"]) >= 0.8 for c in parsed_commands):
+            if any(
+                norm_command(c) == want or _jaccard(c, exp["command"]) >= 0.8
+                for c in parsed_commands
+            ):
                 tally.kept_commands += 1
         if kind == "wait":
             tally.expected_waits += 1
@@ -245,9 +269,13 @@ def score(doc: dict[str, Any], *, show: bool = False) -> Tally:
             tally.expected_rollbacks += 1
             if got is not None and norm_command(got.rollback) == norm_command(exp["rollback"]):
                 tally.attached_rollbacks += 1
-        if got is not None and got.rollback and not _inferred(got):
-            if norm_command(got.rollback) != norm_command(exp.get("rollback")):
-                tally.misplaced_rollbacks += 1
+        if (
+            got is not None
+            and got.rollback
+            and not _inferred(got)
+            and norm_command(got.rollback) != norm_command(exp.get("rollback"))
+        ):
+            tally.misplaced_rollbacks += 1
         if got is not None and kind == "command" and got.command:
             tally.risk_pairs += 1
             want_risk = str(exp.get("risk", "caution"))
@@ -285,26 +313,36 @@ def _show(
     pairs: list[tuple[int, int]],
     names: set[str],
 ) -> None:
-    print(f"== {doc['id']}  variables: {sorted(names)}  expected: {doc['expected'].get('variables')}")
+    print(
+        f"== {doc['id']}  variables: {sorted(names)}  expected: {doc['expected'].get('variables')}"
+    )
     by_exp = dict(pairs)
     used = set(by_exp.values())
     for i, exp in enumerate(expected):
         got = steps[by_exp[i]] if i in by_exp else None
-        mark = "  " if got and norm_command(got.command) == norm_command(exp.get("command")) else "!!"
-        print(f"{mark} E{i} [{exp.get('kind')}/{exp.get('risk')}] {exp.get('command') or exp.get('summary')}")
+        mark = (
+            "  " if got and norm_command(got.command) == norm_command(exp.get("command")) else "!!"
+        )
+        print(
+            f"{mark} E{i} [{exp.get('kind')}/{exp.get('risk')}] {exp.get('command') or exp.get('summary')}"
+        )
         print(
             f"      cond={exp.get('condition')!r} rb={exp.get('rollback')!r} "
             f"appr={exp.get('requires_approval')}"
         )
         if got:
-            print(f"   -> P{by_exp[i]} [{parsed_kind(got)}/{got.risk.value}] {got.command or got.title}")
+            print(
+                f"   -> P{by_exp[i]} [{parsed_kind(got)}/{got.risk.value}] {got.command or got.title}"
+            )
             print(
                 f"      cond={got.condition!r} rb={got.rollback!r} appr={got.require_approval} "
                 f"lines={got.source_lines}"
             )
     for j, step in enumerate(steps):
         if j not in used:
-            print(f"++ P{j} [{parsed_kind(step)}] {step.command or step.title} (cond={step.condition!r})")
+            print(
+                f"++ P{j} [{parsed_kind(step)}] {step.command or step.title} (cond={step.condition!r})"
+            )
 
 
 def load(paths: list[Path]) -> list[dict[str, Any]]:

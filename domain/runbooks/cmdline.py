@@ -12,7 +12,52 @@ import re
 from domain.runbooks import commands
 
 STOP_WORDS = frozenset(
-    ["to", "and", "on", "in", "for", "until", "till", "then", "which", "so", "if", "when", "before", "after", "from", "again", "as", "because", "since", "while", "or", "but", "is", "are", "should", "will", "it", "this", "that", "you", "we", "every", "each", "first", "instead", "until", "once", "to", "see", "-", "–", "—", "should", "must"]
+    [
+        "to",
+        "and",
+        "on",
+        "in",
+        "for",
+        "until",
+        "till",
+        "then",
+        "which",
+        "so",
+        "if",
+        "when",
+        "before",
+        "after",
+        "from",
+        "again",
+        "as",
+        "because",
+        "since",
+        "while",
+        "or",
+        "but",
+        "is",
+        "are",
+        "should",
+        "will",
+        "it",
+        "this",
+        "that",
+        "you",
+        "we",
+        "every",
+        "each",
+        "first",
+        "instead",
+        "until",
+        "once",
+        "to",
+        "see",
+        "-",
+        "\u2013",
+        "\u2014",
+        "should",
+        "must",
+    ]
 )
 
 
@@ -52,7 +97,31 @@ NOT_HEADS = frozenset({"wait", "which", "type", "test", "true", "false", "yes", 
 
 
 TAIL_START = frozenset(
-    ["to", "until", "till", "and", "which", "so", "then", "because", "if", "when", "again", "for", "in", "on", "as", "once", "after", "before", "until", "while", "should", "must", "will"]
+    [
+        "to",
+        "until",
+        "till",
+        "and",
+        "which",
+        "so",
+        "then",
+        "because",
+        "if",
+        "when",
+        "again",
+        "for",
+        "in",
+        "on",
+        "as",
+        "once",
+        "after",
+        "before",
+        "until",
+        "while",
+        "should",
+        "must",
+        "will",
+    ]
 )
 
 
@@ -85,10 +154,8 @@ def is_command(text: str, *, bare: bool = False) -> bool:
     if first in NOT_HEADS:
         return False
     if first in {"if", "for", "while", "until", "case"}:
-        return (
-            (bool(re.search(r";\s*(?:do|then)\b|\bin\s+\S", line))
-            and first != "if")
-            or bool(re.search(r";\s*then\b", line))
+        return (bool(re.search(r";\s*(?:do|then)\b|\bin\s+\S", line)) and first != "if") or bool(
+            re.search(r";\s*then\b", line)
         )
     while first in {"sudo", "time", "watch", "nohup", "env"} and len(words) > 1:
         if first in {"time", "watch"}:
@@ -144,7 +211,9 @@ def is_command(text: str, *, bare: bool = False) -> bool:
             and not bare
         )
     if english:
-        return any(ENGLISH_OK_RE.search(a) for a in args if a not in {"->", "→", "=>", "-", "–"})
+        return any(
+            ENGLISH_OK_RE.search(a) for a in args if a not in {"->", "\u2192", "=>", "-", "\u2013"}
+        )
     second = args[0].lower()
     if second in STOP_WORDS or second in {"the", "a", "an", "your", "our", "its"}:
         return False

@@ -201,7 +201,7 @@ _ENGLISH_HEADS = frozenset(
 def inline_commands(text: str) -> list[str]:
     """Commands written inside a sentence: `code spans` that parse as commands, or bare ones
     after 'run ...' (e.g. "run kubectl get pods to see...")."""
-    from domain.runbooks.cmdline import is_command  # noqa: PLC0415 - cmdline imports this module
+    from domain.runbooks.cmdline import is_command
 
     found: list[str] = []
     for match in _SPAN_RE.finditer(text):

@@ -27,7 +27,10 @@ ROLLBACK_RE = re.compile(
 APPROVAL_RE = re.compile(
     r"\b(?:approv(?:al|e|ed|es|ing)|sign[- ]?off|signs?\s+off|signed\s+off|"
     r"(?:an?\s+|the\s+)?ok\s+from|says?\s+ok|gives?\s+(?:the\s+|an?\s+|you\s+)?(?:ok|go)\b|"
-    r"go-ahead|green light|permission)",
+    r"go-ahead|green light|permission|\bok\s+(?:needed|required|first)\b|"
+    r"needs?\s+(?:an?\s+|the\s+)?ok\b|get(?:ting)?\s+(?:an?\s+|the\s+)?ok\b|"
+    r"\bwith\s+(?:an?\s+)?ok\b|must\s+(?:be\s+)?(?:ok'?d|agreed)|"
+    r"after\s+(?:the\s+)?\w+(?:\s+\w+)?\s+(?:agrees|confirms|says\s+(?:so|yes)))",
     re.I,
 )
 

@@ -20,8 +20,8 @@ from domain.runbooks.drafts import Draft, Walk, category_of, is_imperative, make
 _FENCE_RE = re.compile(r"^\s{0,3}(```|~~~)", re.M)
 _ATX_RE = re.compile(r"^#{1,6}\s+\S", re.M)
 _MARKER_RE = re.compile(
-    r"^(?P<m>(?:step|schritt)\s*\d+[a-z]?\s*(?:[:.)]|[-–—])\s*|\d{1,2}[.)]\s+|[a-h][.)]\s+|"
-    r"[-*•◦▪‣o]\s+)",
+    r"^(?P<m>(?:step|schritt)\s*\d+[a-z]?\s*(?:[:.)]|[-\u2013\u2014])\s*|\d{1,2}[.)]\s+|[a-h][.)]\s+|"
+    r"[-*\u2022\u25e6\u25aa\u2023o]\s+)",
     re.I,
 )
 _SPEAKER_RE = re.compile(
@@ -49,11 +49,11 @@ _STATEMENT_RE = re.compile(
 _TRAILING_IF_RE = re.compile(
     r"[\s,]+\b(if|unless|in case|when|once)\s+(?P<cond>[^,;]+?)\s*[.!]?$", re.I
 )
-_ARROW_RE = re.compile(r"\s*(?:->|→|=>)\s*")
-_SPLIT_RE = re.compile(r":\s+|\?\s+|\s+[-–—]\s+|\s*(?:->|→|=>)\s*")
+_ARROW_RE = re.compile(r"\s*(?:->|\u2192|=>)\s*")
+_SPLIT_RE = re.compile(r":\s+|\?\s+|\s+[-\u2013\u2014]\s+|\s*(?:->|\u2192|=>)\s*")
 _TRIGGER_RE = re.compile(
     r"(?:^|(?<=[\s(:]))(?:run|running|with|using|via|execute|executing|exec|try|type|just|then|"
-    r"and|do|call|->|→|:|\()\s+$",
+    r"and|do|call|->|\u2192|:|\()\s+$",
     re.I,
 )
 _TRAIL_PAREN_RE = re.compile(r"\s+\((?=[^()]*[a-z]{3,}\s+[a-z]{2,})[^()]*\)\s*\.?$")
@@ -72,7 +72,7 @@ _STEP_HEADING_RE = re.compile(
     re.I,
 )
 _ESCAPED_NBSP = str.maketrans({"\u00a0": " ", "\u2007": " ", "\u202f": " ", "\u200b": ""})
-_CURLY = str.maketrans({"“": '"', "”": '"', "‘": "'", "’": "'"})
+_CURLY = str.maketrans({"\u201c": '"', "\u201d": '"', "\u2018": "'", "\u2019": "'"})
 _PROSE_VAR_RE = re.compile(
     r"\bthe\s+(?P<mod>(?:affected|alerting|failing|broken|unhealthy|offending|crashing|"
     r"stuck|lagging|full|sealed|down|bad|slow|noisy|reported|flapping)\s+)?"
@@ -85,7 +85,28 @@ _PROSE_VAR_RE = re.compile(
     re.I,
 )
 _GENERIC_ADJ = frozenset(
-    ["the", "a", "an", "this", "that", "same", "one", "other", "each", "every", "its", "their", "new", "old", "main", "primary", "current", "right", "correct", "whole"]
+    [
+        "the",
+        "a",
+        "an",
+        "this",
+        "that",
+        "same",
+        "one",
+        "other",
+        "each",
+        "every",
+        "its",
+        "their",
+        "new",
+        "old",
+        "main",
+        "primary",
+        "current",
+        "right",
+        "correct",
+        "whole",
+    ]
 )
 
 
@@ -128,7 +149,7 @@ def _scan_end(text: str, start: int, closer: str | None) -> int:
             if i > start and text[i - 1] != " ":
                 return i
         elif ch == " " and depth == 0:
-            m = re.match(r"\s+([A-Za-z–—-]+)\b", text[i:])
+            m = re.match(r"\s+([A-Za-z\u2013\u2014-]+)\b", text[i:])
             if m and m.group(1).lower() in cmdline.STOP_WORDS and closer is None:
                 nxt = text[i + m.end() :].lstrip()[:1]
                 if nxt and not nxt.startswith("-"):
@@ -161,9 +182,13 @@ def _clean_command(command: str) -> tuple[str, str | None]:
     if paren and not commands._unbalanced(cmd[: paren.start()]):
         comment = comment or paren.group(0).strip(" ().")
         cmd = cmd[: paren.start()].rstrip()
-    if cmd.endswith(".") and not cmd.endswith((" .", "..")) and re.search(r"\w\.$", cmd):
-        if not re.search(r"\s\S*\.\w+\.$|\*\.$", cmd):
-            cmd = cmd[:-1]
+    if (
+        cmd.endswith(".")
+        and not cmd.endswith((" .", ".."))
+        and re.search(r"\w\.$", cmd)
+        and not re.search(r"\s\S*\.\w+\.$|\*\.$", cmd)
+    ):
+        cmd = cmd[:-1]
     cmd = cmdline.trim_prose_tail(cmd.rstrip(",;"))
     return cmd, comment
 
@@ -175,7 +200,12 @@ def find_commands(text: str) -> list[Found]:
     lead = len(text) - len(text.lstrip())
     bare = _PROMPT_RE.sub("", stripped)
     body = _FILLER_RE.sub("", bare)
-    if cmdline.is_command(body) and "`" not in body and not _ARROW_RE.search(body):
+    quoted_ticks_only = "`" in body and "`" not in _QUOTED_RE.sub("", body)
+    if (
+        cmdline.is_command(body)
+        and ("`" not in body or quoted_ticks_only)
+        and not _ARROW_RE.search(body)
+    ):
         start = lead + (len(stripped) - len(body))
         return [Found(body, start, len(text), "line")]
     taken: list[tuple[int, int]] = []
@@ -221,6 +251,7 @@ def find_commands(text: str) -> list[Found]:
 @dataclass
 class _Line:
     no: int
+    raw: str  # NBSP normalised, markers kept
     text: str  # markers stripped, NBSP normalised
     indent: int
     marker: bool
@@ -292,17 +323,50 @@ def _join_continuations(lines: list[_Line], index: int, first: str) -> tuple[str
         if nxt.blank and not commands._unbalanced(command):
             break
         i += 1
-        piece = nxt.text.strip() if not nxt.marker else nxt.text.strip()
-        if command.rstrip().endswith("\\"):
-            command = command.rstrip()[:-1].rstrip() + " " + piece
-        elif commands._unbalanced(command):
-            command = command.rstrip() + " " + piece
+        if re.search(r"<<-?\s*['\"]?[A-Za-z_]", command):
+            command = command + "\n" + nxt.raw.rstrip()
+        elif command.rstrip().endswith("\\"):
+            command = command.rstrip()[:-1].rstrip() + " " + nxt.raw.strip()
         else:
-            command = command.rstrip() + " " + piece
+            command = command.rstrip() + " " + nxt.raw.strip()
     return command, i
 
 
+_ACTION_WORDS = frozenset(
+    """restart reload bump raise lower increase decrease run check scale delete drain kill
+    cordon use set add page ping escalate call open tell just then remove stop start roll
+    revert undo rerun retry clear flush purge failover promote resize expand apply ssh""".split()  # noqa: SIM905
+)
+
+
+def _cut_action(cond: str) -> str:
+    """ "cl_waiting is high reload it with" -> "cl_waiting is high" (no comma between them)."""
+    words = cond.split()
+    for k in range(2, len(words)):
+        if words[k].lower() in _ACTION_WORDS and words[k - 1].lower() not in {
+            "to",
+            "the",
+            "a",
+            "is",
+            "was",
+            "does",
+            "did",
+            "not",
+            "no",
+            "and",
+            "or",
+            "of",
+        }:
+            return " ".join(words[:k]).rstrip(",;")
+    return cond
+
+
 def _condition_of(prose: str, previous: str | None) -> str | None:
+    cond = _condition_text(prose, previous)
+    return _cut_action(cond) if cond and not cond.startswith("not (") else cond
+
+
+def _condition_text(prose: str, previous: str | None) -> str | None:
     text = branches.clean(_FILLER_RE.sub("", prose.strip()))
     if not text:
         return None
@@ -316,14 +380,19 @@ def _condition_of(prose: str, previous: str | None) -> str | None:
     if text.rstrip().endswith("?") and len(text.split()) <= 6:
         return text.strip()
     match = _TRAILING_IF_RE.search(text)
-    if match and not phrases.APPROVAL_RE.search(match.group("cond")):
+    if (
+        match
+        and not phrases.APPROVAL_RE.search(match.group("cond"))
+        and len(match.group("cond").split()) >= 2
+        and match.group("cond").strip().lower() not in branches._TRIVIAL
+    ):
         return match.group("cond").strip()
     return None
 
 
 def _title(prose: str, command: str | None, fallback: str = "") -> str:
-    text = _FILLER_RE.sub("", _prose_only(prose).strip(" -–—:>"))
-    text = _ARROW_RE.split(text, maxsplit=1)[-1] if "->" in text or "→" in text else text
+    text = _FILLER_RE.sub("", _prose_only(prose).strip(" -\u2013\u2014:>"))
+    text = _ARROW_RE.split(text, maxsplit=1)[-1] if "->" in text or "\u2192" in text else text
     if command:
         text = text.replace(f"`{command}`", " ").replace(command, " ")
     text = re.sub(r"\(\s*\)", "", text)
@@ -376,7 +445,7 @@ def read(text: str) -> Walk:
         body = stripped[marker.end() :] if marker else stripped
         if marker and marker.group("m").strip() == "o" and not body:
             marker = None
-        lines.append(_Line(no, body, indent, bool(marker), not stripped))
+        lines.append(_Line(no, norm, body, indent, bool(marker), not stripped))
     reader = _Reader(raw_lines)
     first_content = next((ln.no for ln in lines if not ln.blank), 0)
     _read_lines(reader, lines, first_content)
@@ -396,7 +465,7 @@ def _new_block(state: _State) -> None:
 def _flush_lead(reader: _Reader) -> None:
     """A lead-in that no command followed is a manual step (or a wait) of its own."""
     state = reader.state
-    if state.lead and not state.lead_used:
+    if state.lead and not state.lead_used and not state.lead.rstrip().endswith(":"):
         _manual(reader, state.lead, state.lead_no, state.cond, state.approval)
     state.lead = None
     state.lead_used = False
@@ -406,7 +475,7 @@ def _manual(
     reader: _Reader, text: str, no: int, cond: str | None, approval: bool, *, force: bool = False
 ) -> None:
     prose = _FILLER_RE.sub("", _prose_only(text).strip())
-    own_cond = _condition_of(prose, reader.state.last_cond)
+    own_cond = cond or _condition_of(prose, reader.state.last_cond)
     body = prose
     if own_cond:
         _, rest = branches.split_condition(prose, reader.state.last_cond)
@@ -440,7 +509,34 @@ def _manual(
 
 
 _EXTRA_VERBS = frozenset(
-    ["tell", "post", "ping", "page", "ask", "notify", "inform", "announce", "call", "open", "file", "raise", "escalate", "compare", "look", "check", "verify", "confirm", "wait", "repeat", "update", "write", "let", "hand", "message", "email"]
+    [
+        "tell",
+        "post",
+        "ping",
+        "page",
+        "ask",
+        "notify",
+        "inform",
+        "announce",
+        "call",
+        "open",
+        "file",
+        "raise",
+        "escalate",
+        "compare",
+        "look",
+        "check",
+        "verify",
+        "confirm",
+        "wait",
+        "repeat",
+        "update",
+        "write",
+        "let",
+        "hand",
+        "message",
+        "email",
+    ]
 )
 
 
@@ -465,7 +561,12 @@ def _read_lines(reader: _Reader, lines: list[_Line], first_content: int) -> None
             _new_block(state)
             i += 1
             continue
-        if _SPEAKER_RE.match(text) or "\t" in text or re.fullmatch(r"[\W_]+", text):
+        if _SPEAKER_RE.match(text):
+            _flush_lead(reader)
+            _new_block(state)
+            i += 1
+            continue
+        if "\t" in text or re.fullmatch(r"[\W_]+", text):
             i += 1
             continue
         if line.marker and (state.item_indent < 0 or line.indent <= state.item_indent):
@@ -518,6 +619,7 @@ def _read_lines(reader: _Reader, lines: list[_Line], first_content: int) -> None
             i = _prose_line(reader, lines, i)
             continue
         i = _command_line(reader, lines, i, found)
+    _flush_lead(reader)
 
 
 def _prose_line(reader: _Reader, lines: list[_Line], i: int) -> int:
@@ -586,7 +688,9 @@ def _command_line(reader: _Reader, lines: list[_Line], i: int, found: list[Found
         return end_index + 1
     own_prose = before.strip()
     lead_applies = not own_prose or (last.how == "line" and not own_prose)
-    cond = _condition_of(whole_prose, state.last_cond) if whole_prose.strip() else None
+    cond = _condition_of(before, state.last_cond) if before.strip() else None
+    if cond is None and whole_prose.strip():
+        cond = _condition_of(whole_prose, state.last_cond)
     if cond:
         state.last_cond = cond
     scope_cond = state.cond if (state.lead is not None or state.cond) and not own_prose else None

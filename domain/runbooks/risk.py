@@ -11,7 +11,7 @@ import re
 
 from pydantic import BaseModel, ConfigDict
 
-from domain.runbooks import risk_cloud, risk_data, risk_host, risk_k8s
+from domain.runbooks import risk_cloud, risk_data, risk_host, risk_k8s, risk_tools
 from domain.runbooks.risk_base import (
     CAUTION,
     DANGEROUS,
@@ -441,6 +441,8 @@ def known_heads() -> frozenset[str]:
     """Every command name the classifier has a specific rule for."""
     return _KNOWN_HEADS
 
+
+_HANDLERS.update(risk_tools.HANDLERS)
 
 _KNOWN_HEADS = (
     frozenset(_HANDLERS)
