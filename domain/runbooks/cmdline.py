@@ -229,3 +229,22 @@ TECHNICAL_RE = re.compile(r"(?:^|\s)-{1,2}\w|[/=|<>$\"'{]")
 def is_title_command(text: str) -> bool:
     """A first line that names a tool ("vault sealed") is a title unless it is clearly a command."""
     return is_command(text) and bool(TECHNICAL_RE.search(text.split(None, 1)[-1]))
+
+
+def common_word_doubt(command: str) -> str | None:
+    """A note when a command found inside a sentence starts with an everyday word.
+
+    `date +%s.%N` or `cat /etc/hostname` are kept as commands; the note lets a reviewer confirm
+    the writer meant them to run rather than silently turning the step into a manual one.
+    """
+    words = command.split()
+    while words and words[0] in {"sudo", "time", "watch"} and len(words) > 1:
+        if words[0] in {"time", "watch"}:
+            return None
+        words = words[1:]
+    if words and words[0] in commands._ENGLISH_HEADS and words[0] not in {"cd", "echo"}:
+        return (
+            f"'{command[:60]}' starts with the everyday word '{words[0]}' and is read as a "
+            "command: check it is meant to run"
+        )
+    return None

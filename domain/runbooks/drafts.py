@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from domain.runbooks import branches, commands, phrases
+from domain.runbooks import branches, cmdline, commands, phrases
 from domain.runbooks.markdown import Block
 
 _CONTEXT_RE = re.compile(
@@ -104,6 +104,7 @@ class Draft:
     source_text: str = ""
     lines: tuple[int, int] | None = None  # where in the text the step was read (1-based)
     approval: bool = False  # the text says someone must approve it first
+    notes: list[str] = field(default_factory=list)  # doubts for the reviewer (ambiguities)
 
 
 @dataclass
@@ -370,11 +371,12 @@ class _Walker:
             if _ROLLBACK_SENT_RE.search(sentence) and self.out.drafts:
                 self.out.drafts[-1].rollback = command
                 continue
+            doubt = cmdline.common_word_doubt(command)
             fallback = make_title(sents[index - 1]) if index else ""
             title = make_title(sentence, command, fallback)
             if len(title) < 4 or title.startswith("Run "):
                 title = make_title(sents[0], command, title)
-            self.add(
+            draft = self.add(
                 Draft(
                     self.category,
                     title,
@@ -384,6 +386,8 @@ class _Walker:
                     source_text=block.text,
                 )
             )
+            if doubt:
+                draft.notes.append(doubt)
 
     def code(self, block: Block) -> None:
         if self.category in {"context", "prerequisites"}:

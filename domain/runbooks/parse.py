@@ -159,6 +159,8 @@ class _Assembler:
                 source_lines=draft.lines,
             )
         )
+        for note in draft.notes:
+            self.issues.append(Ambiguity(step_id=step_id, message=note))
         unsourced = sorted({r.name for r in refs if self.vars[r.name].source is None})
         for message in ambiguities.in_command(command, unsourced):
             self.issues.append(Ambiguity(step_id=step_id, message=message))

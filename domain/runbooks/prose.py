@@ -716,6 +716,8 @@ def _command_line(reader: _Reader, lines: list[_Line], i: int, found: list[Found
         )
         draft.lines = (first_no if index == 0 else line.no, lines[end_index].no)
         draft.approval = approval
+        if f.how in {"span", "bare"} and (doubt := cmdline.common_word_doubt(cmd)):
+            draft.notes.append(doubt)
         reader.out.drafts.append(draft)
     if state.lead is not None and not own_prose:
         state.lead_used = True
