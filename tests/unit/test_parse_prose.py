@@ -36,6 +36,12 @@ If none of this helps, escalate to #payments-oncall.
 """
 
 
+PSQL = (
+    'psql -h db-main -U ro -c "SELECT pid, state, query FROM pg_stat_activity '
+    "WHERE state <> 'idle'\""
+)
+
+
 def _parse(text: str) -> ParseResult:
     return parse_runbook(text, source_name="sample.txt")
 
@@ -44,7 +50,7 @@ def test_wiki_page_keeps_every_command_in_order() -> None:
     steps = _parse(WIKI).runbook.steps
     assert [s.command for s in steps if s.command] == [
         "kubectl logs -n pay deploy/payments --since=15m | grep -ci timeout",
-        "psql -h db-main -U ro -c \"SELECT pid, state, query FROM pg_stat_activity WHERE state <> 'idle'\"",
+        PSQL,
         "kubectl rollout restart deployment/payments -n pay",
         "redis-cli -h {{ instance }} INFO memory",
         "redis-cli -h {{ instance }} CONFIG SET maxmemory 6gb",
@@ -55,9 +61,7 @@ def test_wiki_page_keeps_every_command_in_order() -> None:
 
 def test_conditions_rollbacks_and_approvals_stated_in_prose() -> None:
     steps = {s.command or s.title: s for s in _parse(WIKI).runbook.steps}
-    assert steps[
-        "psql -h db-main -U ro -c \"SELECT pid, state, query FROM pg_stat_activity WHERE state <> 'idle'\""
-    ].condition == ("you see more than 50 timeouts")
+    assert steps[PSQL].condition == "you see more than 50 timeouts"
     restart = steps["kubectl rollout restart deployment/payments -n pay"]
     assert restart.rollback == "kubectl rollout undo deployment/payments -n pay"
     assert restart.condition == "not (you see more than 50 timeouts)"
