@@ -128,6 +128,9 @@ TAIL_START = frozenset(
 def trim_prose_tail(command: str) -> str:
     """Drop the words of the sentence that follow a command: "... | grep X to see which ones"."""
     words = command.split(" ")
+    if len(words) > 2 and words[-1].lower().strip(".,!") in {"again", "here", "there", "too"}:
+        words = words[:-1]
+        command = " ".join(words)
     for k in range(1, len(words) - 1):
         if words[k].lower() not in TAIL_START:
             continue

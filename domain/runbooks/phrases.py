@@ -25,7 +25,8 @@ ROLLBACK_RE = re.compile(
 )
 
 APPROVAL_RE = re.compile(
-    r"\b(?:approv(?:al|e|ed|es|ing)|sign[- ]?off|signs?\s+off|signed\s+off|"
+    r"\b(?:approval|approved\s+by|approves\b|(?:must|has to|have to|needs? to|should|to|will|"
+    r"can|shall)\s+(?:first\s+)?approve\b|approving|sign[- ]?off|signs?\s+off|signed\s+off|"
     r"(?:an?\s+|the\s+)?ok\s+from|says?\s+ok|gives?\s+(?:the\s+|an?\s+|you\s+)?(?:ok|go)\b|"
     r"go-ahead|green light|permission|\bok\s+(?:needed|required|first)\b|"
     r"needs?\s+(?:an?\s+|the\s+)?ok\b|get(?:ting)?\s+(?:an?\s+|the\s+)?ok\b|"

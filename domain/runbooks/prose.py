@@ -309,7 +309,12 @@ def _needs_more(command: str) -> bool:
         rest = command[command.find("<<") :].split("\n")[1:]
         return not any(line.strip() == heredoc.group(1) for line in rest)
     depth = 0
+    opened = set(re.findall(r"(?:^|[;&|]\s*)(if|for|while|until|case)\b", bare))
     for word in re.findall(r"(?<![\w-])(do|done|then|fi|case|esac)(?![\w-])", bare):
+        if word in {"then", "fi"} and "if" not in opened:
+            continue  # "... | grep Pending then kubectl ...": prose, not shell
+        if word in {"do", "done"} and not opened & {"for", "while", "until"}:
+            continue
         depth += 1 if word in {"do", "then", "case"} else -1
     return depth > 0 or bare.count("$(") > bare.count(")")
 
@@ -566,7 +571,11 @@ def _read_lines(reader: _Reader, lines: list[_Line], first_content: int) -> None
             _new_block(state)
             i += 1
             continue
-        if "\t" in text or re.fullmatch(r"[\W_]+", text):
+        if "\t" in text:
+            _table_row(reader, text, line.no)
+            i += 1
+            continue
+        if re.fullmatch(r"[\W_]+", text):
             i += 1
             continue
         if line.marker and (state.item_indent < 0 or line.indent <= state.item_indent):
@@ -574,6 +583,7 @@ def _read_lines(reader: _Reader, lines: list[_Line], first_content: int) -> None
             _new_block(state)
             state.item_indent = line.indent
         elif line.marker:
+            state.lead_used = True  # a lead-in with sub-steps heads them, it is not one itself
             _flush_lead(reader)
         found = [] if state.context else find_commands(text)
         if (
@@ -662,6 +672,9 @@ def _command_line(reader: _Reader, lines: list[_Line], i: int, found: list[Found
     if last.how in {"line", "split"}:
         joined, end_index = _join_continuations(lines, i, last.command)
         last.command, tail = _cut_clause(joined)
+        if "\n" not in last.command:
+            found = [*found[:-1], *_split_chained(last)]
+            last = found[-1]
     prose_parts: list[str] = []
     cursor = 0
     for f in found:
@@ -724,6 +737,49 @@ def _command_line(reader: _Reader, lines: list[_Line], i: int, found: list[Found
     if tail.strip():
         _after_clause(reader, tail, cond, line.no)
     return end_index + 1
+
+
+def _table_row(reader: _Reader, text: str, no: int) -> None:
+    """A flattened table row ("Overall health<TAB>ceph health detail<TAB>HEALTH_OK")."""
+    cells = [c.strip() for c in text.split("\t") if c.strip()]
+    for cell in cells:
+        command = cell.strip("`")
+        if cmdline.is_command(command) and len(command.split()) >= 2:
+            label = next((c for c in cells if c is not cell), "")
+            draft = Draft(
+                reader.state.section,
+                make_title(label, None, f"Run {command[:70]}"),
+                command,
+                [" | ".join(cells)],
+                reader.state.cond,
+                source_text=text,
+            )
+            draft.lines = (no, no)
+            reader.out.drafts.append(draft)
+            return
+    reader.out.description.append(" | ".join(cells))
+
+
+def _split_chained(found: Found) -> list[Found]:
+    """ "kubectl get csr | grep Pending then kubectl certificate approve X": two commands."""
+    parts: list[Found] = []
+    rest, offset = found.command, found.start
+    while True:
+        bare = _QUOTED_RE.sub(lambda m: "_" * len(m.group(0)), rest)
+        match = next(
+            (
+                m
+                for m in re.finditer(r"\s+(?:and then|then|and)\s+(?=\S)", bare)
+                if cmdline.is_command(rest[m.end() :].split(" then ")[0])
+            ),
+            None,
+        )
+        if match is None:
+            parts.append(Found(rest, offset, offset + len(rest), found.how))
+            return parts
+        parts.append(Found(rest[: match.start()], offset, offset + match.start(), found.how))
+        offset += match.end()
+        rest = rest[match.end() :]
 
 
 def _after_clause(reader: _Reader, tail: str, cond: str | None, no: int) -> None:
