@@ -78,8 +78,46 @@ EXTRA_HEADS = frozenset(
      "dpkg", "snap", "systemd-analyze", "loginctl", "ufw", "firewall-cmd", "aws", "gcloud",
      "terraform", "tofu", "pulumi", "ansible", "consul", "nomad", "vault", "etcdctl", "nodetool",
      "patronictl", "pgbouncer", "redis-cli", "mysql", "psql", "zookeeper-shell", "kafkactl",
-     "elasticsearch-node", "curator", "promtool", "amtool", "logcli", "mc", "s3cmd", "rclone"}
+     "elasticsearch-node", "curator", "promtool", "amtool", "logcli", "mc", "s3cmd", "rclone",
+     "influx", "nats", "velero", "argocd", "flux", "istioctl", "linkerd", "cilium", "calicoctl",
+     "stern", "kubectx", "kubens", "kustomize", "pgbench", "pt-kill", "pt-online-schema-change",
+     "gh-ost", "redis-benchmark", "memcached-tool", "varnishstat", "ipvsadm", "conntrack", "nstat",
+     "sar", "pidstat", "perf", "bpftrace", "gcore", "iotop", "htop", "atop", "nvidia-smi",
+     "ipmitool", "smartctl", "mdadm", "zpool", "zfs", "btrfs", "xfs_info", "tune2fs", "multipath",
+     "iscsiadm", "nfsstat", "showmount", "exportfs", "ntpq", "hwclock", "step", "cfssl", "gpg",
+     "bq", "terragrunt", "packer", "salt", "puppet", "chef-client", "pip", "npm", "java", "node",
+     "go", "cargo", "make", "oci", "hcloud", "ibmcloud", "eksctl", "kops", "k3s", "microk8s",
+     "talosctl", "crane", "cosign", "trivy", "grpcurl", "httpie", "http", "nc", "ncat", "telnet",
+     "mtr", "traceroute", "tracepath", "arping", "nmap", "whois", "drill", "kdig", "nslookup",
+     "mongodump", "mongorestore", "pg_dump", "pg_dumpall", "pg_restore", "pg_controldata",
+     "repmgr", "orchestrator-client", "mysqlcheck", "mysqlbinlog", "xtrabackup", "innobackupex",
+     "redis-check-aof", "redis-check-rdb", "sentinel-cli", "kafka-topics", "kafka-configs",
+     "rabbitmqadmin", "emqx", "vmctl", "thanos", "mimirtool", "lokitool", "cortextool", "otelcol",
+     "journalctl", "systemctl", "kubectl", "helm", "docker", "podman", "crictl", "oc", "virtctl"}
 )  # fmt: skip
+_COMMON_WORDS = frozenset(
+    """a an the this that these those it its we you they i he she is are was were be been
+    if then else when while for to of in on at by with from as and or but not no so do does
+    did done can could should would will may might must have has had please note also just
+    first next finally now here there what which who how why where all any some each every
+    check make sure ensure look see go get run use try open close set make restart stop start
+    kill delete remove add increase decrease raise lower scale wait verify confirm contact
+    escalate page call tell ask notify update change create review inspect investigate""".split()
+)
+
+
+def flagged_unknown(text: str) -> bool:
+    """An own-line command with a tool we do not know: `tool --flag value` shaped, not prose."""
+    words = text.split()
+    if len(words) < 2 or not re.fullmatch(r"[a-z][a-z0-9._-]{1,30}", words[0]):
+        return False
+    if words[0] in _COMMON_WORDS or words[0] in commands._ENGLISH_HEADS:
+        return False
+    if text.rstrip().endswith((".", "?", "!", ":")):
+        return False
+    flags = [w for w in words[1:] if re.fullmatch(r"--?[A-Za-z][\w-]*(=\S+)?", w)]
+    prose = [w for w in words[1:] if w.lower() in _COMMON_WORDS]
+    return bool(flags) and len(prose) <= 1
 
 
 def head_ok(word: str) -> bool:

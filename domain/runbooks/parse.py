@@ -224,11 +224,19 @@ def parse_runbook(text: str, *, source_name: str | None = None) -> ParseResult:
     title = str(fm_title).strip() if fm_title else (walked.h1 or stem or "Untitled runbook")
     assembler = _Assembler(walked.drafts)
     kept = assembler.bind()
-    for name in walked.prose_variables:
-        assembler.note_var(variables.VarRef(name, variables.source_hint(name), f"the {name}"))
     for index, draft in enumerate(kept):
         later = "\n".join(d.command or "" for d in kept[index + 1 :])
         assembler.build(draft, later)
+    for name in walked.prose_variables:
+        if name not in assembler.vars:  # named in words only: no command needs it filled
+            source = variables.source_hint(name)
+            assembler.vars[name] = Variable(
+                name=name,
+                source=source,
+                required=False,
+                description=f"named in the text ('the {name.replace('_', ' ')}'), "
+                "not used in a command",
+            )
     steps = assembler.steps
     if not steps:
         steps = [

@@ -15,7 +15,14 @@ import re
 from dataclasses import dataclass, field
 
 from domain.runbooks import branches, cmdline, commands, phrases
-from domain.runbooks.drafts import Draft, Walk, category_of, is_imperative, make_title
+from domain.runbooks.drafts import (
+    Draft,
+    Walk,
+    attach_rollback,
+    category_of,
+    is_imperative,
+    make_title,
+)
 
 _FENCE_RE = re.compile(r"^\s{0,3}(```|~~~)", re.M)
 _ATX_RE = re.compile(r"^#{1,6}\s+\S", re.M)
@@ -201,10 +208,17 @@ def find_commands(text: str) -> list[Found]:
     bare = _PROMPT_RE.sub("", stripped)
     body = _FILLER_RE.sub("", bare)
     quoted_ticks_only = "`" in body and "`" not in _QUOTED_RE.sub("", body)
+    arrow = _ARROW_RE.search(_QUOTED_RE.sub(lambda m: "_" * len(m.group(0)), body))
+    if arrow and ("`" not in body or quoted_ticks_only):
+        left = body[: arrow.start()].rstrip()
+        right = body[arrow.end() :].strip()
+        if cmdline.is_command(left) and not cmdline.is_command(_FILLER_RE.sub("", right)):
+            start = lead + (len(stripped) - len(body))
+            return [Found(left, start, start + len(left), "line")]
     if (
-        cmdline.is_command(body)
+        (cmdline.is_command(body) or cmdline.flagged_unknown(body))
         and ("`" not in body or quoted_ticks_only)
-        and not _ARROW_RE.search(body)
+        and not arrow
     ):
         start = lead + (len(stripped) - len(body))
         return [Found(body, start, len(text), "line")]
@@ -699,6 +713,13 @@ def _command_line(reader: _Reader, lines: list[_Line], i: int, found: list[Found
             if previous.lines:
                 previous.lines = (previous.lines[0], lines[end_index].no)
         return end_index + 1
+    if state.section == "rollback":
+        for f in found:
+            cmd, _ = _clean_command(f.command)
+            if not attach_rollback(reader.out.drafts, _collapse(cmd)):
+                break
+        else:
+            return end_index + 1
     own_prose = before.strip()
     lead_applies = not own_prose or (last.how == "line" and not own_prose)
     cond = _condition_of(before, state.last_cond) if before.strip() else None
@@ -842,9 +863,20 @@ def _collapse(command: str) -> str:
     return re.sub(r"\s*\n\s*", " ", command)
 
 
+_TARGET_RE = re.compile(
+    r"\b(?:on|to|into|onto|from|of|in)\s+the\s+(instance|host|node|server|broker|replica|vm)\b"
+    r"(?!\s+[\w.-]*\d)(?!\s*(?:pool|group|list|count|name|type|level|side|itself)\b)",
+    re.I,
+)
+
+
 def _prose_variables(text: str) -> list[str]:
     """Things the reader fills in that the text names in words: "the host from the alert"."""
     names: list[str] = []
+    for match in _TARGET_RE.finditer(text):
+        name = match.group(1).lower()
+        if name not in names:
+            names.append(name)
     for match in _PROSE_VAR_RE.finditer(text.translate(_ESCAPED_NBSP)):
         noun = re.sub(r"\s+", "_", match.group("noun").lower())
         mod = (match.group("mod") or "").strip().lower()
