@@ -195,7 +195,7 @@ class _Walker:
             start = self.lead_line if (self.lead and draft.source_text == self.lead) else block.line
             draft.lines = (start or block.line, max(block.end_line, block.line))
         said = " ".join([draft.source_text, *draft.instructions[:1]])
-        draft.approval = phrases.needs_approval(said)
+        draft.approval = phrases.needs_approval(said, draft.command)
         if draft.command and self.category == "rollback" and self.attach_rollback(draft.command):
             return draft
         self.out.drafts.append(draft)

@@ -48,8 +48,34 @@ WAIT_RE = re.compile(
 )
 
 
-def needs_approval(text: str) -> bool:
-    return bool(APPROVAL_RE.search(text)) and not NO_APPROVAL_RE.search(text)
+_LIMIT_RE = re.compile(
+    r"\b(?:more than|above|over|beyond|greater than|exceeding|at least)\s+(\d+)|>\s*(\d+)", re.I
+)
+_SENTENCE_END_RE = re.compile(r"(?<=[.!?;])\s+")
+
+
+def needs_approval(text: str, command: str | None = None) -> bool:
+    """Whether the text says the step needs someone's approval.
+
+    A stated limit ("scaling above 20 replicas needs approval from capacity") does not apply
+    to a command whose numbers all stay within it (`--replicas=12`), nor to one with none.
+    """
+    if not APPROVAL_RE.search(text) or NO_APPROVAL_RE.search(text):
+        return False
+    if command is None:
+        return True
+    for sentence in _SENTENCE_END_RE.split(text):
+        if not APPROVAL_RE.search(sentence):
+            continue
+        clause = re.sub(r"^\W*(?:if|when|once|in case)\b[^,:]*[,:]", "", sentence, flags=re.I)
+        limit = _LIMIT_RE.search(clause)
+        if limit is None:
+            return True
+        bound = int(limit.group(1) or limit.group(2))
+        numbers = [int(n) for n in re.findall(r"(?:^|[\s=:])(\d{1,6})(?=$|[\s,;)])", command)]
+        if any(n > bound for n in numbers):
+            return True
+    return False
 
 
 def prohibited(text: str) -> bool:

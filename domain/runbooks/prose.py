@@ -275,7 +275,7 @@ class _Line:
 @dataclass
 class _State:
     cond: str | None = None  # from the lead-in of the current block or item
-    approval: bool = False
+    approval: str = ""  # the lead-in or warning that asks for approval
     lead: str | None = None
     lead_no: int = 0
     lead_used: bool = False
@@ -476,7 +476,7 @@ def read(text: str) -> Walk:
 
 def _new_block(state: _State) -> None:
     state.cond = None
-    state.approval = False
+    state.approval = ""
     state.lead = None
     state.lead_used = False
 
@@ -485,7 +485,7 @@ def _flush_lead(reader: _Reader) -> None:
     """A lead-in that no command followed is a manual step (or a wait) of its own."""
     state = reader.state
     if state.lead and not state.lead_used and not state.lead.rstrip().endswith(":"):
-        _manual(reader, state.lead, state.lead_no, state.cond, state.approval)
+        _manual(reader, state.lead, state.lead_no, state.cond, bool(state.approval))
     state.lead = None
     state.lead_used = False
 
@@ -636,7 +636,7 @@ def _read_lines(reader: _Reader, lines: list[_Line], first_content: int) -> None
             continue
         if _WARNING_RE.match(text):
             if phrases.needs_approval(text):
-                state.approval = True
+                state.approval = text
             i += 1
             continue
         if not found:
@@ -664,7 +664,7 @@ def _prose_line(reader: _Reader, lines: list[_Line], i: int) -> int:
     if state.lead is None or not state.lead_used:
         state.cond = cond if cond else (state.cond if line.marker is False and state.cond else None)
     if phrases.needs_approval(prose):
-        state.approval = True
+        state.approval = prose
     nxt = lines[i + 1] if i + 1 < len(lines) else None
     state.lead = text
     state.lead_no = line.no
@@ -730,7 +730,7 @@ def _command_line(reader: _Reader, lines: list[_Line], i: int, found: list[Found
     scope_cond = state.cond if (state.lead is not None or state.cond) and not own_prose else None
     if own_prose and state.lead is not None and not state.lead_used:
         _flush_lead(reader)
-    approval = phrases.needs_approval(text) or (state.approval and (lead_applies or not own_prose))
+    inherited = state.approval if (lead_applies or not own_prose) else ""
     title_source = own_prose if own_prose else (state.lead or "")
     first_no = state.lead_no if (not own_prose and state.lead) else line.no
     for index, f in enumerate(found):
@@ -749,7 +749,9 @@ def _command_line(reader: _Reader, lines: list[_Line], i: int, found: list[Found
             source_text=text,
         )
         draft.lines = (first_no if index == 0 else line.no, lines[end_index].no)
-        draft.approval = approval
+        draft.approval = phrases.needs_approval(text, cmd) or (
+            bool(inherited) and phrases.needs_approval(inherited, cmd)
+        )
         if f.how in {"span", "bare"} and (doubt := cmdline.common_word_doubt(cmd)):
             draft.notes.append(doubt)
         reader.out.drafts.append(draft)

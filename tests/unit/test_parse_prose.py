@@ -186,3 +186,18 @@ def test_markdown_is_not_read_as_plain_text() -> None:
     assert not is_plain_text("# Title\n\ntext\n")
     assert not is_plain_text("text\n\n```\nls\n```\n")
     assert is_plain_text("Title\n\nrun ls -la here\n")
+
+
+def test_an_approval_limit_applies_only_to_commands_beyond_it() -> None:
+    text = (
+        "Search API saturated\n\n"
+        "Scale up; going above 20 replicas needs approval from the capacity team:\n"
+        "kubectl scale deploy/search -n s --replicas=12\n\n"
+        "If that is not enough, scale further (above 20 replicas needs approval from capacity):\n"
+        "kubectl scale deploy/search -n s --replicas=30\n"
+    )
+    steps = _parse(text).runbook.steps
+    assert [(s.command, s.require_approval) for s in steps] == [
+        ("kubectl scale deploy/search -n s --replicas=12", False),
+        ("kubectl scale deploy/search -n s --replicas=30", True),
+    ]
