@@ -61,7 +61,7 @@ STOP_WORDS = frozenset(
 )
 
 
-ENGLISH_OK_RE = re.compile(r"^[-+/.~$'\"{(<]|[=/|<>:*%@]|^\d+[a-zA-Z]?$|\.\w+$")
+ENGLISH_OK_RE = re.compile(r"^[-+/.~$'\"{<]|[=/|<>*%@]|\w:\w|^\d+[a-zA-Z]?$|\.\w+$")
 
 
 EXTRA_HEADS = frozenset(
@@ -93,7 +93,8 @@ EXTRA_HEADS = frozenset(
      "repmgr", "orchestrator-client", "mysqlcheck", "mysqlbinlog", "xtrabackup", "innobackupex",
      "redis-check-aof", "redis-check-rdb", "sentinel-cli", "kafka-topics", "kafka-configs",
      "rabbitmqadmin", "emqx", "vmctl", "thanos", "mimirtool", "lokitool", "cortextool", "otelcol",
-     "journalctl", "systemctl", "kubectl", "helm", "docker", "podman", "crictl", "oc", "virtctl"}
+     "journalctl", "systemctl", "kubectl", "helm", "docker", "podman", "crictl", "oc", "virtctl",
+     "k"}
 )  # fmt: skip
 _COMMON_WORDS = frozenset(
     [
@@ -368,6 +369,8 @@ def is_command(text: str, *, bare: bool = False) -> bool:
             and not bare
         )
     if english:
+        if line.endswith(":"):
+            return False
         return any(
             ENGLISH_OK_RE.search(a) for a in args if a not in {"->", "\u2192", "=>", "-", "\u2013"}
         )

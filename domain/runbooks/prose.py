@@ -810,6 +810,14 @@ def _after_clause(reader: _Reader, tail: str, cond: str | None, no: int) -> None
     rest = tail.strip(" ,;.)").strip()
     if not rest:
         return
+    tell = re.search(
+        r"(?:^|\s)(?:and|then)\s+(?:then\s+)?((?:tell|ping|page|post|notify|inform|escalate|ask)"
+        r"\b.*)$",
+        rest,
+        re.I,
+    )
+    if tell:
+        rest = tell.group(1)
     if re.match(r"^and\b", rest, re.I):
         if rest.endswith(":"):
             reader.state.lead = re.sub(r"^and\s+", "", rest)

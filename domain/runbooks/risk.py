@@ -56,7 +56,8 @@ _READ_ONLY = frozenset(
 )  # fmt: skip
 
 _HANDLERS: dict[str, Handler] = {
-    "kubectl": risk_k8s.kubectl, "oc": risk_k8s.kubectl, "helm": risk_k8s.helm,
+    "kubectl": risk_k8s.kubectl, "oc": risk_k8s.kubectl, "k": risk_k8s.kubectl,
+    "helm": risk_k8s.helm,
     "virtctl": risk_k8s.virtctl,
     "aws": risk_cloud.aws, "gcloud": risk_cloud.gcloud, "az": risk_cloud.az,
     "terraform": risk_cloud.terraform, "terragrunt": risk_cloud.terraform,

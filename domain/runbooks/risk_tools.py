@@ -67,6 +67,8 @@ def kafka_tool(tool: str, args: list[str], _recurse: Recurse) -> list[Verdict]:
         return [(DANGEROUS, f"{name} --delete removes topics or configs (irreversible)")]
     if name == "kafka-configs" and any("retention." in a for a in args):
         return [(DANGEROUS, f"{name} changes retention: a shorter one deletes data")]
+    if name == "kafka-leader-election" and any(a.upper() == "UNCLEAN" for a in args):
+        return [(DANGEROUS, "unclean leader election loses messages (irreversible)")]
     if name in {"kafka-console-consumer", "kafka-log-dirs", "kafka-broker-api-versions"}:
         return [(SAFE, f"{name} only reads")]
     return [(CAUTION, f"{name} changes the Kafka cluster")]
