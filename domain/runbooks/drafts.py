@@ -82,6 +82,7 @@ _CHECKLIST_RE = re.compile(
     r"possible|causes?|reasons?|things)\b",
     re.I,
 )
+_ASIDE_RE = re.compile(r"^\s*(?:tip|fyi|info|hint|side note|pro tip)\s*:", re.I)
 _LINK_RE = re.compile(r"\[([^\]]*)\]\([^)]*\)|\[([^\]]*)\]\[[^\]]*\]")
 _TITLE_TAIL_RE = re.compile(
     r"\s*(?:\b(?:via|with|using|by running|by executing|run|running|execute|the following"
@@ -357,6 +358,9 @@ class _Walker:
         self.describe(text)
 
     def inline(self, block: Block, sents: list[str], found: list[str], scope: str | None) -> None:
+        if _ASIDE_RE.match(block.text.replace("*", "")):
+            self.describe(block.text)  # "Tip: `kubectl get rs` shows ...": an aside, not a step
+            return
         for command in found:
             index = next((i for i, s in enumerate(sents) if command in s), 0)
             sentence = sents[index]
