@@ -28,7 +28,7 @@ APPROVAL_RE = re.compile(
     r"\b(?:approval|approved\s+by|approves\b|(?:must|has to|have to|needs? to|should|to|will|"
     r"can|shall)\s+(?:first\s+)?approve\b|approving|sign[- ]?off|signs?\s+off|signed\s+off|"
     r"(?:an?\s+|the\s+)?ok\s+from|says?\s+ok|gives?\s+(?:the\s+|an?\s+|you\s+)?(?:ok|go)\b|"
-    r"go-ahead|green light|permission|\bok\s+(?:needed|required|first)\b|"
+    r"go-ahead|green light|permission\s+(?:from|of)\b|\bok\s+(?:needed|required|first)\b|"
     r"needs?\s+(?:an?\s+|the\s+)?ok\b|get(?:ting)?\s+(?:an?\s+|the\s+)?ok\b|"
     r"\bwith\s+(?:an?\s+)?ok\b|must\s+(?:be\s+)?(?:ok'?d|agreed)|"
     r"after\s+(?:the\s+)?\w+(?:\s+\w+)?\s+(?:agrees|confirms|says\s+(?:so|yes)))",
