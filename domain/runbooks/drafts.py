@@ -213,7 +213,13 @@ class _Walker:
             if block.kind == "heading":
                 self.heading(block)
             elif block.kind == "text":
-                self.text(block, following)
+                parts = bare_command_parts(block)
+                for n, part in enumerate(parts):
+                    after = parts[n + 1] if n + 1 < len(parts) else following
+                    if part.kind == "code":
+                        self.code(part)
+                    else:
+                        self.text(part, after)
             else:
                 self.code(block)
         return self.out
@@ -494,3 +500,43 @@ def attach_rollback(drafts: list[Draft], command: str) -> bool:
         return False
     best[1].rollback = command
     return True
+
+
+def bare_command_parts(block: Block) -> list[Block]:
+    """A paragraph with commands on their own lines (no fence) read as text and code parts."""
+    lines = block.text.split("\n")
+    is_cmd = [
+        "`" not in line
+        and not re.search(r"[:.!?]$", line.strip())
+        and cmdline.is_command(line.strip(), bare=True)
+        for line in lines
+    ]
+    if not any(is_cmd):
+        return [block]
+    parts: list[Block] = []
+    buf: list[str] = []
+    kind = ""
+    for line, cmd in zip(lines, is_cmd, strict=True):
+        this = "code" if cmd else "text"
+        if kind == "code" and buf and commands._needs_more("\n".join(buf)):
+            this = "code"
+        if this != kind and buf:
+            parts.append(_part(block, kind, buf, first=not parts))
+            buf = []
+        kind = this
+        buf.append(line)
+    if buf:
+        parts.append(_part(block, kind, buf, first=not parts))
+    return parts
+
+
+def _part(block: Block, kind: str, lines: list[str], *, first: bool) -> Block:
+    return Block(
+        "code" if kind == "code" else "text",
+        "\n".join(lines) + ("\n" if kind == "code" else ""),
+        lang="sh" if kind == "code" else "",
+        list_depth=block.list_depth,
+        item_start=block.item_start and first,
+        line=block.line,
+        end_line=block.end_line,
+    )

@@ -25,7 +25,7 @@ from domain.runbooks.drafts import (
 )
 
 _FENCE_RE = re.compile(r"^\s{0,3}(```|~~~)", re.M)
-_ATX_RE = re.compile(r"^#{1,6}\s+\S", re.M)
+_ATX_RE = re.compile(r"^#{1,6}\s+[A-Z0-9`*\[]", re.M)  # "# check disk" is a shell comment
 _MARKER_RE = re.compile(
     r"^(?P<m>(?:step|schritt)\s*\d+[a-z]?\s*(?:[:.)]|[-\u2013\u2014])\s*|\d{1,2}[.)]\s+|[a-h][.)]\s+|"
     r"[-*\u2022\u25e6\u25aa\u2023o]\s+)",
@@ -60,7 +60,7 @@ _ARROW_RE = re.compile(r"\s*(?:->|\u2192|=>)\s*")
 _SPLIT_RE = re.compile(r":\s+|\?\s+|\s+[-\u2013\u2014]\s+|\s*(?:->|\u2192|=>)\s*")
 _TRIGGER_RE = re.compile(
     r"(?:^|(?<=[\s(:]))(?:run|running|with|using|via|execute|executing|exec|try|type|just|then|"
-    r"and|do|call|->|\u2192|:|\()\s+$",
+    r"and|do|call|e\.g\.|i\.e\.|like|such as|->|\u2192|:|\()\s*$",
     re.I,
 )
 _TRAIL_PAREN_RE = re.compile(r"\s+\((?=[^()]*[a-z]{3,}\s+[a-z]{2,})[^()]*\)\s*\.?$")
@@ -227,7 +227,7 @@ def find_commands(text: str) -> list[Found]:
         span = match.group(2).strip()
         if "\n" in span or not span:
             continue
-        if cmdline.is_command(span):
+        if cmdline.is_command(span) or cmdline.flagged_unknown(span):
             found.append(Found(span, match.start(), match.end(), "span"))
         taken.append((match.start(), match.end()))
     blanked = commands._SPAN_RE.sub(lambda m: " " * len(m.group(0)), text)
@@ -462,6 +462,7 @@ def read(text: str) -> Walk:
         indent = len(norm) - len(norm.lstrip())
         marker = _MARKER_RE.match(stripped)
         body = stripped[marker.end() :] if marker else stripped
+        body = re.sub(r"^#+\s+", "", body)  # a comment or heading line: its words are prose
         if marker and marker.group("m").strip() == "o" and not body:
             marker = None
         lines.append(_Line(no, norm, body, indent, bool(marker), not stripped))
