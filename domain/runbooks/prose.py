@@ -63,7 +63,7 @@ _TRIGGER_RE = re.compile(
     r"and|do|call|e\.g\.|i\.e\.|like|such as|->|\u2192|:|\()\s*$",
     re.I,
 )
-_TRAIL_PAREN_RE = re.compile(r"\s+\((?=[^()]*[a-z]{3,}\s+[a-z]{2,})[^()]*\)\s*\.?$")
+_TRAIL_PAREN_RE = re.compile(r"\s+\((?=[^()]*\b[A-Za-z]{3,}\b)[^()$|=;&<>`]*\)\s*\.?$")
 _TRAIL_COMMENT_RE = re.compile(r"\s+#\s+(.*)$")
 _CONTEXT_HEADING_RE = re.compile(
     r"^(?:overview|background|about|purpose|symptoms?|impact|summary|description|context|"

@@ -89,7 +89,17 @@ def config_checker(tool: str, args: list[str], _recurse: Recurse) -> list[Verdic
     return [(CAUTION, f"{tool} changes a running service or its certificates")]
 
 
+def backup_tool(tool: str, _args: list[str], _recurse: Recurse) -> list[Verdict]:
+    """pg_dump, mysqldump, mongodump: they read the database and write a copy elsewhere."""
+    return [(SAFE, f"{tool} takes a backup; the database is only read")]
+
+
 HANDLERS = {
+    "pg_dump": backup_tool,
+    "pg_dumpall": backup_tool,
+    "pg_basebackup": backup_tool,
+    "mysqldump": backup_tool,
+    "mongodump": backup_tool,
     "rabbitmqctl": rabbitmqctl,
     "patronictl": patronictl,
     "vault": vault,
