@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 
 from domain.runbooks import branches, cmdline, commands, phrases
 from domain.runbooks.markdown import Block
+from domain.runbooks.risk import classify
+from schemas.runbook import StepRisk
 
 _CONTEXT_RE = re.compile(
     r"^(meaning|impact|summary|overview|background|description|about|full context|symptoms?|"
@@ -494,6 +496,8 @@ def attach_rollback(drafts: list[Draft], command: str) -> bool:
             continue
         other = _tokens(draft.command)
         score = len(words & other) / len(words | other)
+        if classify(draft.command).risk is not StepRisk.SAFE:
+            score += 1.0  # an undo undoes a change, not a read
         if score >= 0.34 and (best is None or score > best[0]):
             best = (score, draft)
     if best is None:
