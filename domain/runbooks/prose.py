@@ -270,6 +270,7 @@ class _Line:
     indent: int
     marker: bool
     blank: bool
+    end_no: int = 0  # last line when wrapped prose was joined into this one
 
 
 @dataclass
@@ -452,6 +453,34 @@ def _derive_rollback(previous: str, prose: str) -> str | None:
     return previous[: match.start()] + number + unit + previous[match.end() :]
 
 
+def _unwrap(lines: list[_Line]) -> list[_Line]:
+    """Join prose a wiki or mail client wrapped mid-sentence ("... the database is" +
+    "usually the culprit. Check ... with"); commands and list items stay on their own line."""
+    out: list[_Line] = []
+    for line in lines:
+        prev = out[-1] if out else None
+        if (
+            prev is not None
+            and not prev.blank
+            and not line.blank
+            and not line.marker
+            and len(prev.text) >= 60  # wrapped lines are long; chat and notes lines are not
+            and re.match(r"[a-z(]", line.text)
+            and not re.match(r"(?:if|otherwise|else|then|still|when|but|also|or)\b", line.text)
+            and not _ARROW_RE.search(prev.text)
+            and not re.search(r"[.:;!?)`\\|]$|&&$", prev.text)
+            and "\t" not in prev.text
+            and not find_commands(prev.text)
+            and not cmdline.is_command(_FILLER_RE.sub("", line.text))
+            and not cmdline.flagged_unknown(line.text)
+        ):
+            prev.text = f"{prev.text} {line.text}"
+            prev.end_no = line.no
+            continue
+        out.append(line)
+    return out
+
+
 def read(text: str) -> Walk:
     """Draft steps from a plain-text runbook (no Markdown structure)."""
     raw_lines = text.split("\n")
@@ -466,6 +495,7 @@ def read(text: str) -> Walk:
         if marker and marker.group("m").strip() == "o" and not body:
             marker = None
         lines.append(_Line(no, norm, body, indent, bool(marker), not stripped))
+    lines = _unwrap(lines)
     reader = _Reader(raw_lines)
     first_content = next((ln.no for ln in lines if not ln.blank), 0)
     _read_lines(reader, lines, first_content)
@@ -712,7 +742,7 @@ def _command_line(reader: _Reader, lines: list[_Line], i: int, found: list[Found
         if not previous.rollback:
             previous.rollback = cmd
             if previous.lines:
-                previous.lines = (previous.lines[0], lines[end_index].no)
+                previous.lines = (previous.lines[0], _last_no(lines[end_index]))
         return end_index + 1
     if state.section == "rollback":
         for f in found:
@@ -749,7 +779,7 @@ def _command_line(reader: _Reader, lines: list[_Line], i: int, found: list[Found
             cond or scope_cond,
             source_text=text,
         )
-        draft.lines = (first_no if index == 0 else line.no, lines[end_index].no)
+        draft.lines = (first_no if index == 0 else line.no, _last_no(lines[end_index]))
         draft.approval = phrases.needs_approval(text, cmd) or (
             bool(inherited) and phrases.needs_approval(inherited, cmd)
         )
@@ -904,3 +934,7 @@ def _prose_variables(text: str) -> list[str]:
         if name not in names:
             names.append(name)
     return names
+
+
+def _last_no(line: _Line) -> int:
+    return max(line.no, line.end_no)

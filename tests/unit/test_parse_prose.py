@@ -201,3 +201,19 @@ def test_an_approval_limit_applies_only_to_commands_beyond_it() -> None:
         ("kubectl scale deploy/search -n s --replicas=12", False),
         ("kubectl scale deploy/search -n s --replicas=30", True),
     ]
+
+
+def test_prose_wrapped_mid_sentence_is_read_as_one_sentence() -> None:
+    text = (
+        "Checkout latency\n\n"
+        "If the error rate is above five percent for more than ten minutes, restart the\n"
+        "checkout pods with kubectl rollout restart deployment/checkout -n shop and watch.\n"
+    )
+    steps = _parse(text).runbook.steps
+    assert [(s.command, s.condition, s.source_lines) for s in steps] == [
+        (
+            "kubectl rollout restart deployment/checkout -n shop",
+            "the error rate is above five percent for more than ten minutes",
+            (3, 4),
+        )
+    ]
