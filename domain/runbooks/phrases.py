@@ -15,9 +15,13 @@ PROHIBIT_RE = re.compile(
 )
 
 ROLLBACK_RE = re.compile(
-    r"(?:^|[\s(])(?:rb|rollback|roll-back|roll back|undo|revert|back ?out)\s*:"
-    r"|\b(?:to\s+)?(?:undo|revert)\b"
-    r"|\bmakes?\s+(?:it|things|this|that)\s+worse\b"
+    r"^\W*(?:rb|rollback|roll-back|roll back|undo|revert|back ?out)\s*[:=]"
+    r"|[\s(](?:rb|rollback|undo)\s*:"
+    r"|\bto\s+(?:undo|revert|roll\s*back)\b"
+    r"|\b(?:undo|revert|roll\s*back)\s+(?:it|this|that|these|them|the changes?|everything)\b"
+    r"|^\W*(?:undo|revert|roll\s*back)\s+(?:when|once|after|if)\b"
+    r"|\b(?:can|could|may|then)\s+(?:undo|revert|roll\s*back)\b"
+    r"|\bmakes?\s+(?:it|things|this|that)\s+worse\b|\bgets?\s+worse\b"
     r"|\b(?:scale|set|put|turn|change|switch|move|bring)\s+(?:it\s+|them\s+|this\s+|that\s+)?back\b"
     r"|\bback\s+to\b"
     r"|\broll(?:ing)?\s+(?:it\s+|this\s+|that\s+)?back\s+(?:with|using|via|by)\b",
@@ -28,6 +32,7 @@ APPROVAL_RE = re.compile(
     r"\b(?:approval|approved\s+by|approves\b|(?:must|has to|have to|needs? to|should|to|will|"
     r"can|shall)\s+(?:first\s+)?approve\b|approving|sign[- ]?off|signs?\s+off|signed\s+off|"
     r"(?:an?\s+|the\s+)?ok\s+from|says?\s+ok|gives?\s+(?:the\s+|an?\s+|you\s+)?(?:ok|go)\b|"
+    r"\b(?:ask|check with|clear it with|run it by)\s+@?[\w.-]+(?:\s+[\w.-]+)?\s+first\b|"
     r"go-ahead|green light|permission\s+(?:from|of)\b|\bok\s+(?:needed|required|first)\b|"
     r"needs?\s+(?:an?\s+|the\s+)?ok\b|get(?:ting)?\s+(?:an?\s+|the\s+)?ok\b|"
     r"\bwith\s+(?:an?\s+)?ok\b|must\s+(?:be\s+)?(?:ok'?d|agreed)|"

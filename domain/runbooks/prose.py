@@ -32,7 +32,9 @@ _MARKER_RE = re.compile(
     re.I,
 )
 _SPEAKER_RE = re.compile(
-    r"^[\w.@' -]{1,40}?\s+(?:\d{1,2}:\d{2}(?:\s*[AP]M)?|\[\d{1,2}:\d{2}[^\]]*\])\s*$", re.I
+    r"^(?!(?:at|until|by|before|after|around|otherwise|wait|then|next|run|runs)\b)"
+    r"[\w.@'-]+(?:\s+[\w.@'-]+){0,2}\s+(?:\d{1,2}:\d{2}(?:\s*[AP]M)?|\[\d{1,2}:\d{2}[^\]]*\])\s*$",
+    re.I,
 )
 _PROMPT_RE = re.compile(r"^(?:\$|[\w.@-]+[$#]|>)\s+(?=\S)")
 _FILLER_RE = re.compile(
@@ -382,23 +384,27 @@ def _cut_action(cond: str) -> str:
 
 
 def _condition_of(prose: str, previous: str | None) -> str | None:
-    cond = _condition_text(prose, previous)
-    return _cut_action(cond) if cond and not cond.startswith("not (") else cond
+    cond, separated = _condition_text(prose, previous)
+    if cond and not separated and not cond.startswith("not ("):
+        return _cut_action(cond)  # "if cl_waiting is high reload it": no comma to cut at
+    return cond
 
 
-def _condition_text(prose: str, previous: str | None) -> str | None:
+def _condition_text(prose: str, previous: str | None) -> tuple[str | None, bool]:
+    """The condition and whether the text separated it from the action (comma, colon...)."""
     text = branches.clean(_FILLER_RE.sub("", prose.strip()))
     if not text:
-        return None
+        return None, True
     arrow = _ARROW_RE.split(text, maxsplit=1)
     if len(arrow) == 2 and arrow[0] and not is_imperative(arrow[0]):
-        return arrow[0].strip(" :")
+        return arrow[0].strip(" :"), True
     for sentence in branches.sentences(text) or [text]:
-        cond, _ = branches.split_condition(_FILLER_RE.sub("", sentence), previous)
+        cond, rest = branches.split_condition(_FILLER_RE.sub("", sentence), previous)
         if cond:
-            return cond
+            separated = bool(rest) or bool(re.search(r"[,;:]\s*$", sentence))
+            return cond, separated
     if text.rstrip().endswith("?") and len(text.split()) <= 6:
-        return text.strip()
+        return text.strip(), True
     match = _TRAILING_IF_RE.search(text)
     if (
         match
@@ -406,8 +412,8 @@ def _condition_text(prose: str, previous: str | None) -> str | None:
         and len(match.group("cond").split()) >= 2
         and match.group("cond").strip().lower() not in branches._TRIVIAL
     ):
-        return match.group("cond").strip()
-    return None
+        return match.group("cond").strip(), True
+    return None, True
 
 
 def _title(prose: str, command: str | None, fallback: str = "") -> str:
