@@ -69,8 +69,7 @@ EXTRA_HEADS = frozenset(
      "cqlsh", "clickhouse-client", "varnishadm", "pgbackrest", "pg_basebackup", "pg_isready",
      "pg_ctlcluster", "doctl", "openstack", "gsutil", "az", "mongo", "mongosh", "mysqladmin",
      "mysqldump", "redis-sentinel", "sentinel", "zkCli.sh", "sysctl", "ethtool", "tcpdump",
-     "iptables", "nft", "chronyc", "timedatectl", "hostnamectl", "resolvectl", "dig", "host",
-     "openssl", "keytool", "kubeadm", "kubelet", "minikube", "kind", "k9s", "skopeo", "ctr",
+     "iptables", "nft", "chronyc", "timedatectl", "hostnamectl", "resolvectl", "dig", "openssl", "keytool", "kubeadm", "kubelet", "minikube", "k9s", "skopeo", "ctr",
      "nerdctl", "lsblk", "blkid", "xfs_growfs", "resize2fs", "growpart", "fstrim", "ncdu",
      "logrotate", "swapoff", "swapon", "fuser", "pgrep", "strace", "gdb", "jstack", "jmap",
      "jcmd", "jstat", "rabbitmq-diagnostics", "rabbitmq-plugins", "rabbitmq-queues", "celery",
@@ -84,10 +83,9 @@ EXTRA_HEADS = frozenset(
      "gh-ost", "redis-benchmark", "memcached-tool", "varnishstat", "ipvsadm", "conntrack", "nstat",
      "sar", "pidstat", "perf", "bpftrace", "gcore", "iotop", "htop", "atop", "nvidia-smi",
      "ipmitool", "smartctl", "mdadm", "zpool", "zfs", "btrfs", "xfs_info", "tune2fs", "multipath",
-     "iscsiadm", "nfsstat", "showmount", "exportfs", "ntpq", "hwclock", "step", "cfssl", "gpg",
-     "bq", "terragrunt", "packer", "salt", "puppet", "chef-client", "pip", "npm", "java", "node",
-     "go", "cargo", "make", "oci", "hcloud", "ibmcloud", "eksctl", "kops", "k3s", "microk8s",
-     "talosctl", "crane", "cosign", "trivy", "grpcurl", "httpie", "http", "nc", "ncat", "telnet",
+     "iscsiadm", "nfsstat", "showmount", "exportfs", "ntpq", "hwclock", "cfssl", "gpg",
+     "bq", "terragrunt", "packer", "chef-client", "pip", "npm", "cargo", "oci", "hcloud", "ibmcloud", "eksctl", "kops", "k3s", "microk8s",
+     "talosctl", "crane", "cosign", "trivy", "grpcurl", "httpie", "nc", "ncat", "telnet",
      "mtr", "traceroute", "tracepath", "arping", "nmap", "whois", "drill", "kdig", "nslookup",
      "mongodump", "mongorestore", "pg_dump", "pg_dumpall", "pg_restore", "pg_controldata",
      "repmgr", "orchestrator-client", "mysqlcheck", "mysqlbinlog", "xtrabackup", "innobackupex",
@@ -338,7 +336,7 @@ def is_command(text: str, *, bare: bool = False) -> bool:
     ):
         return False
     args = words[1:]
-    english = first in commands._ENGLISH_HEADS or first in {"host", "time", "kind", "service"}
+    english = first in commands._ENGLISH_HEADS or first in {"time", "kind", "service"}
     if not args:
         return (
             first
@@ -408,3 +406,11 @@ def common_word_doubt(command: str) -> str | None:
             "command: check it is meant to run"
         )
     return None
+
+
+def reads_as_prose(text: str) -> bool:
+    """A line that starts with a tool's name but goes on as a sentence ("kubelet restarts are
+    rare and usually not needed.")."""
+    words = text.split()
+    common = sum(1 for w in words[1:] if w.lower().strip(".,;") in _COMMON_WORDS)
+    return common >= 3 and not TECHNICAL_RE.search(" ".join(words[1:]))

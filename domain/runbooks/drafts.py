@@ -513,6 +513,7 @@ def bare_command_parts(block: Block) -> list[Block]:
         "`" not in line
         and not re.search(r"[:.!?]$", line.strip())
         and cmdline.is_command(line.strip(), bare=True)
+        and not cmdline.reads_as_prose(line.strip())
         for line in lines
     ]
     if not any(is_cmd):

@@ -120,8 +120,20 @@ _GENERIC_ADJ = frozenset(
 
 
 def is_plain_text(body: str) -> bool:
-    """True when the text has no Markdown structure (fences or # headings) to rely on."""
-    return not (_FENCE_RE.search(body) or _ATX_RE.search(body))
+    """True when the text has no Markdown structure (fences or # headings) to rely on.
+
+    A page with `#` headings but commands on bare lines (a wiki paste) is read as plain text too:
+    Markdown would fold those lines into paragraphs.
+    """
+    if _FENCE_RE.search(body):
+        return False
+    if not _ATX_RE.search(body):
+        return True
+    return any(
+        "`" not in line and cmdline.is_command(_PROMPT_RE.sub("", line.strip()))
+        for line in body.split("\n")
+        if line.strip() and not line.startswith("    ")
+    )
 
 
 def _scan_end(text: str, start: int, closer: str | None) -> int:
@@ -221,6 +233,7 @@ def find_commands(text: str) -> list[Found]:
         (cmdline.is_command(body) or cmdline.flagged_unknown(body))
         and ("`" not in body or quoted_ticks_only)
         and not arrow
+        and not cmdline.reads_as_prose(body)
     ):
         start = lead + (len(stripped) - len(body))
         return [Found(body, start, len(text), "line")]
