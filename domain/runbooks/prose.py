@@ -46,7 +46,7 @@ _NOTE_RE = re.compile(
     r"^(?:note|info|tip|fyi|ps|nb|owner|owners|team|contact|contacts|escalation contact|"
     r"links?|see also|reference|references|last reviewed|reviewed|updated|author|purpose|"
     r"applies to|symptoms?|impact|background|context|summary|why|cause|description|"
-    r"dashboard|runbook|alert|severity)\s*:",
+    r"dashboard|runbook|alert|severity|expected(?: result| output)?|result|output)\s*:",
     re.I,
 )
 _WARNING_RE = re.compile(r"^(?:warning|caution|important|attention|danger|careful)\s*[:!]", re.I)
@@ -286,6 +286,7 @@ class _Line:
     marker: bool
     blank: bool
     end_no: int = 0  # last line when wrapped prose was joined into this one
+    bullet: bool = False  # a bullet (-, *, o) rather than a number or "Step N"
 
 
 @dataclass
@@ -297,6 +298,7 @@ class _State:
     lead_used: bool = False
     last_cond: str | None = None
     item_indent: int = -1
+    numbered_item: bool = False  # the current item is "1." or "Step 1:" (bullets under it are its)
     context: bool = False
     section: str = "steps"
 
@@ -513,7 +515,10 @@ def read(text: str) -> Walk:
         body = re.sub(r"^#+\s+", "", body)  # a comment or heading line: its words are prose
         if marker and marker.group("m").strip() == "o" and not body:
             marker = None
-        lines.append(_Line(no, norm, body, indent, bool(marker), not stripped))
+        line = _Line(no, norm, body, indent, bool(marker), not stripped)
+        if marker:
+            line.bullet = not re.match(r"\d|step|schritt", marker.group("m"), re.I)
+        lines.append(line)
     lines = _unwrap(lines)
     reader = _Reader(raw_lines)
     first_content = next((ln.no for ln in lines if not ln.blank), 0)
@@ -642,10 +647,16 @@ def _read_lines(reader: _Reader, lines: list[_Line], first_content: int) -> None
         if re.fullmatch(r"[\W_]+", text):
             i += 1
             continue
-        if line.marker and (state.item_indent < 0 or line.indent <= state.item_indent):
+        sub_bullet = line.bullet and state.numbered_item and line.indent <= state.item_indent
+        if (
+            line.marker
+            and not sub_bullet
+            and (state.item_indent < 0 or line.indent <= state.item_indent)
+        ):
             _flush_lead(reader)
             _new_block(state)
             state.item_indent = line.indent
+            state.numbered_item = not line.bullet
         elif line.marker:
             state.lead_used = True  # a lead-in with sub-steps heads them, it is not one itself
             _flush_lead(reader)
