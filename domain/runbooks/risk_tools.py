@@ -89,12 +89,27 @@ def config_checker(tool: str, args: list[str], _recurse: Recurse) -> list[Verdic
     return [(CAUTION, f"{tool} changes a running service or its certificates")]
 
 
+def hashicorp(tool: str, args: list[str], _recurse: Recurse) -> list[Verdict]:
+    """consul and nomad: status/list/logs read; force-leave, deletes and purges remove."""
+    pos = positional(args)
+    words = " ".join(pos[:2])
+    if pos[:1] in (["members"], ["info"], ["version"], ["monitor"]) or (
+        len(pos) >= 2 and pos[1] in {"status", "list", "logs", "inspect", "get", "read", "info"}
+    ):
+        return [(SAFE, f"{tool} {words} only reads")]
+    if pos[:1] in (["force-leave"], ["leave"]) or "delete" in pos[:2] or has_flag(args, "-purge"):
+        return [(DANGEROUS, f"{tool} {words} removes a member or data (hard to undo)")]
+    return [(CAUTION, f"{tool} {words} changes the cluster")]
+
+
 def backup_tool(tool: str, _args: list[str], _recurse: Recurse) -> list[Verdict]:
     """pg_dump, mysqldump, mongodump: they read the database and write a copy elsewhere."""
     return [(SAFE, f"{tool} takes a backup; the database is only read")]
 
 
 HANDLERS = {
+    "consul": hashicorp,
+    "nomad": hashicorp,
     "pg_dump": backup_tool,
     "pg_dumpall": backup_tool,
     "pg_basebackup": backup_tool,
