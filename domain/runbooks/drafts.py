@@ -276,6 +276,21 @@ class _Walker:
         if category == "prerequisites":
             self.out.prerequisites.append(branches.clean(_LINK_RE.sub(r"\1\2", text)))
             return
+        if _is_table(text):
+            self.table(text)
+            return
+        previous = self.blocks[self.index - 1] if self.index else None
+        if (
+            previous is not None
+            and previous.kind == "code"
+            and self.out.drafts
+            and self.out.drafts[-1].command
+            and phrases.needs_approval(text, self.out.drafts[-1].command)
+            and not commands.inline_commands(text)
+            and not (following is not None and following.kind == "code")
+            and not text.rstrip().endswith(":")
+        ):
+            self.out.drafts[-1].approval = True  # "**Needs sign-off from X.**" under the block
         depth = block.list_depth
         sents = branches.sentences(text) or [text]
         if block.item_start:
@@ -364,6 +379,33 @@ class _Walker:
             )
             return
         self.describe(text)
+
+    def table(self, text: str) -> None:
+        """A pipe table (a "table of checks"): a row with a command cell is a step."""
+        for row in text.split("\n"):
+            cells = [c.strip() for c in row.strip().strip("|").split("|")]
+            if not any(cells) or all(re.fullmatch(r":?-{2,}:?", c) for c in cells if c):
+                continue
+            label = branches.clean(cells[0]) if cells else ""
+            command = next(
+                (
+                    c.strip("`").strip()
+                    for c in cells
+                    if c.strip("`").strip() and cmdline.is_command(c.strip("`").strip())
+                ),
+                None,
+            )
+            scope = self.scope_condition(0)
+            if command:
+                self.add(Draft(self.category, make_title(label, None, "Run " + command[:70]),
+                               command, [row], scope, source_text=row))  # fmt: skip
+            elif len(cells) > 1 and is_imperative(cells[-1]) and label.lower() not in {
+                "check", "what", "step", "action"
+            }:  # fmt: skip
+                self.add(Draft(self.category, make_title(f"{label}: {cells[-1]}"), None, [row],
+                               scope, source_text=row))  # fmt: skip
+            else:
+                self.describe(row)
 
     def inline(self, block: Block, sents: list[str], found: list[str], scope: str | None) -> None:
         if _ASIDE_RE.match(block.text.replace("*", "")):
@@ -544,4 +586,13 @@ def _part(block: Block, kind: str, lines: list[str], *, first: bool) -> Block:
         item_start=block.item_start and first,
         line=block.line,
         end_line=block.end_line,
+    )
+
+
+def _is_table(text: str) -> bool:
+    rows = [r for r in text.split("\n") if r.strip()]
+    return (
+        len(rows) >= 2
+        and all(r.lstrip().startswith("|") for r in rows)
+        and any(re.fullmatch(r"\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?", r.strip()) for r in rows)
     )
