@@ -217,3 +217,19 @@ def test_prose_wrapped_mid_sentence_is_read_as_one_sentence() -> None:
             (3, 4),
         )
     ]
+
+
+def test_markdown_table_of_checks_and_approval_under_a_block() -> None:
+    text = (
+        "# PG CPU\n\n## Checks\n\n| Check | Command |\n|---|---|\n"
+        '| Active queries | `psql -c "SELECT count(*) FROM pg_stat_activity"` |\n'
+        "| Host load | look at the node exporter panel |\n\n"
+        "## Fix\n\nFail over to the standby:\n\n```bash\npatronictl failover --candidate <standby>\n```\n\n"
+        "**Needs sign-off from the DB lead.**\n"
+    )
+    steps = parse_runbook(text, source_name="PgCpu.md").runbook.steps
+    assert [(s.command, s.title, s.require_approval) for s in steps] == [
+        ('psql -c "SELECT count(*) FROM pg_stat_activity"', "Active queries", False),
+        (None, "Host load: look at the node exporter panel", False),
+        ("patronictl failover --candidate {{ standby }}", "Fail over to the standby", True),
+    ]
