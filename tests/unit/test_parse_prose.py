@@ -224,7 +224,8 @@ def test_markdown_table_of_checks_and_approval_under_a_block() -> None:
         "# PG CPU\n\n## Checks\n\n| Check | Command |\n|---|---|\n"
         '| Active queries | `psql -c "SELECT count(*) FROM pg_stat_activity"` |\n'
         "| Host load | look at the node exporter panel |\n\n"
-        "## Fix\n\nFail over to the standby:\n\n```bash\npatronictl failover --candidate <standby>\n```\n\n"
+        "## Fix\n\nFail over to the standby:\n\n"
+        "```bash\npatronictl failover --candidate <standby>\n```\n\n"
         "**Needs sign-off from the DB lead.**\n"
     )
     steps = parse_runbook(text, source_name="PgCpu.md").runbook.steps
