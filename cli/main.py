@@ -671,8 +671,14 @@ def parse(
     for number, step in enumerate(rb.steps, 1):
         risk = step.risk.value
         console.print(f"\n{number}. [{colour[risk]}]{risk.upper()}[/] {escape(step.title)}")
+        if step.source_lines:
+            first, last = step.source_lines
+            where = f"line {first}" if first == last else f"lines {first}-{last}"
+            console.print(f"   [dim]from {where} of the text[/dim]")
         if step.condition:
             console.print(f"   [dim]only if:[/dim] {escape(step.condition)}")
+        if step.require_approval:
+            console.print("   [dim]needs approval (the runbook says so)[/dim]")
         console.print(f"   $ {escape(step.command)}" if step.command else "   (manual step)")
         if step.rollback:
             console.print(f"   [dim]rollback:[/dim] {escape(step.rollback)}")

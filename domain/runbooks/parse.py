@@ -60,8 +60,10 @@ class ParseResult(BaseModel):
                     "rollback": s.rollback,
                     "condition": s.condition,
                     "manual": s.manual,
+                    "require_approval": s.require_approval,
                     "instructions": s.instructions,
                     "capture": dict(s.capture),
+                    "source_lines": list(s.source_lines) if s.source_lines else None,
                 }
                 for s in rb.steps
             ],

@@ -74,10 +74,11 @@ _CONTEXT_HEADING_RE = re.compile(
     re.I,
 )
 _STEP_HEADING_RE = re.compile(
-    r"^(?:procedure|steps|what to do|actions?|diagnos\w*|investigat\w*|troubleshoot\w*|"
-    r"mitigat\w*|remediat\w*|resolution|recovery|fix|verif\w*|validat\w*|checks?|triage|"
-    r"immediate actions?|runbook|how to fix|next steps|escalation|rollback|cleanup|"
-    r"follow[- ]up)\b",
+    r"^(?:procedure|steps(?: to follow)?|what to do|actions?|diagnos[ie]s|investigation|"
+    r"troubleshooting|mitigation|remediation|resolution|recovery|fix|verification|validation|"
+    r"(?:quick )?checks?|triage|immediate actions?|runbook|how to fix|next steps|escalation|"
+    r"rollback|roll ?back|undo|cleanup|follow[- ]up)"
+    r"(?:\s+(?:steps?|procedure|and\s+\w+))?\s*:?$",
     re.I,
 )
 _ESCAPED_NBSP = str.maketrans({"\u00a0": " ", "\u2007": " ", "\u202f": " ", "\u200b": ""})
