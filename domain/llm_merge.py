@@ -1,8 +1,9 @@
 """Merge the LLM's structure into the deterministic parse without ever trusting it on risk.
 
 The model may add structure, titles, conditions and explanations. Every step's risk is at least
-what the classifier says about its command, and a command the source text does not contain is
-flagged for a human rather than silently adopted.
+what the classifier says about its command and what the deterministic parse said for the same
+command; an approval the text requires stays required; a command the source text does not
+contain is flagged for a human rather than silently adopted.
 """
 
 from __future__ import annotations
@@ -27,7 +28,8 @@ def merge(
 ) -> tuple[Runbook, list[tuple[str | None, str]]]:
     """The improved runbook and the ambiguities (step id or None, message) to show."""
     source = _squash(source_text)
-    draft_commands = {_squash(s.command) for s in draft.steps if s.command}
+    draft_by_command = {_squash(s.command): s for s in draft.steps if s.command}
+    draft_commands = set(draft_by_command)
     ambiguities: list[tuple[str | None, str]] = [(a.step_id, a.message) for a in llm.ambiguities]
     steps: list[Step] = []
     seen: set[str] = set()
@@ -36,13 +38,17 @@ def merge(
         seen.add(step_id)
         risk = item.risk
         reasons: list[str] = []
+        same = draft_by_command.get(_squash(item.command)) if item.command else None
+        if same is not None and _ORDER[same.risk] > _ORDER[risk]:
+            reasons.append(f"raised from {risk.value}: the parsed step says {same.risk.value}")
+            risk = same.risk
         if item.command:
             verdict = classify(item.command)
-            if _ORDER[verdict.risk] > _ORDER[item.risk]:
+            if _ORDER[verdict.risk] > _ORDER[risk]:
                 reasons.append(
-                    f"raised from {item.risk.value}: the classifier says {verdict.risk.value}"
+                    f"raised from {risk.value}: the classifier says {verdict.risk.value}"
                 )
-            risk = _worst(item.risk, verdict.risk)
+            risk = _worst(risk, verdict.risk)
             reasons.extend(verdict.reasons)
             squashed = _squash(item.command)
             if squashed not in draft_commands and squashed.split("{{")[0].strip() not in source:
@@ -64,9 +70,12 @@ def merge(
                 command=item.command,
                 risk=risk,
                 risk_reasons=reasons,
-                rollback=item.rollback,
-                condition=item.condition,
+                rollback=item.rollback or (same.rollback if same else None),
+                condition=item.condition or (same.condition if same else None),
                 instructions=item.explanation,
+                require_approval=bool(same and same.require_approval),
+                capture=dict(same.capture) if same and not item.rollback else {},
+                source_lines=same.source_lines if same else None,
             )
         )
     variables = {v.name: v for v in draft.variables}

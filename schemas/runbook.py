@@ -102,6 +102,11 @@ class Step(BaseModel):
         description="Read-only commands run just before the step; their output becomes a "
         "variable for the rollback (e.g. previous_replicas), so undo uses the exact prior value",
     )
+    source_lines: tuple[int, int] | None = Field(
+        default=None,
+        description="First and last line (1-based) of the runbook text this step was read "
+        "from, so a reviewer can see where it came from; None when authored as YAML",
+    )
 
     @field_validator("id")
     @classmethod

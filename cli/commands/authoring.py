@@ -47,8 +47,14 @@ def parse(
     for number, step in enumerate(rb.steps, 1):
         risk = step.risk.value
         out.print(f"\n{number}. [{colour[risk]}]{risk.upper()}[/] {escape(step.title)}")
+        if step.source_lines:
+            first, last = step.source_lines
+            where = f"line {first}" if first == last else f"lines {first}-{last}"
+            out.print(f"   [dim]from {where} of the text[/dim]")
         if step.condition:
             out.print(f"   [dim]only if:[/dim] {escape(step.condition)}")
+        if step.require_approval:
+            out.print("   [dim]needs approval (the runbook says so)[/dim]")
         out.print(f"   $ {escape(step.command)}" if step.command else "   (manual step)")
         if step.rollback:
             out.print(f"   [dim]rollback:[/dim] {escape(step.rollback)}")

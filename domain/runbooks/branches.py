@@ -16,8 +16,9 @@ _IF_RE = re.compile(
     re.I | re.S,
 )
 _ELSE_RE = re.compile(
-    r"^\s*(?P<kw>otherwise|else|if not|if that fails|if this fails|if it fails|if that does not"
-    r" (?:help|work)|failing that)\b[,:]?\s*(?P<rest>.*)$",
+    r"^\s*(?P<kw>otherwise|else|if not|if (?:that|this|it) fails|if (?:that|this|it)"
+    r" (?:does not|doesn'?t|did not|didn'?t) (?:help|work|fix it)|failing that)\b[,:]?\s*"
+    r"(?P<rest>.*)$",
     re.I | re.S,
 )
 _TRIVIAL = frozenset(
@@ -37,7 +38,7 @@ _TRIVIAL = frozenset(
     }
 )
 _SENTENCE_RE = re.compile(r"(?<=[.!?])\s+(?=[A-Z`*_(])")
-_MARKUP_RE = re.compile(r"[*_]{1,2}(?=\w)|(?<=\w)[*_]{1,2}")
+_MARKUP_RE = re.compile(r"\*{1,2}(?=\w)|(?<=\w)\*{1,2}|(?<!\w)_{1,2}(?=\w)|(?<=\w)_{1,2}(?!\w)")
 
 
 def sentences(text: str) -> list[str]:

@@ -201,16 +201,19 @@ _ENGLISH_HEADS = frozenset(
 def inline_commands(text: str) -> list[str]:
     """Commands written inside a sentence: `code spans` that parse as commands, or bare ones
     after 'run ...' (e.g. "run kubectl get pods to see...")."""
+    from domain.runbooks.cmdline import is_command
+
     found: list[str] = []
     for match in _SPAN_RE.finditer(text):
         span = match.group(2).strip()
         words = span.split()
+        if not words or _TODO_RE.search(span):
+            continue
         if (
             looks_like_command(span)
-            and not _TODO_RE.search(span)
             and (not _ASSIGN_ONLY_RE.match(span) or "=<" in span)
             and (words[0] not in _ENGLISH_HEADS or len(words) > 2 or "-" in span)
-        ):
+        ) or (len(words) > 1 and is_command(span)):
             found.append(span)
     bare = _SPAN_RE.sub(" ", text)
     for match in _PROSE_RUN_RE.finditer(bare):

@@ -9,8 +9,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from domain.runbooks import branches, commands
+from domain.runbooks import branches, cmdline, commands, phrases
 from domain.runbooks.markdown import Block
+from domain.runbooks.risk import classify
+from schemas.runbook import StepRisk
 
 _CONTEXT_RE = re.compile(
     r"^(meaning|impact|summary|overview|background|description|about|full context|symptoms?|"
@@ -19,6 +21,7 @@ _CONTEXT_RE = re.compile(
     re.I,
 )
 _CATEGORIES = [
+    ("rollback", re.compile(r"^(?:roll ?back|rolling back|undo|revert|back ?out)\b", re.I)),
     (
         "prerequisites",
         re.compile(r"prereq|requirements|before you (begin|start)|access needed", re.I),
@@ -81,6 +84,7 @@ _CHECKLIST_RE = re.compile(
     r"possible|causes?|reasons?|things)\b",
     re.I,
 )
+_ASIDE_RE = re.compile(r"^\s*(?:tip|fyi|info|hint|side note|pro tip)\s*:", re.I)
 _LINK_RE = re.compile(r"\[([^\]]*)\]\([^)]*\)|\[([^\]]*)\]\[[^\]]*\]")
 _TITLE_TAIL_RE = re.compile(
     r"\s*(?:\b(?:via|with|using|by running|by executing|run|running|execute|the following"
@@ -101,6 +105,9 @@ class Draft:
     rollback: str | None = None
     todo: bool = False
     source_text: str = ""
+    lines: tuple[int, int] | None = None  # where in the text the step was read (1-based)
+    approval: bool = False  # the text says someone must approve it first
+    notes: list[str] = field(default_factory=list)  # doubts for the reviewer (ambiguities)
 
 
 @dataclass
@@ -109,6 +116,7 @@ class Walk:
     description: list[str] = field(default_factory=list)
     prerequisites: list[str] = field(default_factory=list)
     h1: str | None = None
+    prose_variables: list[str] = field(default_factory=list)  # "the host from the alert"
 
 
 def category_of(heading: str, parent: str | None) -> str:
@@ -163,6 +171,7 @@ class _Walker:
         self.item_cond: dict[int, str | None] = {}
         self.item_text: dict[int, str] = {}
         self.lead: str | None = None
+        self.lead_line = 0
         self.lead_cond: str | None = None
         self.lead_rollback = False
         self.last_cond: str | None = None
@@ -184,8 +193,20 @@ class _Walker:
         return branches.combine(*conds)
 
     def add(self, draft: Draft) -> Draft:
+        block = self.blocks[self.index] if self.blocks else None
+        if block is not None:
+            start = self.lead_line if (self.lead and draft.source_text == self.lead) else block.line
+            draft.lines = (start or block.line, max(block.end_line, block.line))
+        said = " ".join([draft.source_text, *draft.instructions[:1]])
+        draft.approval = phrases.needs_approval(said, draft.command)
+        if draft.command and self.category == "rollback" and self.attach_rollback(draft.command):
+            return draft
         self.out.drafts.append(draft)
         return draft
+
+    def attach_rollback(self, command: str) -> bool:
+        """A command in a "Rollback" section undoes the earlier step it resembles most."""
+        return attach_rollback(self.out.drafts, command)
 
     def run(self) -> Walk:
         for index, block in enumerate(self.blocks):
@@ -194,7 +215,13 @@ class _Walker:
             if block.kind == "heading":
                 self.heading(block)
             elif block.kind == "text":
-                self.text(block, following)
+                parts = bare_command_parts(block)
+                for n, part in enumerate(parts):
+                    after = parts[n + 1] if n + 1 < len(parts) else following
+                    if part.kind == "code":
+                        self.code(part)
+                    else:
+                        self.text(part, after)
             else:
                 self.code(block)
         return self.out
@@ -249,6 +276,21 @@ class _Walker:
         if category == "prerequisites":
             self.out.prerequisites.append(branches.clean(_LINK_RE.sub(r"\1\2", text)))
             return
+        if _is_table(text):
+            self.table(text)
+            return
+        previous = self.blocks[self.index - 1] if self.index else None
+        if (
+            previous is not None
+            and previous.kind == "code"
+            and self.out.drafts
+            and self.out.drafts[-1].command
+            and phrases.needs_approval(text, self.out.drafts[-1].command)
+            and not commands.inline_commands(text)
+            and not (following is not None and following.kind == "code")
+            and not text.rstrip().endswith(":")
+        ):
+            self.out.drafts[-1].approval = True  # "**Needs sign-off from X.**" under the block
         depth = block.list_depth
         sents = branches.sentences(text) or [text]
         if block.item_start:
@@ -266,6 +308,7 @@ class _Walker:
             self.inline(block, sents, found, scope)
             if text.rstrip().endswith(":"):
                 self.lead = text
+                self.lead_line = block.line
             return
         last = sents[-1]
         cond, _ = branches.split_condition(
@@ -279,7 +322,8 @@ class _Walker:
             self.para_cond = None
             scope = self.scope_condition(depth)
         if (following is not None and following.kind == "code") or text.rstrip().endswith(":"):
-            self.lead, self.lead_cond = text, cond
+            self.lead, self.lead_cond = text, cond or _any_condition(sents, self.last_cond)
+            self.lead_line = block.line
             self.lead_rollback = bool(_ROLLBACK_SENT_RE.search(last))
             if following is not None and following.kind == "text" and following.list_depth > depth:
                 self.lead = None
@@ -336,7 +380,37 @@ class _Walker:
             return
         self.describe(text)
 
+    def table(self, text: str) -> None:
+        """A pipe table (a "table of checks"): a row with a command cell is a step."""
+        for row in text.split("\n"):
+            cells = [c.strip() for c in row.strip().strip("|").split("|")]
+            if not any(cells) or all(re.fullmatch(r":?-{2,}:?", c) for c in cells if c):
+                continue
+            label = branches.clean(cells[0]) if cells else ""
+            command = next(
+                (
+                    c.strip("`").strip()
+                    for c in cells
+                    if c.strip("`").strip() and cmdline.is_command(c.strip("`").strip())
+                ),
+                None,
+            )
+            scope = self.scope_condition(0)
+            if command:
+                self.add(Draft(self.category, make_title(label, None, "Run " + command[:70]),
+                               command, [row], scope, source_text=row))  # fmt: skip
+            elif len(cells) > 1 and is_imperative(cells[-1]) and label.lower() not in {
+                "check", "what", "step", "action"
+            }:  # fmt: skip
+                self.add(Draft(self.category, make_title(f"{label}: {cells[-1]}"), None, [row],
+                               scope, source_text=row))  # fmt: skip
+            else:
+                self.describe(row)
+
     def inline(self, block: Block, sents: list[str], found: list[str], scope: str | None) -> None:
+        if _ASIDE_RE.match(block.text.replace("*", "")):
+            self.describe(block.text)  # "Tip: `kubectl get rs` shows ...": an aside, not a step
+            return
         for command in found:
             index = next((i for i, s in enumerate(sents) if command in s), 0)
             sentence = sents[index]
@@ -346,14 +420,17 @@ class _Walker:
                 cond, _ = branches.split_condition(sentence, self.last_cond, before)
                 if cond:
                     self.last_cond = cond
+            if phrases.prohibited(sentence):
+                continue
             if _ROLLBACK_SENT_RE.search(sentence) and self.out.drafts:
                 self.out.drafts[-1].rollback = command
                 continue
+            doubt = cmdline.common_word_doubt(command)
             fallback = make_title(sents[index - 1]) if index else ""
             title = make_title(sentence, command, fallback)
             if len(title) < 4 or title.startswith("Run "):
                 title = make_title(sents[0], command, title)
-            self.add(
+            draft = self.add(
                 Draft(
                     self.category,
                     title,
@@ -363,6 +440,8 @@ class _Walker:
                     source_text=block.text,
                 )
             )
+            if doubt:
+                draft.notes.append(doubt)
 
     def code(self, block: Block) -> None:
         if self.category in {"context", "prerequisites"}:
@@ -431,3 +510,89 @@ class _Walker:
 def walk(blocks: list[Block]) -> Walk:
     has_sections = any(b.kind == "heading" and b.level >= 2 for b in blocks)
     return _Walker(blocks, has_sections).run()
+
+
+def _any_condition(sentences: list[str], previous: str | None) -> str | None:
+    for sentence in sentences:
+        cond, _ = branches.split_condition(sentence, previous)
+        if cond:
+            return cond
+    return None
+
+
+def _tokens(command: str) -> set[str]:
+    return set(re.sub(r"\{\{[^}]*\}\}|<[^>]+>|\$\w+", "VAR", command).split())
+
+
+def attach_rollback(drafts: list[Draft], command: str) -> bool:
+    """Set `command` as the rollback of the earlier command step it resembles most.
+
+    Same tool required and at least a third of the words shared; a step that already has a
+    rollback is skipped. Returns False when no step fits (the caller keeps it as a step).
+    """
+    words = _tokens(command)
+    head = command.split()[0] if command.split() else ""
+    best: tuple[float, Draft] | None = None
+    for draft in drafts:
+        if not draft.command or draft.rollback or draft.command.split()[0] != head:
+            continue
+        other = _tokens(draft.command)
+        score = len(words & other) / len(words | other)
+        if classify(draft.command).risk is not StepRisk.SAFE:
+            score += 1.0  # an undo undoes a change, not a read
+        if score >= 0.34 and (best is None or score > best[0]):
+            best = (score, draft)
+    if best is None:
+        return False
+    best[1].rollback = command
+    return True
+
+
+def bare_command_parts(block: Block) -> list[Block]:
+    """A paragraph with commands on their own lines (no fence) read as text and code parts."""
+    lines = block.text.split("\n")
+    is_cmd = [
+        "`" not in line
+        and not re.search(r"[:.!?]$", line.strip())
+        and cmdline.is_command(line.strip(), bare=True)
+        and not cmdline.reads_as_prose(line.strip())
+        for line in lines
+    ]
+    if not any(is_cmd):
+        return [block]
+    parts: list[Block] = []
+    buf: list[str] = []
+    kind = ""
+    for line, cmd in zip(lines, is_cmd, strict=True):
+        this = "code" if cmd else "text"
+        if kind == "code" and buf and commands._needs_more("\n".join(buf)):
+            this = "code"
+        if this != kind and buf:
+            parts.append(_part(block, kind, buf, first=not parts))
+            buf = []
+        kind = this
+        buf.append(line)
+    if buf:
+        parts.append(_part(block, kind, buf, first=not parts))
+    return parts
+
+
+def _part(block: Block, kind: str, lines: list[str], *, first: bool) -> Block:
+    return Block(
+        "code" if kind == "code" else "text",
+        "\n".join(lines) + ("\n" if kind == "code" else ""),
+        lang="sh" if kind == "code" else "",
+        list_depth=block.list_depth,
+        item_start=block.item_start and first,
+        line=block.line,
+        end_line=block.end_line,
+    )
+
+
+def _is_table(text: str) -> bool:
+    rows = [r for r in text.split("\n") if r.strip()]
+    return (
+        len(rows) >= 2
+        and all(r.lstrip().startswith("|") for r in rows)
+        and any(re.fullmatch(r"\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?", r.strip()) for r in rows)
+    )

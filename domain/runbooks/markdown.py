@@ -34,6 +34,7 @@ class Block:
     list_depth: int = 0  # 0 outside lists
     item_start: bool = False  # first block of a list item
     line: int = 0
+    end_line: int = 0  # last line of the block (1-based), 0 when unknown
 
 
 def split_front_matter(text: str) -> tuple[dict[str, object], str]:
@@ -69,6 +70,7 @@ def blocks(markdown: str) -> list[Block]:
     while i < len(tokens):
         tok = tokens[i]
         line = (tok.map[0] + 1) if tok.map else 0
+        end = tok.map[1] if tok.map else 0
         if tok.type in {"bullet_list_open", "ordered_list_open"}:
             depth += 1
         elif tok.type in {"bullet_list_close", "ordered_list_close"}:
@@ -77,13 +79,22 @@ def blocks(markdown: str) -> list[Block]:
             item_pending = True
         elif tok.type == "heading_open":
             content = _inline_text(tokens[i + 1] if i + 1 < len(tokens) else None)
-            out.append(Block("heading", content.strip(), level=int(tok.tag[1:]), line=line))
+            out.append(
+                Block("heading", content.strip(), level=int(tok.tag[1:]), line=line, end_line=end)
+            )
             i += 3
             continue
         elif tok.type == "paragraph_open":
             content = _inline_text(tokens[i + 1] if i + 1 < len(tokens) else None)
             out.append(
-                Block("text", content.strip(), list_depth=depth, item_start=item_pending, line=line)
+                Block(
+                    "text",
+                    content.strip(),
+                    list_depth=depth,
+                    item_start=item_pending,
+                    line=line,
+                    end_line=end,
+                )
             )
             item_pending = False
             i += 3
@@ -100,6 +111,7 @@ def blocks(markdown: str) -> list[Block]:
                     list_depth=depth,
                     item_start=item_pending,
                     line=line,
+                    end_line=end,
                 )
             )
             item_pending = False

@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from domain.runbooks import ambiguities, markdown, prerequisites, rollback, variables
+from domain.runbooks import ambiguities, markdown, prerequisites, prose, rollback, variables
 from domain.runbooks.ambiguities import Ambiguity
 from domain.runbooks.drafts import Draft, walk
 from domain.runbooks.errors import RunbookParseError
@@ -60,8 +60,10 @@ class ParseResult(BaseModel):
                     "rollback": s.rollback,
                     "condition": s.condition,
                     "manual": s.manual,
+                    "require_approval": s.require_approval,
                     "instructions": s.instructions,
                     "capture": dict(s.capture),
+                    "source_lines": list(s.source_lines) if s.source_lines else None,
                 }
                 for s in rb.steps
             ],
@@ -155,8 +157,12 @@ class _Assembler:
                 rollback=rollback_cmd,
                 condition=draft.condition,
                 capture=capture,
+                require_approval=draft.approval,
+                source_lines=draft.lines,
             )
         )
+        for note in draft.notes:
+            self.issues.append(Ambiguity(step_id=step_id, message=note))
         unsourced = sorted({r.name for r in refs if self.vars[r.name].source is None})
         for message in ambiguities.in_command(command, unsourced):
             self.issues.append(Ambiguity(step_id=step_id, message=message))
@@ -194,6 +200,8 @@ class _Assembler:
                 risk_reasons=[MANUAL_REASON],
                 condition=draft.condition,
                 manual=True,
+                require_approval=draft.approval,
+                source_lines=draft.lines,
             )
         )
         if draft.todo:
@@ -212,8 +220,7 @@ def parse_runbook(text: str, *, source_name: str | None = None) -> ParseResult:
     if not text or not text.strip():
         raise RunbookParseError(f"{source_name or '<text>'}: runbook text is empty")
     front, body = markdown.split_front_matter(text.replace("\r\n", "\n"))
-    blocks = markdown.blocks(body)
-    walked = walk(blocks)
+    walked = prose.read(body) if prose.is_plain_text(body) else walk(markdown.blocks(body))
     stem = PurePath(source_name).stem if source_name else None
     fm_title = front.get("title")
     title = str(fm_title).strip() if fm_title else (walked.h1 or stem or "Untitled runbook")
@@ -222,6 +229,16 @@ def parse_runbook(text: str, *, source_name: str | None = None) -> ParseResult:
     for index, draft in enumerate(kept):
         later = "\n".join(d.command or "" for d in kept[index + 1 :])
         assembler.build(draft, later)
+    for name in walked.prose_variables:
+        if name not in assembler.vars:  # named in words only: no command needs it filled
+            source = variables.source_hint(name)
+            assembler.vars[name] = Variable(
+                name=name,
+                source=source,
+                required=False,
+                description=f"named in the text ('the {name.replace('_', ' ')}'), "
+                "not used in a command",
+            )
     steps = assembler.steps
     if not steps:
         steps = [

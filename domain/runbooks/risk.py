@@ -11,7 +11,7 @@ import re
 
 from pydantic import BaseModel, ConfigDict
 
-from domain.runbooks import risk_cloud, risk_data, risk_host, risk_k8s
+from domain.runbooks import risk_cloud, risk_data, risk_host, risk_k8s, risk_tools
 from domain.runbooks.risk_base import (
     CAUTION,
     DANGEROUS,
@@ -56,7 +56,8 @@ _READ_ONLY = frozenset(
 )  # fmt: skip
 
 _HANDLERS: dict[str, Handler] = {
-    "kubectl": risk_k8s.kubectl, "oc": risk_k8s.kubectl, "helm": risk_k8s.helm,
+    "kubectl": risk_k8s.kubectl, "oc": risk_k8s.kubectl, "k": risk_k8s.kubectl,
+    "helm": risk_k8s.helm,
     "virtctl": risk_k8s.virtctl,
     "aws": risk_cloud.aws, "gcloud": risk_cloud.gcloud, "az": risk_cloud.az,
     "terraform": risk_cloud.terraform, "terragrunt": risk_cloud.terraform,
@@ -441,6 +442,8 @@ def known_heads() -> frozenset[str]:
     """Every command name the classifier has a specific rule for."""
     return _KNOWN_HEADS
 
+
+_HANDLERS.update(risk_tools.HANDLERS)
 
 _KNOWN_HEADS = (
     frozenset(_HANDLERS)

@@ -34,6 +34,9 @@ def _by_prefix(tool: str, service: str, op: str) -> Verdict:
         return DANGEROUS, f"{shown} deletes, terminates or fails over (irreversible)"
     if low.startswith(_READ_PREFIXES):
         return SAFE, f"{shown} only reads"
+    if low.startswith(("create-db-snapshot", "create-db-cluster-snapshot", "create-snapshot",
+                       "copy-db-snapshot", "create-backup")):  # fmt: skip
+        return SAFE, f"{shown} takes a backup (adds a copy, changes nothing in use)"
     return CAUTION, f"{shown} changes cloud resources"
 
 
@@ -78,7 +81,7 @@ def gcloud(_tool: str, args: list[str], _recurse: Recurse) -> list[Verdict]:
                 (DANGEROUS, f"gcloud {' '.join(words[:3])} deletes or fails over (irreversible)")
             ]
     for word in words:
-        if word in _GCLOUD_SAFE or word.startswith(("list-", "describe-")):
+        if word in _GCLOUD_SAFE or word.startswith(("list-", "describe-", "get-")):
             return [(SAFE, f"gcloud {' '.join(words[:3])} only reads")]
     return [(CAUTION, f"gcloud {' '.join(words[:3])} changes cloud resources")]
 

@@ -22,7 +22,9 @@ from domain.runbooks.risk_base import (
 _SQL_SAFE = frozenset({"select", "show", "explain", "describe", "desc", "values", "table", "with"})
 _SQL_DANGER = frozenset({"delete", "drop", "truncate"})
 _SQL_DANGER_FUNCS = re.compile(
-    r"\b(pg_drop_replication_slot|pg_promote|pg_terminate_backend|lo_unlink)\s*\(", re.I
+    r"\b(pg_drop_replication_slot|pg_promote|pg_terminate_backend|lo_unlink)\s*\(|"
+    r"\b(sql_(?:slave|replica)_skip_counter)\b",
+    re.I,
 )
 _SQL_CHANGE_FUNCS = re.compile(
     r"\b(pg_cancel_backend|pg_reload_conf|pg_rotate_logfile|set_config|"
@@ -74,7 +76,10 @@ def classify_sql(sql: str) -> list[Verdict]:
         ):
             out.append((DANGEROUS, "EXPLAIN ANALYZE executes the data-changing statement"))
         elif func := _SQL_DANGER_FUNCS.search(text):
-            out.append((DANGEROUS, f"SQL calls {func.group(1)}() (kills, promotes or drops)"))
+            if func.group(1):
+                out.append((DANGEROUS, f"SQL calls {func.group(1)}() (kills, promotes or drops)"))
+            else:
+                out.append((DANGEROUS, f"SQL sets {func.group(2)}: skips replicated changes"))
         elif first in _SQL_SAFE and not re.search(r"\bINTO\b", upper):
             if _SQL_CHANGE_FUNCS.search(text):
                 out.append((CAUTION, "SQL SELECT calls a function that changes server state"))
@@ -151,6 +156,12 @@ def redis_cli(_tool: str, args: list[str], _recurse: Recurse) -> list[Verdict]:
         return [(CAUTION, "redis-cli opens an interactive session")]
     cmd = pos[0].lower()
     sub = pos[1].lower() if len(pos) > 1 else ""
+    if cmd == "sentinel":
+        if sub in {"failover", "reset", "remove"}:
+            return [(DANGEROUS, f"redis SENTINEL {sub.upper()} moves or forgets the master")]
+        if sub.startswith(("get-", "master", "replicas", "slaves", "sentinels", "ckquorum")):
+            return [(SAFE, f"redis SENTINEL {sub.upper()} only reads")]
+        return [(CAUTION, f"redis SENTINEL {sub.upper()} changes Sentinel's configuration")]
     if cmd in _REDIS_DANGER or (cmd == "cluster" and sub in {"failover", "reset", "forget"}):
         return [
             (

@@ -182,7 +182,9 @@ def systemctl(tool: str, args: list[str], _recurse: Recurse) -> list[Verdict]:
 
 def journalctl(_tool: str, args: list[str], _recurse: Recurse) -> list[Verdict]:
     if any(a.startswith(("--vacuum", "--rotate", "--flush", "--relinquish")) for a in args):
-        return [(CAUTION, "journalctl vacuum/rotate discards or moves old logs")]
+        if any(a.startswith("--vacuum") for a in args):
+            return [(DANGEROUS, "journalctl --vacuum deletes old logs (irreversible)")]
+        return [(CAUTION, "journalctl rotate/flush moves logs")]
     return [(SAFE, "journalctl only reads logs")]
 
 
@@ -272,6 +274,10 @@ def http_client(tool: str, args: list[str], _recurse: Recurse) -> list[Verdict]:
         return [(CAUTION, f"curl {method} changes state on the server")]
     if method not in {"GET", "HEAD", "OPTIONS"}:
         return [(CAUTION, f"curl {method}: unusual HTTP method")]
+    if flag_value(args, "-o", "--output") in {"/dev/null", "-"} and not has_flag(
+        args, "-O", "--remote-name"
+    ):
+        return [(SAFE, f"curl {method} only reads (response discarded)")]
     if has_flag(args, "-o", "--output", "-O", "--remote-name"):
         return [(CAUTION, f"curl {method} writes the response to a file")]
     return [(SAFE, f"curl {method} only reads")]

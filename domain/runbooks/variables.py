@@ -67,7 +67,7 @@ _PLACEHOLDER_RE = re.compile(
     rf"|(?P<annot>{_ANNOT_TPL})"
     r"|\{\{\s*(?P<mustache>[A-Za-z_][\w-]*)\s*\}\}"
     r"|(?<![<\w])<(?P<angle>[A-Za-z][\w .:/-]{0,60}?)>(?!>)"
-    r"|(?<![{$\w])\{(?P<brace>[a-z][a-z0-9]*(?:[-_][a-z0-9]+)+)\}(?!\})"
+    r"|(?<![{$%\w])\{(?P<brace>[a-z][a-z0-9]*(?:[-_][a-z0-9]+)+)\}(?!\})"
     r"|\$\{(?P<dbrace>[A-Za-z_]\w*)(?::?[-=?+][^}]*)?\}"
     r"|\$(?P<dollar>[A-Za-z_]\w*)"
 )

@@ -60,3 +60,44 @@ def test_llm_cannot_lower_risk_and_invented_commands_are_flagged() -> None:
         "command proposed by the LLM, not found in the runbook text: check it before approving",
     ) in ambiguities
     assert not any(step == "delete" for step, _ in ambiguities)
+
+
+def test_llm_keeps_the_parsed_risk_approval_and_rollback_of_the_same_command() -> None:
+    """Even when the classifier alone would rate the command lower, the parse's risk stays."""
+    draft = Runbook.model_validate(
+        {
+            "id": "draft",
+            "title": "Draft",
+            "steps": [
+                {
+                    "id": "s1",
+                    "title": "Purge the queue",
+                    "command": "./scripts/q.sh --queue mail",
+                    "risk": "dangerous",
+                    "require_approval": True,
+                    "rollback": "./scripts/restore.sh --queue mail",
+                    "source_lines": [3, 4],
+                },
+            ],
+        }
+    )
+    llm = LlmRunbook.model_validate(
+        {
+            "title": "Queue",
+            "steps": [
+                {
+                    "id": "purge",
+                    "title": "Purge",
+                    "command": "./scripts/q.sh  --queue mail",
+                    "risk": "safe",
+                },
+            ],
+        }
+    )
+    merged, _ = merge(draft, llm, "Purge it: ./scripts/q.sh --queue mail (approval needed)")
+    step = merged.steps[0]
+    assert step.risk is StepRisk.DANGEROUS
+    assert any("the parsed step says dangerous" in r for r in step.risk_reasons)
+    assert step.require_approval
+    assert step.rollback == "./scripts/restore.sh --queue mail"
+    assert step.source_lines == (3, 4)

@@ -1,0 +1,92 @@
+"""What a sentence in a runbook says about its step: forbidden, an undo, needs approval, a wait.
+
+Shared by the plain-text reader and the Markdown walker so both read prose the same way.
+"""
+
+from __future__ import annotations
+
+import re
+
+PROHIBIT_RE = re.compile(
+    r"^(?:(?:but|and|also|please|important|warning|note|caution)\s*:?\s+)?"
+    r"(?:do\s*n[o']?t|don'?t|dont|never|avoid|no need to|there is no need|you don'?t need|"
+    r"do NOT|must not|should not|shouldn'?t)\b",
+    re.I,
+)
+
+ROLLBACK_RE = re.compile(
+    r"^\W*(?:rb|rollback|roll-back|roll back|undo|revert|back ?out)\s*[:=]"
+    r"|[\s(](?:rb|rollback|undo)\s*:"
+    r"|\bto\s+(?:undo|revert|roll\s*back)\b"
+    r"|\b(?:undo|revert|roll\s*back)\s+(?:it|this|that|these|them|the changes?|everything)\b"
+    r"|^\W*(?:undo|revert|roll\s*back)\s+(?:when|once|after|if)\b"
+    r"|\b(?:can|could|may|then)\s+(?:undo|revert|roll\s*back)\b"
+    r"|\bmakes?\s+(?:it|things|this|that)\s+worse\b|\bgets?\s+worse\b"
+    r"|\b(?:scale|set|put|turn|change|switch|move|bring)\s+(?:it\s+|them\s+|this\s+|that\s+)?back\b"
+    r"|\bback\s+to\b"
+    r"|\broll(?:ing)?\s+(?:it\s+|this\s+|that\s+)?back\s+(?:with|using|via|by)\b",
+    re.I,
+)
+
+APPROVAL_RE = re.compile(
+    r"\b(?:approval|approved\s+by|approves\b|(?:must|has to|have to|needs? to|should|to|will|"
+    r"can|shall)\s+(?:first\s+)?approve\b|approving|sign[- ]?off|signs?\s+off|signed\s+off|"
+    r"(?:an?\s+|the\s+)?ok\s+from|says?\s+ok|gives?\s+(?:the\s+|an?\s+|you\s+)?(?:ok|go)\b|"
+    r"\b(?:ask|check with|clear it with|run it by)\s+@?[\w.-]+(?:\s+[\w.-]+)?\s+first\b|"
+    r"go-ahead|green light|permission\s+(?:from|of)\b|\bok\s+(?:needed|required|first)\b|"
+    r"needs?\s+(?:an?\s+|the\s+)?ok\b|get(?:ting)?\s+(?:an?\s+|the\s+)?ok\b|"
+    r"\bwith\s+(?:an?\s+)?ok\b|must\s+(?:be\s+)?(?:ok'?d|agreed)|"
+    r"after\s+(?:the\s+)?\w+(?:\s+\w+)?\s+(?:agrees|confirms|says\s+(?:so|yes)))",
+    re.I,
+)
+
+NO_APPROVAL_RE = re.compile(
+    r"\b(?:no|without|not need|doesn'?t need|does not need|not required|no need for)\s+"
+    r"(?:\w+\s+){0,2}(?:approval|sign-?off|permission)",
+    re.I,
+)
+
+WAIT_RE = re.compile(
+    r"^(?:wait|give it|let it|allow|sleep|pause)\b.*?\b(?:\d+|a few|few|couple|several|some)"
+    r"\s*(?:s|sec|secs|seconds?|m|min|mins|minutes?|h|hrs?|hours?)\b",
+    re.I,
+)
+
+
+_LIMIT_RE = re.compile(
+    r"\b(?:more than|above|over|beyond|greater than|exceeding|at least)\s+(\d+)|>\s*(\d+)", re.I
+)
+_SENTENCE_END_RE = re.compile(r"(?<=[.!?;])\s+")
+
+
+def needs_approval(text: str, command: str | None = None) -> bool:
+    """Whether the text says the step needs someone's approval.
+
+    A stated limit ("scaling above 20 replicas needs approval from capacity") does not apply
+    to a command whose numbers all stay within it (`--replicas=12`), nor to one with none.
+    """
+    if not APPROVAL_RE.search(text) or NO_APPROVAL_RE.search(text):
+        return False
+    if command is None:
+        return True
+    for sentence in _SENTENCE_END_RE.split(text):
+        if not APPROVAL_RE.search(sentence):
+            continue
+        clause = re.sub(r"^\W*(?:if|when|once|in case)\b[^,:]*[,:]", "", sentence, flags=re.I)
+        limit = _LIMIT_RE.search(clause)
+        if limit is None:
+            return True
+        bound = int(limit.group(1) or limit.group(2))
+        numbers = [int(n) for n in re.findall(r"(?:^|[\s=:])(\d{1,6})(?=$|[\s,;)])", command)]
+        if any(n > bound for n in numbers):
+            return True
+    return False
+
+
+def prohibited(text: str) -> bool:
+    """ "Do not restart nginx (systemctl restart nginx)": the command in it is not a step."""
+    return bool(PROHIBIT_RE.match(" ".join(text.replace("*", "").split())))
+
+
+def says_undo(text: str) -> bool:
+    return bool(ROLLBACK_RE.search(text))

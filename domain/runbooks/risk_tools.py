@@ -1,0 +1,130 @@
+"""Risk rules for operations CLIs whose subcommand says what they do: RabbitMQ, Patroni, Vault,
+Kafka's scripts, HAProxy, nginx and certbot (read-only verbs are safe, destructive ones are not).
+"""
+
+from __future__ import annotations
+
+from domain.runbooks.risk_base import (
+    CAUTION,
+    DANGEROUS,
+    SAFE,
+    Recurse,
+    Verdict,
+    has_flag,
+    positional,
+)
+
+
+def rabbitmqctl(tool: str, args: list[str], _recurse: Recurse) -> list[Verdict]:
+    pos = positional(args, frozenset({"-p", "--vhost", "-n", "--node", "-t", "--timeout"}))
+    cmd = pos[0] if pos else ""
+    if cmd in {"purge_queue", "delete_queue", "reset", "force_reset", "forget_cluster_node",
+               "delete_vhost", "delete_user", "force_boot"}:  # fmt: skip
+        return [(DANGEROUS, f"{tool} {cmd} deletes messages or cluster state (irreversible)")]
+    if cmd.startswith("list_") or cmd in {"status", "cluster_status", "environment", "report",
+                                          "ping", "node_health_check", "version"}:  # fmt: skip
+        return [(SAFE, f"{tool} {cmd} only reads")]
+    return [(CAUTION, f"{tool} {cmd or 'command'} changes the broker")]
+
+
+def patronictl(tool: str, args: list[str], _recurse: Recurse) -> list[Verdict]:
+    pos = positional(args, frozenset({"-c", "--config-file", "-d", "--dcs-url"}))
+    cmd = pos[0] if pos else ""
+    if cmd in {"list", "history", "show-config", "topology", "version", "dsn"}:
+        return [(SAFE, f"{tool} {cmd} only reads")]
+    if cmd in {"failover", "switchover", "reinit", "remove"}:
+        return [(DANGEROUS, f"{tool} {cmd} moves or rebuilds the primary (hard to undo)")]
+    return [(CAUTION, f"{tool} {cmd or 'command'} changes the cluster")]
+
+
+def vault(_tool: str, args: list[str], _recurse: Recurse) -> list[Verdict]:
+    pos = positional(args)
+    words = " ".join(pos[:3])
+    if words.startswith(("status", "read", "list", "version", "kv get", "kv list",
+                         "token lookup", "operator raft list-peers", "operator members",
+                         "audit list", "secrets list", "auth list", "policy read",
+                         "policy list", "operator raft autopilot state")):  # fmt: skip
+        return [(SAFE, f"vault {words} only reads")]
+    if words.startswith(("delete", "kv delete", "kv destroy", "kv metadata delete",
+                         "operator raft remove-peer", "lease revoke", "secrets disable",
+                         "token revoke")):  # fmt: skip
+        return [(DANGEROUS, f"vault {words} removes data or members (irreversible)")]
+    return [(CAUTION, f"vault {words or 'command'} changes Vault's state")]
+
+
+def kafka_tool(tool: str, args: list[str], _recurse: Recurse) -> list[Verdict]:
+    name = tool.removesuffix(".sh")
+    if has_flag(args, "--describe", "--list") and not has_flag(
+        args, "--alter", "--delete", "--reset-offsets", "--execute", "--create"
+    ):
+        return [(SAFE, f"{name} --describe/--list only reads")]
+    if name == "kafka-consumer-groups" and (
+        (has_flag(args, "--reset-offsets") and has_flag(args, "--execute"))
+        or has_flag(args, "--delete", "--delete-offsets")
+    ):
+        return [(DANGEROUS, f"{name} moves or deletes committed offsets (messages skipped)")]
+    if has_flag(args, "--delete"):
+        return [(DANGEROUS, f"{name} --delete removes topics or configs (irreversible)")]
+    if name == "kafka-configs" and any("retention." in a for a in args):
+        return [(DANGEROUS, f"{name} changes retention: a shorter one deletes data")]
+    if name == "kafka-leader-election" and any(a.upper() == "UNCLEAN" for a in args):
+        return [(DANGEROUS, "unclean leader election loses messages (irreversible)")]
+    if name in {"kafka-console-consumer", "kafka-log-dirs", "kafka-broker-api-versions"}:
+        return [(SAFE, f"{name} only reads")]
+    return [(CAUTION, f"{name} changes the Kafka cluster")]
+
+
+def config_checker(tool: str, args: list[str], _recurse: Recurse) -> list[Verdict]:
+    """haproxy -c, nginx -t, certbot --dry-run: checks that change nothing."""
+    if tool == "haproxy" and has_flag(args, "-c", "-v", "-vv"):
+        return [(SAFE, "haproxy -c only checks the configuration")]
+    if tool == "nginx" and has_flag(args, "-t", "-T", "-v", "-V"):
+        return [(SAFE, "nginx -t only checks the configuration")]
+    if tool == "certbot":
+        pos = positional(args, frozenset({"--cert-name", "-d", "--domains"}))
+        if has_flag(args, "--dry-run") or pos[:1] == ["certificates"]:
+            return [(SAFE, "certbot dry run / listing changes nothing")]
+        if pos[:1] in (["delete"], ["revoke"]):
+            return [(DANGEROUS, f"certbot {pos[0]} removes a certificate (irreversible)")]
+    return [(CAUTION, f"{tool} changes a running service or its certificates")]
+
+
+def hashicorp(tool: str, args: list[str], _recurse: Recurse) -> list[Verdict]:
+    """consul and nomad: status/list/logs read; force-leave, deletes and purges remove."""
+    pos = positional(args)
+    words = " ".join(pos[:2])
+    if pos[:1] in (["members"], ["info"], ["version"], ["monitor"]) or (
+        len(pos) >= 2 and pos[1] in {"status", "list", "logs", "inspect", "get", "read", "info"}
+    ):
+        return [(SAFE, f"{tool} {words} only reads")]
+    if pos[:1] in (["force-leave"], ["leave"]) or "delete" in pos[:2] or has_flag(args, "-purge"):
+        return [(DANGEROUS, f"{tool} {words} removes a member or data (hard to undo)")]
+    return [(CAUTION, f"{tool} {words} changes the cluster")]
+
+
+def backup_tool(tool: str, _args: list[str], _recurse: Recurse) -> list[Verdict]:
+    """pg_dump, mysqldump, mongodump: they read the database and write a copy elsewhere."""
+    return [(SAFE, f"{tool} takes a backup; the database is only read")]
+
+
+HANDLERS = {
+    "consul": hashicorp,
+    "nomad": hashicorp,
+    "pg_dump": backup_tool,
+    "pg_dumpall": backup_tool,
+    "pg_basebackup": backup_tool,
+    "mysqldump": backup_tool,
+    "mongodump": backup_tool,
+    "rabbitmqctl": rabbitmqctl,
+    "patronictl": patronictl,
+    "vault": vault,
+    "haproxy": config_checker,
+    "nginx": config_checker,
+    "certbot": config_checker,
+    **{
+        f"kafka-{name}{suffix}": kafka_tool
+        for name in ("consumer-groups", "topics", "configs", "console-consumer", "log-dirs",
+                     "reassign-partitions", "leader-election", "broker-api-versions")
+        for suffix in ("", ".sh")
+    },
+}  # fmt: skip

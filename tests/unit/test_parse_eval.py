@@ -1,0 +1,89 @@
+"""The parser evaluation on the tuning set, with floors so a regression fails.
+
+The floors sit a little under the figures measured when they were set; the held-out sets in
+tests/data/heldout/runbooks get no floors (they are measured, never tuned to).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bench.parse_eval import evaluate, in_text, load, norm_command, score
+
+TUNING = Path(__file__).resolve().parents[1] / "data" / "tuning" / "runbooks"
+
+FLOORS = {
+    "step_recall": 95.0,
+    "step_precision": 95.0,
+    "command_exact": 95.0,
+    "commands_kept": 97.0,
+    "rollbacks_attached": 90.0,
+    "variable_recall": 90.0,
+    "risk_agreement": 85.0,
+    "condition_recall": 90.0,
+    "approval_recall": 90.0,
+    "wait_recall": 90.0,
+}
+
+
+@pytest.fixture(scope="module")
+def figures() -> dict[str, float | int]:
+    docs = load([TUNING])
+    assert len(docs) >= 30
+    return evaluate(docs)["all"].figures()
+
+
+@pytest.mark.parametrize("name", sorted(FLOORS))
+def test_tuning_set_floor(figures: dict[str, float | int], name: str) -> None:
+    assert figures[name] >= FLOORS[name], f"{name} fell to {figures[name]}"
+
+
+def test_tuning_set_has_no_invented_commands_or_misplaced_rollbacks(
+    figures: dict[str, float | int],
+) -> None:
+    assert figures["invented_commands"] == 0
+    assert figures["rollbacks_misplaced"] == 0
+    assert figures["parse_errors"] == 0
+
+
+def test_placeholders_compare_equal_whatever_their_spelling() -> None:
+    assert norm_command("kubectl logs <pod> -n $NS") == norm_command(
+        "kubectl logs {{ pod }} -n {{ ns }}"
+    )
+    assert norm_command("kubectl logs a") != norm_command("kubectl logs b")
+
+
+def test_a_command_not_in_the_text_is_invented() -> None:
+    source = "restart it with kubectl rollout restart deploy/x -n y"
+    assert in_text("kubectl rollout restart deploy/x -n {{ namespace }}", source)
+    assert not in_text("kubectl delete deploy/x -n y", source)
+
+
+def test_the_scorer_sees_a_wrong_parse() -> None:
+    """Expectations that the parse does not meet must lower the figures (the eval can fail)."""
+    doc = {
+        "id": "wrong",
+        "style": "wiki",
+        "text": "Disk\n\nCheck usage:\ndf -h /\n\nThen restart it: systemctl restart app\n",
+        "expected": {
+            "variables": [["host"]],
+            "steps": [
+                {"kind": "command", "command": "df -h /var", "risk": "safe"},
+                {
+                    "kind": "command",
+                    "command": "systemctl restart app",
+                    "risk": "dangerous",
+                    "rollback": "systemctl start app",
+                    "requires_approval": True,
+                },
+            ],
+        },
+    }
+    figures = score(doc).figures()
+    assert figures["command_exact"] == 50.0
+    assert figures["variable_recall"] == 0.0
+    assert figures["rollbacks_attached"] == 0.0
+    assert figures["approval_recall"] == 0.0
+    assert figures["risk_agreement"] < 100.0
