@@ -17,8 +17,10 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Column, DateTime, Text
 from sqlalchemy.ext.asyncio import AsyncEngine
-from sqlmodel import Field, SQLModel, col, select
+from sqlmodel import Field, SQLModel, col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
+
+from db.tables import RunbookRecord
 
 _HASHER = PasswordHasher()
 #: Verified against when a handle has no password, so timing does not tell who exists.
@@ -117,13 +119,20 @@ class WebStore:
         hashed = _HASHER.hash(password)
         async with AsyncSession(self._engine) as session:
             record = await session.get(WebPasswordRecord, handle)
+            now = datetime.now(UTC)
             if record is None:
-                record = WebPasswordRecord(handle=handle, password_hash=hashed, changed_by="")
+                record = WebPasswordRecord(
+                    handle=handle, password_hash=hashed, changed_by=changed_by, changed_at=now
+                )
             record.password_hash = hashed
             record.changed_by = changed_by
-            record.changed_at = datetime.now(UTC)
+            record.changed_at = now
             session.add(record)
             await session.commit()
+
+    async def has_password(self, handle: str) -> bool:
+        async with AsyncSession(self._engine) as session:
+            return await session.get(WebPasswordRecord, handle) is not None
 
     async def check_password(self, handle: str, password: str) -> bool:
         async with AsyncSession(self._engine) as session:
@@ -225,3 +234,26 @@ class WebStore:
             )
             for r in rows
         }
+
+
+@dataclass(frozen=True)
+class RunbookDates:
+    first_saved: datetime
+    last_changed: datetime
+    versions: int
+
+
+async def runbook_dates(engine: AsyncEngine) -> dict[str, RunbookDates]:
+    """When each runbook was first saved and last changed (staleness), in one query."""
+    query = select(
+        RunbookRecord.runbook_id,
+        func.min(RunbookRecord.created_at),
+        func.max(RunbookRecord.created_at),
+        func.count(),
+    ).group_by(col(RunbookRecord.runbook_id))
+    async with AsyncSession(engine) as session:
+        rows = (await session.exec(query)).all()
+    return {
+        str(rid): RunbookDates(_aware(first), _aware(last), int(count))
+        for rid, first, last, count in rows
+    }

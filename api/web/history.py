@@ -1,0 +1,109 @@
+"""Incident history as the library and the dashboard read it: one row per incident from
+Temporal visibility (search attributes only, no history replay), kept for a few seconds so a
+page render never waits for a 10,000-row listing; a stale copy is served while a fresh one is
+fetched in the background."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from dataclasses import dataclass
+from datetime import datetime
+
+from fastapi import Request
+from temporalio.client import Client
+
+from api.deps import AppState
+from schemas import search_attributes as sa
+from workflows import incident_client
+
+MAX_ROWS = 20_000
+FRESH_FOR_S = 10.0
+
+
+@dataclass(frozen=True)
+class IncidentRow:
+    id: str
+    service: str
+    severity: str
+    status: str
+    runbook: str | None
+    started_at: datetime | None
+    closed_at: datetime | None
+    clean: bool
+    automated: bool
+    escalated: bool
+
+    @property
+    def closed(self) -> bool:
+        return self.closed_at is not None
+
+    @property
+    def seconds_to_resolve(self) -> float | None:
+        if self.started_at is None or self.closed_at is None:
+            return None
+        return (self.closed_at - self.started_at).total_seconds()
+
+
+async def fetch(client: Client, limit: int = MAX_ROWS) -> list[IncidentRow]:
+    query = incident_client.visibility_query()
+    rows: list[IncidentRow] = []
+    async for execution in client.list_workflows(query, limit=limit, page_size=1000):
+        attrs = execution.typed_search_attributes
+        rows.append(
+            IncidentRow(
+                id=execution.id,
+                service=attrs.get(sa.SERVICE) or "unknown",
+                severity=attrs.get(sa.SEVERITY) or "unknown",
+                status=attrs.get(sa.STATUS) or "unknown",
+                runbook=attrs.get(sa.RUNBOOK_ID),
+                started_at=execution.start_time,
+                closed_at=execution.close_time,
+                clean=bool(attrs.get(sa.CLEAN)),
+                automated=bool(attrs.get(sa.AUTOMATED)),
+                escalated=bool(attrs.get(sa.ESCALATED)),
+            )
+        )
+    return rows
+
+
+class IncidentHistory:
+    """The cached rows; `rows()` waits only the first time (or after `refresh`)."""
+
+    def __init__(self, client: Client, fresh_for_s: float = FRESH_FOR_S) -> None:
+        self._client = client
+        self._fresh_for_s = fresh_for_s
+        self._rows: list[IncidentRow] | None = None
+        self._at = 0.0
+        self._refreshing: asyncio.Task[None] | None = None
+
+    async def _load(self) -> None:
+        self._rows = await fetch(self._client)
+        self._at = time.monotonic()
+
+    async def rows(self) -> list[IncidentRow]:
+        if self._rows is None:
+            await self._load()
+        elif time.monotonic() - self._at > self._fresh_for_s and (
+            self._refreshing is None or self._refreshing.done()
+        ):
+            self._refreshing = asyncio.create_task(self._load())
+        assert self._rows is not None  # noqa: S101 - loaded above
+        return self._rows
+
+    async def refresh(self) -> list[IncidentRow]:
+        if self._refreshing is not None and not self._refreshing.done():
+            with contextlib.suppress(Exception):
+                await self._refreshing
+        await self._load()
+        assert self._rows is not None  # noqa: S101 - loaded above
+        return self._rows
+
+
+def history_of(request: Request, state: AppState) -> IncidentHistory:
+    """The app's one cache (made on first use)."""
+    history = getattr(request.app.state, "web_history", None)
+    if not isinstance(history, IncidentHistory):
+        history = request.app.state.web_history = IncidentHistory(state.client)
+    return history
