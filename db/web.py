@@ -157,10 +157,11 @@ class WebStore:
             created_at=now,
             expires_at=now + self._ttl,
         )
+        session_view = WebSession(handle, record.csrf, via, record.id[:12])
         async with AsyncSession(self._engine) as session:
             session.add(record)
             await session.commit()
-        return secret, WebSession(handle, record.csrf, via, record.id[:12])
+        return secret, session_view
 
     async def session(self, secret: str) -> WebSession | None:
         if not secret or len(secret) > 100:
