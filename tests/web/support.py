@@ -29,7 +29,9 @@ class Browser:
     async def get(self, path: str, **kw: Any) -> httpx.Response:
         return await self.http.get(path, **kw)
 
-    async def post(self, path: str, data: dict[str, Any] | None = None, **kw: Any) -> httpx.Response:
+    async def post(
+        self, path: str, data: dict[str, Any] | None = None, **kw: Any
+    ) -> httpx.Response:
         """A form post as htmx sends it (CSRF header, HX-Request)."""
         headers = {"X-CSRF-Token": self.csrf, "HX-Request": "true", **kw.pop("headers", {})}
         return await self.http.post(path, data=data or {}, headers=headers, **kw)

@@ -69,7 +69,7 @@ async def test_incident_list_page_approval_rules_and_stream(
         assert "echo fixed-by-web" in page.text
         assert "looked" in page.text  # the safe step's output
         assert f"/workflows/{incident_id}" in page.text  # the Temporal UI link
-        assert f"sse-connect=\"/web/incidents/{incident_id}/live\"" in page.text
+        assert f'sse-connect="/web/incidents/{incident_id}/live"' in page.text
         assert "You are signed in as a viewer" in page.text
 
         # A viewer cannot approve: refused before anything reaches the incident.
@@ -131,9 +131,7 @@ async def test_incident_wide_actions_from_the_page(client: Client, engine: Async
         assert (await viewer.post(f"/web/incidents/{incident_id}/pause")).status_code == 403
         paused = await responder.post(f"/web/incidents/{incident_id}/pause", {"reason": "look"})
         assert paused.status_code == 200, paused.text
-        await assert_eventually(
-            lambda: stack.state(incident_id), lambda s: s.paused, what="paused"
-        )
+        await assert_eventually(lambda: stack.state(incident_id), lambda s: s.paused, what="paused")
         unknown = await responder.post(f"/web/incidents/{incident_id}/explode")
         assert unknown.status_code == 404
         resumed = await responder.post(f"/web/incidents/{incident_id}/resume")
