@@ -68,6 +68,7 @@ async def preview(
     text: Annotated[str, Form(max_length=MAX_TEXT)] = "",
     name: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
+    text = text.replace("\r\n", "\n")  # a browser's textarea sends CRLF
     if not text.strip():
         return render(request, "_parsed.html", user, parsed=None, lines=[], error="")
     try:
@@ -93,6 +94,7 @@ async def save(
     name: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
     """Save as a new runbook (id from the name given, else from the title)."""
+    text = text.replace("\r\n", "\n")
     if not name.strip():
         name = parse_runbook(text).runbook.id if text.strip() else "pasted"
     runbook_id = runbook_id_from(name)

@@ -268,8 +268,10 @@ async def editor(runbook_id: str, request: Request, state: State, user: Viewer) 
 
 
 def _field(form: FormData, name: str) -> str:
+    """A form value, stripped, with the CRLF line ends browsers send from a textarea made LF
+    (a `\\` continuation before CRLF would otherwise split a command in two)."""
     value = form.get(name)
-    return value.strip() if isinstance(value, str) else ""
+    return value.replace("\r\n", "\n").strip() if isinstance(value, str) else ""
 
 
 def _optional(form: FormData, name: str) -> str | None:

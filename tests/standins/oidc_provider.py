@@ -51,7 +51,11 @@ class OidcProvider:
     tokens_issued: int = 0
 
     def add_user(self, username: str, email: str, verified: bool = True) -> None:
-        self.users[username] = {"sub": f"sub-{username}", "email": email, "email_verified": verified}
+        self.users[username] = {
+            "sub": f"sub-{username}",
+            "email": email,
+            "email_verified": verified,
+        }
 
     # -- endpoints --------------------------------------------------------------------------
     async def discovery(self, _request: Request) -> Response:
@@ -78,8 +82,7 @@ class OidcProvider:
         if q.get("code_challenge_method") != "S256" or not q.get("code_challenge"):
             return Response("PKCE S256 required", status_code=400)
         hidden = "".join(
-            f'<input type="hidden" name="{k}" value="{html.escape(v)}">'
-            for k, v in q.items()
+            f'<input type="hidden" name="{k}" value="{html.escape(v)}">' for k, v in q.items()
         )
         return HTMLResponse(
             "<!doctype html><title>Test identity provider</title><h1>Test identity provider</h1>"

@@ -121,7 +121,7 @@ def editor_form(page: str) -> dict[str, str]:
     for name, value in re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', page):
         form[name] = html.unescape(value)
     for name, value in re.findall(r'<textarea name="([^"]+)"[^>]*>([^<]*)</textarea>', page):
-        form[name] = html.unescape(value)
+        form[name] = html.unescape(value).replace("\n", "\r\n")  # as a browser sends it
     for name, options in re.findall(r'<select name="([^"]+)">(.*?)</select>', page, re.S):
         chosen = re.search(r"<option selected>([^<]+)</option>", options)
         if chosen:
