@@ -10,11 +10,17 @@ from fastapi.staticfiles import StaticFiles
 from api.web import dashboard, incidents, login, mappings, oidc, parse, runbooks
 from api.web.render import HERE, flash, render
 from api.web.security import SecurityHeaders
-from api.web.session import LoginRequired, PageForbidden
+from api.web.session import LoginRequired, PageForbidden, SignedIn
 
 router = APIRouter()
 for module in (login, oidc, incidents, parse, runbooks, mappings, dashboard):
     router.include_router(module.router)
+
+
+@router.get("/web", include_in_schema=False)
+@router.get("/web/", include_in_schema=False)
+async def home(_user: SignedIn) -> Response:
+    return RedirectResponse("/web/incidents", status_code=303)
 
 
 def install(app: FastAPI) -> None:

@@ -179,3 +179,33 @@ async def test_an_open_redirect_is_refused(client: Client, engine: AsyncEngine) 
         assert done.status_code == 303
         assert done.headers["location"] == "/web/incidents"
         await anon.aclose()
+
+
+async def test_each_page_takes_the_role_it_says(client: Client, engine: AsyncEngine) -> None:
+    """Every web route, as each role through a real session: refused (403) exactly when the
+    role lacks the scope the route declares (tests/identity/test_route_guard.py's WEB table)."""
+    from schemas.identity import ROLE_SCOPES, Scope
+    from tests.identity.test_route_guard import WEB, _concrete
+
+    async with running_stack(client, engine, with_agent=False, web_cookie_secure=False) as stack:
+        people = {role: await sign_in(stack, unique(f"w{role.value}-"), (role,)) for role in Role}
+        checked = 0
+        for (method, path), needed in WEB.items():
+            if not isinstance(needed, Scope) or path.endswith("/live"):
+                continue
+            for role, me in people.items():
+                url = _concrete(path)
+                answer = await (me.get(url) if method == "GET" else me.post(url, {}))
+                if needed in ROLE_SCOPES[role]:
+                    assert answer.status_code != 403, (role, method, path, answer.text)
+                else:
+                    assert answer.status_code == 403, (role, method, path, answer.text)
+                    assert needed.value in answer.text
+                checked += 1
+        assert checked > 80
+        anon = new_client(stack)
+        home = await anon.get("/web/")
+        assert home.status_code == 303
+        assert home.headers["location"].startswith("/web/login")
+        for c in (*people.values(), anon):
+            await c.aclose()
