@@ -256,11 +256,11 @@ async def main() -> None:
             ).read_text()
             pages: list[tuple[str, str, dict[str, Any]]] = [
                 ("incidents list", "/web/incidents", {}),
-                ("incidents list, all time", "/web/incidents?period=all", {}),
+                ("incidents list, last 7 days", "/web/incidents?period=7d", {}),
                 ("incident page", f"/web/incidents/{incident_id}", {}),
                 ("library", "/web/runbooks", {}),
                 ("library, filtered", "/web/runbooks?team=payments&risk=caution", {}),
-                ("runbook editor", "/web/runbooks/bench-rb-0500", {}),
+                ("runbook editor", f"/web/runbooks/bench-rb-{args.runbooks // 2:04d}", {}),
                 ("mappings", "/web/mappings", {}),
                 ("dashboard", "/web/dashboard", {}),
                 ("paste & parse page", "/web/parse", {}),

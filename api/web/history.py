@@ -46,10 +46,16 @@ class IncidentRow:
         return (self.closed_at - self.started_at).total_seconds()
 
 
-async def fetch(client: Client, limit: int = MAX_ROWS) -> list[IncidentRow]:
-    query = incident_client.visibility_query()
+async def fetch(
+    client: Client, query: str | None = None, limit: int = MAX_ROWS
+) -> list[IncidentRow]:
+    """Newest first. The page size follows the limit: the server reads a whole page of rows
+    whatever the limit, so a 100-row list must not ask for the default 1,000."""
+    query = query or incident_client.visibility_query()
     rows: list[IncidentRow] = []
-    async for execution in client.list_workflows(query, limit=limit, page_size=1000):
+    async for execution in client.list_workflows(
+        query, limit=limit, page_size=min(limit, 1000)
+    ):
         attrs = execution.typed_search_attributes
         rows.append(
             IncidentRow(

@@ -23,6 +23,7 @@ from api import exports
 from api import incidents as api_incidents
 from api.deps import AppState, State
 from api.errors import ApiError
+from api.web import history
 from api.web.render import flash, render, templates
 from api.web.session import Responder, Viewer, WebUser
 from schemas.incident import IncidentState, StepState
@@ -34,6 +35,7 @@ router = APIRouter(prefix="/web/incidents", include_in_schema=False)
 PERIODS = {"1h": timedelta(hours=1), "24h": timedelta(days=1), "7d": timedelta(days=7)}
 PERIODS["30d"] = timedelta(days=30)
 LIVE_POLL_S = 0.5
+LIST_ROWS = 50
 HEARTBEAT_S = 15.0
 #: Actions on a whole incident: (path, API update name, button label).
 INCIDENT_ACTIONS = (
@@ -61,13 +63,13 @@ async def list_page(
     status: str | None = None,
     severity: str | None = None,
     service: str | None = None,
-    period: str = "7d",
+    period: str = "all",
 ) -> Response:
     since = datetime.now(UTC) - PERIODS[period] if period in PERIODS else None
     query = incident_client.visibility_query(
         service=service or None, status=status or None, severity=severity or None, since=since
     )
-    rows = await incident_client.list_incidents(state.client, query, limit=200)
+    rows = await history.fetch(state.client, query, limit=LIST_ROWS)
     return render(
         request,
         "incidents.html",
