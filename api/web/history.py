@@ -53,9 +53,7 @@ async def fetch(
     whatever the limit, so a 100-row list must not ask for the default 1,000."""
     query = query or incident_client.visibility_query()
     rows: list[IncidentRow] = []
-    async for execution in client.list_workflows(
-        query, limit=limit, page_size=min(limit, 1000)
-    ):
+    async for execution in client.list_workflows(query, limit=limit, page_size=min(limit, 1000)):
         attrs = execution.typed_search_attributes
         rows.append(
             IncidentRow(

@@ -7,6 +7,7 @@ field that must agree); a wrong handle and a wrong password look the same and ta
 from __future__ import annotations
 
 import hmac
+import logging
 import secrets
 from typing import Annotated
 
@@ -14,7 +15,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.auth import Authenticated
+from api.auth import Authenticated, FailureLimiter
 from api.deps import AppState, State
 from api.errors import ForbiddenError, NotFoundError
 from api.web.render import render
@@ -22,8 +23,17 @@ from api.web.session import COOKIE, SignedIn, current_user, web_store
 from schemas.identity import Scope
 
 router = APIRouter()
+log = logging.getLogger(__name__)
 LOGIN_COOKIE = "ddrun_login"
 MIN_PASSWORD = 12
+
+
+def _failures(request: Request) -> FailureLimiter:
+    """Failed sign-ins per address (10 a minute, then 429), like failed tokens on the API."""
+    limiter = getattr(request.app.state, "web_login_failures", None)
+    if not isinstance(limiter, FailureLimiter):
+        limiter = request.app.state.web_login_failures = FailureLimiter(limit=10)
+    return limiter
 
 
 def safe_next(target: str | None) -> str:
@@ -91,11 +101,20 @@ async def login(
     target = safe_next(next)
     if not cookie or not hmac.compare_digest(cookie.encode(), login_nonce.encode()):
         return _login_page(request, state, target, "The form expired: sign in again.", 403)
+    limiter = _failures(request)
+    address = request.client.host if request.client else "?"
+    wait = limiter.retry_after(address)
+    if wait is not None:
+        page = _login_page(request, state, target, f"Too many failed sign-ins: wait {wait} s.", 429)
+        page.headers["Retry-After"] = str(wait)
+        return page
     store = web_store(state)
     handle = handle.strip().lower()
     ok = await store.check_password(handle, password)
     person = await state.people.get(handle) if ok else None
     if person is None or person.disabled:
+        limiter.failed(address)
+        log.warning("web sign-in failed for %r from %s", handle[:64], address)
         return _login_page(request, state, target, "Wrong handle or password.", 401)
     secret, _ = await store.open_session(handle, "password")
     response = RedirectResponse(target, status_code=303)

@@ -209,3 +209,28 @@ async def test_each_page_takes_the_role_it_says(client: Client, engine: AsyncEng
         assert home.headers["location"].startswith("/web/login")
         for c in (*people.values(), anon):
             await c.aclose()
+
+
+async def test_guessing_passwords_is_slowed(client: Client, engine: AsyncEngine) -> None:
+    async with running_stack(client, engine, with_agent=False, web_cookie_secure=False) as stack:
+        handle = unique("wguess-")
+        await sign_in(stack, handle, (Role.VIEWER,))
+        guesser = new_client(stack)
+        codes = []
+        for i in range(12):
+            nonce = await login_form(guesser)
+            answer = await guesser.post(
+                "/web/login",
+                data={"handle": handle, "password": f"guess-{i}", "login_nonce": nonce},
+            )
+            codes.append(answer.status_code)
+        assert codes[:10] == [401] * 10
+        assert codes[10:] == [429, 429]
+        # Even the right password waits now.
+        nonce = await login_form(guesser)
+        right = await guesser.post(
+            "/web/login", data={"handle": handle, "password": PASSWORD, "login_nonce": nonce}
+        )
+        assert right.status_code == 429
+        assert int(right.headers["Retry-After"]) >= 1
+        await guesser.aclose()
