@@ -7,13 +7,13 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from api.web import dashboard, incidents, login, mappings, oidc, parse, runbooks
+from api.web import dashboard, editor, imports, incidents, library, login, mappings, oidc, parse
 from api.web.render import HERE, flash, render
 from api.web.security import SecurityHeaders
 from api.web.session import LoginRequired, PageForbidden, SignedIn
 
 router = APIRouter()
-for module in (login, oidc, incidents, parse, runbooks, mappings, dashboard):
+for module in (login, oidc, incidents, parse, library, editor, imports, mappings, dashboard):
     router.include_router(module.router)
 
 

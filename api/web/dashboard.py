@@ -14,8 +14,8 @@ from markupsafe import Markup
 from api.deps import State
 from api.web import charts
 from api.web.history import IncidentRow, history_of
+from api.web.library import STALE_DAYS, LibraryRow, library_rows
 from api.web.render import render
-from api.web.runbooks import STALE_DAYS, LibraryRow, library_rows
 from api.web.session import Viewer
 from db.web import runbook_dates
 
