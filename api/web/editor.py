@@ -19,6 +19,7 @@ from pydantic import ValidationError
 from starlette.datastructures import FormData
 
 from api.deps import State
+from api.web.authorship import record_version
 from api.web.library import RISK_RANK
 from api.web.render import render
 from api.web.session import Author, Viewer, WebUser
@@ -223,15 +224,12 @@ async def save(runbook_id: str, request: Request, state: State, user: Author) ->
         return await _editor(request, state, user, runbook or previous, errors, 422)
     saved = await state.runbooks.save(runbook, source_path="web editor")
     if saved.created:
-        await WebStore(state.engine).record_edit(
-            RunbookEdit(
-                runbook_id=runbook_id,
-                version=saved.runbook.version,
-                actor=user.principal.handle,
-                authenticated_by=user.principal.credential_label,
-                summary=_field(form, "summary"),
-                overrides=overrides,
-                at=datetime.now(UTC),
-            )
+        await record_version(
+            state.engine,
+            user,
+            runbook_id,
+            saved.runbook.version,
+            _field(form, "summary"),
+            overrides,
         )
     return RedirectResponse(f"/web/runbooks/{runbook_id}?saved={saved.runbook.version}", 303)

@@ -16,6 +16,7 @@ from fastapi import APIRouter, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from api.deps import State
+from api.web.authorship import record_import, record_version
 from api.web.render import render
 from api.web.session import Admin, Author, WebUser
 from db.runbook_import import (
@@ -51,7 +52,9 @@ async def import_from_folder(
     path = Path(folder)
     if not await asyncio.to_thread(path.is_dir):
         return await _import_report(request, user, None, f"{folder} is not a folder on the server")
-    return await _import_report(request, user, await import_folder(state.engine, path))
+    report = await import_folder(state.engine, path)
+    await record_import(state.engine, user, report, f"imported from the server's {folder}")
+    return await _import_report(request, user, report)
 
 
 @router.post("/git", response_class=HTMLResponse)
@@ -86,6 +89,7 @@ async def import_from_git(
                 request, user, None, f"git clone failed: {out.decode(errors='replace')[-500:]}"
             )
         report = await import_folder(state.engine, Path(tmp) / "repo")
+        await record_import(state.engine, user, report, f"imported from {url}")
     return await _import_report(request, user, report)
 
 
@@ -120,6 +124,7 @@ async def import_upload(request: Request, state: State, user: Author, file: Uplo
             if problem:
                 return await _import_report(request, user, None, problem)
             report = await import_folder(state.engine, Path(tmp))
+            await record_import(state.engine, user, report, f"uploaded in {name}")
         return await _import_report(request, user, report)
     if not name.lower().endswith((*MARKDOWN, *YAML, ".txt")):
         return await _import_report(request, user, None, "upload .md, .yml, .txt or a .zip")
@@ -132,4 +137,6 @@ async def import_upload(request: Request, state: State, user: Author, file: Uplo
     except (RunbookFileError, RunbookParseError, ValueError) as err:
         return await _import_report(request, user, None, f"{name}: {err}")
     version = result[0].runbook.version if result else 0
+    if result:
+        await record_version(state.engine, user, runbook.id, version, f"uploaded {name}")
     return RedirectResponse(f"/web/runbooks/{runbook.id}?saved={version}", 303)

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
 from api.deps import State
+from api.web.authorship import record_version
 from api.web.render import render
 from api.web.session import Author
 from db.runbook_import import SourceStore, runbook_from_source, save_source
@@ -109,6 +110,8 @@ async def save(
     saved = result[0].runbook if result else await state.runbooks.get(runbook.id)
     if saved is None:
         return render(request, "_flash.html", user, 500, message="not saved", kind="error")
+    if result:
+        await record_version(state.engine, user, saved.id, saved.version, "pasted and parsed")
     response = render(
         request,
         "_flash.html",

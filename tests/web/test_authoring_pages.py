@@ -58,6 +58,9 @@ async def test_paste_parse_save_edit_and_history(client: Client, engine: AsyncEn
         runbook = await stack.runbooks.get(rb_id)
         assert runbook is not None
         assert len(runbook.steps) == 15
+        first = (await WebStore(engine).edits(rb_id))[1]
+        assert (first.actor, first.summary) == (author.handle, "pasted and parsed")
+        assert first.authenticated_by.startswith("web-session ")
 
         editor = await author.get(f"/web/runbooks/{rb_id}")
         assert editor.status_code == 200
@@ -231,6 +234,9 @@ async def test_library_import_mappings_and_dashboard(
             "/web/runbooks/-/import/folder", data={"csrf": admin.csrf, "folder": str(folder)}
         )
         assert f"{tag}-folder" in imported.text
+        by_admin = (await WebStore(engine).edits(f"{tag}-folder"))[1]
+        assert by_admin.actor == admin.handle
+        assert str(folder) in by_admin.summary
         repo = tmp_path / "repo"
         repo.mkdir()
         (repo / f"{tag}-git.md").write_bytes(md)
