@@ -9,7 +9,7 @@ import asyncio
 import contextlib
 import time
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from fastapi import Request
 from temporalio.client import Client
@@ -20,6 +20,8 @@ from workflows import incident_client
 
 MAX_ROWS = 20_000
 FRESH_FOR_S = 10.0
+#: Read a little before the last read began: a close in flight then is not missed.
+CLOCK_MARGIN = timedelta(seconds=60)
 
 
 @dataclass(frozen=True)
@@ -73,17 +75,32 @@ async def fetch(
 
 
 class IncidentHistory:
-    """The cached rows; `rows()` waits only the first time (or after `refresh`)."""
+    """The cached rows; `rows()` waits only the first time (or after `refresh`).
+
+    After the first full read, a refresh asks only for what can have changed: incidents still
+    running, and those closed since the last read (a closed incident's attributes are final),
+    so keeping 10,000 incidents current costs a few rows, not 10,000.
+    """
 
     def __init__(self, client: Client, fresh_for_s: float = FRESH_FOR_S) -> None:
         self._client = client
         self._fresh_for_s = fresh_for_s
+        self._by_id: dict[str, IncidentRow] = {}
         self._rows: list[IncidentRow] | None = None
+        self._read_from: datetime | None = None
         self._at = 0.0
         self._refreshing: asyncio.Task[None] | None = None
 
     async def _load(self) -> None:
-        self._rows = await fetch(self._client)
+        started = datetime.now(UTC) - CLOCK_MARGIN
+        query = incident_client.visibility_query()
+        if self._read_from is not None:
+            since = self._read_from.isoformat()
+            query += f' AND (ExecutionStatus = "Running" OR CloseTime >= "{since}")'
+        for row in await fetch(self._client, query):
+            self._by_id[row.id] = row
+        self._rows = list(self._by_id.values())
+        self._read_from = started
         self._at = time.monotonic()
 
     async def rows(self) -> list[IncidentRow]:

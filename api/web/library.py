@@ -22,6 +22,7 @@ router = APIRouter(prefix="/web/runbooks", include_in_schema=False)
 
 RISK_RANK = {StepRisk.SAFE: 0, StepRisk.CAUTION: 1, StepRisk.DANGEROUS: 2}
 STALE_DAYS = 90
+LIST_ROWS = 200  # a page of the library; the filters find the rest
 
 
 @dataclass(frozen=True)
@@ -139,7 +140,7 @@ async def library(
     shown.sort(key=lambda r: r.runbook.id)
     context: dict[str, Any] = {
         "nav": "library",
-        "rows": shown[:500],
+        "rows": shown[:LIST_ROWS],
         "total": len(rows),
         "matching": len(shown),
         "filters": {

@@ -149,3 +149,34 @@ async def test_incident_wide_actions_from_the_page(client: Client, engine: Async
         assert closed.status_code == 409
         for b in (viewer, responder):
             await b.aclose()
+
+
+async def test_history_refresh_reads_only_what_changed(client: Client, engine: AsyncEngine) -> None:
+    """After the first full read, a refresh picks up new incidents and closes (the dashboard's
+    and library's source), asking only for running and recently closed ones."""
+    from api.web.history import IncidentHistory
+
+    async with running_stack(client, engine, web_cookie_secure=False) as stack:
+        history = IncidentHistory(client)
+        before = {r.id for r in await history.rows()}
+        incident_id, _ = await waiting_incident(stack, "WebHist")
+        assert incident_id not in before
+
+        async def row() -> object:
+            rows = await history.refresh()
+            return next((r for r in rows if r.id == incident_id), None)
+
+        found = await assert_eventually(row, lambda r: r is not None, what="new incident read")
+        assert found.closed_at is None  # type: ignore[attr-defined]
+        await stack.http.post(
+            f"/api/incidents/{incident_id}/abort",
+            json={"reason": "history test"},
+            headers=await stack.person(unique("whist-")),
+        )
+        closed = await assert_eventually(
+            row,
+            lambda r: r is not None and r.closed_at is not None,
+            what="close read",  # type: ignore[attr-defined]
+        )
+        assert closed.status == "aborted"  # type: ignore[attr-defined]
+        assert before <= {r.id for r in await history.rows()}  # nothing older was dropped
