@@ -14,10 +14,9 @@ from markupsafe import Markup
 from api.deps import State
 from api.web import charts
 from api.web.history import IncidentRow, history_of
-from api.web.library import STALE_DAYS, LibraryRow, library_rows
+from api.web.library import STALE_DAYS, LibraryRow, library_of
 from api.web.render import render
 from api.web.session import Viewer
-from db.web import runbook_dates
 
 router = APIRouter(prefix="/web/dashboard", include_in_schema=False)
 
@@ -102,10 +101,14 @@ def compute(rows: list[IncidentRow], library: list[LibraryRow], now: datetime) -
     health.effectiveness = [(lr.runbook.id, 100 * (lr.clean_rate or 0)) for lr in used[:8]]
     start = (now - timedelta(weeks=WEEKS - 1)).date()
     start -= timedelta(days=start.weekday())
-    for week in range(WEEKS):
-        begin = start + timedelta(weeks=week)
-        health.weeks.append(begin.strftime("%d %b"))
-        in_week = [r for r in rows if r.started_at and 0 <= (r.started_at.date() - begin).days < 7]
+    weeks: list[list[IncidentRow]] = [[] for _ in range(WEEKS)]
+    for r in rows:  # one pass: each row into its week
+        if r.started_at is not None:
+            index = (r.started_at.date() - start).days // 7
+            if 0 <= index < WEEKS:
+                weeks[index].append(r)
+    for week, in_week in enumerate(weeks):
+        health.weeks.append((start + timedelta(weeks=week)).strftime("%d %b"))
         done = [r for r in in_week if r.seconds_to_resolve is not None]
         mins = [(r.seconds_to_resolve or 0) / 60 for r in done if r.runbook]
         health.weekly_with.append(_median(mins))
@@ -184,15 +187,22 @@ def draw(health: Health) -> Charts:
 
 @router.get("", response_class=HTMLResponse)
 async def dashboard(request: Request, state: State, user: Viewer) -> Response:
-    rows = await history_of(request, state).rows()
-    library = library_rows(await state.runbooks.latest(), await runbook_dates(state.engine), rows)
-    health = compute(rows, library, datetime.now(UTC))
+    history = history_of(request, state)
+    rows = await history.rows()
+    runbooks = await state.runbooks.latest()
+    key = (history.generation, id(runbooks), len(runbooks))
+    cached = getattr(request.app.state, "web_dashboard", None)
+    if cached is None or cached[0] != key:
+        library = await library_of(request, state, runbooks, rows, history.generation)
+        health = compute(rows, library, datetime.now(UTC))
+        cached = request.app.state.web_dashboard = (key, health, draw(health), len(library))
+    _, health, charts, count = cached
     return render(
         request,
         "dashboard.html",
         user,
         nav="dashboard",
         health=health,
-        charts=draw(health),
-        runbooks=len(library),
+        charts=charts,
+        runbooks=count,
     )

@@ -90,6 +90,7 @@ class IncidentHistory:
         self._read_from: datetime | None = None
         self._at = 0.0
         self._refreshing: asyncio.Task[None] | None = None
+        self.generation = 0  # changes whenever the rows do: derived views cache on it
 
     async def _load(self) -> None:
         started = datetime.now(UTC) - CLOCK_MARGIN
@@ -97,9 +98,14 @@ class IncidentHistory:
         if self._read_from is not None:
             since = self._read_from.isoformat()
             query += f' AND (ExecutionStatus = "Running" OR CloseTime >= "{since}")'
+        changed = self._rows is None
         for row in await fetch(self._client, query):
-            self._by_id[row.id] = row
-        self._rows = list(self._by_id.values())
+            if self._by_id.get(row.id) != row:
+                self._by_id[row.id] = row
+                changed = True
+        if changed:
+            self._rows = list(self._by_id.values())
+            self.generation += 1
         self._read_from = started
         self._at = time.monotonic()
 

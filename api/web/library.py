@@ -11,7 +11,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from api.deps import State
+from api.deps import AppState, State
 from api.web.history import IncidentRow, history_of
 from api.web.render import render
 from api.web.session import Viewer
@@ -84,6 +84,25 @@ def library_rows(
     return out
 
 
+async def library_of(
+    request: Request,
+    state: AppState,
+    runbooks: list[Runbook],
+    incidents: list[IncidentRow],
+    generation: int,
+) -> list[LibraryRow]:
+    """The rows, computed again only when the runbooks (the store hands back the same list
+    until one changes) or the incident history (its generation) changed."""
+    key = (generation, id(runbooks), len(runbooks))
+    cached = getattr(request.app.state, "web_library", None)
+    if cached is not None and cached[0] == key:
+        rows: list[LibraryRow] = cached[1]
+        return rows
+    rows = library_rows(runbooks, await runbook_dates(state.engine), incidents)
+    request.app.state.web_library = (key, rows, runbooks)  # keeps `runbooks` (and its id) alive
+    return rows
+
+
 def _filtered(
     rows: list[LibraryRow],
     q: str,
@@ -132,10 +151,10 @@ async def library(
     staleness: str = "",
     effectiveness: str = "",
 ) -> Response:
+    history = history_of(request, state)
+    incidents = await history.rows()
     runbooks = await state.runbooks.latest()
-    dates = await runbook_dates(state.engine)
-    incidents = await history_of(request, state).rows()
-    rows = library_rows(runbooks, dates, incidents)
+    rows = await library_of(request, state, runbooks, incidents, history.generation)
     shown = _filtered(rows, q, service, team, risk, staleness, effectiveness)
     shown.sort(key=lambda r: r.runbook.id)
     context: dict[str, Any] = {
