@@ -109,7 +109,15 @@ class IncidentHistory:
         self._read_from = started
         self._at = time.monotonic()
 
+    def prefetch(self) -> None:
+        """Start the first (full, slow with many incidents) read without waiting for it."""
+        if self._rows is None and (self._refreshing is None or self._refreshing.done()):
+            self._refreshing = asyncio.create_task(self._load())
+
     async def rows(self) -> list[IncidentRow]:
+        if self._rows is None and self._refreshing is not None and not self._refreshing.done():
+            with contextlib.suppress(Exception):
+                await self._refreshing  # the prefetch under way
         if self._rows is None:
             await self._load()
         elif time.monotonic() - self._at > self._fresh_for_s and (

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.auth import Authenticated, FailureLimiter
 from api.deps import AppState, State
 from api.errors import ForbiddenError, NotFoundError
+from api.web.history import history_of
 from api.web.render import render
 from api.web.session import COOKIE, SignedIn, current_user, web_store
 from schemas.identity import Scope
@@ -85,6 +86,8 @@ def _login_page(
 async def login_form(request: Request, state: State, next: str | None = None) -> Response:
     if await current_user(request, state) is not None:
         return RedirectResponse(safe_next(next), status_code=303)
+    # While the person types, read the incident history the dashboard and library need.
+    history_of(request, state).prefetch()
     return _login_page(request, state, safe_next(next))
 
 

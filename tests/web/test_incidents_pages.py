@@ -158,7 +158,10 @@ async def test_history_refresh_reads_only_what_changed(client: Client, engine: A
 
     async with running_stack(client, engine, web_cookie_secure=False) as stack:
         history = IncidentHistory(client)
+        history.prefetch()  # what the sign-in page does: the first read starts at once
+        history.prefetch()  # … once
         before = {r.id for r in await history.rows()}
+        assert history.generation == 1
         incident_id, _ = await waiting_incident(stack, "WebHist")
         assert incident_id not in before
 
