@@ -22,6 +22,7 @@ from api import (
     trust,
     webhooks,
 )
+from api import web as web_app
 from api.auth import Reader, check_bind, unguarded_routes
 from api.deps import AppState
 from db.engine import create_schema, make_engine
@@ -91,6 +92,7 @@ def create_app(
     app.include_router(mappings.router)
     app.include_router(slack.router)
     app.include_router(people.router)
+    web_app.install(app)
 
     @app.get("/api/openapi.json", tags=["meta"])
     async def openapi(_principal: Reader) -> dict[str, Any]:

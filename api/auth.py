@@ -39,8 +39,10 @@ DEV_ACTOR_HEADER = "x-ddrun-as"
 PUBLIC_PREFIXES = (
     "/webhooks/",  # signed or token-checked per source (api/webhooks.py)
     "/slack/",  # Slack's v0 signature (api/slack.py)
+    "/web/login",  # the web app's sign-in pages (password, OpenID Connect): api/web/login.py
+    "/web/static/",  # vendored scripts and styles, nothing else
 )
-PUBLIC_PATHS = frozenset({"/healthz"})
+PUBLIC_PATHS = frozenset({"/healthz", "/web/static"})  # the static files' mount
 #: CORS preflights carry no credentials by design; they answer headers, never data.
 PUBLIC_METHODS = frozenset({"OPTIONS"})
 

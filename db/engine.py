@@ -14,6 +14,7 @@ from db import (  # noqa: F401 - registers the tables on SQLModel.metadata
     people,
     slack_messages,
     tables,
+    web,
 )
 from db.schema import upgrade
 

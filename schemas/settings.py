@@ -191,6 +191,21 @@ class Settings(BaseSettings):
     export_signing_key: SecretStr | None = Field(
         default=None, description="HMAC key that signs export manifests"
     )
+    # -- the web app (api/web) ------------------------------------------------------------
+    web_cookie_secure: bool = Field(
+        default=True,
+        description="Session cookies only over HTTPS; false only for plain-HTTP loopback use",
+    )
+    web_session_hours: float = Field(default=12.0, gt=0, le=24 * 30)
+    web_temporal_ui_url: str = Field(
+        default="http://localhost:8233", description="Where incident pages link the Temporal UI"
+    )
+    web_oidc_issuer: str | None = Field(
+        default=None, description="OpenID Connect issuer URL; unset: single sign-on is off"
+    )
+    web_oidc_client_id: str | None = None
+    web_oidc_client_secret: SecretStr | None = None
+    web_oidc_name: str = Field(default="single sign-on", description="The login button's label")
 
     @model_validator(mode="after")
     def _find_the_stack(self) -> Settings:

@@ -65,6 +65,38 @@ EXPECTED: dict[tuple[str, str], Scope | str] = {
     ("POST", "/api/tokens"): "authenticated",
     ("DELETE", "/api/tokens/{token_id}"): "authenticated",
     ("GET", "/api/openapi.json"): Scope.READ,
+    ("PUT", "/api/users/{handle}/password"): "authenticated",  # others' password: admin, in it
+}
+#: The web app's pages: a session (not a token) with these scopes (tests/web checks each role).
+WEB: dict[tuple[str, str], Scope | str] = {
+    ("GET", "/web"): "authenticated",
+    ("GET", "/web/"): "authenticated",
+    ("POST", "/web/logout"): "authenticated",
+    ("GET", "/web/incidents"): Scope.READ,
+    ("GET", "/web/incidents/{incident_id}"): Scope.READ,
+    ("GET", "/web/incidents/{incident_id}/live"): Scope.READ,
+    ("GET", "/web/incidents/{incident_id}/export"): Scope.READ,
+    ("POST", "/web/incidents/{incident_id}/steps/{step_id}/approval"): Scope.RESPOND,
+    ("POST", "/web/incidents/{incident_id}/steps/{step_id}/decision"): Scope.RESPOND,
+    ("POST", "/web/incidents/{incident_id}/steps/{step_id}/skip"): Scope.RESPOND,
+    ("POST", "/web/incidents/{incident_id}/steps/{step_id}/report"): Scope.RESPOND,
+    ("POST", "/web/incidents/{incident_id}/{action}"): Scope.RESPOND,
+    ("GET", "/web/parse"): Scope.AUTHOR,
+    ("POST", "/web/parse/preview"): Scope.AUTHOR,
+    ("POST", "/web/parse/save"): Scope.AUTHOR,
+    ("GET", "/web/runbooks"): Scope.READ,
+    ("GET", "/web/runbooks/{runbook_id}"): Scope.READ,
+    ("POST", "/web/runbooks/{runbook_id}"): Scope.AUTHOR,
+    ("GET", "/web/runbooks/-/import"): Scope.AUTHOR,
+    ("POST", "/web/runbooks/-/import/folder"): Scope.ADMIN,
+    ("POST", "/web/runbooks/-/import/git"): Scope.ADMIN,
+    ("POST", "/web/runbooks/-/import/upload"): Scope.AUTHOR,
+    ("GET", "/web/mappings"): Scope.READ,
+    ("GET", "/web/mappings/suggestions"): Scope.READ,
+    ("POST", "/web/mappings"): Scope.AUTHOR,
+    ("POST", "/web/mappings/{mapping_id}/delete"): Scope.AUTHOR,
+    ("POST", "/web/mappings/test"): Scope.READ,
+    ("GET", "/web/dashboard"): Scope.READ,
 }
 PUBLIC = {
     ("POST", "/webhooks/alertmanager"),
@@ -77,6 +109,11 @@ PUBLIC = {
     ("GET", "/healthz"),
     ("OPTIONS", "/codec/decode"),
     ("OPTIONS", "/codec/encode"),
+    ("GET", "/web/login"),  # the sign-in form (login CSRF: a nonce cookie and field)
+    ("POST", "/web/login"),
+    ("GET", "/web/login/oidc"),  # single sign-on: state, nonce and PKCE
+    ("GET", "/web/login/oidc/callback"),
+    ("*", "/web/static"),  # vendored htmx and the stylesheet
 }
 
 
@@ -99,7 +136,7 @@ async def test_every_route_is_public_by_name_or_guarded(
         public = {key for key in table if is_public(key[1], key[0])}
         assert public == PUBLIC, "the public list changed: " + repr(public ^ PUBLIC)
         guarded = {key: required_scope(route) for key, route in table.items() if key not in public}
-        assert guarded == EXPECTED
+        assert guarded == {**EXPECTED, **WEB}
 
 
 async def test_each_route_refuses_no_credential_and_wrong_roles(
@@ -119,6 +156,18 @@ async def test_each_route_refuses_no_credential_and_wrong_roles(
             # object, never an action; the check here is only 401/403 or not.
             send = {"json": {"__not_a_field__": 1}} if method in ("POST", "PATCH") else {}
             anonymous = await stack.http.request(method, url, **send)  # type: ignore[arg-type]
+            if (method, path) in WEB:  # pages send the anonymous to the sign-in page
+                assert anonymous.status_code in (303, 401), (method, path, anonymous.text)
+                if anonymous.status_code == 303:
+                    assert anonymous.headers["location"].startswith("/web/login?next=")
+                with_token = await stack.http.request(
+                    method,
+                    url,
+                    headers=tokens[Role.ADMIN],
+                    **send,  # type: ignore[arg-type]
+                )
+                assert with_token.status_code in (303, 401), "a token is not a web session"
+                continue
             assert anonymous.status_code == 401, (method, path, anonymous.text)
             forged = await stack.http.request(method, url, headers=bad, **send)  # type: ignore[arg-type]
             assert forged.status_code == 401, (method, path, forged.text)

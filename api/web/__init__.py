@@ -1,0 +1,44 @@
+"""The web app: server-rendered pages (Jinja2) made interactive with htmx, served by the API
+process under /web. Assets are vendored in static/ (no CDN); see the README for why."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+
+from api.web import dashboard, editor, imports, incidents, library, login, mappings, oidc, parse
+from api.web.render import HERE, flash, render
+from api.web.security import SecurityHeaders
+from api.web.session import LoginRequired, PageForbidden, SignedIn
+
+router = APIRouter()
+for module in (login, oidc, incidents, parse, library, editor, imports, mappings, dashboard):
+    router.include_router(module.router)
+
+
+@router.get("/web", include_in_schema=False)
+@router.get("/web/", include_in_schema=False)
+async def home(_user: SignedIn) -> Response:
+    return RedirectResponse("/web/incidents", status_code=303)
+
+
+def install(app: FastAPI) -> None:
+    """Mount the pages, their static files, the security headers and the error pages."""
+    app.include_router(router)
+    app.mount("/web/static", StaticFiles(directory=HERE / "static"), name="web-static")
+    app.add_middleware(SecurityHeaders)
+
+    @app.exception_handler(LoginRequired)
+    async def _login(request: Request, err: LoginRequired) -> Response:
+        if request.headers.get("hx-request"):
+            return Response(status_code=401, headers={"HX-Redirect": err.next_url})
+        if request.method != "GET":
+            return Response("sign in first", status_code=401)
+        return RedirectResponse(err.next_url, status_code=303)
+
+    @app.exception_handler(PageForbidden)
+    async def _forbidden(request: Request, err: PageForbidden) -> Response:
+        if request.headers.get("hx-request"):
+            return flash(request, err.message, "error", 403)
+        return render(request, "error.html", None, 403, message=err.message)
