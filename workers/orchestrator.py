@@ -23,12 +23,14 @@ from activities.slack import (
     query_incident_state,
     slack_client,
 )
+from activities.step_outputs import StepOutputActivities
 from activities.trust import TrustActivities
 from db.engine import create_schema, make_engine
 from db.escalations import EscalationStore
 from db.mappings import MappingStore
 from db.runbooks import RunbookStore
 from db.slack_messages import SlackMessageStore
+from db.step_outputs import StepOutputStore
 from db.trust import TrustStore
 from infra.client import connect
 from infra.telemetry import setup_logging, setup_tracing
@@ -55,6 +57,7 @@ def build_worker(client: Client, settings: Settings, engine: AsyncEngine) -> Wor
         SlackChannelOptions.from_settings(settings),
     )
     trust = TrustActivities(TrustStore(engine), client, settings.promote_after_clean_runs)
+    outputs = StepOutputActivities(StepOutputStore(engine))
     return Worker(
         client,
         task_queue=settings.orchestrator_task_queue,
@@ -67,6 +70,7 @@ def build_worker(client: Client, settings: Settings, engine: AsyncEngine) -> Wor
             trust.check_automation,
             trust.release_automation_slot,
             trust.record_run_outcome,
+            outputs.store_step_output,
         ],
         graceful_shutdown_timeout=timedelta(seconds=10),
     )

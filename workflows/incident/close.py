@@ -8,7 +8,7 @@ import asyncio
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from schemas.incident import IncidentStatus, ResolvePages, StepState
+    from schemas.incident import ContinuedPhase, IncidentStatus, ResolvePages, StepState
     from schemas.trust import RunOutcome
     from workflows import closing
     from workflows.incident import stubs
@@ -23,11 +23,12 @@ class Closer:
         self._waits = waits
         self._slack = slack
 
-    async def hold_open(self) -> str:
+    async def hold_open(self, resumed: bool = False) -> str:
         """The runbook ended: stay open while an alert fires or a step failed (see closing).
 
         Returns the outcome when the alerts cleared; a person's resolve or abort raises as in
-        any other wait, and escalation timers and Slack keep running meanwhile.
+        any other wait, and escalation timers and Slack keep running meanwhile. `resumed`: a
+        continued run picks the hold up again (said once, by the first run).
         """
         i = self._i
         firing = [a.name for a in i.state.alerts if a.dedup_key in i.firing_keys]
@@ -39,11 +40,13 @@ class Closer:
         i.state.current_step = None
         i.rec.set_status(hold.status)
         workflow.set_current_details(hold.details)
-        i.rec.timeline("held_open", hold.details)
+        if not resumed:
+            i.rec.timeline("held_open", hold.details)
         # No deadline: it returns only when the alerts cleared (a person's word raises).
         await self._waits.wait(
             lambda: i.source_cleared and not hold.needs_person,
             what="alert to resolve" if not hold.needs_person else "a human to resolve",
+            continuable=ContinuedPhase.HOLDING,
         )
         return "runbook completed; alert resolved at its source"
 

@@ -9,13 +9,15 @@ with workflow.unsafe.imports_passed_through():
     from schemas.incident import IncidentStatus, StepState
     from workflows.incident.agent import Agent
     from workflows.incident.core import Choice, Incident
+    from workflows.incident.outputs import Outputs
     from workflows.incident.waiting import Waits
     from workflows.incident_record import describe_failure, failure_result
 
 
 class Compensation:
-    def __init__(self, incident: Incident, agent: Agent, waits: Waits) -> None:
+    def __init__(self, incident: Incident, agent: Agent, waits: Waits, outputs: Outputs) -> None:
         self._i = incident
+        self._outputs = outputs
         self._agent = agent
         self._waits = waits
 
@@ -50,9 +52,7 @@ class Compensation:
                     step_id, rollback, i.steps[step_id].timeout_s, view.risk, "rollback"
                 )
             except ActivityError as err:
-                outcome = failure_result(err)
-                view.rollback_exit_code = outcome.exit_code if outcome else None
-                view.rollback_output = (outcome.stdout + outcome.stderr) if outcome else ""
+                await self._outputs.keep_rollback(view, failure_result(err))
                 view.state = StepState.ROLLBACK_FAILED
                 i.rec.timeline("rollback_failed", f"{step_id}: {describe_failure(err)}")
                 choice = await self._waits.ask_human_about(
@@ -64,8 +64,7 @@ class Compensation:
                     return False
                 self._forget(step_id)
                 return True
-            view.rollback_exit_code = result.exit_code
-            view.rollback_output = result.stdout + result.stderr
+            await self._outputs.keep_rollback(view, result)
             view.state = StepState.ROLLED_BACK
             self._forget(step_id)
             i.rec.diverge(step_id, kind, actor, f"rollback ran: {rollback}")

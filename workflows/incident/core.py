@@ -45,6 +45,10 @@ class Resolved(Exception):
     """The problem is gone (alert cleared at its source, or a human resolved it): stop here."""
 
 
+class Unattended(Exception):
+    """No runbook, nobody acted in time and nobody to page: the incident ends."""
+
+
 class Choice(enum.StrEnum):
     """What a person chose about an interrupted or failed step (the `decide_step` action)."""
 
@@ -68,7 +72,7 @@ class Incident:
     inp: IncidentInput
     state: IncidentState
     rec: IncidentRecord
-    seen_events: set[str]
+    seen_events: dict[str, None]  # an ordered set: the oldest are forgotten first
     firing_keys: set[str]
     source_cleared: bool
     steps: dict[str, Step] = field(default_factory=dict)
@@ -88,6 +92,8 @@ class Incident:
     automated: bool = False
     paused_by_kill_switch: bool = False
     holding: bool = False  # the runbook ended; only the hold decides what clears it
+    #: This run's full stdout per step (the state keeps an excerpt): what conditions read.
+    full_output: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def open(cls, inp: IncidentInput, state: IncidentState) -> Incident:
@@ -97,7 +103,7 @@ class Incident:
             inp=inp,
             state=state,
             rec=IncidentRecord(state),
-            seen_events={alert.event_id},
+            seen_events={alert.event_id: None},
             firing_keys=set() if resolved else {alert.dedup_key},
             source_cleared=resolved,
         )
@@ -118,7 +124,11 @@ class Incident:
 
     def outcomes(self) -> dict[str, StepOutcome]:
         return {
-            v.id: StepOutcome(state=v.state.value, exit_code=v.exit_code, output=v.stdout)
+            v.id: StepOutcome(
+                state=v.state.value,
+                exit_code=v.exit_code,
+                output=self.full_output.get(v.id, v.stdout),
+            )
             for v in self.state.steps
         }
 

@@ -35,6 +35,10 @@ class Escalator:
         self._i = incident
         self._waits = waits
         self._lock = asyncio.Lock()
+        carried = incident.inp.continued
+        #: Incident-level deadlines already escalated (carried across continue-as-new).
+        self.ack_level = carried.ack_level if carried else 0
+        self.resolve_level = carried.resolve_level if carried else 0
 
     async def escalating_wait(self, view: StepView, step: Step, done: Callable[[], bool]) -> None:
         """Wait for a human about `view`; each missed deadline pages the next level."""
@@ -110,8 +114,8 @@ class Escalator:
         notify = i.inp.notifications
         levels = i.inp.escalation.levels
         opened = i.state.opened_at
-        ack_level = resolve_level = 0
         while not i.state.status.is_closed:
+            ack_level, resolve_level = self.ack_level, self.resolve_level
             deadlines: list[tuple[timedelta, str]] = []
             if notify.ack_timeout_s and i.state.acknowledged_by is None and ack_level < len(levels):
                 due = opened + timedelta(seconds=notify.ack_timeout_s * (ack_level + 1))
@@ -135,9 +139,9 @@ class Escalator:
             except TimeoutError:
                 pass
             if kind == "ack":
-                level, ack_level = ack_level, ack_level + 1
-                why = f"not acknowledged within {(notify.ack_timeout_s or 0) * ack_level}s"
+                level, self.ack_level = ack_level, ack_level + 1
+                why = f"not acknowledged within {(notify.ack_timeout_s or 0) * self.ack_level}s"
             else:
-                level, resolve_level = resolve_level, resolve_level + 1
-                why = f"not resolved within {(notify.resolve_timeout_s or 0) * resolve_level}s"
+                level, self.resolve_level = resolve_level, resolve_level + 1
+                why = f"not resolved within {(notify.resolve_timeout_s or 0) * self.resolve_level}s"
             await self.escalate(level, levels[level], why, None)

@@ -23,6 +23,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from schemas.trust import KillSwitch, Mode, Requirement
     from workflows import approvals
+    from workflows.incident.continuation import SEEN_EVENTS_KEPT
     from workflows.incident.core import Incident, Verdict, shown
 
 #: Alerts kept in the state (every delivery is still counted).
@@ -40,7 +41,9 @@ class HumanInputs:
         i.state.alert_deliveries += 1
         if alert.event_id in i.seen_events:
             return
-        i.seen_events.add(alert.event_id)
+        i.seen_events[alert.event_id] = None
+        if len(i.seen_events) > SEEN_EVENTS_KEPT:  # bounded: a storm must not grow memory
+            del i.seen_events[next(iter(i.seen_events))]
         if len(i.state.alerts) < MAX_KEPT_ALERTS:
             i.state.alerts.append(alert)
         if i.state.status.is_closed:

@@ -20,7 +20,7 @@ class SlackSync:
         """Changes whenever anything Slack shows changes; cheap enough to evaluate every wake."""
         st = self._i.state
         return (
-            len(st.timeline),
+            len(st.timeline) + st.timeline_omitted,
             st.status,
             st.paused,
             st.mode,

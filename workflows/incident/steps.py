@@ -25,9 +25,9 @@ with workflow.unsafe.imports_passed_through():
     from workflows.incident.core import Aborted, Choice, Incident, StepFailed, Verdict, shown
     from workflows.incident.escalation import Escalator
     from workflows.incident.gate import AutomationGate
+    from workflows.incident.outputs import Outputs
     from workflows.incident.waiting import Waits
     from workflows.incident_record import (
-        IncidentRecord,
         describe_failure,
         failure_result,
         lost_agent,
@@ -47,6 +47,7 @@ class StepRunner:
         escalator: Escalator,
         agent: Agent,
         compensation: Compensation,
+        outputs: Outputs,
     ) -> None:
         self._i = incident
         self._waits = waits
@@ -54,6 +55,7 @@ class StepRunner:
         self._escalator = escalator
         self._agent = agent
         self._compensation = compensation
+        self._outputs = outputs
 
     async def run_steps(self) -> None:
         i = self._i
@@ -232,7 +234,7 @@ class StepRunner:
             except ActivityError as err:
                 outcome = failure_result(err)
                 if outcome is not None:
-                    IncidentRecord.record_result(view, outcome)
+                    await self._outputs.keep_step(view, outcome)
                 lost = lost_agent(err) and step.risk is not StepRisk.SAFE
                 if not lost:
                     i.rec.finish_step(view, StepState.FAILED, error=describe_failure(err))
@@ -258,7 +260,7 @@ class StepRunner:
                         f"step {view.id} failed; {i.decider(view.id)} chose to roll back"
                     ) from None
                 raise Aborted() from None
-            IncidentRecord.record_result(view, result)
+            await self._outputs.keep_step(view, result)
             i.rec.finish_step(view, StepState.SUCCEEDED)
             if i.rendered[view.id].rollback:
                 self._compensation.remember(view.id)

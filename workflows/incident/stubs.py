@@ -17,6 +17,7 @@ with workflow.unsafe.imports_passed_through():
         RunCommandResult,
         SelectedRunbook,
         SelectRunbookInput,
+        StepOutput,
     )
     from schemas.runbook import StepRisk
     from schemas.slack import SlackSyncInput
@@ -147,4 +148,18 @@ async def start_slack_catch_up(request: SlackSyncInput, incident_id: str) -> Non
         task_queue=workflow.info().task_queue,
         parent_close_policy=workflow.ParentClosePolicy.ABANDON,
         static_summary=f"Slack catch-up for {incident_id}",
+    )
+
+
+STORE_STEP_OUTPUT = "store_step_output"
+
+
+async def store_step_output(output: StepOutput) -> None:
+    """The full output into the product's store (a local activity: a short database write)."""
+    await workflow.execute_local_activity(
+        STORE_STEP_OUTPUT,
+        output,
+        start_to_close_timeout=options.CONTROL_PLANE_TIMEOUT,
+        retry_policy=options.CONTROL_PLANE_RETRY,
+        summary=f"store output of {output.purpose} {output.step_id}",
     )

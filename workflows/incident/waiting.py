@@ -9,7 +9,8 @@ from datetime import timedelta
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from schemas.incident import LOST_AGENT, IncidentStatus, StepState, StepView
+    from schemas.incident import LOST_AGENT, ContinuedPhase, IncidentStatus, StepState, StepView
+    from workflows.incident.continuation import PATCH_CONTINUE_AS_NEW, ContinueAsNew, suggested
     from workflows.incident.core import Choice, Incident
 
 
@@ -24,9 +25,15 @@ class Waits:
         *,
         what: str,
         within: timedelta | None = None,
+        continuable: ContinuedPhase | None = None,
     ) -> bool:
-        """Wait for `done`, serving undo requests meanwhile; False when `within` passed first."""
+        """Wait for `done`, serving undo requests meanwhile; False when `within` passed first.
+
+        `continuable`: a quiet wait that may hand over to a new run (raises ContinueAsNew) when
+        the server suggests it.
+        """
         i = self._i
+        may_continue = continuable is not None and workflow.patched(PATCH_CONTINUE_AS_NEW)
         deadline = workflow.now() + within if within is not None else None
         while True:
             remaining = None if deadline is None else deadline - workflow.now()
@@ -34,7 +41,12 @@ class Waits:
                 return False
             try:
                 await workflow.wait_condition(
-                    lambda: done() or bool(i.undo_requests) or i.interrupted(),
+                    lambda: (
+                        done()
+                        or bool(i.undo_requests)
+                        or i.interrupted()
+                        or (may_continue and suggested(i))
+                    ),
                     timeout=remaining,
                     timeout_summary=what,
                 )
@@ -46,6 +58,8 @@ class Waits:
                 continue
             if done():
                 return True
+            if may_continue and continuable is not None and suggested(i):
+                raise ContinueAsNew(continuable)
 
     async def checkpoint(self) -> None:
         """Between steps: honour interrupts, undo requests and a pause (nothing new starts)."""

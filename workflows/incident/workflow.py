@@ -11,6 +11,7 @@ loads no database or HTTP code. Queries only read.
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 
 from temporalio import workflow
 
@@ -19,6 +20,7 @@ with workflow.unsafe.imports_passed_through():
     from schemas.incident import (
         ApprovalDecision,
         CommanderChange,
+        ContinuedPhase,
         HumanAction,
         IncidentInput,
         IncidentState,
@@ -35,14 +37,20 @@ with workflow.unsafe.imports_passed_through():
     from workflows.incident.agent import Agent
     from workflows.incident.close import Closer
     from workflows.incident.compensation import Compensation
-    from workflows.incident.core import Aborted, Incident, Resolved, StepFailed
+    from workflows.incident.continuation import ContinueAsNew, carry, restore, restored_state
+    from workflows.incident.core import Aborted, Incident, Resolved, StepFailed, Unattended
     from workflows.incident.escalation import Escalator
     from workflows.incident.gate import AutomationGate
     from workflows.incident.inputs import HumanInputs
+    from workflows.incident.outputs import Outputs
     from workflows.incident.runbook import adopt
     from workflows.incident.slack_sync import SlackSync
     from workflows.incident.steps import StepRunner
     from workflows.incident.waiting import Waits
+
+
+#: Runs recorded before the no-runbook timeout waited for a person without a deadline.
+PATCH_NO_RUNBOOK_TIMEOUT = "no-runbook-timeout"
 
 
 @workflow.defn(name="IncidentWorkflow")
@@ -50,7 +58,7 @@ class IncidentWorkflow:
     @workflow.init
     def __init__(self, inp: IncidentInput) -> None:
         alert = inp.alert
-        state = IncidentState(
+        state = restored_state(inp) or IncidentState(
             id=inp.incident_id,
             status=IncidentStatus.TRIGGERED,
             service=alert.service,
@@ -73,14 +81,27 @@ class IncidentWorkflow:
         self._inputs = HumanInputs(i)
         self._agent = Agent(i)
         self._waits = Waits(i, serve_undo=lambda: self._compensation.serve_undo_requests())
-        self._compensation = Compensation(i, self._agent, self._waits)
+        self._outputs = Outputs(i)
+        self._compensation = Compensation(i, self._agent, self._waits, self._outputs)
         self._escalator = Escalator(i, self._waits)
         self._gate = AutomationGate(i, self._waits)
         self._runner = StepRunner(
-            i, self._waits, self._gate, self._escalator, self._agent, self._compensation
+            i,
+            self._waits,
+            self._gate,
+            self._escalator,
+            self._agent,
+            self._compensation,
+            self._outputs,
         )
         self._slack = SlackSync(i)
         self._closer = Closer(i, self._waits, self._slack)
+        self._selected = inp.selected
+        self._no_runbook_escalated = bool(inp.continued and inp.continued.no_runbook_escalated)
+        if inp.continued is not None:
+            restore(i, inp.continued, inp.selected)
+            i.rec.timeline("continued", f"run {state.runs} of this incident (history bounded)")
+            return
         i.rec.timeline("opened", f"{alert.source.value} alert {alert.name}: {alert.title}")
         i.rec.timeline("mode", f"{inp.mode.value}: {inp.mode_reason}")
         if inp.reopens is not None:
@@ -97,28 +118,45 @@ class IncidentWorkflow:
         i = self._incident
         self._start_background()
         try:
-            # Normally chosen by the API before start (decided once, replayed as input); a
-            # client that did not choose gets it from a local activity (a short database read).
-            selected = inp.selected or await stubs.select_runbook(
-                SelectRunbookInput(incident_id=inp.incident_id, alert=inp.alert)
-            )
-            adopt(i, selected)
-            if selected.runbook is None:
-                await self._waits.wait(lambda: False, what="a human to resolve")
+            if inp.continued is None:
+                # Normally chosen by the API before start (decided once, replayed as input); a
+                # client that did not choose gets it from a local activity (a database read).
+                self._selected = inp.selected or await stubs.select_runbook(
+                    SelectRunbookInput(incident_id=inp.incident_id, alert=inp.alert)
+                )
+                adopt(i, self._selected)
+            if self._selected is None or self._selected.runbook is None:
+                await self._without_runbook()
             else:
-                await self._runner.run_steps()
+                resumed = inp.continued is not None
+                if not resumed:
+                    await self._runner.run_steps()
                 outcome = (
                     "dry run complete: nothing was executed" if inp.dry_run else "runbook completed"
                 )
-                if (
+                if resumed or (
                     not inp.dry_run
                     and inp.hold_open_while_firing
                     and workflow.patched(closing.PATCH_HOLD_OPEN)
                 ):
-                    outcome = await self._closer.hold_open()
+                    outcome = await self._closer.hold_open(resumed=resumed)
                 i.rec.close(IncidentStatus.RESOLVED, outcome, completed=True)
+        except ContinueAsNew as request:
+            await workflow.wait_condition(workflow.all_handlers_finished)
+            workflow.continue_as_new(
+                carry(
+                    i,
+                    request.phase,
+                    self._selected,
+                    self._escalator.ack_level,
+                    self._escalator.resolve_level,
+                    self._no_runbook_escalated,
+                )
+            )
         except Resolved as resolved:
             i.rec.close(IncidentStatus.RESOLVED, str(resolved))
+        except Unattended as unattended:
+            i.rec.close(IncidentStatus.ABORTED, str(unattended))
         except Aborted:
             reason = i.abort.reason if i.abort else ""
             actor = i.abort.actor if i.abort else "unknown"
@@ -139,6 +177,30 @@ class IncidentWorkflow:
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self._state
 
+    async def _without_runbook(self) -> None:
+        """No runbook: wait for a person. With a timeout, nobody acting escalates it (or, with
+        nobody to page, ends it); the wait may continue as new while alerts keep coming."""
+        i = self._incident
+        timeout = i.inp.no_runbook_timeout_s
+        phase = ContinuedPhase.NO_RUNBOOK
+        if (
+            timeout
+            and not self._no_runbook_escalated
+            and workflow.patched(PATCH_NO_RUNBOOK_TIMEOUT)
+        ):
+            due = i.state.opened_at + timedelta(seconds=timeout)
+            within = max(due - workflow.now(), timedelta(0))
+            if not await self._waits.wait(
+                lambda: False, what="no runbook: a human to act", within=within, continuable=phase
+            ):
+                why = f"no runbook matched and nobody acted within {timeout}s"
+                levels = i.inp.escalation.levels
+                if not levels:
+                    raise Unattended(why)
+                self._no_runbook_escalated = True
+                await self._escalator.escalate(0, levels[0], why, None)
+        await self._waits.wait(lambda: False, what="a human to resolve", continuable=phase)
+
     def _start_background(self) -> None:
         """Slack sync and incident-level escalation timers, only when configured for this run."""
         notify = self._incident.inp.notifications
@@ -158,6 +220,11 @@ class IncidentWorkflow:
     @workflow.signal(description="An alert (or a repeat of it) for this incident")
     def alert_received(self, alert: Alert) -> None:
         self._inputs.alert_received(alert)
+
+    @workflow.signal(description="Alerts (or repeats) for this incident, delivered together")
+    def alerts_received(self, alerts: list[Alert]) -> None:
+        for alert in alerts:
+            self._inputs.alert_received(alert)
 
     @workflow.signal(description="A kill switch was engaged or lifted")
     def kill_switch(self, switch: KillSwitch) -> None:
