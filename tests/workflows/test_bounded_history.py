@@ -24,8 +24,11 @@ pytestmark = pytest.mark.temporal
 STREAM_LIMIT = 16 * 1024
 #: Temporal refuses a payload (the result, a continue-as-new input) above 2 MiB.
 PAYLOAD_LIMIT = 2 * 1024 * 1024
-#: The server warns above 10K events per run (and fails at 50K).
+#: The server warns above 10K events per run (and fails at 50K); a run fails at 50 MB. Under a
+#: storm the run overshoots the suggestion (signals pre-empt the continue-as-new until the burst
+#: ends), so a run is held to the event warning and to half the size limit.
 EVENTS_WARN = 10_240
+SIZE_BOUND = 25 * 1024 * 1024
 
 
 def _loud(tag: str) -> str:
@@ -160,9 +163,9 @@ async def test_ten_thousand_repeated_alerts_stay_under_the_history_limits(
     assert len(runs) >= 2, lengths
     assert sum(1 for _, s in runs if s is WorkflowExecutionStatus.CONTINUED_AS_NEW) == len(runs) - 1
     assert result.runs == len(runs)
-    assert state.runs >= 2
+    assert state.alert_deliveries == alerts + 1
     assert all(events < EVENTS_WARN for events, _ in lengths), lengths
-    assert all(size < 10 * 1024 * 1024 for _, size in lengths), lengths
+    assert all(size < SIZE_BOUND for _, size in lengths), lengths
 
 
 async def test_an_incident_without_a_runbook_escalates_when_nobody_acts(
@@ -198,3 +201,66 @@ async def test_an_incident_without_a_runbook_or_anyone_to_page_ends_after_the_ti
 
     assert result.status is IncidentStatus.ABORTED
     assert result.outcome == "no runbook matched and nobody acted within 900s"
+
+
+async def test_a_held_open_incident_continues_as_new_and_still_resolves_on_its_alert(
+    client: Client, engine: AsyncEngine
+) -> None:
+    async with running_stack(
+        client, engine, hold_open_while_firing=True, continue_as_new_after_events=100
+    ) as stack:
+        name = unique("Repeating")
+        await stack.add_runbook(
+            {
+                "id": unique("held-"),
+                "title": "Held open",
+                "selectors": [{"alertname": name}],
+                "steps": [
+                    {
+                        "id": "fix",
+                        "title": "Fix",
+                        "command": "echo fixed",
+                        "rollback": "echo unfixed",
+                        "risk": "safe",
+                    }
+                ],
+            }
+        )
+        response = await stack.post_generic(generic_alert(name, dedup_key=f"{name}-key"))
+        incident_id = response.json()["incident_id"]
+        held = await assert_eventually(
+            lambda: stack.state(incident_id),
+            lambda s: s.status is IncidentStatus.MONITORING,
+            timeout=45,
+            what="held open",
+        )
+        handle = stack.handle(incident_id)
+        for start in range(0, 120, 40):
+            await asyncio.gather(
+                *(
+                    handle.signal(
+                        "alert_received",
+                        held.alerts[0].model_copy(update={"event_id": f"repeat-{n}"}),
+                    )
+                    for n in range(start, start + 40)
+                )
+            )
+        continued = await assert_eventually(
+            lambda: stack.state(incident_id),
+            lambda s: s.runs >= 2 and s.alert_deliveries == 121,
+            timeout=60,
+            what="continued as new",
+        )
+        resolved = await stack.post_generic(
+            generic_alert(name, dedup_key=f"{name}-key", status="resolved")
+        )
+        assert resolved.status_code == 202, resolved.text
+        result = await asyncio.wait_for(stack.handle(incident_id).result(), 60)
+
+    assert continued.status is IncidentStatus.MONITORING
+    assert continued.steps[0].state is StepState.SUCCEEDED
+    assert continued.compensations == ["fix"]  # what could be undone travels with it
+    assert [t.kind for t in continued.timeline].count("held_open") == 1
+    assert result.status is IncidentStatus.RESOLVED
+    assert result.outcome == "runbook completed; alert resolved at its source"
+    assert result.runs >= continued.runs >= 2
