@@ -11,7 +11,6 @@ deterministic event loop, as in the SDK's safe-message-handlers sample.)
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -62,9 +61,13 @@ class Escalator:
         """A person asked: page the level after the highest one paged so far."""
         levels = self._i.inp.escalation.levels
         why = f"escalated by {action.actor}" + (f": {action.reason}" if action.reason else "")
-        async with self._serialised():
+        if not workflow.patched(PATCH_ESCALATION_LOCK):
             level = self._next_manual_level()
-            await self._page(level, levels[level], why, None)
+            await self._page(level, levels[level], why, None, skip_paged=False)
+            return f"escalated to level {level + 1} ({levels[level]})"
+        async with self._lock:
+            level = self._next_manual_level()
+            level = await self._page(level, levels[level], why, None, skip_paged=True)
         return f"escalated to level {level + 1} ({levels[level]})"
 
     def _next_manual_level(self) -> int:
@@ -73,20 +76,25 @@ class Escalator:
         return min(highest, len(levels) - 1)
 
     async def escalate(self, level: int, target: str, reason: str, step_id: str | None) -> None:
-        async with self._serialised():
-            await self._page(level, target, reason, step_id)
+        """One page at a time; a level somebody was already paged at is not paged again (the
+        next one is), whichever of the step wait, the timers or a person asked first."""
+        if not workflow.patched(PATCH_ESCALATION_LOCK):
+            await self._page(level, target, reason, step_id, skip_paged=False)
+            return
+        async with self._lock:
+            await self._page(level, target, reason, step_id, skip_paged=True)
 
-    def _serialised(self) -> contextlib.AbstractAsyncContextManager[None]:
-        if workflow.patched(PATCH_ESCALATION_LOCK):
-            return self._lock
-        return contextlib.nullcontext()
-
-    async def _page(self, level: int, target: str, reason: str, step_id: str | None) -> None:
+    async def _page(
+        self, level: int, target: str, reason: str, step_id: str | None, *, skip_paged: bool
+    ) -> int:
         """Page `level`, or the next level nobody was paged at yet: a step timeout and an
-        acknowledgement timeout must not both wake the same person for one incident."""
+        acknowledgement timeout must not both wake the same person for one incident. Returns
+        the level paged. (Runs before the lock skipped paged levels only with incident timers.)
+        """
         i = self._i
         levels = i.inp.escalation.levels
-        if i.inp.notifications.ack_timeout_s or i.inp.notifications.resolve_timeout_s:
+        timers = i.inp.notifications.ack_timeout_s or i.inp.notifications.resolve_timeout_s
+        if skip_paged or timers:
             paged = len({e.level for e in i.state.escalations})
             level = min(max(level, paged), len(levels) - 1)
             target = levels[level]
@@ -107,6 +115,7 @@ class Escalator:
         )
         i.state.escalations.append(escalation)
         i.rec.timeline("escalated", f"level {level + 1} ({target}): {reason}")
+        return level
 
     async def watch_timers(self) -> None:
         """Escalate an incident nobody acknowledges, or that stays open too long, level by level."""
