@@ -235,6 +235,28 @@ class Incident:
             self.rec.timeline("resumed", f"kill switch {switch.label} lifted", switch.actor)
 
 
+def initial_state(inp: IncidentInput) -> IncidentState:
+    """A new incident's state, from what was decided before it started."""
+    alert = inp.alert
+    return IncidentState(
+        id=inp.incident_id,
+        status=IncidentStatus.TRIGGERED,
+        service=alert.service,
+        severity=alert.severity,
+        title=alert.title,
+        opened_at=workflow.now(),
+        alerts=[alert],
+        alert_deliveries=0,  # every delivery, the first included, arrives as a signal
+        mode=inp.mode,
+        mode_reason=inp.mode_reason,
+        kill_switches=[k for k in inp.kill_switches if k.engaged],
+        dry_run=inp.dry_run,
+        commander=inp.commander,
+        reopens=inp.reopens,
+        run_id=workflow.info().run_id,
+    )
+
+
 def shown(view: StepView) -> str:
     """The refused values, raw (repr), with why: what a human must see before deciding."""
     return "; ".join(f"{r.variable}={r.value!r} ({r.part}: {r.reason})" for r in view.refused)

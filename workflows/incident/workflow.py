@@ -11,7 +11,6 @@ loads no database or HTTP code. Queries only read.
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
 
 from temporalio import workflow
 
@@ -20,7 +19,6 @@ with workflow.unsafe.imports_passed_through():
     from schemas.incident import (
         ApprovalDecision,
         CommanderChange,
-        ContinuedPhase,
         HumanAction,
         IncidentInput,
         IncidentState,
@@ -38,10 +36,18 @@ with workflow.unsafe.imports_passed_through():
     from workflows.incident.close import Closer
     from workflows.incident.compensation import Compensation
     from workflows.incident.continuation import ContinueAsNew, carry, restore, restored_state
-    from workflows.incident.core import Aborted, Incident, Resolved, StepFailed, Unattended
+    from workflows.incident.core import (
+        Aborted,
+        Incident,
+        Resolved,
+        StepFailed,
+        Unattended,
+        initial_state,
+    )
     from workflows.incident.escalation import Escalator
     from workflows.incident.gate import AutomationGate
     from workflows.incident.inputs import HumanInputs
+    from workflows.incident.no_runbook import NoRunbook
     from workflows.incident.outputs import Outputs
     from workflows.incident.runbook import adopt
     from workflows.incident.slack_sync import SlackSync
@@ -49,32 +55,12 @@ with workflow.unsafe.imports_passed_through():
     from workflows.incident.waiting import Waits
 
 
-#: Runs recorded before the no-runbook timeout waited for a person without a deadline.
-PATCH_NO_RUNBOOK_TIMEOUT = "no-runbook-timeout"
-
-
 @workflow.defn(name="IncidentWorkflow")
 class IncidentWorkflow:
     @workflow.init
     def __init__(self, inp: IncidentInput) -> None:
         alert = inp.alert
-        state = restored_state(inp) or IncidentState(
-            id=inp.incident_id,
-            status=IncidentStatus.TRIGGERED,
-            service=alert.service,
-            severity=alert.severity,
-            title=alert.title,
-            opened_at=workflow.now(),
-            alerts=[alert],
-            alert_deliveries=0,  # every delivery, the first included, arrives as a signal
-            mode=inp.mode,
-            mode_reason=inp.mode_reason,
-            kill_switches=[k for k in inp.kill_switches if k.engaged],
-            dry_run=inp.dry_run,
-            commander=inp.commander,
-            reopens=inp.reopens,
-            run_id=workflow.info().run_id,
-        )
+        state = restored_state(inp) or initial_state(inp)
         self._incident = i = Incident.open(inp, state)
         self._state = state
         self._background: list[asyncio.Task[None]] = []
@@ -96,8 +82,8 @@ class IncidentWorkflow:
         )
         self._slack = SlackSync(i)
         self._closer = Closer(i, self._waits, self._slack)
+        self._no_runbook = NoRunbook(i, self._waits, self._escalator)
         self._selected = inp.selected
-        self._no_runbook_escalated = bool(inp.continued and inp.continued.no_runbook_escalated)
         if inp.continued is not None:
             restore(i, inp.continued, inp.selected)
             i.rec.timeline("continued", f"run {state.runs} of this incident (history bounded)")
@@ -126,7 +112,7 @@ class IncidentWorkflow:
                 )
                 adopt(i, self._selected)
             if self._selected is None or self._selected.runbook is None:
-                await self._without_runbook()
+                await self._no_runbook.wait()
             else:
                 resumed = inp.continued is not None
                 if not resumed:
@@ -150,7 +136,7 @@ class IncidentWorkflow:
                     self._selected,
                     self._escalator.ack_level,
                     self._escalator.resolve_level,
-                    self._no_runbook_escalated,
+                    self._no_runbook.escalated,
                 )
             )
         except Resolved as resolved:
@@ -176,30 +162,6 @@ class IncidentWorkflow:
         await self._notify_close()
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self._state
-
-    async def _without_runbook(self) -> None:
-        """No runbook: wait for a person. With a timeout, nobody acting escalates it (or, with
-        nobody to page, ends it); the wait may continue as new while alerts keep coming."""
-        i = self._incident
-        timeout = i.inp.no_runbook_timeout_s
-        phase = ContinuedPhase.NO_RUNBOOK
-        if (
-            timeout
-            and not self._no_runbook_escalated
-            and workflow.patched(PATCH_NO_RUNBOOK_TIMEOUT)
-        ):
-            due = i.state.opened_at + timedelta(seconds=timeout)
-            within = max(due - workflow.now(), timedelta(0))
-            if not await self._waits.wait(
-                lambda: False, what="no runbook: a human to act", within=within, continuable=phase
-            ):
-                why = f"no runbook matched and nobody acted within {timeout}s"
-                levels = i.inp.escalation.levels
-                if not levels:
-                    raise Unattended(why)
-                self._no_runbook_escalated = True
-                await self._escalator.escalate(0, levels[0], why, None)
-        await self._waits.wait(lambda: False, what="a human to resolve", continuable=phase)
 
     def _start_background(self) -> None:
         """Slack sync and incident-level escalation timers, only when configured for this run."""
