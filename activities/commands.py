@@ -91,7 +91,7 @@ class CommandRunner:
     workflow history, Slack or an export.
     """
 
-    max_output_bytes: int = 64 * 1024
+    max_output_bytes: int = 16 * 1024  # per stream
     identity: str = ""
     redactor: Redactor = field(default_factory=Redactor)
 

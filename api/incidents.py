@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from api.auth import Reader, Responder, approval_policy
 from api.deps import State
 from api.errors import BadRequestError, ConflictError, ForbiddenError, NotFoundError
+from db.step_outputs import StepOutputStore
 from domain.policy import may_act
 from schemas.identity import Principal
 from schemas.incident import (
@@ -27,6 +28,7 @@ from schemas.incident import (
     InterruptedStepDecision,
     ModeChange,
     StepAction,
+    StepOutput,
     StepReport,
     StepState,
     StepView,
@@ -197,6 +199,18 @@ async def incident_result(
     except TimeoutError:
         return IncidentResult(done=False)
     return IncidentResult(done=True, state=final)
+
+
+@router.get("/{incident_id}/steps/{step_id}/output")
+async def step_output(
+    incident_id: str, step_id: str, state: State, _principal: Reader
+) -> list[StepOutput]:
+    """The step's full output (each attempt, each run, and its rollback), as the agent returned
+    it: the incident itself keeps an excerpt and the sha256 (`output_digest`)."""
+    outputs = await StepOutputStore(state.engine).for_step(incident_id, step_id)
+    if not outputs:
+        raise NotFoundError(f"no stored output for step {step_id!r} of incident {incident_id}")
+    return outputs
 
 
 @router.post("/{incident_id}/steps/{step_id}/approval")

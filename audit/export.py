@@ -15,7 +15,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
-from temporalio.client import Client
+from temporalio.api.enums.v1 import EventType
+from temporalio.api.history.v1 import HistoryEvent
+from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHistory
 
 from audit.decrypt import decrypt_message
 from audit.history import Timeline, derive
@@ -28,6 +30,8 @@ from domain.audit.redact import Redactor
 from infra.codec import EncryptionCodec
 
 Format = Literal["json", "csv", "pdf"]
+#: A guard against a malformed chain of runs (each continued run names its predecessor).
+_MAX_RUNS = 10_000
 EntryT = TypeVar("EntryT", ApprovalEntry, CommandEntry, EscalationEntry)
 
 
@@ -62,19 +66,23 @@ async def export_incident(
     redactor: Redactor | None = None,
     signing_key: bytes | None = None,
 ) -> IncidentExport:
-    """The export of one run (the latest when `run_id` is None), running or closed."""
+    """The export of one incident run (the latest when `run_id` is None), running or closed,
+    with every earlier run it continued (continue-as-new): one incident, one timeline."""
     redactor = redactor or Redactor()
     handle = client.get_workflow_handle(incident_id, run_id=run_id)
     description = await handle.describe()
-    history = await handle.fetch_history()
+    histories = await _runs_of(client, incident_id, run_id)
+    events = [event for history in histories for event in history.events]
     codec = client.data_converter.payload_codec
     if isinstance(codec, EncryptionCodec):
-        for event in history.events:
+        for event in events:
             decrypt_message(event, codec.decrypt)
-    timeline = derive(history.events, redactor)
+    timeline = derive(events, redactor)
     # Protobuf JSON does not fix map order; the canonical form makes the digest reproducible.
     # The raw history is redacted like everything else derived from it (defence in depth).
-    raw_history = redact_history(json.loads(history.to_json()), redactor)
+    # A continued incident's raw history is the list of its runs' histories, oldest first.
+    raws = [redact_history(json.loads(h.to_json()), redactor) for h in histories]
+    raw_history: Any = raws[0] if len(raws) == 1 else {"runs": raws}
     history_json = json.dumps(raw_history, sort_keys=True, indent=1)
     records = list(timeline.records)
     last_at = records[-1]["at"] if records else description.start_time
@@ -85,7 +93,8 @@ async def export_incident(
             "actor": None,
             "data": {
                 "sha256": hashlib.sha256(history_json.encode()).hexdigest(),
-                "events": len(history.events),
+                "events": len(events),
+                "runs": [h.run_id for h in histories],
                 "running": description.close_time is None,
             },
         }
@@ -97,7 +106,7 @@ async def export_incident(
             namespace=client.namespace,
             workflow_id=incident_id,
             run_id=description.run_id,
-            history_length=len(history.events),
+            history_length=len(events),
         ),
         signing_key,
     )
@@ -125,6 +134,40 @@ async def export_incident(
         export_file=f"{_safe_name(incident_id, description.run_id)}.jsonl",
     )
     return IncidentExport(chain, manifest, report, history_json, timeline)
+
+
+@dataclass
+class _Run:
+    run_id: str
+    history: WorkflowHistory
+
+    @property
+    def events(self) -> list[HistoryEvent]:
+        return list(self.history.events)
+
+    def to_json(self) -> str:
+        return self.history.to_json()
+
+
+async def _runs_of(client: Client, incident_id: str, run_id: str | None) -> list[_Run]:
+    """The run asked for and the runs it continued, oldest first (each run's first event
+    names the run it continues)."""
+    runs: list[_Run] = []
+    current: str | None = run_id
+    while True:
+        handle = client.get_workflow_handle(incident_id, run_id=current)
+        history = await handle.fetch_history()
+        if current is None:
+            current = (await handle.describe()).run_id
+        runs.append(_Run(current, history))
+        first = history.events[0] if history.events else None
+        if first is None or first.event_type != EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED:
+            break
+        previous = first.workflow_execution_started_event_attributes.continued_execution_run_id
+        if not previous or len(runs) >= _MAX_RUNS:
+            break
+        current = previous
+    return list(reversed(runs))
 
 
 def _redacted(entry: EntryT, redactor: Redactor) -> EntryT:
@@ -164,6 +207,8 @@ async def export_period(
     _ensure_folder(folder)
     entries: list[dict[str, Any]] = []
     async for execution in client.list_workflows(period_query(since, until)):
+        if execution.status is WorkflowExecutionStatus.CONTINUED_AS_NEW:
+            continue  # exported with the run that continued it (the incident's latest run)
         export = await export_incident(
             client,
             execution.id,

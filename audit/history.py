@@ -83,6 +83,7 @@ def derive(events: Iterable[HistoryEvent], redactor: Redactor) -> Timeline:
         at = _at(event)
         kind = event.event_type
         if kind == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED:
+            scheduled.clear()  # a continued run numbers its events from 1 again
             _started(t, at, event, titles, seen_alerts, redactor)
         elif kind == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED:
             _signaled(t, at, event, seen_alerts, redactor)
@@ -152,6 +153,19 @@ def _started(
     attrs = event.workflow_execution_started_event_attributes
     args = _args(attrs.input)
     inp: dict[str, Any] = args[0] if args and isinstance(args[0], dict) else {}
+    continued = inp.get("continued")
+    if isinstance(continued, dict):  # the same incident, continued in a new run
+        t.summary["runs"] = int(t.summary.get("runs", 1)) + 1
+        t.add(
+            at,
+            "run_continued",
+            None,
+            {
+                "previous_run_id": attrs.continued_execution_run_id or None,
+                "phase": continued.get("phase"),
+            },
+        )
+        return
     alert = inp.get("alert") or {}
     t.summary.update(
         incident_id=inp.get("incident_id", ""),
@@ -259,21 +273,30 @@ def _signaled(
     args = _args(attrs.input)
     body = args[0] if args and isinstance(args[0], dict) else {}
     if attrs.signal_name == "alert_received":
-        event_id = str(body.get("event_id"))
-        kind = "alert_repeated" if event_id in seen else "alert_received"
-        t.add(at, kind, None, _alert_data(body, redactor))
-        if event_id not in seen and body.get("status") == "acknowledged":
-            # The workflow's rule (IncidentWorkflow on an acknowledged alert): the source's
-            # acknowledgement is the incident's, by "<who> via <source>", once.
-            who = f"{body.get('actor') or 'someone'} via {body.get('source')}"
-            t.add(at, "acknowledged", who, {"by": who, "source": body.get("source")})
-            _acknowledge(t, at, who)
-        seen.add(event_id)
+        _alert_signal(t, at, body, seen, redactor)
+    elif attrs.signal_name == "alerts_received":  # a batch: each alert as if signalled alone
+        for alert in args[0] if args and isinstance(args[0], list) else []:
+            _alert_signal(t, at, alert if isinstance(alert, dict) else {}, seen, redactor)
     elif attrs.signal_name == "kill_switch":
         verb = "kill_switch_engaged" if body.get("engaged") else "kill_switch_lifted"
         t.add(at, verb, body.get("actor"), body)
     else:
         t.add(at, f"signal_{attrs.signal_name}", attrs.identity or None, body)
+
+
+def _alert_signal(
+    t: Timeline, at: datetime, body: dict[str, Any], seen: set[str], redactor: Redactor
+) -> None:
+    event_id = str(body.get("event_id"))
+    kind = "alert_repeated" if event_id in seen else "alert_received"
+    t.add(at, kind, None, _alert_data(body, redactor))
+    if event_id not in seen and body.get("status") == "acknowledged":
+        # The workflow's rule (IncidentWorkflow on an acknowledged alert): the source's
+        # acknowledgement is the incident's, by "<who> via <source>", once.
+        who = f"{body.get('actor') or 'someone'} via {body.get('source')}"
+        t.add(at, "acknowledged", who, {"by": who, "source": body.get("source")})
+        _acknowledge(t, at, who)
+    seen.add(event_id)
 
 
 def _update(t: Timeline, at: datetime, event: HistoryEvent, titles: dict[str, str]) -> None:

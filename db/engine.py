@@ -13,6 +13,7 @@ from db import (  # noqa: F401 - registers the tables on SQLModel.metadata
     mappings,
     people,
     slack_messages,
+    step_outputs,
     tables,
     web,
 )

@@ -36,6 +36,17 @@ class IncidentStatus(StrEnum):
 #: (only then is it unknown whether the command took effect).
 LOST_AGENT = "the agent was lost"
 
+#: The timeline an incident's state keeps: its first TIMELINE_HEAD entries (how it began) and the
+#: latest ones, TIMELINE_KEPT in all; entries dropped between them are counted in
+#: `IncidentState.timeline_omitted` (they remain in the workflow history).
+TIMELINE_KEPT = 500
+TIMELINE_HEAD = 25
+
+
+def timeline_position(index: int, omitted: int) -> int:
+    """Where the kept entry at `index` stands in the whole timeline (a stable key)."""
+    return index if index < TIMELINE_HEAD else index + omitted
+
 
 class StepState(StrEnum):
     PENDING = "pending"
@@ -202,6 +213,22 @@ class IncidentInput(BaseModel):
     commander: str | None = Field(default=None, description="Incident commander named by policy")
     reopens: PreviousRun | None = None
     notifications: Notifications = Field(default_factory=Notifications)
+    no_runbook_timeout_s: int | None = Field(
+        default=None,
+        ge=1,
+        description="With no runbook matched: escalate (or, with nobody to page, close) when "
+        "nobody acted within this time (absent in older inputs: wait for a person)",
+    )
+    continue_after_events: int | None = Field(
+        default=None,
+        ge=100,
+        description="Continue a quiet wait as new after this many history events, besides "
+        "when the server suggests it (absent: only the server's suggestion)",
+    )
+    continued: Continuation | None = Field(
+        default=None,
+        description="Set when a run continues an earlier run of this incident (continue-as-new)",
+    )
 
 
 class RunCommandInput(BaseModel):
@@ -446,6 +473,12 @@ class StepView(BaseModel):
     note: str = ""
     rollback_exit_code: int | None = None
     rollback_output: str = ""
+    output_digest: str = Field(
+        default="", description="sha256:<hex> of the step's full output (stdout then stderr)"
+    )
+    rollback_output_digest: str = Field(
+        default="", description="sha256:<hex> of the rollback's full output"
+    )
     mode: Mode | None = Field(default=None, description="The mode in force when it was decided")
     requirement: Requirement | None = None
     edited_from: str | None = None
@@ -521,6 +554,10 @@ class IncidentState(BaseModel):
     )
     reopens: PreviousRun | None = None
     run_id: str | None = None
+    timeline_omitted: int = Field(
+        default=0, description="Timeline entries dropped from the middle to bound the state"
+    )
+    runs: int = Field(default=1, description="Workflow runs of this incident (continue-as-new)")
 
 
 class IncidentSummary(BaseModel):
@@ -557,3 +594,44 @@ class AlertAccepted(BaseModel):
         "ignored",
     ]
     detail: str = ""
+
+
+class StepOutput(BaseModel):
+    """One command's full output as the agent returned it, stored outside the history."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    incident_id: str
+    run_id: str
+    step_id: str
+    purpose: Literal["step", "rollback"] = "step"
+    attempt: int = 1
+    exit_code: int | None = None
+    stdout: str = ""
+    stderr: str = ""
+    digest: str = Field(default="", description="sha256:<hex> of stdout then stderr")
+
+
+class ContinuedPhase(StrEnum):
+    """Where a continued run picks up (only quiet waits continue as new)."""
+
+    NO_RUNBOOK = "no_runbook"
+    HOLDING = "holding"
+
+
+class Continuation(BaseModel):
+    """What a run hands to the next run of the same incident (continue-as-new)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    phase: ContinuedPhase
+    state: IncidentState
+    seen_events: list[str] = Field(default_factory=list, description="Newest last, bounded")
+    firing_keys: list[str] = Field(default_factory=list)
+    source_cleared: bool = False
+    ack_level: int = 0
+    resolve_level: int = 0
+    no_runbook_escalated: bool = False
+
+
+IncidentInput.model_rebuild()

@@ -57,7 +57,12 @@ class Settings(BaseSettings):
     otel_exporter_otlp_endpoint: str | None = Field(
         default=None, description="OTLP/HTTP traces endpoint; tracing export is off when unset"
     )
-    agent_max_output_bytes: int = Field(default=64 * 1024, ge=1024)
+    agent_max_output_bytes: int = Field(
+        default=16 * 1024,
+        ge=1024,
+        description="Per stream (stdout, stderr): the head and tail a step returns; the full "
+        "returned output is stored (step_outputs), the incident keeps an excerpt and its sha256",
+    )
     agent_max_concurrent_commands: int = Field(default=8, ge=1)
     # --- inbound alert sources (api/webhooks): a source with no secret accepts loopback only
     heartbeat_alerts: list[str] = Field(
@@ -153,6 +158,18 @@ class Settings(BaseSettings):
     pagerduty_routing_keys: list[SecretStr] = Field(
         default_factory=list,
         description="Events API v2 routing key per escalation level, in order (JSON list)",
+    )
+    no_runbook_timeout_s: int | None = Field(
+        default=None,
+        ge=1,
+        description="An incident no runbook matched escalates (or, with no escalation levels, "
+        "closes) when nobody acted within this many seconds; unset: it waits for a person",
+    )
+    continue_as_new_after_events: int | None = Field(
+        default=None,
+        ge=100,
+        description="A long quiet wait (no runbook, held open) continues in a new run after "
+        "this many history events; unset: when Temporal suggests it",
     )
     hold_open_while_firing: bool = Field(
         default=True,

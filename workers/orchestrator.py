@@ -24,6 +24,7 @@ from activities.slack import (
     query_incident_state,
     slack_client,
 )
+from activities.step_outputs import StepOutputActivities
 from activities.trust import TrustActivities
 from db.engine import create_schema, make_engine
 from db.escalations import EscalationStore
@@ -31,6 +32,7 @@ from db.llm_cache import DbLlmCache
 from db.mappings import MappingStore
 from db.runbooks import RunbookStore
 from db.slack_messages import SlackMessageStore
+from db.step_outputs import StepOutputStore
 from db.trust import TrustStore
 from infra.client import connect
 from infra.telemetry import setup_logging, setup_tracing
@@ -59,6 +61,7 @@ def build_worker(client: Client, settings: Settings, engine: AsyncEngine) -> Wor
         SlackChannelOptions.from_settings(settings),
     )
     trust = TrustActivities(TrustStore(engine), client, settings.promote_after_clean_runs)
+    outputs = StepOutputActivities(StepOutputStore(engine))
     return Worker(
         client,
         task_queue=settings.orchestrator_task_queue,
@@ -71,6 +74,7 @@ def build_worker(client: Client, settings: Settings, engine: AsyncEngine) -> Wor
             trust.check_automation,
             trust.release_automation_slot,
             trust.record_run_outcome,
+            outputs.store_step_output,
         ],
         graceful_shutdown_timeout=timedelta(seconds=10),
     )

@@ -216,6 +216,8 @@ async def deliver_alert(
         kill_switches=list(kill_switches),
         blast_radius=settings.blast_radius,
         hold_open_while_firing=settings.hold_open_while_firing,
+        no_runbook_timeout_s=settings.no_runbook_timeout_s,
+        continue_after_events=settings.continue_as_new_after_events,
         approval_rules=dict(approval_rules),
         commander=commander,
         reopens=reopens,

@@ -12,6 +12,8 @@ from temporalio.exceptions import TimeoutError as ActivityTimeoutError
 with workflow.unsafe.imports_passed_through():
     from schemas import search_attributes as sa
     from schemas.incident import (
+        TIMELINE_HEAD,
+        TIMELINE_KEPT,
         Divergence,
         IncidentState,
         IncidentStatus,
@@ -38,9 +40,11 @@ class IncidentRecord:
         self.state = state
 
     def timeline(self, kind: str, message: str, actor: str | None = None) -> None:
-        self.state.timeline.append(
-            TimelineEntry(at=workflow.now(), kind=kind, message=message, actor=actor)
-        )
+        entries = self.state.timeline
+        entries.append(TimelineEntry(at=workflow.now(), kind=kind, message=message, actor=actor))
+        if len(entries) > TIMELINE_KEPT:
+            del entries[TIMELINE_HEAD]
+            self.state.timeline_omitted += 1
 
     def set_status(self, status: IncidentStatus) -> None:
         if self.state.status is status:

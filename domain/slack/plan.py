@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from domain.slack import cards, posts
 from domain.slack.header import header_message
 from domain.slack.kit import Rendered
-from schemas.incident import IncidentState
+from schemas.incident import IncidentState, timeline_position
 
 HEADER = "header"
 SUMMARY = "summary"
@@ -51,7 +51,8 @@ def messages_for(state: IncidentState) -> list[PlannedMessage]:
     for n, entry in enumerate(state.timeline):
         post = posts.event_post(state, entry)
         if post is not None:
-            out.append(PlannedMessage(f"event:{n}", post))
+            key = timeline_position(n, state.timeline_omitted)  # stable when entries are dropped
+            out.append(PlannedMessage(f"event:{key}", post))
     if state.status.is_closed:
         out.append(PlannedMessage(SUMMARY, posts.summary_message(state)))
     return out

@@ -252,3 +252,60 @@ async def test_running_incident_and_a_period_export_with_an_index(
         assert (file.parent / (file.name + ".history.json")).exists()
     on_disk = json.loads((tmp_path / "period" / "index.json").read_text())
     assert on_disk["count"] == len(index["incidents"])
+
+
+async def test_export_after_continue_as_new_spans_every_run(
+    client: Client, engine: AsyncEngine, tmp_path: Path
+) -> None:
+    """A long incident continues in new runs; its export is still one incident: every run."""
+    repeats = 150
+    async with running_stack(client, engine, continue_as_new_after_events=100) as stack:
+        response = await stack.post_generic(generic_alert(unique("Chatty")))
+        incident_id = response.json()["incident_id"]
+        first = await assert_eventually(
+            lambda: stack.state(incident_id), lambda s: s.alert_deliveries == 1, what="opened"
+        )
+        template = first.alerts[0]
+        handle = stack.handle(incident_id)
+        for start in range(0, repeats, 50):
+            await asyncio.gather(
+                *(
+                    handle.signal(
+                        "alert_received",
+                        template.model_copy(update={"event_id": f"{template.event_id}-{n}"}),
+                    )
+                    for n in range(start, start + 50)
+                )
+            )
+        await assert_eventually(
+            lambda: stack.state(incident_id),
+            lambda s: s.alert_deliveries == repeats + 1,
+            timeout=60,
+            what="every alert counted",
+        )
+        alice = await stack.person(ALICE, (Role.RESPONDER,))
+        resolved = await stack.http.post(
+            f"/api/incidents/{incident_id}/resolve", json={}, headers=alice
+        )
+        assert resolved.status_code == 200, resolved.text
+        await stack.handle(incident_id).result()
+        runs = [e.run_id async for e in client.list_workflows(f'WorkflowId = "{incident_id}"')]
+        total = 0
+        for run_id in runs:
+            history = await client.get_workflow_handle(incident_id, run_id=run_id).fetch_history()
+            total += len(history.events)
+        export = await export_incident(client, incident_id)
+        written = write_export(export, "json", tmp_path / "incident.jsonl")
+
+    assert len(runs) >= 2
+    kinds = [r["kind"] for r in export.chain]
+    assert kinds[0] == "incident_opened"
+    assert kinds.count("run_continued") == len(runs) - 1
+    assert kinds.count("alert_received") == repeats + 1  # every alert, from every run
+    assert kinds.count("resolve_requested") == 1
+    attached = export.chain[-1]["data"]
+    assert sorted(attached["runs"]) == sorted(runs)
+    assert attached["events"] == total == export.manifest.source.history_length
+    assert export.report.status == "resolved"
+    assert len(json.loads(written[1].read_text())["runs"]) == len(runs)
+    assert verify_file(written[0]).ok

@@ -32,6 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client
 
 from audit.export import export_incident, write_export
+from db.step_outputs import StepOutputStore
 from domain.audit.redact import Redactor
 from schemas.identity import Role
 from schemas.incident import IncidentStatus
@@ -321,6 +322,13 @@ async def test_no_planted_secret_reaches_history_exports_or_logs(
         for source, incident_id in incidents.items():
             for where, text in (await _artefacts(stack, incident_id, tmp_path)).items():
                 blobs[f"{source}: {where}"] = text
+        # The full command output is kept outside the history (step_outputs): check it too.
+        for step_id in ("env", "encoded", "echo"):
+            stored = await StepOutputStore(engine).for_step(generic, step_id)
+            assert stored, f"the full output of {step_id} was stored"
+            blobs[f"generic: stored output of {step_id}"] = "\n".join(
+                o.stdout + o.stderr for o in stored
+            )
         for incident_id in (incidents["pagerduty"], incidents["opsgenie"]):
             await stack.handle(incident_id).terminate("test over")
 

@@ -15,6 +15,7 @@ from schemas.incident import IncidentStatus, StepState
 from tests.harness import (
     activity_summaries,
     corpus_payload,
+    generic_alert,
     history_events,
     running_stack,
     token_of,
@@ -138,3 +139,37 @@ async def test_webhook_runs_safe_steps_waits_for_approval_and_records_the_approv
             "step verify: Verify",
             "record run outcome for trust",
         ]
+
+
+async def test_the_state_query_only_reads(client: Client, engine: AsyncEngine) -> None:
+    """The query answers each step's card (derived) without writing it into the state: the
+    result, built from the state, carries none of what queries computed."""
+    async with running_stack(client, engine) as stack:
+        name = unique("Reader")
+        await stack.add_runbook(
+            {
+                "id": unique("reader-"),
+                "title": "Read",
+                "selectors": [{"alertname": name}],
+                "steps": [{"id": "go", "title": "Go", "command": "echo go", "risk": "caution"}],
+            }
+        )
+        response = await stack.post_generic(generic_alert(name))
+        incident_id = response.json()["incident_id"]
+        waiting = await assert_eventually(
+            lambda: stack.state(incident_id),
+            lambda s: s.status is IncidentStatus.AWAITING_APPROVAL,
+            what="waiting for approval",
+        )
+        again = await stack.state(incident_id)
+        ada = await stack.person("ada-reader", (Role.RESPONDER,))
+        approved = await stack.http.post(
+            f"/api/incidents/{incident_id}/steps/go/approval", json={}, headers=ada
+        )
+        assert approved.status_code == 200, approved.text
+        result = await stack.handle(incident_id).result()
+
+    assert waiting.steps[0].card
+    assert again.steps[0].card == waiting.steps[0].card
+    assert result.status is IncidentStatus.RESOLVED
+    assert result.steps[0].card == ""  # no query wrote into the state

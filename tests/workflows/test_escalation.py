@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import pytest
@@ -11,7 +12,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from db.escalations import EscalationStore
 from schemas import search_attributes as sa
-from schemas.incident import ApprovalDecision, IncidentStatus, StepState
+from schemas.incident import ApprovalDecision, HumanAction, IncidentStatus, StepState
 from tests.harness import running_stack
 from tests.support import assert_eventually
 from tests.workflows.escalation_support import (
@@ -94,3 +95,44 @@ async def test_approval_in_time_cancels_the_escalation_timer(
         result = await incident_client.incident_handle(client, incident_id).result()
         assert result.status is IncidentStatus.RESOLVED
         assert result.escalations == []
+
+
+async def test_a_person_escalating_as_a_step_times_out_pages_the_next_level_not_the_same_twice(
+    temporal_env: WorkflowEnvironment, client: Client, engine: AsyncEngine
+) -> None:
+    """The step's deadline and a person's `escalate` land in one workflow task (the workers are
+    stopped while both arrive): escalation is serialised, so level 1 is paged once, then 2."""
+    async with running_stack(client, engine) as first:
+        name = await add_runbook_for_new_alert(
+            first, "Race", "Race", [approval_step("scale", "Scale out", "echo scaled", 600)]
+        )
+        with temporal_env.with_time_skipping_disabled():
+            incident_id = await start_incident(temporal_env, first, name)
+        await assert_eventually(
+            lambda: first.state(incident_id),
+            lambda s: s.status is IncidentStatus.AWAITING_APPROVAL,
+            what="waiting for approval",
+        )
+        queues = {
+            "orchestrator_task_queue": first.settings.orchestrator_task_queue,
+            "agent_task_queue": first.settings.agent_task_queue,
+        }
+    handle = temporal_env.client.get_workflow_handle(incident_id)
+    assert await temporal_env.fast_forward(handle, timedelta(seconds=601))
+    asked = asyncio.create_task(
+        handle.execute_update("escalate", HumanAction(actor="rosa", reason="now"), result_type=str)
+    )
+    await asyncio.sleep(1)  # the update now waits in the same workflow task as the fired timer
+    async with running_stack(client, engine, **queues) as second:
+        said = await asyncio.wait_for(asked, 60)
+        state = await assert_eventually(
+            lambda: second.state(incident_id),
+            lambda s: len(s.escalations) == 2,
+            timeout=60,
+            what="both escalations recorded",
+        )
+        await incident_client.abort(client, incident_id, HumanAction(actor="rosa", reason="done"))
+        await incident_client.incident_handle(client, incident_id).result()
+
+    assert sorted(e.level for e in state.escalations) == [1, 2], state.escalations
+    assert said.startswith("escalated to level")

@@ -1,0 +1,66 @@
+"""Bounded step output: the full output (as the agent returned it) goes to the product's store
+through a local activity; the incident's state keeps a redacted excerpt and the sha256 the audit
+export computes from the same output, so the two can be matched."""
+
+from __future__ import annotations
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from domain.audit.records import output_digest, output_excerpt
+    from schemas.incident import RunCommandResult, StepOutput, StepView
+    from workflows.incident import stubs
+    from workflows.incident.core import Incident
+    from workflows.incident_record import IncidentRecord
+
+#: Runs recorded before outputs were stored kept them whole in the state; they replay so.
+PATCH_STEP_OUTPUTS = "step-output-store"
+STDOUT_EXCERPT_CHARS = 4000
+STDERR_EXCERPT_CHARS = 2000
+
+
+def _excerpt(text: str, max_chars: int) -> str:
+    return output_excerpt(text, max_chars=max_chars, max_lines=80)[0]
+
+
+class Outputs:
+    def __init__(self, incident: Incident) -> None:
+        self._i = incident
+
+    async def keep_step(self, view: StepView, result: RunCommandResult) -> None:
+        if not workflow.patched(PATCH_STEP_OUTPUTS):
+            IncidentRecord.record_result(view, result)
+            return
+        await self._store(view.id, "step", result)
+        self._i.full_output[view.id] = result.stdout
+        view.exit_code = result.exit_code
+        view.stdout = _excerpt(result.stdout, STDOUT_EXCERPT_CHARS)
+        view.stderr = _excerpt(result.stderr, STDERR_EXCERPT_CHARS)
+        view.output_digest = output_digest(result.stdout + result.stderr)
+        view.attempts = result.attempt
+
+    async def keep_rollback(self, view: StepView, result: RunCommandResult | None) -> None:
+        view.rollback_exit_code = result.exit_code if result else None
+        output = (result.stdout + result.stderr) if result else ""
+        if not workflow.patched(PATCH_STEP_OUTPUTS):
+            view.rollback_output = output
+            return
+        if result is not None:
+            await self._store(view.id, "rollback", result)
+        view.rollback_output = _excerpt(output, STDOUT_EXCERPT_CHARS)
+        view.rollback_output_digest = output_digest(output) if result else ""
+
+    async def _store(self, step_id: str, purpose: str, result: RunCommandResult) -> None:
+        await stubs.store_step_output(
+            StepOutput(
+                incident_id=self._i.state.id,
+                run_id=workflow.info().run_id,
+                step_id=step_id,
+                purpose="rollback" if purpose == "rollback" else "step",
+                attempt=result.attempt,
+                exit_code=result.exit_code,
+                stdout=result.stdout,
+                stderr=result.stderr,
+                digest=output_digest(result.stdout + result.stderr),
+            )
+        )
