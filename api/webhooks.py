@@ -250,6 +250,7 @@ async def _deliver_all(state: State, alerts: list[Alert], extra: dict[str, objec
                     mode=mode,
                     mode_reason=reason,
                     kill_switches=switches,
+                    claims=state.claims,
                 )
             )
     accepted.extend(_heartbeat_accepted(ignored))

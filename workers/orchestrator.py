@@ -15,6 +15,7 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities.escalation import EscalationActivities
+from activities.incident_claims import IncidentClaimActivities
 from activities.paging import PagerDutyPager
 from activities.runbooks import RunbookActivities
 from activities.slack import (
@@ -26,6 +27,7 @@ from activities.slack import (
 from activities.trust import TrustActivities
 from db.engine import create_schema, make_engine
 from db.escalations import EscalationStore
+from db.incident_claims import IncidentClaimStore
 from db.mappings import MappingStore
 from db.runbooks import RunbookStore
 from db.slack_messages import SlackMessageStore
@@ -55,6 +57,7 @@ def build_worker(client: Client, settings: Settings, engine: AsyncEngine) -> Wor
         SlackChannelOptions.from_settings(settings),
     )
     trust = TrustActivities(TrustStore(engine), client, settings.promote_after_clean_runs)
+    claims = IncidentClaimActivities(IncidentClaimStore(engine))
     return Worker(
         client,
         task_queue=settings.orchestrator_task_queue,
@@ -67,6 +70,7 @@ def build_worker(client: Client, settings: Settings, engine: AsyncEngine) -> Wor
             trust.check_automation,
             trust.release_automation_slot,
             trust.record_run_outcome,
+            claims.record_incident_close,
         ],
         graceful_shutdown_timeout=timedelta(seconds=10),
     )

@@ -18,6 +18,7 @@ from temporalio.exceptions import ActivityError, CancelledError
 with workflow.unsafe.imports_passed_through():
     from activities.commands import CommandRunner
     from activities.escalation import EscalationActivities
+    from activities.incident_claims import IncidentClaimActivities
     from activities.runbooks import RunbookActivities
     from activities.trust import TrustActivities
     from domain.conditions import StepOutcome, evaluate
@@ -49,6 +50,7 @@ with workflow.unsafe.imports_passed_through():
         StepState,
         StepView,
     )
+    from schemas.incident_runs import IncidentClosed
     from schemas.runbook import Step, StepRisk
     from schemas.slack import SlackSyncInput
     from schemas.trust import KillSwitch, Mode, Requirement, RunOutcome, SlotRequest
@@ -65,6 +67,8 @@ _MAX_KEPT_ALERTS = 200
 #: Runs started before the contextual renderer kept a rollback whatever its captured values;
 #: on replay they still do (the refused value stays an inert `{{ name }}`, never the value).
 _PATCH_ROLLBACK_REFUSES = "rollback-refuses-unsafe-captured-values"
+#: Runs started before intake claims (db/incident_claims.py) released nothing when they closed.
+_PATCH_RECORD_CLOSE = "record-incident-close"
 
 
 class _Aborted(Exception):
@@ -757,7 +761,21 @@ class IncidentWorkflow:
                 await self._undo(request.step_id, "undone", request.actor)
 
     async def _after_close(self) -> None:
-        """Trust bookkeeping and the blast-radius slot; both read from this incident's record."""
+        """Trust bookkeeping and the blast-radius slot; both read from this incident's record.
+        First, the intake's claim: a later alert now reopens this run or starts a new one."""
+        if not self._inp.dry_run and workflow.patched(_PATCH_RECORD_CLOSE):
+            await workflow.execute_local_activity_method(
+                IncidentClaimActivities.record_incident_close,
+                IncidentClosed(
+                    incident_id=self._state.id,
+                    run_id=workflow.info().run_id,
+                    status=self._state.status.value,
+                    closed_at=workflow.now(),
+                ),
+                start_to_close_timeout=options.CONTROL_PLANE_TIMEOUT,
+                retry_policy=options.CONTROL_PLANE_RETRY,
+                summary="release intake claim",
+            )
         if self._state.automation_slot:
             await workflow.execute_local_activity_method(
                 TrustActivities.release_automation_slot,
