@@ -32,6 +32,7 @@ from db.mappings import MappingStore
 from db.runbooks import RunbookStore
 from db.slack_messages import SlackMessageStore
 from db.trust import TrustStore
+from infra.bytecode import ensure_bytecode
 from infra.client import connect
 from infra.telemetry import setup_logging, setup_tracing
 from schemas.settings import Settings
@@ -42,6 +43,7 @@ log = logging.getLogger(__name__)
 
 
 def build_worker(client: Client, settings: Settings, engine: AsyncEngine) -> Worker:
+    ensure_bytecode()  # the sandbox re-imports the workflows per run: read, not recompiled
     runbooks = RunbookActivities(
         RunbookStore(engine),
         MappingStore(engine, settings.runbook_cache_s),
