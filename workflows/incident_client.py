@@ -143,12 +143,13 @@ async def deliver_alert(
     if claims is None:
         raise TypeError("a firing alert needs the intake claims (IncidentClaimStore)")
     runbook_id = selected.runbook.id if selected and selected.runbook else None
-    policy = _policy_or_defaults(settings)
-    if approval_rules is None:
-        approval_rules = rules_for(policy, alert.service, runbook_id, alert.severity)
-    if commander is None:
-        commander = commander_for(policy, alert.service)
-    timers = timers_for(policy, alert.service)
+    with tracer.start_as_current_span("read_policy"):
+        policy = _policy_or_defaults(settings)
+        if approval_rules is None:
+            approval_rules = rules_for(policy, alert.service, runbook_id, alert.severity)
+        if commander is None:
+            commander = commander_for(policy, alert.service)
+        timers = timers_for(policy, alert.service)
     claim = await _claim(client, claims, settings, incident_id, alert, runbook_id)
     if claim.action == "joined":
         return AlertAccepted(
