@@ -39,7 +39,7 @@ from api.body import parse_json, read_limited
 from api.deps import State
 from api.errors import ApiError, BadRequestError, ForbiddenError, UnauthorizedError
 from db.deliveries import DeliveryStore
-from domain.alerts.choose import matcher_for
+from domain.alerts.choose import cached_matcher, matcher_for
 from domain.alerts.detect import SOURCE_NAMES, shape_problem
 from domain.alerts.heartbeat import is_heartbeat
 from domain.alerts.normalize import alertmanager, generic, grafana, opsgenie, pagerduty
@@ -242,12 +242,19 @@ async def _deliver_all(state: State, alerts: list[Alert], extra: dict[str, objec
         return JSONResponse(_heartbeat_answer(ignored, extra), status_code=202)
     firing = any(a.status is AlertStatus.FIRING for a in alerts)
     with tracer.start_as_current_span("read_runbooks_and_switches"):
-        runbooks = await state.runbooks.latest() if firing else []
-        mappings = await state.mappings.list() if firing else []
-        switches = await state.trust.kill_switches() if firing else []
+        runbooks, mappings, switches = (
+            await asyncio.gather(
+                state.runbooks.latest(), state.mappings.list(), state.trust.kill_switches()
+            )
+            if firing
+            else ([], [], [])
+        )
         # The first alert after a runbook change builds the match index (~0.4 s at 1,000
-        # runbooks): off the event loop, so other requests are not held up. One per request.
-        matcher = await asyncio.to_thread(matcher_for, runbooks)
+        # runbooks): off the event loop, so other requests are not held up. Cached per set
+        # of runbooks, so later alerts skip the thread hop.
+        matcher = cached_matcher(runbooks)
+        if matcher is None:
+            matcher = await asyncio.to_thread(matcher_for, runbooks)
     for alert in alerts:
         with tracer.start_as_current_span("deliver_alert") as span:
             span.set_attribute("ddrun.dedup_key", alert.dedup_key)
