@@ -119,15 +119,10 @@ class IncidentClaimStore:
                 return Claim("own", incident_id, _aware(run.opened_at) or now)
             if group is not None and correlation_window_s:
                 holder = await self._claim_group(conn, group, incident_id, now)
-                if holder is not None and now - holder[1] <= timedelta(
-                    seconds=correlation_window_s
-                ):
-                    return Claim("joined", holder[0], holder[1])
-                await conn.execute(
-                    update(CorrelationClaimRecord)
-                    .where(col(CorrelationClaimRecord.key) == group)
-                    .values(incident_id=incident_id, opened_at=now, closed_at=None)
-                )
+                if holder is not None:
+                    if now - holder[1] <= timedelta(seconds=correlation_window_s):
+                        return Claim("joined", holder[0], holder[1])
+                    await self._take_group(conn, group, incident_id, now)
             reopens = None
             closed_at = _aware(run.closed_at)
             if (
@@ -149,9 +144,11 @@ class IncidentClaimStore:
     ) -> IncidentRunRecord:
         """The incident's run row, made if missing (the write that takes SQLite's lock), and
         locked for this transaction on PostgreSQL."""
-        await conn.execute(
+        made = await conn.execute(
             self._insert(IncidentRunRecord, incident_id=incident_id, open=False, opened_at=now)
         )
+        if made.rowcount == 1:  # new: nothing to read back
+            return IncidentRunRecord(incident_id=incident_id, open=False, opened_at=now)
         row = (
             await conn.execute(
                 select(IncidentRunRecord.__table__)  # type: ignore[attr-defined]
@@ -164,8 +161,8 @@ class IncidentClaimStore:
     async def _claim_group(
         self, conn: AsyncConnection, group: str, incident_id: str, now: datetime
     ) -> tuple[str, datetime] | None:
-        """None when this incident now holds the group (new, or taken over below); else the
-        open holder and since when (the caller decides whether the window still covers it)."""
+        """None when this incident now holds the group (new, free, or its own); else the open
+        holder and since when (the caller decides whether the window still covers it)."""
         inserted = await conn.execute(
             self._insert(CorrelationClaimRecord, key=group, incident_id=incident_id, opened_at=now)
         )
@@ -176,8 +173,19 @@ class IncidentClaimStore:
             await conn.execute(select(table).where(table.c.key == group).with_for_update())
         ).one()
         if row.closed_at is not None or row.incident_id == incident_id:
+            await self._take_group(conn, group, incident_id, now)
             return None
         return row.incident_id, _aware(row.opened_at) or now
+
+    @staticmethod
+    async def _take_group(
+        conn: AsyncConnection, group: str, incident_id: str, now: datetime
+    ) -> None:
+        await conn.execute(
+            update(CorrelationClaimRecord)
+            .where(col(CorrelationClaimRecord.key) == group)
+            .values(incident_id=incident_id, opened_at=now, closed_at=None)
+        )
 
     async def abandon(self, claim: Claim) -> None:
         """A start that Temporal refused: the run is not open and the group is free again, so
