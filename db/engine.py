@@ -17,6 +17,7 @@ from db import (  # noqa: F401 - registers the tables on SQLModel.metadata
     tables,
 )
 from db.schema import upgrade
+from db.write_turns import SQLITE_BUSY_TIMEOUT_S
 
 
 def make_engine(url: str) -> AsyncEngine:
@@ -24,7 +25,7 @@ def make_engine(url: str) -> AsyncEngine:
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url, connect_args={"timeout": 30})
+        engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S})
 
         @event.listens_for(engine.sync_engine, "connect")
         def _pragmas(dbapi_connection: Any, _record: Any) -> None:

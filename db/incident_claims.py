@@ -13,7 +13,8 @@ atomic on SQLite and PostgreSQL alike:
 
 Each transaction starts with a write (INSERT ... ON CONFLICT DO NOTHING), so SQLite takes its
 write lock first and never fails a read-then-write upgrade; PostgreSQL waits on the unique key
-and re-reads with FOR UPDATE. In-process SQLite writers also take turns (`db.write_turns`).
+and re-reads with FOR UPDATE. On SQLite they wait for the lock in small steps and take turns
+within a process (`db.write_turns`), so a burst of claims is not starved by other writers.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlmodel import Field, SQLModel, col
 
-from db.write_turns import write_turn
+from db.write_turns import write_transaction
 
 
 class IncidentRunRecord(SQLModel, table=True):
@@ -112,32 +113,48 @@ class IncidentClaimStore:
         now: datetime | None = None,
     ) -> Claim:
         """Decide atomically where a firing alert for `incident_id` goes (see the module)."""
-        now = now or datetime.now(UTC)
-        async with write_turn(self._engine), self._engine.begin() as conn:
-            run = await self._lock_run(conn, incident_id, now)
-            if run.open:
-                return Claim("own", incident_id, _aware(run.opened_at) or now)
-            if group is not None and correlation_window_s:
-                holder = await self._claim_group(conn, group, incident_id, now)
-                if holder is not None:
-                    if now - holder[1] <= timedelta(seconds=correlation_window_s):
-                        return Claim("joined", holder[0], holder[1])
-                    await self._take_group(conn, group, incident_id, now)
-            reopens = None
-            closed_at = _aware(run.closed_at)
-            if (
-                reopen_window_s
-                and run.run_id
-                and closed_at is not None
-                and now - closed_at <= timedelta(seconds=reopen_window_s)
-            ):
-                reopens = ClosedRun(run.run_id, closed_at, run.status or "closed")
-            await conn.execute(
-                update(IncidentRunRecord)
-                .where(col(IncidentRunRecord.incident_id) == incident_id)
-                .values(open=True, opened_at=now)
+        at = now or datetime.now(UTC)
+
+        async def decide(conn: AsyncConnection) -> Claim:
+            return await self._decide(
+                conn, incident_id, group, at, correlation_window_s, reopen_window_s
             )
-            return Claim("start", incident_id, now, reopens)
+
+        return await write_transaction(self._engine, decide)
+
+    async def _decide(
+        self,
+        conn: AsyncConnection,
+        incident_id: str,
+        group: str | None,
+        now: datetime,
+        correlation_window_s: int,
+        reopen_window_s: int,
+    ) -> Claim:
+        run = await self._lock_run(conn, incident_id, now)
+        if run.open:
+            return Claim("own", incident_id, _aware(run.opened_at) or now)
+        if group is not None and correlation_window_s:
+            holder = await self._claim_group(conn, group, incident_id, now)
+            if holder is not None:
+                if now - holder[1] <= timedelta(seconds=correlation_window_s):
+                    return Claim("joined", holder[0], holder[1])
+                await self._take_group(conn, group, incident_id, now)
+        reopens = None
+        closed_at = _aware(run.closed_at)
+        if (
+            reopen_window_s
+            and run.run_id
+            and closed_at is not None
+            and now - closed_at <= timedelta(seconds=reopen_window_s)
+        ):
+            reopens = ClosedRun(run.run_id, closed_at, run.status or "closed")
+        await conn.execute(
+            update(IncidentRunRecord)
+            .where(col(IncidentRunRecord.incident_id) == incident_id)
+            .values(open=True, opened_at=now)
+        )
+        return Claim("start", incident_id, now, reopens)
 
     async def _lock_run(
         self, conn: AsyncConnection, incident_id: str, now: datetime
@@ -193,7 +210,8 @@ class IncidentClaimStore:
         if claim.action != "start":
             return
         now = datetime.now(UTC)
-        async with write_turn(self._engine), self._engine.begin() as conn:
+
+        async def free(conn: AsyncConnection) -> None:
             await conn.execute(
                 update(IncidentRunRecord)
                 .where(col(IncidentRunRecord.incident_id) == claim.incident_id)
@@ -201,12 +219,15 @@ class IncidentClaimStore:
             )
             await conn.execute(self._release(claim.incident_id, now))
 
+        await write_transaction(self._engine, free)
+
     async def record_close(
         self, incident_id: str, run_id: str, status: str, closed_at: datetime
     ) -> None:
         """The incident closed: later alerts reopen it (within the window) or start anew, and
         its group is free for the next incident."""
-        async with write_turn(self._engine), self._engine.begin() as conn:
+
+        async def close(conn: AsyncConnection) -> None:
             await conn.execute(
                 self._insert(
                     IncidentRunRecord, incident_id=incident_id, open=False, opened_at=closed_at
@@ -219,11 +240,14 @@ class IncidentClaimStore:
             )
             await conn.execute(self._release(incident_id, closed_at))
 
+        await write_transaction(self._engine, close)
+
     async def forget_gone(self, incident_id: str, claimed_at: datetime) -> None:
         """A group holder Temporal does not run (terminated, or its start never happened):
         free its claim unless someone re-claimed it meanwhile."""
         now = datetime.now(UTC)
-        async with write_turn(self._engine), self._engine.begin() as conn:
+
+        async def forget(conn: AsyncConnection) -> None:
             await conn.execute(
                 update(IncidentRunRecord)
                 .where(col(IncidentRunRecord.incident_id) == incident_id)
@@ -235,6 +259,8 @@ class IncidentClaimStore:
                     col(CorrelationClaimRecord.opened_at) <= claimed_at
                 )
             )
+
+        await write_transaction(self._engine, forget)
 
     @staticmethod
     def _release(incident_id: str, at: datetime) -> Update:
