@@ -17,6 +17,7 @@ import weakref
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
+from opentelemetry import trace
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -56,8 +57,14 @@ async def write_transaction(
             return await body(conn)
     deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_S
     delay = _FIRST_RETRY_S
+    asked = time.monotonic()
+    span = trace.get_current_span()
     async with _turn(engine):
+        span.set_attribute("ddrun.db.turn_wait_ms", (time.monotonic() - asked) * 1000)
+        attempts = 0
         while True:
+            attempts += 1
+            span.set_attribute("ddrun.db.attempts", attempts)
             try:
                 async with engine.begin() as conn:
                     await conn.exec_driver_sql("PRAGMA busy_timeout = 0")
