@@ -11,6 +11,7 @@ from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client
 
+from db.incident_claims import IncidentClaimStore
 from db.mappings import MappingStore
 from db.people import PeopleStore
 from db.runbooks import RunbookStore
@@ -37,6 +38,11 @@ class AppState:
         """Built once: patterns plus the values of this process's own secrets (settings and
         secret-named environment variables), so an alert quoting one cannot carry it in."""
         return redactor_for(self.settings, os.environ, self.settings.redact_patterns)
+
+    @cached_property
+    def claims(self) -> IncidentClaimStore:
+        """Where each firing alert goes: one atomic claim (db/incident_claims.py)."""
+        return IncidentClaimStore(self.engine)
 
     @cached_property
     def service_labels(self) -> ServiceLabels:

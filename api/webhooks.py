@@ -25,12 +25,13 @@ import hashlib
 import ipaddress
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from datetime import UTC, datetime
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from opentelemetry import trace
 from pydantic import SecretStr
 
@@ -38,7 +39,7 @@ from api.body import parse_json, read_limited
 from api.deps import State
 from api.errors import ApiError, BadRequestError, ForbiddenError, UnauthorizedError
 from db.deliveries import DeliveryStore
-from domain.alerts.choose import matcher_for
+from domain.alerts.choose import cached_matcher, matcher_for
 from domain.alerts.detect import SOURCE_NAMES, shape_problem
 from domain.alerts.heartbeat import is_heartbeat
 from domain.alerts.normalize import alertmanager, generic, grafana, opsgenie, pagerduty
@@ -64,9 +65,27 @@ from schemas.webhooks.opsgenie import OpsgenieWebhook
 from schemas.webhooks.pagerduty import PagerDutyWebhook
 from workflows.incident_client import deliver_alert
 
-router = APIRouter(prefix="/webhooks", tags=["webhooks"])
 log = logging.getLogger(__name__)
 tracer = trace.get_tracer("ddrun.api")
+
+
+class _TracedRoute(APIRoute):
+    """Each webhook request is one trace's root span, so its stages (parsing and checking,
+    matching, the claim, the Temporal call, the workflow's first task, the first step on the
+    agent) line up under it: `bench/webhook_latency.py --profile` reads them back."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+        name = f"POST {self.path_format}"
+
+        async def traced(request: Request) -> Response:
+            with tracer.start_as_current_span(name):
+                return await handler(request)
+
+        return traced
+
+
+router = APIRouter(prefix="/webhooks", tags=["webhooks"], route_class=_TracedRoute)
 
 
 # Per source: the settings that let it prove itself, and whether any of them is set.
@@ -222,12 +241,16 @@ async def _deliver_all(state: State, alerts: list[Alert], extra: dict[str, objec
     if ignored and not alerts:  # e.g. Alertmanager's Watchdog: nothing is wrong
         return JSONResponse(_heartbeat_answer(ignored, extra), status_code=202)
     firing = any(a.status is AlertStatus.FIRING for a in alerts)
-    runbooks = await state.runbooks.latest() if firing else []
-    mappings = await state.mappings.list() if firing else []
-    switches = await state.trust.kill_switches() if firing else []
-    # The first alert after a runbook change builds the match index (~0.4 s at 1,000
-    # runbooks): off the event loop, so other requests are not held up. One per request.
-    matcher = await asyncio.to_thread(matcher_for, runbooks)
+    with tracer.start_as_current_span("read_runbooks_and_switches"):
+        runbooks = await state.runbooks.latest() if firing else []
+        mappings = await state.mappings.list() if firing else []
+        switches = await state.trust.kill_switches() if firing else []
+        # The first alert after a runbook change builds the match index (~0.4 s at 1,000
+        # runbooks): off the event loop, so other requests are not held up. Cached per set
+        # of runbooks, so later alerts skip the thread hop.
+        matcher = cached_matcher(runbooks)
+        if matcher is None:
+            matcher = await asyncio.to_thread(matcher_for, runbooks)
     for alert in alerts:
         with tracer.start_as_current_span("deliver_alert") as span:
             span.set_attribute("ddrun.dedup_key", alert.dedup_key)
@@ -235,11 +258,13 @@ async def _deliver_all(state: State, alerts: list[Alert], extra: dict[str, objec
             if alert.status is not AlertStatus.FIRING:
                 accepted.append(await deliver_alert(state.client, state.settings, alert))
                 continue
-            selected = matcher.choose(
-                alert, mappings=mappings, threshold=state.settings.match_threshold
-            )
+            with tracer.start_as_current_span("match"):
+                selected = matcher.choose(
+                    alert, mappings=mappings, threshold=state.settings.match_threshold
+                )
             runbook_id = selected.runbook.id if selected.runbook else None
-            trust = await state.trust.get(runbook_id) if runbook_id else None
+            with tracer.start_as_current_span("read_trust"):
+                trust = await state.trust.get(runbook_id) if runbook_id else None
             mode, reason = start_mode(trust, switches, alert.service, runbook_id)
             accepted.append(
                 await deliver_alert(
@@ -250,6 +275,7 @@ async def _deliver_all(state: State, alerts: list[Alert], extra: dict[str, objec
                     mode=mode,
                     mode_reason=reason,
                     kill_switches=switches,
+                    claims=state.claims,
                 )
             )
     accepted.extend(_heartbeat_accepted(ignored))
@@ -317,9 +343,11 @@ async def alertmanager_webhook(request: Request, state: State) -> JSONResponse:
         [token] if token else [],
         _secret(settings.alertmanager_basic_auth),
     )
-    raw = await read_limited(request, settings.max_body_bytes)
-    body = AlertmanagerWebhook.model_validate(_payload(raw, AlertSource.ALERTMANAGER))
-    alerts = alertmanager.normalize(body, datetime.now(UTC), _digest(raw), state.service_labels)
+    with tracer.start_as_current_span("parse_and_verify"):
+        raw = await read_limited(request, settings.max_body_bytes)
+        body = AlertmanagerWebhook.model_validate(_payload(raw, AlertSource.ALERTMANAGER))
+    with tracer.start_as_current_span("normalise"):
+        alerts = alertmanager.normalize(body, datetime.now(UTC), _digest(raw), state.service_labels)
     return await _deliver_group(
         state, alerts, AlertSource.ALERTMANAGER, body.groupKey, body.truncatedAlerts, "max_alerts"
     )
@@ -427,9 +455,11 @@ async def opsgenie_webhook(request: Request, state: State) -> JSONResponse:
 
 @router.post("/generic", status_code=202)
 async def generic_webhook(request: Request, state: State) -> JSONResponse:
-    token = _secret(state.settings.generic_webhook_token)
-    _authenticate_bearer_or_basic(request, AlertSource.GENERIC, [token] if token else [], None)
-    raw = await read_limited(request, state.settings.max_body_bytes)
-    body = GenericAlertBody.model_validate(parse_json(raw))
-    alerts = generic.normalize(body, datetime.now(UTC), _digest(raw))
+    with tracer.start_as_current_span("parse_and_verify"):
+        token = _secret(state.settings.generic_webhook_token)
+        _authenticate_bearer_or_basic(request, AlertSource.GENERIC, [token] if token else [], None)
+        raw = await read_limited(request, state.settings.max_body_bytes)
+        body = GenericAlertBody.model_validate(parse_json(raw))
+    with tracer.start_as_current_span("normalise"):
+        alerts = generic.normalize(body, datetime.now(UTC), _digest(raw))
     return await _deliver_all(state, alerts, {})

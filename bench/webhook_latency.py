@@ -8,7 +8,12 @@ workers and the API as separate processes), then measures:
     every accepted alert became exactly one incident (zero loss).
 The baseline, in the same run on the same server: bare `start_workflow` of a workflow whose
 first act is one activity on a separate queue running the same subprocess.
+With --profile, every process of the stack also writes its spans to one file and the same
+kind of alerts are broken down stage by stage (bench/profile_stages.py), beside the bare
+workflow's history stages; the exporter costs a little, so headline ratios come from a run
+without it.
 Usage: python bench/webhook_latency.py [--alerts 200] [--burst 1000] [--concurrency 32]
+       [--profile]
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import argparse
 import asyncio
 import json
 import sys
+import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -28,7 +34,16 @@ from temporalio.worker import Worker
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.bare_temporal import BareWorkflow, run_date
-from bench.stack import Request, embedded_stack, latency_figures, sequential_latencies
+from bench.profile_stages import (
+    Sample,
+    add_history_stages,
+    add_span_stages,
+    breakdown,
+    post_timed,
+    read_spans,
+    render,
+)
+from bench.stack import WARM_UPS, Request, embedded_stack, latency_figures, sequential_latencies
 
 RUNBOOK = """id: bench
 title: Bench runbook
@@ -99,7 +114,10 @@ async def count_until(client: Client, query: str, expected: int, timeout: float 
         await asyncio.sleep(0.5)
 
 
-async def measure_bare(client: Client, n: int, burst: int, concurrency: int) -> dict[str, float]:
+async def measure_bare(
+    client: Client, n: int, burst: int, concurrency: int, samples: list[Sample] | None = None
+) -> dict[str, float]:
+    """`samples`: when given, each timed run is kept there too (for --profile)."""
     queue_wf, queue_act = f"bare-wf-{uuid.uuid4().hex[:6]}", f"bare-act-{uuid.uuid4().hex[:6]}"
     latencies: list[float] = []
     async with (
@@ -107,17 +125,20 @@ async def measure_bare(client: Client, n: int, burst: int, concurrency: int) -> 
         Worker(client, task_queue=queue_act, activities=[run_date]),
     ):
 
-        async def one() -> float:
+        async def one(keep: bool = False) -> float:
             sent = time.time()
+            workflow_id = f"bare-{uuid.uuid4().hex}"
             out = await client.execute_workflow(
-                BareWorkflow.run, queue_act, id=f"bare-{uuid.uuid4().hex}", task_queue=queue_wf
+                BareWorkflow.run, queue_act, id=workflow_id, task_queue=queue_wf
             )
+            if keep and samples is not None:
+                samples.append(Sample(workflow_id, sent, float(out)))
             return float(out) - sent
 
         for _ in range(5):
             await one()
         for _ in range(n):
-            latencies.append(await one())
+            latencies.append(await one(keep=True))
         tag = uuid.uuid4().hex[:8]
         ids = iter(range(burst))
 
@@ -139,18 +160,39 @@ async def measure_bare(client: Client, n: int, burst: int, concurrency: int) -> 
     }
 
 
+async def profile_product(api: str, client: Client, n: int) -> list[Sample]:
+    """N more alerts like the latency ones, each kept with its workflow id for the breakdown."""
+    async with httpx.AsyncClient(base_url=api, timeout=30) as http:
+        for _ in range(WARM_UPS):
+            await post_timed(http, client, generic_request())
+        return [await post_timed(http, client, generic_request()) for _ in range(n)]
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--alerts", type=int, default=200)
     parser.add_argument("--burst", type=int, default=1000)
     parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--profile", action="store_true", help="per-stage breakdown (spans)")
     args = parser.parse_args()
 
-    async with embedded_stack(RUNBOOK, prefix="ddrun-bench-") as stack:
-        bare = await measure_bare(stack.client, args.alerts, args.burst, args.concurrency)
+    spans = Path(tempfile.mkdtemp(prefix="ddrun-spans-")) / "spans.jsonl"
+    env = {"DDRUN_OTEL_EXPORTER_OTLP_ENDPOINT": f"file:{spans}"} if args.profile else {}
+    bare_samples: list[Sample] = []
+    product_samples: list[Sample] = []
+    async with embedded_stack(RUNBOOK, prefix="ddrun-bench-", env=env) as stack:
+        bare = await measure_bare(
+            stack.client, args.alerts, args.burst, args.concurrency, bare_samples
+        )
         ours = await measure_product(
             stack.api, stack.client, args.alerts, args.burst, args.concurrency
         )
+        if args.profile:
+            product_samples = await profile_product(stack.api, stack.client, args.alerts)
+            for sample in product_samples:
+                await add_history_stages(stack.client, sample, "run_command")
+            for sample in bare_samples:
+                await add_history_stages(stack.client, sample, "run_date")
     report = {
         "alerts": args.alerts,
         "burst": args.burst,
@@ -162,6 +204,12 @@ async def main() -> None:
         "ratio_throughput": ours["alerts_per_s"] / bare["alerts_per_s"],
         "zero_loss": ours["burst_incidents"] == ours["burst_sent"],
     }
+    if args.profile:
+        add_span_stages(read_spans(spans), product_samples)  # flushed as the stack stopped
+        report["profile_product"] = breakdown(product_samples)
+        report["profile_bare"] = breakdown(bare_samples)
+        print(render("product: POST -> first step, per stage", report["profile_product"]))
+        print(render("bare Temporal: start -> first activity, per stage", report["profile_bare"]))
     print(json.dumps(report, indent=2))
 
 

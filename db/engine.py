@@ -10,6 +10,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from db import (  # noqa: F401 - registers the tables on SQLModel.metadata
+    incident_claims,
     mappings,
     people,
     slack_messages,
@@ -18,6 +19,7 @@ from db import (  # noqa: F401 - registers the tables on SQLModel.metadata
     web,
 )
 from db.schema import upgrade
+from db.write_turns import SQLITE_BUSY_TIMEOUT_S
 
 
 def make_engine(url: str) -> AsyncEngine:
@@ -25,7 +27,7 @@ def make_engine(url: str) -> AsyncEngine:
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url, connect_args={"timeout": 30})
+        engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S})
 
         @event.listens_for(engine.sync_engine, "connect")
         def _pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -2,6 +2,8 @@
 
 Tracing is always wired (the Temporal interceptor propagates context in headers); spans are only
 exported when an OTLP endpoint is configured, so the default costs nothing and sends nothing.
+`file:PATH` instead of an endpoint appends each span as one JSON line to PATH (every process of
+a stack may share one file): how `bench/webhook_latency.py --profile` collects its breakdown.
 """
 
 from __future__ import annotations
@@ -14,7 +16,9 @@ from datetime import UTC, datetime
 from opentelemetry import trace
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import BatchSpanProcessor
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter, SpanExporter
+
+FILE_PREFIX = "file:"
 
 
 class JsonFormatter(logging.Formatter):
@@ -43,13 +47,27 @@ def setup_logging(level: str = "INFO") -> None:
     root.setLevel(level.upper())
 
 
-def setup_tracing(service_name: str, otlp_endpoint: str | None) -> TracerProvider | None:
-    """Install a global tracer provider exporting over OTLP/HTTP, or nothing when unconfigured."""
-    if not otlp_endpoint:
-        return None
+def span_exporter(target: str) -> SpanExporter:
+    """`file:PATH`: spans appended to PATH as JSON lines; anything else: an OTLP/HTTP endpoint."""
+    if target.startswith(FILE_PREFIX):
+        out = open(target.removeprefix(FILE_PREFIX), "a", encoding="utf-8")  # noqa: SIM115 - kept open for the process
+        return ConsoleSpanExporter(out=out, formatter=lambda span: span.to_json(indent=None) + "\n")
     from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
+    return OTLPSpanExporter(endpoint=target)
+
+
+def setup_tracing(service_name: str, otlp_endpoint: str | None) -> TracerProvider | None:
+    """Install a global tracer provider exporting over OTLP/HTTP, or to a file (`file:PATH`),
+    or nothing when unconfigured."""
+    if not otlp_endpoint:
+        return None
     provider = TracerProvider(resource=Resource.create({"service.name": service_name}))
-    provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=otlp_endpoint)))
+    # A large queue: a benchmark's burst must not drop the spans it is measured by.
+    provider.add_span_processor(
+        BatchSpanProcessor(
+            span_exporter(otlp_endpoint), max_queue_size=65536, schedule_delay_millis=500
+        )
+    )
     trace.set_tracer_provider(provider)
     return provider

@@ -55,7 +55,9 @@ class Settings(BaseSettings):
     )
     promote_after_clean_runs: int = Field(default=10, ge=1)
     otel_exporter_otlp_endpoint: str | None = Field(
-        default=None, description="OTLP/HTTP traces endpoint; tracing export is off when unset"
+        default=None,
+        description="OTLP/HTTP traces endpoint, or file:PATH (one JSON span a line, for "
+        "benchmarks); tracing export is off when unset",
     )
     agent_max_output_bytes: int = Field(
         default=16 * 1024,

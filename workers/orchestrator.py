@@ -15,6 +15,7 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities.escalation import EscalationActivities
+from activities.incident_claims import IncidentClaimActivities
 from activities.paging import PagerDutyPager
 from activities.parsing import llm_config
 from activities.runbooks import RunbookActivities
@@ -28,12 +29,14 @@ from activities.step_outputs import StepOutputActivities
 from activities.trust import TrustActivities
 from db.engine import create_schema, make_engine
 from db.escalations import EscalationStore
+from db.incident_claims import IncidentClaimStore
 from db.llm_cache import DbLlmCache
 from db.mappings import MappingStore
 from db.runbooks import RunbookStore
 from db.slack_messages import SlackMessageStore
 from db.step_outputs import StepOutputStore
 from db.trust import TrustStore
+from infra.bytecode import ensure_bytecode
 from infra.client import connect
 from infra.telemetry import setup_logging, setup_tracing
 from schemas.settings import Settings
@@ -44,6 +47,7 @@ log = logging.getLogger(__name__)
 
 
 def build_worker(client: Client, settings: Settings, engine: AsyncEngine) -> Worker:
+    ensure_bytecode()  # the sandbox re-imports the workflows per run: read, not recompiled
     runbooks = RunbookActivities(
         RunbookStore(engine),
         MappingStore(engine, settings.runbook_cache_s),
@@ -62,6 +66,7 @@ def build_worker(client: Client, settings: Settings, engine: AsyncEngine) -> Wor
     )
     trust = TrustActivities(TrustStore(engine), client, settings.promote_after_clean_runs)
     outputs = StepOutputActivities(StepOutputStore(engine))
+    claims = IncidentClaimActivities(IncidentClaimStore(engine))
     return Worker(
         client,
         task_queue=settings.orchestrator_task_queue,
@@ -75,6 +80,7 @@ def build_worker(client: Client, settings: Settings, engine: AsyncEngine) -> Wor
             trust.release_automation_slot,
             trust.record_run_outcome,
             outputs.store_step_output,
+            claims.record_incident_close,
         ],
         graceful_shutdown_timeout=timedelta(seconds=10),
     )

@@ -2,18 +2,21 @@
 
 Alerts reach an incident by signal-with-start: one atomic server call that either starts the
 incident or signals the running one, durable once it returns and independent of any worker
-being up, with no limit on concurrent deliveries (unlike updates).
+being up, with no limit on concurrent deliveries (unlike updates). Which incident a firing alert
+belongs to is decided before that call by one atomic claim in the product's database, not by
+a visibility query (db/incident_claims.py): one Temporal call on the hot path.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
+from opentelemetry import trace
 from pydantic import BaseModel
 from temporalio.client import (
     Client,
@@ -29,6 +32,7 @@ from temporalio.common import (
 )
 from temporalio.service import RPCError, RPCStatusCode
 
+from db.incident_claims import Claim, IncidentClaimStore, group_key
 from domain.incident_ids import incident_id_for
 from domain.policy import PolicyError, commander_for, current_policy, rules_for, timers_for
 from schemas import search_attributes as sa
@@ -60,9 +64,13 @@ from workflows.incident import IncidentWorkflow
 from workflows.incident_record import closed_message, when
 
 log = logging.getLogger(__name__)
+tracer = trace.get_tracer("ddrun.api")
 
 ALERT_SIGNAL = "alert_received"
 KILL_SWITCH_SIGNAL = "kill_switch"
+#: How long an alert waits for the holder of its correlation group to appear in Temporal (the
+#: holder claimed first and is starting) before the claim is treated as lost.
+_STARTING_GRACE = timedelta(seconds=5)
 
 
 class IncidentNotFoundError(LookupError):
@@ -105,58 +113,6 @@ def _quoted(value: str) -> str:
     return f'"{escaped}"'
 
 
-@dataclass
-class _Neighbours:
-    """What visibility knows around an alert: its own incident, a correlated one, the last run."""
-
-    own_running: bool = False
-    correlated: str | None = None
-    previous: PreviousRun | None = None
-
-
-async def _neighbours(
-    client: Client, settings: Settings, incident_id: str, alert: Alert, runbook_id: str | None
-) -> _Neighbours:
-    """One visibility query: this alert's incident (running or recently closed), and any running
-    incident for the same service and runbook opened within the correlation window."""
-    now = datetime.now(UTC)
-    mine = f"WorkflowId = {_quoted(incident_id)}"
-    if settings.reopen_window_s:
-        since = now - timedelta(seconds=settings.reopen_window_s)
-        mine += f' AND (ExecutionStatus = "Running" OR CloseTime >= "{since.isoformat()}")'
-    else:
-        mine += ' AND ExecutionStatus = "Running"'
-    query = f'WorkflowType = "IncidentWorkflow" AND IncidentKind = "incident" AND (({mine})'
-    if settings.correlation_window_s and runbook_id is not None:
-        since = now - timedelta(seconds=settings.correlation_window_s)
-        query += (
-            f' OR (ExecutionStatus = "Running" AND IncidentService = {_quoted(alert.service)}'
-            f' AND RunbookId = {_quoted(runbook_id)} AND StartTime >= "{since.isoformat()}")'
-        )
-    query += ")"
-    found = _Neighbours()
-    oldest: datetime | None = None
-    async for execution in client.list_workflows(query, limit=50, page_size=50):
-        running = execution.status is WorkflowExecutionStatus.RUNNING
-        if execution.id == incident_id:
-            if running:
-                found.own_running = True
-            elif execution.close_time is not None and (
-                found.previous is None
-                or (found.previous.closed_at or execution.close_time) < execution.close_time
-            ):
-                found.previous = PreviousRun(
-                    incident_id=incident_id,
-                    run_id=execution.run_id,
-                    closed_at=execution.close_time,
-                    status=execution.typed_search_attributes.get(sa.STATUS) or "closed",
-                )
-        elif running and (oldest is None or (execution.start_time or now) < oldest):
-            oldest = execution.start_time or now
-            found.correlated = execution.id
-    return found
-
-
 async def deliver_alert(
     client: Client,
     settings: Settings,
@@ -168,43 +124,51 @@ async def deliver_alert(
     kill_switches: Sequence[KillSwitch] = (),
     approval_rules: Mapping[StepRisk, ApprovalRule] | None = None,
     commander: str | None = None,
+    claims: IncidentClaimStore | None = None,
 ) -> AlertAccepted:
     """Start the incident for a firing alert, or attach it to the open one; pass on what the
     source says later (acknowledged, resolved, updated).
 
-    A repeat of the same dedup key reaches its incident atomically (signal-with-start on the
-    id derived from the key). A different key for the same service and runbook, while an
-    incident is open within the correlation window, joins that incident as a related alert.
-    A key whose incident closed within the reopen window starts a new run linked to the old.
-    `selected` is the runbook chosen before start; without it the workflow chooses.
+    Where a firing alert goes is one atomic database claim (`claims`, db/incident_claims.py),
+    then one Temporal call: a repeat of the same dedup key reaches its incident by
+    signal-with-start on the id derived from the key; a different key for the same service
+    and runbook, while an incident holds that group within the correlation window, is
+    signalled to it as a related alert; a key whose incident closed within the reopen window
+    starts a new run linked to the old. `selected` is the runbook chosen before start; without
+    it the workflow chooses.
     """
     incident_id = incident_id_for(alert)
     if alert.status is not AlertStatus.FIRING:
         return await _pass_on(client, incident_id, alert)
+    if claims is None:
+        raise TypeError("a firing alert needs the intake claims (IncidentClaimStore)")
     runbook_id = selected.runbook.id if selected and selected.runbook else None
-    policy = _policy_or_defaults(settings)
-    if approval_rules is None:
-        approval_rules = rules_for(policy, alert.service, runbook_id, alert.severity)
-    if commander is None:
-        commander = commander_for(policy, alert.service)
-    timers = timers_for(policy, alert.service)
-    reopens: PreviousRun | None = None
-    if settings.correlation_window_s or settings.reopen_window_s:
-        around = await _neighbours(client, settings, incident_id, alert, runbook_id)
-        if (
-            not around.own_running
-            and around.correlated is not None
-            and await _signal_alert(client, around.correlated, alert)
-        ):
-            return AlertAccepted(
-                incident_id=around.correlated,
-                dedup_key=alert.dedup_key,
-                status=alert.status.value,
-                action="correlated",
-                detail=f"joined open incident for {alert.service} / {runbook_id}",
-            )
-        if not around.own_running:
-            reopens = around.previous
+    with tracer.start_as_current_span("read_policy"):
+        policy = _policy_or_defaults(settings)
+        if approval_rules is None:
+            approval_rules = rules_for(policy, alert.service, runbook_id, alert.severity)
+        if commander is None:
+            commander = commander_for(policy, alert.service)
+        timers = timers_for(policy, alert.service)
+    claim = await _claim(client, claims, settings, incident_id, alert, runbook_id)
+    if claim.action == "joined":
+        return AlertAccepted(
+            incident_id=claim.incident_id,
+            dedup_key=alert.dedup_key,
+            status=alert.status.value,
+            action="correlated",
+            detail=f"joined open incident for {alert.service} / {runbook_id}",
+        )
+    reopens = (
+        PreviousRun(
+            incident_id=incident_id,
+            run_id=claim.reopens.run_id,
+            closed_at=claim.reopens.closed_at,
+            status=claim.reopens.status,
+        )
+        if claim.reopens is not None
+        else None
+    )
     incident = IncidentInput(
         incident_id=incident_id,
         alert=alert,
@@ -227,6 +191,61 @@ async def deliver_alert(
             resolve_timeout_s=timers.resolve_timeout_s or settings.resolve_timeout_s,
         ),
     )
+    try:
+        await _start(client, settings, incident, alert, selected, mode)
+    except Exception:
+        await claims.abandon(claim)  # Temporal refused or is down: the retry decides afresh
+        raise
+    return AlertAccepted(
+        incident_id=incident_id,
+        dedup_key=alert.dedup_key,
+        status=alert.status.value,
+        action="reopened" if reopens is not None else "started_or_attached",
+        detail=f"reopens run {reopens.run_id}" if reopens is not None else "",
+    )
+
+
+async def _claim(
+    client: Client,
+    claims: IncidentClaimStore,
+    settings: Settings,
+    incident_id: str,
+    alert: Alert,
+    runbook_id: str | None,
+) -> Claim:
+    """The claim for a firing alert; a `joined` one has had its alert signalled.
+
+    A group holder Temporal does not know yet is still starting (its claim came first): the
+    alert waits for it briefly. One Temporal does not run (terminated, or its start was lost
+    with its process) is forgotten after `_STARTING_GRACE`, and the alert claims afresh.
+    """
+    group = group_key(alert.service, runbook_id) if runbook_id is not None else None
+    while True:
+        with tracer.start_as_current_span("incident_claim"):
+            claim = await claims.claim(
+                incident_id,
+                group,
+                correlation_window_s=settings.correlation_window_s,
+                reopen_window_s=settings.reopen_window_s,
+            )
+        if claim.action != "joined" or await _signal_alert(client, claim.incident_id, alert):
+            return claim
+        if datetime.now(UTC) - claim.since > _STARTING_GRACE:
+            await claims.forget_gone(claim.incident_id, claim.since)
+        else:
+            await asyncio.sleep(0.02)
+
+
+async def _start(
+    client: Client,
+    settings: Settings,
+    incident: IncidentInput,
+    alert: Alert,
+    selected: SelectedRunbook | None,
+    mode: Mode,
+) -> None:
+    """Signal-with-start: starts the run, or signals it when it is already running."""
+    incident_id = incident.incident_id
     await client.start_workflow(
         IncidentWorkflow.run,
         incident,
@@ -252,13 +271,6 @@ async def deliver_alert(
         ),
         static_summary=_summary(alert),
         static_details=_details(alert),
-    )
-    return AlertAccepted(
-        incident_id=incident_id,
-        dedup_key=alert.dedup_key,
-        status=alert.status.value,
-        action="reopened" if reopens is not None else "started_or_attached",
-        detail=f"reopens run {reopens.run_id}" if reopens is not None else "",
     )
 
 

@@ -127,6 +127,15 @@ def matcher_for(runbooks: Sequence[Runbook]) -> RunbookMatcher:
     return matcher
 
 
+def cached_matcher(runbooks: Sequence[Runbook]) -> RunbookMatcher | None:
+    """The matcher for this set when it is already built (no building, so no thread needed)."""
+    key = runbook_set_key(runbooks)
+    matcher = _matchers.get(key)
+    if matcher is not None:
+        _matchers.move_to_end(key)
+    return matcher
+
+
 def clear_matchers() -> None:
     """Forget every cached index (benchmarks measure the first alert after a change)."""
     _matchers.clear()

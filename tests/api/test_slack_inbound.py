@@ -27,6 +27,7 @@ from temporalio.client import Client
 from api.app import create_app
 from api.slack import ModalContext, SlackTiming
 from db.engine import create_schema, make_engine
+from db.incident_claims import IncidentClaimStore
 from db.slack_messages import SlackMessageStore
 from domain.slack.actions import Action, ActionValue, Callback
 from schemas.alert import Alert, AlertSource, AlertStatus
@@ -860,7 +861,11 @@ async def test_slow_work_is_acknowledged_at_once_and_reported_later(
         received_at=now,
         payload_digest="0" * 64,
     )
-    incident = (await incident_client.deliver_alert(client, settings, alert)).incident_id
+    incident = (
+        await incident_client.deliver_alert(
+            client, settings, alert, claims=IncidentClaimStore(engine)
+        )
+    ).incident_id
     assert incident is not None
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://ddrun.test"

@@ -90,8 +90,14 @@ async def test_every_captured_alertmanager_payload_is_accepted(
                     assert (answer["action"], answer["detail"]) == ("ignored", "heartbeat")
                     assert answer["incident_id"] is None
                 elif sent["status"] == "firing":
-                    # reopened: the same alert's incident closed earlier in this session
-                    assert answer["action"] in ("started_or_attached", "reopened")
+                    # reopened: the same alert's incident closed earlier in this session;
+                    # correlated: another captured alert for the same service and runbook is
+                    # open (when the bundled runbooks were loaded earlier in the session)
+                    assert answer["action"] in ("started_or_attached", "reopened", "correlated"), (
+                        filename,
+                        answer,
+                    )
+                    assert answer["incident_id"] is not None
                 else:
                     assert answer["action"] in ("resolved_sent", "ignored")
 

@@ -33,6 +33,7 @@ from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
 from activities.paging import dedup_key
+from db.incident_claims import IncidentClaimStore
 from db.slack_messages import SlackMessageStore
 from domain.alerts.normalize import generic
 from schemas.identity import Role
@@ -969,7 +970,10 @@ async def test_unapproved_step_pages_pagerduty_and_posts_to_the_channel(
     )[0]
     # Started through the time-skipping client: the approval deadline passes on virtual time.
     accepted = await incident_client.deliver_alert(
-        temporal_env.client, copilot.stack.settings, alert
+        temporal_env.client,
+        copilot.stack.settings,
+        alert,
+        claims=IncidentClaimStore(copilot.stack.engine),
     )
     assert accepted.incident_id is not None
     incident = copilot.track(accepted.incident_id)

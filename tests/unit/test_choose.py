@@ -201,7 +201,9 @@ def test_no_runbooks_loaded() -> None:
 
 def test_index_is_built_once_per_set_of_ids_and_versions() -> None:
     choose.clear_matchers()
+    assert choose.cached_matcher(RUNBOOKS) is None  # not built yet: the API builds it off-loop
     first = matcher_for(RUNBOOKS)
+    assert choose.cached_matcher(RUNBOOKS) is first
     copies = [r.model_copy() for r in RUNBOOKS]  # a fresh list from the store, same versions
     assert matcher_for(copies) is first
     bumped = [*RUNBOOKS[:-1], RUNBOOKS[-1].model_copy(update={"version": 2})]

@@ -9,6 +9,7 @@ from typing import Any
 
 from temporalio.testing import WorkflowEnvironment
 
+from db.incident_claims import IncidentClaimStore
 from domain.alerts.normalize import generic
 from schemas.incident import IncidentState
 from schemas.webhooks.generic import GenericAlertBody
@@ -49,7 +50,9 @@ async def start_incident(
 ) -> str:
     """A generic alert delivered through the time-skipping client; its incident id."""
     alert = generic.normalize(GenericAlertBody(name=name, **fields), datetime.now(UTC), "digest")[0]
-    accepted = await incident_client.deliver_alert(temporal_env.client, stack.settings, alert)
+    accepted = await incident_client.deliver_alert(
+        temporal_env.client, stack.settings, alert, claims=IncidentClaimStore(stack.engine)
+    )
     assert accepted.incident_id is not None
     return accepted.incident_id
 

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
+from db.incident_claims import IncidentClaimStore
 from domain.alerts.normalize import generic
 from schemas.incident import (
     ApprovalDecision,
@@ -76,7 +77,13 @@ async def _incident(
 
     selected = choose_runbook(await stack.runbooks.latest(), alert)
     accepted = await incident_client.deliver_alert(
-        client, stack.settings, alert, selected, approval_rules=rules, **kw
+        client,
+        stack.settings,
+        alert,
+        selected,
+        approval_rules=rules,
+        claims=IncidentClaimStore(stack.engine),
+        **kw,
     )
     assert accepted.incident_id is not None
     return accepted.incident_id

@@ -3,6 +3,7 @@ the source's acknowledge / resolve move the incident."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 from typing import Any
 
@@ -220,3 +221,40 @@ async def test_acknowledge_and_resolve_at_the_source_move_the_incident(
         result = await stack.handle(incident_id).result()
         assert result.status is IncidentStatus.RESOLVED
         assert any("resolved by Alice Oncall" in e.message for e in result.timeline)
+
+
+async def test_fifty_concurrent_alerts_of_one_key_and_fifty_of_other_keys_open_one_incident(
+    client: Client, engine: AsyncEngine
+) -> None:
+    """The decision is one atomic claim, not a visibility query that lags behind starts."""
+    async with running_stack(client, engine) as stack:
+        name = unique("Storm")
+        await _runbook(stack, name, *(f"{name}-{i}" for i in range(50)))
+        service = unique("storm-svc-")
+        same = [generic_alert(name, service=service, dedup_key=f"{name}-key") for _ in range(50)]
+        others = [
+            generic_alert(f"{name}-{i}", service=service, dedup_key=f"{name}-other-{i}")
+            for i in range(50)
+        ]
+        answers = await asyncio.gather(*(_post(stack, body) for body in [*same, *others]))
+        incidents = {a["incident_id"] for a in answers}
+        assert len(incidents) == 1, incidents
+        (incident_id,) = incidents
+        started = [a for a in answers if a["action"] == "started_or_attached"]
+        correlated = [a for a in answers if a["action"] == "correlated"]
+        assert len(started) + len(correlated) == 100
+        query = f'WorkflowType = "IncidentWorkflow" AND IncidentService = "{service}"'
+        await assert_eventually(
+            lambda: client.count_workflows(query),
+            lambda c: c.count >= 1,
+            what="the incident visible",
+        )
+        await asyncio.sleep(1)  # visibility would show a second incident by now
+        assert (await client.count_workflows(query)).count == 1
+        state = await assert_eventually(
+            lambda: stack.state(incident_id),
+            lambda s: len(s.related_alerts) == 50,
+            what="every other key recorded as related",
+        )
+        assert len({a.dedup_key for a in state.alerts}) == 51
+        await _abort(stack, client, incident_id)

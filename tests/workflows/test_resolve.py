@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowUpdateFailedError
 
+from db.incident_claims import IncidentClaimStore
 from domain.alerts.choose import choose_runbook
 from domain.alerts.normalize import generic
 from schemas.incident import (
@@ -169,7 +170,12 @@ async def test_resolve_is_refused_while_a_read_along_step_waits_for_its_report(
         )[0]
         selected = choose_runbook(await stack.runbooks.latest(), alert)
         accepted = await incident_client.deliver_alert(
-            client, stack.settings, alert, selected, mode=Mode.READ_ALONG
+            client,
+            stack.settings,
+            alert,
+            selected,
+            mode=Mode.READ_ALONG,
+            claims=IncidentClaimStore(stack.engine),
         )
         assert accepted.incident_id is not None
         incident_id = accepted.incident_id

@@ -31,4 +31,13 @@ async def test_webhook_to_step_is_one_trace(client: Client, engine: AsyncEngine)
     root = next(s for s in spans if s.name == "deliver_alert")
     in_trace = {s.name for s in spans if s.context.trace_id == root.context.trace_id}
     assert "SignalWithStartWorkflow:IncidentWorkflow" in in_trace
+    # Every stage before the first step is a span of the same trace (bench --profile).
+    assert {
+        "POST /webhooks/generic",
+        "parse_and_verify",
+        "normalise",
+        "match",
+        "incident_claim",
+        "RunActivity:check_automation",
+    } <= in_trace
     assert "RunActivity:run_command" in in_trace

@@ -9,12 +9,16 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from schemas.incident import ContinuedPhase, IncidentStatus, ResolvePages, StepState
+    from schemas.incident_runs import IncidentClosed
     from schemas.trust import RunOutcome
     from workflows import closing
     from workflows.incident import stubs
     from workflows.incident.core import Incident
     from workflows.incident.slack_sync import SlackSync
     from workflows.incident.waiting import Waits
+
+#: Runs started before intake claims (db/incident_claims.py) released nothing when they closed.
+PATCH_RECORD_CLOSE = "record-incident-close"
 
 
 class Closer:
@@ -51,8 +55,18 @@ class Closer:
         return "runbook completed; alert resolved at its source"
 
     async def after_close(self) -> None:
-        """Trust bookkeeping and the blast-radius slot; both read from this incident's record."""
+        """Trust bookkeeping and the blast-radius slot; both read from this incident's record.
+        First, the intake's claim: a later alert now reopens this run or starts a new one."""
         i = self._i
+        if not i.inp.dry_run and workflow.patched(PATCH_RECORD_CLOSE):
+            await stubs.record_incident_close(
+                IncidentClosed(
+                    incident_id=i.state.id,
+                    run_id=workflow.info().run_id,
+                    status=i.state.status.value,
+                    closed_at=workflow.now(),
+                )
+            )
         if i.state.automation_slot:
             await stubs.release_automation_slot(i.state.id)
             i.state.automation_slot = False

@@ -19,6 +19,7 @@ with workflow.unsafe.imports_passed_through():
         SelectRunbookInput,
         StepOutput,
     )
+    from schemas.incident_runs import IncidentClosed
     from schemas.runbook import StepRisk
     from schemas.slack import SlackSyncInput
     from schemas.trust import RunOutcome, SlotGrant, SlotRequest
@@ -28,6 +29,7 @@ SELECT_RUNBOOK = "select_runbook"
 CHECK_AUTOMATION = "check_automation"
 RELEASE_AUTOMATION_SLOT = "release_automation_slot"
 RECORD_RUN_OUTCOME = "record_run_outcome"
+RECORD_INCIDENT_CLOSE = "record_incident_close"
 RECORD_ESCALATION = "record_escalation"
 RESOLVE_PAGES = "resolve_pages"
 RUN_COMMAND = "run_command"
@@ -67,6 +69,18 @@ async def release_automation_slot(incident_id: str) -> None:
         start_to_close_timeout=options.CONTROL_PLANE_TIMEOUT,
         retry_policy=options.CONTROL_PLANE_RETRY,
         summary="release blast-radius slot",
+    )
+
+
+async def record_incident_close(closed: IncidentClosed) -> None:
+    """Release the intake's correlation claim (db/incident_claims.py): a later alert for the
+    same group now reopens this run or starts a new incident."""
+    await workflow.execute_local_activity(
+        RECORD_INCIDENT_CLOSE,
+        closed,
+        start_to_close_timeout=options.CONTROL_PLANE_TIMEOUT,
+        retry_policy=options.CONTROL_PLANE_RETRY,
+        summary="release intake claim",
     )
 
 

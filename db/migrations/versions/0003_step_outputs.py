@@ -12,7 +12,7 @@ from alembic import op
 
 revision = "0003_step_outputs"
 # The brief names the baseline "0001_baseline"; its revision id in this tree is "0001".
-down_revision = "0001"
+down_revision = "0002_incident_claims"
 branch_labels = None
 depends_on = None
 

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0004_web"
-down_revision = "0001"  # the lead chains it after the other revisions at merge
+down_revision = "0003_step_outputs"
 branch_labels = None
 depends_on = None
 

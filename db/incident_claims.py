@@ -1,0 +1,272 @@
+"""Which incident an alert belongs to, decided by one atomic database claim per firing alert.
+
+Correlation used to ask Temporal visibility per alert (~10 ms, and eventually consistent: two
+different-key alerts for one service arriving together could open two incidents). Here the
+decision "its own open incident / join the open incident of its (service, runbook) group /
+start, reopening a recent run" is one transaction over two tables whose primary keys make it
+atomic on SQLite and PostgreSQL alike:
+
+* `incident_runs`: one row per incident id (open or closed, the last closed run's id, status
+  and time, for the reopen window);
+* `correlation_claims`: one row per (service, runbook) group: the incident that holds it and
+  since when (the correlation window), released when that incident closes.
+
+Each transaction starts with a write (INSERT ... ON CONFLICT DO NOTHING), so SQLite takes its
+write lock first and never fails a read-then-write upgrade; PostgreSQL waits on the unique key
+and re-reads with FOR UPDATE. On SQLite they wait for the lock in small steps and take turns
+within a process (`db.write_turns`), so a burst of claims is not starved by other writers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
+
+from sqlalchemy import Column, DateTime, Update, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlmodel import Field, SQLModel, col
+
+from db.write_turns import write_transaction
+
+
+class IncidentRunRecord(SQLModel, table=True):
+    """An incident id's current run: open, or when and how its last run closed."""
+
+    __tablename__ = "incident_runs"
+
+    incident_id: str = Field(primary_key=True, max_length=300)
+    open: bool
+    opened_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    run_id: str | None = Field(default=None, max_length=64)
+    status: str | None = Field(default=None, max_length=40)
+    closed_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
+
+
+class CorrelationClaimRecord(SQLModel, table=True):
+    """The incident holding a (service, runbook) group; `closed_at` set when it released it."""
+
+    __tablename__ = "correlation_claims"
+
+    key: str = Field(primary_key=True, max_length=64)  # sha256 hex of (service, runbook)
+    incident_id: str = Field(index=True, max_length=300)
+    opened_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    closed_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
+
+
+def group_key(service: str, runbook_id: str) -> str:
+    """The correlation group of a (service, runbook): fixed size, no sender bytes stored."""
+    h = hashlib.sha256()
+    for part in (service, runbook_id):
+        data = part.encode("utf-8", "surrogatepass")
+        h.update(len(data).to_bytes(8, "big"))
+        h.update(data)
+    return h.hexdigest()
+
+
+@dataclass(frozen=True)
+class ClosedRun:
+    run_id: str
+    closed_at: datetime
+    status: str
+
+
+@dataclass(frozen=True)
+class Claim:
+    """Where a firing alert goes. `own`: its incident is open; `joined`: the open incident of
+    its group (`since`: when that one claimed it); `start`: a new run, maybe reopening one."""
+
+    action: Literal["own", "joined", "start"]
+    incident_id: str
+    since: datetime
+    reopens: ClosedRun | None = None
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    """SQLite hands back naive datetimes; every time stored here is UTC."""
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=UTC)
+
+
+class IncidentClaimStore:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    def _insert(self, table: type[SQLModel], **values: Any) -> Any:
+        dialect = postgresql if self._engine.dialect.name == "postgresql" else sqlite
+        return dialect.insert(table).values(**values).on_conflict_do_nothing()
+
+    async def claim(
+        self,
+        incident_id: str,
+        group: str | None,
+        *,
+        correlation_window_s: int,
+        reopen_window_s: int,
+        now: datetime | None = None,
+    ) -> Claim:
+        """Decide atomically where a firing alert for `incident_id` goes (see the module)."""
+        at = now or datetime.now(UTC)
+
+        async def decide(conn: AsyncConnection) -> Claim:
+            return await self._decide(
+                conn, incident_id, group, at, correlation_window_s, reopen_window_s
+            )
+
+        return await write_transaction(self._engine, decide)
+
+    async def _decide(
+        self,
+        conn: AsyncConnection,
+        incident_id: str,
+        group: str | None,
+        now: datetime,
+        correlation_window_s: int,
+        reopen_window_s: int,
+    ) -> Claim:
+        run = await self._lock_run(conn, incident_id, now)
+        if run.open:
+            return Claim("own", incident_id, _aware(run.opened_at) or now)
+        if group is not None and correlation_window_s:
+            holder = await self._claim_group(conn, group, incident_id, now)
+            if holder is not None:
+                if now - holder[1] <= timedelta(seconds=correlation_window_s):
+                    return Claim("joined", holder[0], holder[1])
+                await self._take_group(conn, group, incident_id, now)
+        reopens = None
+        closed_at = _aware(run.closed_at)
+        if (
+            reopen_window_s
+            and run.run_id
+            and closed_at is not None
+            and now - closed_at <= timedelta(seconds=reopen_window_s)
+        ):
+            reopens = ClosedRun(run.run_id, closed_at, run.status or "closed")
+        await conn.execute(
+            update(IncidentRunRecord)
+            .where(col(IncidentRunRecord.incident_id) == incident_id)
+            .values(open=True, opened_at=now)
+        )
+        return Claim("start", incident_id, now, reopens)
+
+    async def _lock_run(
+        self, conn: AsyncConnection, incident_id: str, now: datetime
+    ) -> IncidentRunRecord:
+        """The incident's run row, made if missing (the write that takes SQLite's lock), and
+        locked for this transaction on PostgreSQL."""
+        made = await conn.execute(
+            self._insert(IncidentRunRecord, incident_id=incident_id, open=False, opened_at=now)
+        )
+        if made.rowcount == 1:  # new: nothing to read back
+            return IncidentRunRecord(incident_id=incident_id, open=False, opened_at=now)
+        row = (
+            await conn.execute(
+                select(IncidentRunRecord.__table__)  # type: ignore[attr-defined]
+                .where(IncidentRunRecord.__table__.c.incident_id == incident_id)  # type: ignore[attr-defined]
+                .with_for_update()
+            )
+        ).one()
+        return IncidentRunRecord(**row._mapping)
+
+    async def _claim_group(
+        self, conn: AsyncConnection, group: str, incident_id: str, now: datetime
+    ) -> tuple[str, datetime] | None:
+        """None when this incident now holds the group (new, free, or its own); else the open
+        holder and since when (the caller decides whether the window still covers it)."""
+        inserted = await conn.execute(
+            self._insert(CorrelationClaimRecord, key=group, incident_id=incident_id, opened_at=now)
+        )
+        if inserted.rowcount == 1:
+            return None
+        table = CorrelationClaimRecord.__table__  # type: ignore[attr-defined]
+        row = (
+            await conn.execute(select(table).where(table.c.key == group).with_for_update())
+        ).one()
+        if row.closed_at is not None or row.incident_id == incident_id:
+            await self._take_group(conn, group, incident_id, now)
+            return None
+        return row.incident_id, _aware(row.opened_at) or now
+
+    @staticmethod
+    async def _take_group(
+        conn: AsyncConnection, group: str, incident_id: str, now: datetime
+    ) -> None:
+        await conn.execute(
+            update(CorrelationClaimRecord)
+            .where(col(CorrelationClaimRecord.key) == group)
+            .values(incident_id=incident_id, opened_at=now, closed_at=None)
+        )
+
+    async def abandon(self, claim: Claim) -> None:
+        """A start that Temporal refused: the run is not open and the group is free again, so
+        the sender's retry decides afresh."""
+        if claim.action != "start":
+            return
+        now = datetime.now(UTC)
+
+        async def free(conn: AsyncConnection) -> None:
+            await conn.execute(
+                update(IncidentRunRecord)
+                .where(col(IncidentRunRecord.incident_id) == claim.incident_id)
+                .values(open=False)
+            )
+            await conn.execute(self._release(claim.incident_id, now))
+
+        await write_transaction(self._engine, free)
+
+    async def record_close(
+        self, incident_id: str, run_id: str, status: str, closed_at: datetime
+    ) -> None:
+        """The incident closed: later alerts reopen it (within the window) or start anew, and
+        its group is free for the next incident."""
+
+        async def close(conn: AsyncConnection) -> None:
+            await conn.execute(
+                self._insert(
+                    IncidentRunRecord, incident_id=incident_id, open=False, opened_at=closed_at
+                )
+            )
+            await conn.execute(
+                update(IncidentRunRecord)
+                .where(col(IncidentRunRecord.incident_id) == incident_id)
+                .values(open=False, run_id=run_id, status=status, closed_at=closed_at)
+            )
+            await conn.execute(self._release(incident_id, closed_at))
+
+        await write_transaction(self._engine, close)
+
+    async def forget_gone(self, incident_id: str, claimed_at: datetime) -> None:
+        """A group holder Temporal does not run (terminated, or its start never happened):
+        free its claim unless someone re-claimed it meanwhile."""
+        now = datetime.now(UTC)
+
+        async def forget(conn: AsyncConnection) -> None:
+            await conn.execute(
+                update(IncidentRunRecord)
+                .where(col(IncidentRunRecord.incident_id) == incident_id)
+                .where(col(IncidentRunRecord.opened_at) <= claimed_at)
+                .values(open=False)
+            )
+            await conn.execute(
+                self._release(incident_id, now).where(
+                    col(CorrelationClaimRecord.opened_at) <= claimed_at
+                )
+            )
+
+        await write_transaction(self._engine, forget)
+
+    @staticmethod
+    def _release(incident_id: str, at: datetime) -> Update:
+        return (
+            update(CorrelationClaimRecord)
+            .where(col(CorrelationClaimRecord.incident_id) == incident_id)
+            .where(col(CorrelationClaimRecord.closed_at).is_(None))
+            .values(closed_at=at)
+        )
