@@ -17,8 +17,8 @@ from dataclasses import dataclass, replace
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from activities.llm import Completion, LlmCache, LlmConfig
 from domain.alerts.match import MatchResult
+from infra.llm import Completion, LlmCache, LlmConfig
 from schemas.alert import Alert
 
 log = logging.getLogger(__name__)

@@ -7,12 +7,12 @@ from dataclasses import dataclass
 
 from temporalio import activity
 
-from activities.llm import LlmCache, LlmConfig
 from activities.match_llm import CandidateText, match_config, rerank_with_llm
 from db.mappings import MappingStore
 from db.runbooks import RunbookStore
 from domain.alerts.choose import matcher_for
 from domain.alerts.match import DEFAULT_THRESHOLD
+from infra.llm import LlmCache, LlmConfig
 from schemas.incident import SelectedRunbook, SelectRunbookInput
 
 

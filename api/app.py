@@ -18,20 +18,20 @@ from api import (
     mappings,
     people,
     runbooks,
-    slack,
     trust,
     webhooks,
 )
 from api import web as web_app
 from api.auth import Reader, check_bind, unguarded_routes
 from api.deps import AppState
+from api.slack import routes as slack
 from db.engine import create_schema, make_engine
 from db.mappings import MappingStore
 from db.people import PeopleStore
 from db.runbooks import RunbookStore
 from db.trust import TrustStore
-from domain.policy import load_policy
 from infra.client import FAIL_FAST, connect
+from infra.policy_file import load_policy
 from schemas.settings import Settings
 
 

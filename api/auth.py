@@ -27,7 +27,8 @@ from starlette.routing import BaseRoute
 from api.deps import AppState, State
 from api.errors import ApiError, ForbiddenError, UnauthorizedError
 from db.people import split_token
-from domain.policy import PolicyError, current_policy
+from domain.policy import PolicyError
+from infra.policy_file import current_policy
 from schemas.identity import HANDLE, CredentialKind, Principal, Role, Scope, scopes_of
 from schemas.policy import ApprovalPolicy
 from schemas.settings import Settings
@@ -38,7 +39,7 @@ DEV_ACTOR_HEADER = "x-ddrun-as"
 #: Path prefixes reachable without a ddrun credential, each for a stated reason.
 PUBLIC_PREFIXES = (
     "/webhooks/",  # signed or token-checked per source (api/webhooks.py)
-    "/slack/",  # Slack's v0 signature (api/slack.py)
+    "/slack/",  # Slack's v0 signature (api/slack/routes.py)
     "/web/login",  # the web app's sign-in pages (password, OpenID Connect): api/web/login.py
     "/web/static/",  # vendored scripts and styles, nothing else
 )

@@ -10,7 +10,7 @@ from pydantic import ValidationError
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from workflows.incident_client import IncidentClosedError, IncidentNotFoundError
+from services.incidents import IncidentClosedError, IncidentNotFoundError
 
 log = logging.getLogger(__name__)
 

@@ -22,7 +22,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from api.auth import Reader
 from api.deps import AppState, State
 from api.errors import BadRequestError, NotFoundError
-from audit.export import IncidentExport, export_incident, export_period
+from services.audit.export import IncidentExport, export_incident, export_period
 
 router = APIRouter(prefix="/api", tags=["audit"])
 

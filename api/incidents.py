@@ -35,7 +35,7 @@ from schemas.incident import (
 )
 from schemas.runbook import StepRisk
 from schemas.trust import Mode
-from workflows import incident_client
+from services import incidents as incident_client
 
 router = APIRouter(prefix="/api/incidents", tags=["incidents"])
 

@@ -9,7 +9,6 @@ from typing import Any
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from activities.parsing import parse_text
 from api.auth import Author, Reader
 from api.body import parse_json, read_limited
 from api.deps import State
@@ -20,6 +19,7 @@ from domain.runbook_files import relative_name
 from domain.runbook_yaml import RunbookFileError
 from domain.runbooks.errors import RunbookParseError
 from schemas.runbook import Runbook
+from services.parsing import parse_text
 
 router = APIRouter(prefix="/api/runbooks", tags=["runbooks"])
 

@@ -30,7 +30,7 @@ from schemas.runbook import Runbook, StepRisk
 from schemas.trust import KillSwitch, KillSwitchScope, Mode, RunbookTrust, TrustChange
 from schemas.webhooks.alertmanager import AlertmanagerWebhook
 from schemas.webhooks.generic import GenericAlertBody
-from workflows import incident_client
+from services import incidents as incident_client
 
 router = APIRouter(prefix="/api", tags=["trust"])
 

@@ -63,7 +63,7 @@ from schemas.webhooks.generic import GenericAlertBody
 from schemas.webhooks.grafana import GrafanaWebhook
 from schemas.webhooks.opsgenie import OpsgenieWebhook
 from schemas.webhooks.pagerduty import PagerDutyWebhook
-from workflows.incident_client import deliver_alert
+from services.incidents import deliver_alert
 
 log = logging.getLogger(__name__)
 tracer = trace.get_tracer("ddrun.api")

@@ -2,7 +2,7 @@
 the kind the audit timeline records, and where a person can take it (REST route, CLI verb, Slack
 buttons).
 
-The CLI builds its request paths and `audit/history.py` its kinds from this table;
+The CLI builds its request paths and `services/audit/history.py` its kinds from this table;
 `tests/unit/test_human_actions.py` checks that the workflow's update handlers, the API's routes,
 the CLI's commands and the Slack action ids agree with it. Update names are recorded in every
 incident's history: they are never renamed (recorded histories must replay).

@@ -31,10 +31,10 @@ from schemas.identity import PersonIn, Role, Scope, scopes_of
 from schemas.incident import IncidentState
 from schemas.runbook import Runbook
 from schemas.settings import Settings
+from services import incidents as incident_client
 from tests.support import REPO
 from workers import agent as agent_worker
 from workers import orchestrator
-from workflows import incident_client
 from workflows.incident import IncidentWorkflow
 
 CORPUS_WEBHOOKS = (

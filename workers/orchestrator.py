@@ -17,7 +17,6 @@ from temporalio.worker import Worker
 from activities.escalation import EscalationActivities
 from activities.incident_claims import IncidentClaimActivities
 from activities.paging import PagerDutyPager
-from activities.parsing import llm_config
 from activities.runbooks import RunbookActivities
 from activities.slack import (
     SlackActivities,
@@ -38,6 +37,7 @@ from db.step_outputs import StepOutputStore
 from db.trust import TrustStore
 from infra.bytecode import ensure_bytecode
 from infra.client import connect
+from infra.llm import llm_config
 from infra.telemetry import setup_logging, setup_tracing
 from schemas.settings import Settings
 from workflows.incident import IncidentWorkflow

@@ -16,7 +16,7 @@ from temporalio.client import Client
 
 from api.deps import AppState
 from schemas import search_attributes as sa
-from workflows import incident_client
+from services import incidents as incident_client
 
 MAX_ROWS = 20_000
 FRESH_FOR_S = 10.0

@@ -27,8 +27,8 @@ from api.web import history
 from api.web.render import flash, render, templates
 from api.web.session import Responder, Viewer, WebUser
 from schemas.incident import IncidentState, StepState
-from workflows import incident_client
-from workflows.incident_client import IncidentClosedError, IncidentNotFoundError
+from services import incidents as incident_client
+from services.incidents import IncidentClosedError, IncidentNotFoundError
 
 router = APIRouter(prefix="/web/incidents", include_in_schema=False)
 

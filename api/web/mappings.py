@@ -18,7 +18,7 @@ from db.mappings import MappingExistsError, MappingStore, checked_selector
 from domain.alerts.choose import choose_runbook
 from domain.alerts.detect import AlertPayloadError, normalize_any
 from schemas.incident import IncidentState
-from workflows import incident_client
+from services import incidents as incident_client
 
 router = APIRouter(prefix="/web/mappings", include_in_schema=False)
 SUGGEST_FROM = 25

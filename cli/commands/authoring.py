@@ -23,10 +23,10 @@ def parse(
 
     from rich.markup import escape
 
-    from activities.parsing import parse_text
     from cli import failures
     from domain.runbooks.errors import RunbookParseError
     from schemas.settings import Settings
+    from services.parsing import parse_text
 
     text = sys.stdin.read() if file == "-" else failures.read_text(Path(file))
     name = None if file == "-" else Path(file).name

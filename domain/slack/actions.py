@@ -1,8 +1,8 @@
 """What a Slack button means: action ids and the value each button carries.
 
 The renderer (domain/slack/blocks.py) puts these on buttons; the interactions endpoint
-(api/slack.py) reads them back. The value names the incident, the step and the card version the
-button was drawn for, so a click on a card that has since changed is refused as stale.
+(api/slack/routes.py) reads them back. The value names the incident, the step and the card
+version the button was drawn for, so a click on a card that has since changed is refused as stale.
 """
 
 from __future__ import annotations

@@ -6,8 +6,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from activities.llm import LlmConfig, improve_with_llm
 from db.llm_cache import DbLlmCache
+from infra.llm import LlmConfig, improve_with_llm
 from tests.llm_standin import LlmStandin, serve
 
 ANSWER: dict[str, Any] = {

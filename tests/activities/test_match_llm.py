@@ -7,13 +7,13 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from activities.llm import LlmConfig
 from activities.match_llm import CandidateText, rerank_with_llm
 from activities.runbooks import RunbookActivities
 from db.llm_cache import DbLlmCache
 from db.runbooks import RunbookStore
 from domain.alerts.choose import RunbookMatcher
 from domain.alerts.match import MatchResult
+from infra.llm import LlmConfig
 from schemas.alert import Alert
 from schemas.incident import SelectRunbookInput
 from schemas.runbook import Runbook

@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client
 
 from api.app import create_app
-from api.slack import ModalContext, SlackTiming
+from api.slack.routes import ModalContext, SlackTiming
 from db.engine import create_schema, make_engine
 from db.incident_claims import IncidentClaimStore
 from db.slack_messages import SlackMessageStore
@@ -34,6 +34,7 @@ from schemas.alert import Alert, AlertSource, AlertStatus
 from schemas.identity import Role
 from schemas.incident import IncidentState, IncidentStatus, StepState
 from schemas.trust import Mode
+from services import incidents as incident_client
 from tests.harness import (
     Stack,
     as_person,
@@ -53,7 +54,6 @@ from tests.standins.signing import (
 from tests.standins.slack_api import BOT_TOKEN, SlackStandin
 from tests.support import CONTRACTS, assert_eventually
 from tests.update_history import approvals_in_history
-from workflows import incident_client
 
 pytestmark = pytest.mark.temporal
 
@@ -118,7 +118,7 @@ async def test_contract_signature_vectors_are_accepted_or_refused(
     vector_app: httpx.AsyncClient, case: dict[str, Any], caplog: pytest.LogCaptureFixture
 ) -> None:
     headers = {"Content-Type": case["content_type"], **case["headers"]}
-    with caplog.at_level(logging.WARNING, logger="api.slack"):
+    with caplog.at_level(logging.WARNING, logger="api.slack.routes"):
         response = await vector_app.post(_path(case), content=case["raw_body"], headers=headers)
     if case["expect_valid"]:
         assert response.status_code == 200, response.text
@@ -168,7 +168,7 @@ async def test_unsigned_malformed_and_wrongly_keyed_requests_are_refused(
         "malformed timestamp": {**form, **case["headers"], "X-Slack-Request-Timestamp": "soon"},
         "other secret": sign_slack("not-the-secret", case["raw_body"], now).headers,
     }
-    with caplog.at_level(logging.WARNING, logger="api.slack"):
+    with caplog.at_level(logging.WARNING, logger="api.slack.routes"):
         for what, headers in attempts.items():
             response = await vector_app.post(
                 "/slack/interactions", content=case["raw_body"], headers=headers

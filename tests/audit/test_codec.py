@@ -15,10 +15,10 @@ from temporalio.contrib.opentelemetry import TracingInterceptor
 from temporalio.contrib.pydantic import pydantic_data_converter
 
 from api.app import create_app
-from audit.export import export_incident
 from infra.codec import EncryptionCodec
 from schemas.identity import Role
 from schemas.incident import IncidentStatus
+from services.audit.export import export_incident
 from tests.harness import as_person, generic_alert, running_stack, stack_settings, unique
 
 pytestmark = pytest.mark.temporal

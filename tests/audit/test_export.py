@@ -18,10 +18,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
 
-from audit.export import export_incident, export_period, write_export
 from domain.audit.chain import verify_file
 from schemas.identity import Role
 from schemas.incident import IncidentStatus
+from services.audit.export import export_incident, export_period, write_export
 from tests.harness import Stack, generic_alert, history_events, running_stack, token_of, unique
 from tests.support import REPO, assert_eventually
 

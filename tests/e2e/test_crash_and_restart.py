@@ -22,9 +22,9 @@ from infra.dev_stack import DevStack
 from schemas import search_attributes as sa
 from schemas.incident import ApprovalDecision, IncidentStatus, InterruptedStepDecision, StepState
 from schemas.settings import Settings
+from services import incidents as incident_client
 from tests.harness import generic_alert, running_stack, unique
 from tests.support import REPO, assert_eventually, temporal_bin
-from workflows import incident_client
 
 pytestmark = [pytest.mark.temporal, pytest.mark.e2e]
 

@@ -40,6 +40,7 @@ from schemas.identity import Role
 from schemas.incident import ApprovalDecision, IncidentState, IncidentStatus, StepState, StepView
 from schemas.slack import SlackSyncResult
 from schemas.webhooks.generic import GenericAlertBody
+from services import incidents as incident_client
 from tests.harness import Stack, as_person, generic_alert, running_stack, unique
 from tests.standins.pagerduty_events import PagerDutyStandin
 from tests.standins.server import StandinServer
@@ -55,7 +56,6 @@ from tests.standins.slack_api import (
 )
 from tests.support import CONTRACTS, assert_eventually
 from tests.update_history import approvals_in_history, updates_in_history
-from workflows import incident_client
 from workflows.slack_catchup import SlackCatchUpWorkflow
 
 pytestmark = [pytest.mark.temporal, pytest.mark.e2e, pytest.mark.postgres]

@@ -31,11 +31,11 @@ from pypdf import PdfReader
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client
 
-from audit.export import export_incident, write_export
 from db.step_outputs import StepOutputStore
 from domain.audit.redact import Redactor
 from schemas.identity import Role
 from schemas.incident import IncidentStatus
+from services.audit.export import export_incident, write_export
 from tests.harness import Stack, running_stack, unique
 from tests.standins.pagerduty_events import PagerDutyStandin
 from tests.standins.server import StandinServer

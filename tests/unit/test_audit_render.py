@@ -15,9 +15,6 @@ from typing import Any
 import pytest
 from pypdf import PdfReader
 
-from audit.render import render_csv, render_pdf
-from audit.render.csv_export import COLUMNS, MANIFEST_MARK
-from audit.render.pdf import unicode_font_dir
 from domain.audit import ExportSource, Manifest, build_chain, make_manifest
 from domain.audit.records import (
     ApprovalEntry,
@@ -27,6 +24,9 @@ from domain.audit.records import (
     output_digest,
     output_excerpt,
 )
+from services.audit.render import render_csv, render_pdf
+from services.audit.render.csv_export import COLUMNS, MANIFEST_MARK
+from services.audit.render.pdf import unicode_font_dir
 
 T0 = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 KEY = b"org-export-key"

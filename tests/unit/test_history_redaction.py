@@ -6,8 +6,8 @@ import base64
 import json
 from typing import Any
 
-from audit.history_redaction import redact_history
 from domain.audit.redact import Redactor
+from services.audit.history_redaction import redact_history
 
 SECRET = "hunter2-xyz"
 

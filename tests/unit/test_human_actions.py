@@ -17,13 +17,13 @@ from temporalio.api.update.v1 import Input, Meta, Request
 
 from api.app import create_app
 from api.auth import route_table
-from audit.history import derive
 from cli.commands.actions import COMMANDS
 from cli.main import app as cli_app
 from domain.audit.redact import Redactor
 from domain.slack.actions import Action
 from schemas.human_actions import AUDIT_KINDS, BY_UPDATE, BY_VERB, HUMAN_ACTIONS
 from schemas.settings import Settings
+from services.audit.history import derive
 from workflows.incident import IncidentWorkflow
 
 #: Slack buttons that send no update of their own: they only show something.

@@ -9,14 +9,13 @@ import pytest
 from domain.policy import (
     PolicyError,
     commander_for,
-    current_policy,
     is_major,
-    load_policy,
     may_act,
     policy_from_yaml,
     rules_for,
     timers_for,
 )
+from infra.policy_file import current_policy, load_policy
 from schemas.incident import ApprovalRule
 from schemas.runbook import StepRisk
 

@@ -13,9 +13,9 @@ from db.incident_claims import IncidentClaimStore
 from domain.alerts.normalize import generic
 from schemas.incident import IncidentState
 from schemas.webhooks.generic import GenericAlertBody
+from services import incidents as incident_client
 from tests.harness import Stack, unique
 from tests.support import assert_eventually
-from workflows import incident_client
 
 
 def approval_step(step_id: str, title: str, command: str, timeout_s: int) -> dict[str, Any]:

@@ -25,10 +25,10 @@ from schemas.incident import (
 )
 from schemas.runbook import StepRisk
 from schemas.webhooks.generic import GenericAlertBody
+from services import incidents as incident_client
 from tests.harness import Stack, running_stack, unique
 from tests.support import assert_eventually
 from tests.workflows.escalation_support import escalated_twice
-from workflows import incident_client
 
 pytestmark = pytest.mark.temporal
 

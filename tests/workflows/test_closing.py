@@ -18,9 +18,9 @@ from schemas.incident import (
     InterruptedStepDecision,
     StepState,
 )
+from services import incidents as incident_client
 from tests.harness import Stack, generic_alert, running_stack, unique
 from tests.support import assert_eventually
-from workflows import incident_client
 from workflows.incident import IncidentWorkflow
 
 pytestmark = pytest.mark.temporal

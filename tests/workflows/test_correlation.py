@@ -14,9 +14,9 @@ from temporalio.client import Client
 from schemas import search_attributes as sa
 from schemas.alert import Alert, AlertSource, AlertStatus
 from schemas.incident import HumanAction, IncidentStatus
+from services import incidents as incident_client
 from tests.harness import Stack, generic_alert, running_stack, unique
 from tests.support import assert_eventually
-from workflows import incident_client
 
 pytestmark = pytest.mark.temporal
 

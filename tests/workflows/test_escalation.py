@@ -13,6 +13,7 @@ from temporalio.testing import WorkflowEnvironment
 from db.escalations import EscalationStore
 from schemas import search_attributes as sa
 from schemas.incident import ApprovalDecision, HumanAction, IncidentStatus, StepState
+from services import incidents as incident_client
 from tests.harness import running_stack
 from tests.support import assert_eventually
 from tests.workflows.escalation_support import (
@@ -21,7 +22,6 @@ from tests.workflows.escalation_support import (
     escalated_twice,
     start_incident,
 )
-from workflows import incident_client
 
 pytestmark = pytest.mark.temporal
 

@@ -14,6 +14,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from activities.paging import dedup_key
 from schemas.incident import HumanAction
+from services import incidents as incident_client
 from tests.harness import running_stack
 from tests.standins.pagerduty_events import PagerDutyStandin
 from tests.standins.server import StandinServer
@@ -23,7 +24,6 @@ from tests.workflows.escalation_support import (
     escalated_twice,
     start_incident,
 )
-from workflows import incident_client
 
 pytestmark = pytest.mark.temporal
 

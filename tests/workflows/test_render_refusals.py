@@ -12,9 +12,9 @@ from temporalio.client import Client, WorkflowUpdateFailedError
 from schemas.identity import Role
 from schemas.incident import ApprovalDecision, IncidentStatus, StepState
 from schemas.trust import Mode, Requirement
+from services import incidents as incident_client
 from tests.harness import generic_alert, running_stack, unique
 from tests.support import assert_eventually
-from workflows import incident_client
 
 pytestmark = pytest.mark.temporal
 

@@ -29,6 +29,7 @@ from schemas.incident import (
 )
 from schemas.trust import Mode
 from schemas.webhooks.generic import GenericAlertBody
+from services import incidents as incident_client
 from tests.harness import (
     Stack,
     generic_alert,
@@ -39,7 +40,6 @@ from tests.harness import (
     unique,
 )
 from tests.support import REPO, assert_eventually
-from workflows import incident_client
 
 pytestmark = pytest.mark.temporal
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from api.deps import AppState
-from api.slack_replies import SlackOut
+from api.slack.replies import SlackOut
 from schemas.identity import Principal
 from schemas.incident import HumanAction
 

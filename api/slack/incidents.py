@@ -20,10 +20,11 @@ from temporalio.client import (
 )
 from temporalio.service import RPCError, RPCStatusCode
 
-from api.slack_context import CHANNEL, Ctx
-from api.slack_replies import Refused, Reply, mention
-from domain.policy import PolicyError, current_policy, may_act
+from api.slack.context import CHANNEL, Ctx
+from api.slack.replies import Refused, Reply, mention
+from domain.policy import PolicyError, may_act
 from domain.slack.actions import ActionValue
+from infra.policy_file import current_policy
 from schemas.identity import Scope
 from schemas.incident import (
     ApprovalDecision,
@@ -34,7 +35,7 @@ from schemas.incident import (
 )
 from schemas.policy import ApprovalPolicy
 from schemas.runbook import StepRisk
-from workflows import incident_client
+from services import incidents as incident_client
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

@@ -10,19 +10,19 @@ from __future__ import annotations
 import logging
 
 from api.deps import AppState
-from api.slack_actions import on_approve
-from api.slack_context import Ctx
-from api.slack_incidents import call, incident_state, simple
-from api.slack_killswitch import kill_switch_command
-from api.slack_payloads import SlashCommand
-from api.slack_replies import Refused, Reply, failure, refusal
+from api.slack.actions import on_approve
+from api.slack.context import Ctx
+from api.slack.incidents import call, incident_state, simple
+from api.slack.killswitch import kill_switch_command
+from api.slack.payloads import SlashCommand
+from api.slack.replies import Refused, Reply, failure, refusal
 from db.slack_messages import SlackMessageStore
 from domain.incident_ids import looks_like_incident_id
 from domain.runbooks.search import NothingToSearchError, search_runbooks, search_terms
 from domain.slack.actions import ActionValue
 from domain.slack.modals import HELP, status_text
 from schemas.runbook import StepRisk
-from workflows import incident_client
+from services import incidents as incident_client
 
 log = logging.getLogger(__name__)
 _ID_PREFIXES = ("incident-", "dryrun-")

@@ -10,8 +10,8 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from api.slack_context import Ctx
-from api.slack_incidents import (
+from api.slack.context import Ctx
+from api.slack.incidents import (
     approve,
     authorise,
     call,
@@ -21,8 +21,8 @@ from api.slack_incidents import (
     incident_step,
     simple,
 )
-from api.slack_payloads import SubmittedView
-from api.slack_replies import Refused, Reply, failure, mention, refusal
+from api.slack.payloads import SubmittedView
+from api.slack.replies import Refused, Reply, failure, mention, refusal
 from domain.slack.actions import Action, ActionValue, BadActionValueError, Callback, decode
 from domain.slack.modals import (
     COMMAND_BLOCK,
@@ -41,7 +41,7 @@ from domain.slack.modals import (
 from schemas.incident import ModeChange, StepAction
 from schemas.runbook import StepRisk
 from schemas.trust import Mode
-from workflows import incident_client
+from services import incidents as incident_client
 
 log = logging.getLogger(__name__)
 Handler = Callable[[Ctx, ActionValue], Awaitable[Reply | None]]

@@ -11,13 +11,13 @@ from __future__ import annotations
 import logging
 import re
 
-from api.slack_context import Ctx
-from api.slack_incidents import call, policy, require_respond
-from api.slack_replies import Refused, Reply
+from api.slack.context import Ctx
+from api.slack.incidents import call, policy, require_respond
+from api.slack.replies import Refused, Reply
 from domain.policy import may_act
 from schemas.runbook import StepRisk
 from schemas.trust import KillSwitch, KillSwitchScope
-from workflows import incident_client
+from services import incidents as incident_client
 
 log = logging.getLogger(__name__)
 

@@ -3,7 +3,7 @@
 Byte generation only (no network); the JSON Lines export stays the verifiable evidence.
 """
 
-from audit.render.csv_export import render_csv
-from audit.render.pdf import render_pdf
+from services.audit.render.csv_export import render_csv
+from services.audit.render.pdf import render_pdf
 
 __all__ = ["render_csv", "render_pdf"]

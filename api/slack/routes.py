@@ -28,11 +28,11 @@ from slack_sdk.signature import Clock, SignatureVerifier
 from api.body import parse_json_text, read_limited
 from api.deps import AppState, State
 from api.errors import ApiError, BadRequestError, UnauthorizedError
-from api.slack_actions import run_click, submit
-from api.slack_commands import answer_command
-from api.slack_context import Ctx, SlackTiming
-from api.slack_payloads import BlockActions, SlashCommand, ViewSubmission
-from api.slack_replies import Reply, SlackOut
+from api.slack.actions import run_click, submit
+from api.slack.commands import answer_command
+from api.slack.context import Ctx, SlackTiming
+from api.slack.payloads import BlockActions, SlashCommand, ViewSubmission
+from api.slack.replies import Reply, SlackOut
 from db.deliveries import DeliveryStore
 from db.people import principal_of
 from domain.slack.actions import Action, Callback

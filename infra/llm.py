@@ -18,6 +18,7 @@ from typing import Any, Protocol
 from pydantic import ValidationError
 
 from schemas.llm import LlmOutcome, LlmRunbook
+from schemas.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +54,19 @@ class LlmConfig:
 
 
 Completion = Callable[..., Awaitable[Any]]
+
+
+def llm_config(settings: Settings) -> LlmConfig | None:
+    """The configured model, or None: the offline path stays in charge."""
+    if not settings.llm_model:
+        return None
+    return LlmConfig(
+        model=settings.llm_model,
+        api_base=settings.llm_api_base,
+        api_key=settings.llm_api_key.get_secret_value() if settings.llm_api_key else None,
+        timeout_s=settings.llm_timeout_s,
+        max_output_tokens=settings.llm_max_output_tokens,
+    )
 
 
 def cache_key(config: LlmConfig, text: str) -> str:

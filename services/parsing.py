@@ -9,10 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from activities.llm import LlmCache, LlmConfig, improve_with_llm
 from domain.llm_merge import merge
 from domain.runbooks.ambiguities import Ambiguity
 from domain.runbooks.parse import ParseResult, parse_runbook
+from infra.llm import LlmCache, improve_with_llm, llm_config
 from schemas.llm import LlmOutcome
 from schemas.settings import Settings
 
@@ -24,18 +24,6 @@ class Parsed:
 
     def to_json_dict(self) -> dict[str, Any]:
         return {**self.result.to_json_dict(), "llm": self.llm.model_dump()}
-
-
-def llm_config(settings: Settings) -> LlmConfig | None:
-    if not settings.llm_model:
-        return None
-    return LlmConfig(
-        model=settings.llm_model,
-        api_base=settings.llm_api_base,
-        api_key=settings.llm_api_key.get_secret_value() if settings.llm_api_key else None,
-        timeout_s=settings.llm_timeout_s,
-        max_output_tokens=settings.llm_max_output_tokens,
-    )
 
 
 async def parse_text(

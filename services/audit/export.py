@@ -19,15 +19,15 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.api.history.v1 import HistoryEvent
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHistory
 
-from audit.decrypt import decrypt_message
-from audit.history import Timeline, derive
-from audit.history_redaction import redact_history
-from audit.render.csv_export import render_csv
-from audit.render.pdf import render_pdf
 from domain.audit.chain import ExportSource, Manifest, build_chain, make_manifest, write_jsonl
 from domain.audit.records import ApprovalEntry, AuditReport, CommandEntry, EscalationEntry
 from domain.audit.redact import Redactor
 from infra.codec import EncryptionCodec
+from services.audit.decrypt import decrypt_message
+from services.audit.history import Timeline, derive
+from services.audit.history_redaction import redact_history
+from services.audit.render.csv_export import render_csv
+from services.audit.render.pdf import render_pdf
 
 Format = Literal["json", "csv", "pdf"]
 #: A guard against a malformed chain of runs (each continued run names its predecessor).
