@@ -101,9 +101,14 @@ class Stack:
 
 @contextlib.asynccontextmanager
 async def embedded_stack(
-    runbook: str, *, prefix: str, env: Mapping[str, str] | None = None
+    runbook: str,
+    *,
+    prefix: str,
+    env: Mapping[str, str] | None = None,
+    api_command: list[str] | None = None,
 ) -> AsyncIterator[Stack]:
-    """Temporal dev server, orchestrator and agent workers and the API, as `ddrun dev`."""
+    """Temporal dev server, orchestrator and agent workers and the API, as `ddrun dev`;
+    `api_command` runs the API another way (e.g. through api.server.serve with workers)."""
     stack = DevStack.load()
     data = Path(tempfile.mkdtemp(prefix=prefix))
     (data / "runbooks").mkdir()
@@ -129,9 +134,10 @@ async def embedded_stack(
         client = await wait_for_temporal(address, stack.namespace)
         await ensure_retention(client, stack.namespace, stack.retention)
         for role in ("worker", "agent", "api"):
+            command = [sys.executable, "-m", "cli.main", role]
             procs.append(
                 subprocess.Popen(
-                    [sys.executable, "-m", "cli.main", role],
+                    api_command if role == "api" and api_command else command,
                     env=process_env,
                     cwd=REPO,
                     stdout=log,
