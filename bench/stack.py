@@ -17,7 +17,7 @@ import sys
 import tempfile
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
@@ -97,6 +97,9 @@ class Stack:
     api: str
     client: Client
     api_process: subprocess.Popen[bytes]
+    #: Every process by role (temporal, worker, agent, api), e.g. to read a worker's memory.
+    processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    data_dir: Path | None = None
 
 
 @contextlib.asynccontextmanager
@@ -147,7 +150,8 @@ async def embedded_stack(
         api = f"http://127.0.0.1:{aport}"
         await wait_http(f"{api}/healthz")
         client = await Client.connect(address, data_converter=pydantic_data_converter)
-        yield Stack(api, client, procs[-1])
+        roles = dict(zip(("temporal", "worker", "agent", "api"), procs, strict=True))
+        yield Stack(api, client, procs[-1], roles, data)
     finally:
         for p in reversed(procs):
             p.terminate()
