@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client
 
 from api import (
+    admission,
     codec,
     errors,
     exports,
@@ -83,7 +84,10 @@ def create_app(
             people=PeopleStore(engine),
         )
     errors.install(app)
+    app.state.admission = admission.Admission(limit=settings.webhook_max_in_flight)
+    app.add_middleware(admission.AdmissionMiddleware, admission=app.state.admission)
     app.include_router(webhooks.router)
+    app.include_router(admission.router)
     app.include_router(incidents.router)
     app.include_router(runbooks.router)
     app.include_router(trust.router)

@@ -48,6 +48,12 @@ class PayloadTooLargeError(ApiError):
     status_code = 413
 
 
+class TooManyRequestsError(ApiError):
+    """Not now: nothing was done; the Retry-After header says when to try again."""
+
+    status_code = 429
+
+
 class UnprocessableError(ApiError):
     """Well-formed, but it names something that does not exist or cannot be used."""
 

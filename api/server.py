@@ -1,20 +1,55 @@
-"""Serve the HTTP API: `ddrun api` calls `serve` (settings from the environment)."""
+"""Serving the HTTP API: uvicorn, one or more worker processes, one Temporal client each.
+
+`serve(host, port)` is what `ddrun api` runs. With `DDRUN_API_WORKERS` > 1 uvicorn forks that
+many processes sharing the listening socket (the kernel spreads connections); each builds the
+app with `app_factory`, so each has exactly one Temporal client (one gRPC channel, multiplexed
+by every request) and one database pool, opened by the app's lifespan, never per request. The
+webhook gate (`api/admission.py`) counts per process.
+"""
 
 from __future__ import annotations
 
+import os
+
 import uvicorn
+from fastapi import FastAPI
 
 from api.app import create_app
 from api.auth import check_bind
 from infra.telemetry import setup_logging, setup_tracing
 from schemas.settings import Settings
 
+#: Seconds an idle keep-alive connection stays open: a sender posting a burst reuses its
+#: connections instead of paying a TCP handshake per alert (uvicorn's default is 5).
+KEEP_ALIVE_S = 30
 
-def serve(host: str, port: int, workers: int | None = None) -> None:  # noqa: ARG001
-    """Run the API on `host:port` until stopped. One process: `workers` is accepted for the
-    multi-process server that replaces this (api/admission.py), and ignored here."""
-    settings = Settings(api_host=host, api_port=port)
+
+def app_factory() -> FastAPI:
+    """The app one worker process serves, with its settings read from the environment."""
+    settings = Settings()
     setup_logging()
-    check_bind(settings)  # InsecureBindError: authentication off on a non-loopback address
     setup_tracing("ddrun-api", settings.otel_exporter_otlp_endpoint)
-    uvicorn.run(create_app(settings), host=host, port=port, log_config=None, access_log=False)
+    return create_app(settings)
+
+
+def serve(host: str, port: int, workers: int | None = None) -> None:
+    """Run the API until stopped; `workers` defaults to `DDRUN_API_WORKERS` (1).
+
+    An insecure bind (no auth, not loopback) raises `InsecureBindError` before anything
+    listens.
+    """
+    # The worker processes read their settings from the environment: the same address.
+    os.environ["DDRUN_API_HOST"], os.environ["DDRUN_API_PORT"] = host, str(port)
+    settings = Settings()
+    check_bind(settings)
+    count = workers if workers is not None else settings.api_workers
+    uvicorn.run(
+        "api.server:app_factory",
+        factory=True,
+        host=host,
+        port=port,
+        workers=count if count > 1 else None,
+        log_config=None,
+        access_log=False,
+        timeout_keep_alive=KEEP_ALIVE_S,
+    )

@@ -8,14 +8,15 @@ clients only (and says so at start-up: `log_unsigned_sources`).
 A 202 is answered only after Temporal durably accepted every alert of the body; if it is down
 the source gets a 503 and retries, and the retry is harmless (deliveries dedupe by event id).
 
-Replays: a delivery that carries an id is claimed in the deliveries table before it acts
-(db/deliveries.py), across incident runs, so a captured and re-sent body answers 200
-`{"duplicate": true}` and changes nothing. The ids: PagerDuty's `event.id` (inside the signed
-body); Opsgenie's alert id + action + `updatedAt` (nanoseconds, one value per action); Grafana
-only when signed with a timestamp header (timestamp + body: the signature covers both, so the
-same capture has the same id). Alertmanager, unsigned-timestamp Grafana and the generic webhook
-carry no delivery id: identical bodies are legitimate re-sends there (`repeat_interval`), and the
-incident already counts a repeated alert once by its event id.
+Replays: a delivery that carries an id is claimed in the deliveries table around its work
+(db/deliveries.py: begun before, handled once Temporal took it), across incident runs, so a
+captured and re-sent body answers 200 `{"duplicate": true}` and changes nothing. The ids:
+PagerDuty's `event.id` (inside the signed body); Opsgenie's alert id + action + `updatedAt`
+(nanoseconds, one value per action); Grafana only when signed with a timestamp header (timestamp
++ body: the signature covers both, so the same capture has the same id). Alertmanager,
+unsigned-timestamp Grafana and the generic webhook carry no delivery id: identical bodies are
+legitimate re-sends there (`repeat_interval`), and the incident already counts a repeated alert
+once by its event id.
 """
 
 from __future__ import annotations
@@ -37,8 +38,14 @@ from pydantic import SecretStr
 
 from api.body import parse_json, read_limited
 from api.deps import State
-from api.errors import ApiError, BadRequestError, ForbiddenError, UnauthorizedError
-from db.deliveries import DeliveryStore
+from api.errors import (
+    ApiError,
+    BadRequestError,
+    ForbiddenError,
+    TooManyRequestsError,
+    UnauthorizedError,
+)
+from db.deliveries import Claim, DeliveryStore
 from domain.alerts.choose import cached_matcher, matcher_for
 from domain.alerts.detect import SOURCE_NAMES, shape_problem
 from domain.alerts.heartbeat import is_heartbeat
@@ -205,11 +212,19 @@ async def _once(
     act: Callable[[], Awaitable[JSONResponse]],
 ) -> JSONResponse:
     """`act` for the first delivery of `delivery_id`; a replay answers 200 and changes nothing.
-    A claim whose work failed is released, so the sender's retry is handled, not dropped."""
+    The delivery counts as handled only once `act` succeeded (Temporal has the alerts): a failed
+    one is abandoned, one cut short by a crash is taken over by a retry after the lease, and a
+    copy arriving while another request handles it is asked to retry (429)."""
     if delivery_id is None:
         return await act()
     store = DeliveryStore(state.engine, state.settings.delivery_retention_s)
-    if not await store.claim(source.value, delivery_id):
+    claim = await store.begin(source.value, delivery_id, state.settings.delivery_lease_s)
+    if claim is Claim.IN_FLIGHT:
+        raise TooManyRequestsError(
+            "this delivery is being handled by another request; retry to learn the outcome",
+            headers={"Retry-After": "1"},
+        )
+    if claim is Claim.DONE:
         log.info("%s delivery %.80r replayed: already handled", source.value, delivery_id)
         return JSONResponse(
             {
@@ -221,10 +236,12 @@ async def _once(
             status_code=200,
         )
     try:
-        return await act()
+        response = await act()
     except BaseException:
-        await store.release(source.value, delivery_id)
+        await store.abandon(source.value, delivery_id)
         raise
+    await store.finish(source.value, delivery_id)
+    return response
 
 
 def _digest(raw: bytes) -> str:

@@ -28,3 +28,22 @@ class BareWorkflow:
             task_queue=agent_queue,
             start_to_close_timeout=timedelta(seconds=30),
         )
+
+
+@workflow.defn
+class BareSteps:
+    """The per-step baseline: `steps` of the same activity one after the other."""
+
+    @workflow.run
+    async def run(self, agent_queue: str, steps: int) -> list[str]:
+        out = []
+        for _ in range(steps):
+            out.append(
+                await workflow.execute_activity(
+                    run_date,
+                    agent_queue,
+                    task_queue=agent_queue,
+                    start_to_close_timeout=timedelta(seconds=30),
+                )
+            )
+        return out

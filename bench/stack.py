@@ -17,7 +17,7 @@ import sys
 import tempfile
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
@@ -97,13 +97,21 @@ class Stack:
     api: str
     client: Client
     api_process: subprocess.Popen[bytes]
+    #: Every process by role (temporal, worker, agent, api), e.g. to read a worker's memory.
+    processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    data_dir: Path | None = None
 
 
 @contextlib.asynccontextmanager
 async def embedded_stack(
-    runbook: str, *, prefix: str, env: Mapping[str, str] | None = None
+    runbook: str,
+    *,
+    prefix: str,
+    env: Mapping[str, str] | None = None,
+    api_command: list[str] | None = None,
 ) -> AsyncIterator[Stack]:
-    """Temporal dev server, orchestrator and agent workers and the API, as `ddrun dev`."""
+    """Temporal dev server, orchestrator and agent workers and the API, as `ddrun dev`;
+    `api_command` runs the API another way (e.g. through api.server.serve with workers)."""
     stack = DevStack.load()
     data = Path(tempfile.mkdtemp(prefix=prefix))
     (data / "runbooks").mkdir()
@@ -129,9 +137,10 @@ async def embedded_stack(
         client = await wait_for_temporal(address, stack.namespace)
         await ensure_retention(client, stack.namespace, stack.retention)
         for role in ("worker", "agent", "api"):
+            command = [sys.executable, "-m", "cli.main", role]
             procs.append(
                 subprocess.Popen(
-                    [sys.executable, "-m", "cli.main", role],
+                    api_command if role == "api" and api_command else command,
                     env=process_env,
                     cwd=REPO,
                     stdout=log,
@@ -141,7 +150,8 @@ async def embedded_stack(
         api = f"http://127.0.0.1:{aport}"
         await wait_http(f"{api}/healthz")
         client = await Client.connect(address, data_converter=pydantic_data_converter)
-        yield Stack(api, client, procs[-1])
+        roles = dict(zip(("temporal", "worker", "agent", "api"), procs, strict=True))
+        yield Stack(api, client, procs[-1], roles, data)
     finally:
         for p in reversed(procs):
             p.terminate()

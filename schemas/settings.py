@@ -32,6 +32,14 @@ class Settings(BaseSettings):
     api_host: str = "127.0.0.1"
     api_port: int = 8080
     api_url: str = "http://127.0.0.1:8080"
+    api_workers: int = Field(
+        default=1, ge=1, description="API worker processes (uvicorn), each with one Temporal client"
+    )
+    webhook_max_in_flight: int = Field(
+        default=64,
+        ge=1,
+        description="Webhook requests handled at once per API process; more get 429 + Retry-After",
+    )
     auth_enabled: bool = Field(
         default=True,
         description="Every /api route needs a token. false: local development only, loopback "
@@ -124,6 +132,12 @@ class Settings(BaseSettings):
         ge=3600,
         description="How long a signed delivery's id is remembered, so a replay changes nothing; "
         "longer than any sender retries (PagerDuty, Slack, Grafana, Opsgenie: hours at most)",
+    )
+    delivery_lease_s: int = Field(
+        default=30,
+        ge=1,
+        description="A delivery claimed by a request that never finished (the API died) is "
+        "handled again by a retry after this",
     )
     # --- one incident per problem
     correlation_window_s: int = Field(
