@@ -108,6 +108,7 @@ class Draft:
     lines: tuple[int, int] | None = None  # where in the text the step was read (1-based)
     approval: bool = False  # the text says someone must approve it first
     notes: list[str] = field(default_factory=list)  # doubts for the reviewer (ambiguities)
+    item: str | None = None  # the list item number it was written under ("3" for "3." / "Step 3:")
 
 
 @dataclass

@@ -21,6 +21,7 @@ ROLLBACK_RE = re.compile(
     r"|\b(?:undo|revert|roll\s*back)\s+(?:it|this|that|these|them|the changes?|everything)\b"
     r"|^\W*(?:undo|revert|roll\s*back)\s+(?:when|once|after|if)\b"
     r"|\b(?:can|could|may|then)\s+(?:undo|revert|roll\s*back)\b"
+    r"|\bundo\s+(?:with|using|via|by)\b|^\W*(?:rollback|roll\s*back|undo|revert)\s+(?:of|for)\s+step"
     r"|\bmakes?\s+(?:it|things|this|that)\s+worse\b|\bgets?\s+worse\b"
     r"|\b(?:scale|set|put|turn|change|switch|move|bring)\s+(?:it\s+|them\s+|this\s+|that\s+)?back\b"
     r"|\bback\s+to\b"
@@ -36,7 +37,11 @@ APPROVAL_RE = re.compile(
     r"go-ahead|green light|permission\s+(?:from|of)\b|\bok\s+(?:needed|required|first)\b|"
     r"needs?\s+(?:an?\s+|the\s+)?ok\b|get(?:ting)?\s+(?:an?\s+|the\s+)?ok\b|"
     r"\bwith\s+(?:an?\s+)?ok\b|must\s+(?:be\s+)?(?:ok'?d|agreed)|"
-    r"after\s+(?:the\s+)?\w+(?:\s+\w+)?\s+(?:agrees|confirms|says\s+(?:so|yes)))",
+    r"after\s+(?:the\s+)?\w+(?:\s+\w+)?\s+(?:agrees|confirms|says\s+(?:so|yes))|"
+    r"\+1\s+from\b|get\s+(?:their|his|her|a|an|the)\s+(?:ok|okay|\+1|go)\b|"
+    r"\b(?:check|confirm|clear it|talk)\s+with\s+(?:the\s+|an?\s+)?[#@]?[\w.-]+(?:\s+[\w.-]+){0,2}"
+    r"\s+(?:first|before)\b|\b(?:ask|ping)\s+(?:the\s+)?[#@][\w.-]+(?:\s+[\w.-]+){0,2}\s+first\b|"
+    r"\brun\s+it\s+(?:past|by)\b|\bsigned[- ]off\b|\bok'?d\s+by\b)",
     re.I,
 )
 

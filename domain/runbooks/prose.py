@@ -78,9 +78,23 @@ _STEP_HEADING_RE = re.compile(
     r"troubleshooting|mitigation|remediation|resolution|recovery|fix|verification|validation|"
     r"(?:quick )?checks?|triage|immediate actions?|runbook|how to fix|next steps|escalation|"
     r"rollback|roll ?back|undo|cleanup|follow[- ]up)"
-    r"(?:\s+(?:steps?|procedure|and\s+\w+))?\s*:?$",
+    r"(?:\s+(?:steps?|procedure|and\s+\w+))?\s*(?:\([^()]*\))?\s*:?$",
     re.I,
 )
+_MACRO_RE = re.compile(  # Confluence macro labels left in an export: not prose, not steps
+    r"^(?:code(?:\s+block)?|expand\s+source|collapse\s+source|source|bash|shell|sh|sql|console|"
+    r"(?:\u26a0\ufe0f?|\u2139\ufe0f?|\u2757)?\s*(?:info|note|tip|warning|caution|important))$",
+    re.I,
+)
+_STEP_REF_RE = re.compile(r"\bsteps?\s*#?(\d{1,2})\b", re.I)
+_APPROVAL_LINE_RE = re.compile(  # a sentence that only says who must approve
+    r"^\W*(?:this\s+|it\s+)?(?:needs?|requires?|requiring|only\s+(?:with|after)|must\s+be|"
+    r"approval|sign[- ]?off|get(?:ting)?\s+(?:a\s+|an\s+|the\s+|their\s+)?(?:\+1|ok|okay|"
+    r"approval|sign[- ]?off|go-ahead|green light)|check\s+with|clear\s+it\s+with|run\s+it\s+"
+    r"(?:past|by)|ask\s+(?:the\s+)?[#@]?[\w.-]+(?:\s+[\w.-]+){0,2}\s+first)\b",
+    re.I,
+)
+_GAP_RE = re.compile(r"(?<=\S)\s{3,}(?=\S)")  # a flattened table cell: "Check pods    kubectl ..."
 _ESCAPED_NBSP = str.maketrans({"\u00a0": " ", "\u2007": " ", "\u202f": " ", "\u200b": ""})
 _CURLY = str.maketrans({"\u201c": '"', "\u201d": '"', "\u2018": "'", "\u2019": "'"})
 _PROSE_VAR_RE = re.compile(
@@ -288,6 +302,7 @@ class _Line:
     blank: bool
     end_no: int = 0  # last line when wrapped prose was joined into this one
     bullet: bool = False  # a bullet (-, *, o) rather than a number or "Step N"
+    item: str | None = None  # "3" for "3." or "Step 3:"
 
 
 @dataclass
@@ -302,6 +317,7 @@ class _State:
     numbered_item: bool = False  # the current item is "1." or "Step 1:" (bullets under it are its)
     context: bool = False
     section: str = "steps"
+    item: str | None = None  # the number of the list item being read
 
 
 @dataclass
@@ -516,9 +532,15 @@ def read(text: str) -> Walk:
         body = re.sub(r"^#+\s+", "", body)  # a comment or heading line: its words are prose
         if marker and marker.group("m").strip() == "o" and not body:
             marker = None
+        if marker and _GAP_RE.search(body):
+            head, tail = _GAP_RE.split(body, maxsplit=1)
+            if cmdline.is_command(tail) and not cmdline.is_command(head):
+                body = f"{head.rstrip(':')}: {tail}"
         line = _Line(no, norm, body, indent, bool(marker), not stripped)
         if marker:
             line.bullet = not re.match(r"\d|step|schritt", marker.group("m"), re.I)
+            number = re.search(r"\d+", marker.group("m"))
+            line.item = number.group(0) if number and not line.bullet else None
         lines.append(line)
     lines = _unwrap(lines)
     reader = _Reader(raw_lines)
@@ -658,6 +680,7 @@ def _read_lines(reader: _Reader, lines: list[_Line], first_content: int) -> None
             _new_block(state)
             state.item_indent = line.indent
             state.numbered_item = not line.bullet
+            state.item = line.item
         elif line.marker:
             state.lead_used = True  # a lead-in with sub-steps heads them, it is not one itself
             _flush_lead(reader)
@@ -672,10 +695,14 @@ def _read_lines(reader: _Reader, lines: list[_Line], first_content: int) -> None
             reader.out.h1 = branches.clean(text)
             i += 1
             continue
-        if not found and _is_heading(text, line.no, first_content):
+        if not found and _MACRO_RE.match(text.strip()):
+            i += 1
+            continue
+        if not found and not line.item and _is_heading(text, line.no, first_content):
             _flush_lead(reader)
             _new_block(state)
             state.item_indent = -1
+            state.item = None
             if line.no == first_content and not (
                 _CONTEXT_HEADING_RE.match(text) or _STEP_HEADING_RE.match(text)
             ):
@@ -719,6 +746,8 @@ def _prose_line(reader: _Reader, lines: list[_Line], i: int) -> int:
         if derived and not previous.rollback:
             previous.rollback = derived
             return i + 1
+    if _approval_statement(reader, lines, i, prose):
+        return i + 1
     _flush_lead(reader)
     cond = _condition_of(prose, state.last_cond)
     if cond:
@@ -736,6 +765,81 @@ def _prose_line(reader: _Reader, lines: list[_Line], i: int) -> int:
     if nxt is None or nxt.blank:
         _flush_lead(reader)
     return i + 1
+
+
+def _approval_statement(reader: _Reader, lines: list[_Line], i: int, prose: str) -> bool:
+    """A line that only says who must approve ("Needs sign-off from the team lead", "check with
+    the DBA before you cancel anything"): it guards the step it stands beside, it is not one.
+
+    With an item's lead-in still waiting for its command, it applies to that command; otherwise
+    to the command just above it, when no command follows on the next line.
+    """
+    text = _FILLER_RE.sub("", prose.strip())
+    if (
+        not _APPROVAL_LINE_RE.match(text)
+        or not phrases.needs_approval(text)
+        or text.rstrip().endswith(":")
+    ):
+        return False
+    state = reader.state
+    if state.lead is not None and not state.lead_used:
+        state.approval = text
+        return True
+    previous = reader.last_command_draft()
+    line = lines[i]
+    if previous is None or previous.lines is None or line.no - previous.lines[1] > 3:
+        return False
+    nxt = next((ln for ln in lines[i + 1 :] if not ln.blank), None)
+    if nxt is not None and not _SPEAKER_RE.match(nxt.text) and find_commands(nxt.text):
+        if not nxt.marker or (nxt.bullet and not nxt.item and state.numbered_item):
+            return False
+    previous.approval = True
+    return True
+
+
+def _step_rollback(reader: _Reader, before: str, command: str) -> bool:
+    """ "step 5: cmd" / "If step 3 fails: cmd" / "Rollback of step 3: cmd": the undo of the
+    step written under that number."""
+    ref = _STEP_REF_RE.search(before)
+    if ref is None:
+        return False
+    if not (
+        reader.state.section == "rollback"
+        or phrases.ROLLBACK_RE.search(before)
+        or re.search(r"\bfail", before, re.I)
+        or re.match(r"^\W*(?:for\s+)?steps?\s*#?\d{1,2}\s*[:\-\u2013\u2014]", before, re.I)
+    ):
+        return False
+    target = next(
+        (d for d in reversed(reader.out.drafts) if d.item == ref.group(1) and d.command), None
+    )
+    if target is None or target.rollback:
+        return False
+    target.rollback = command
+    return True
+
+
+def _undo_target(reader: _Reader, previous: Draft, command: str) -> Draft:
+    """The step an undo in prose belongs to: the one just above, unless it shares nothing with
+    the undo and a recent step clearly does (a chat reply undoing an earlier message's change)."""
+
+    def likeness(draft: Draft) -> float:
+        a, b = set(command.split()), set((draft.command or "").split())
+        return len(a & b) / len(a | b) if a | b else 0.0
+
+    def tool(text: str) -> str:
+        words = [w for w in text.split() if w != "sudo"]
+        return words[0] if words else ""
+
+    if tool(previous.command or "") == tool(command):
+        return previous
+    recent = [
+        d
+        for d in reader.out.drafts[-5:]
+        if d.command and not d.rollback and tool(d.command) == tool(command)
+    ]
+    best = max(recent, key=likeness, default=previous)
+    return best if likeness(best) >= 0.5 else previous
 
 
 def _command_line(reader: _Reader, lines: list[_Line], i: int, found: list[Found]) -> int:
@@ -768,8 +872,13 @@ def _command_line(reader: _Reader, lines: list[_Line], i: int, found: list[Found
     ) or (
         previous is not None and before.strip().startswith("(") and phrases.ROLLBACK_RE.search(text)
     )
+    if _step_rollback(reader, before, _collapse(_clean_command(found[0].command)[0])):
+        return end_index + 1
     if is_rollback and previous is not None:
         cmd, _ = _clean_command(found[0].command)
+        if before.strip().startswith("(") and cmd.endswith(")") and commands._unbalanced(cmd):
+            cmd = cmd[:-1].rstrip()
+        previous = _undo_target(reader, previous, cmd)
         if not previous.rollback:
             previous.rollback = cmd
             if previous.lines:
@@ -811,6 +920,7 @@ def _command_line(reader: _Reader, lines: list[_Line], i: int, found: list[Found
             source_text=text,
         )
         draft.lines = (first_no if index == 0 else line.no, _last_no(lines[end_index]))
+        draft.item = state.item
         draft.approval = phrases.needs_approval(text, cmd) or (
             bool(inherited) and phrases.needs_approval(inherited, cmd)
         )
@@ -840,8 +950,17 @@ def _table_row(reader: _Reader, text: str, no: int) -> None:
                 source_text=text,
             )
             draft.lines = (no, no)
+            draft.approval = phrases.needs_approval(text, command)
+            if re.fullmatch(r"\d{1,2}\.?", cells[0]):
+                draft.item = cells[0].rstrip(".")
             reader.out.drafts.append(draft)
             return
+    if len(cells) >= 2 and re.fullmatch(r"\d{1,2}\.?", cells[0]):
+        before = len(reader.out.drafts)
+        _manual(reader, cells[1], no, reader.state.cond, False)
+        if len(reader.out.drafts) > before:
+            reader.out.drafts[-1].item = cells[0].rstrip(".")
+        return
     reader.out.description.append(" | ".join(cells))
 
 
