@@ -541,7 +541,7 @@ def attach_rollback(drafts: list[Draft], command: str) -> bool:
         score = len(words & other) / len(words | other)
         if classify(draft.command).risk is not StepRisk.SAFE:
             score += 1.0  # an undo undoes a change, not a read
-        if score >= 0.34 and (best is None or score > best[0]):
+        if score >= 0.34 and (best is None or score >= best[0]):  # a tie: the later change
             best = (score, draft)
     if best is None:
         return False

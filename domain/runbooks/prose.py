@@ -46,6 +46,7 @@ _NOTE_RE = re.compile(
     r"^(?:note|info|tip|fyi|ps|nb|owner|owners|team|contact|contacts|escalation contact|"
     r"links?|see also|reference|references|last reviewed|reviewed|updated|author|purpose|"
     r"applies to|symptoms?|impact|background|context|summary|why|cause|description|"
+    r"page owner|owned by|maintainers?|last (?:updated|edited|modified)|created by|version|"
     r"dashboard|runbook|alert|severity|expected(?: result| output)?|result|output)\s*:",
     re.I,
 )
@@ -94,6 +95,8 @@ _APPROVAL_LINE_RE = re.compile(  # a sentence that only says who must approve
     r"(?:past|by)|ask\s+(?:the\s+)?[#@]?[\w.-]+(?:\s+[\w.-]+){0,2}\s+first)\b",
     re.I,
 )
+_STEP_PREFIX_RE = re.compile(r"(?:steps?|schritt)\s*#?\d{1,2}\s*[:.)\-\u2013\u2014]", re.I)
+_PAGE_HANDLE_RE = re.compile(r"^(?:ping|page|call)\s+[@#]")  # "ping @oncall" is a person
 _GAP_RE = re.compile(r"(?<=\S)\s{3,}(?=\S)")  # a flattened table cell: "Check pods    kubectl ..."
 _ESCAPED_NBSP = str.maketrans({"\u00a0": " ", "\u2007": " ", "\u202f": " ", "\u200b": ""})
 _CURLY = str.maketrans({"\u201c": '"', "\u201d": '"', "\u2018": "'", "\u2019": "'"})
@@ -249,6 +252,7 @@ def find_commands(text: str) -> list[Found]:
         and ("`" not in body or quoted_ticks_only)
         and not arrow
         and not cmdline.reads_as_prose(body)
+        and not _STEP_PREFIX_RE.match(body)
     ):
         start = lead + (len(stripped) - len(body))
         return [Found(body, start, len(text), "line")]
@@ -289,7 +293,7 @@ def find_commands(text: str) -> list[Found]:
         cmd, _ = _clean_command(candidate)
         if len(cmd.split()) >= 2 and cmdline.is_command(cmd, bare=True):
             found.append(Found(cmd, start, end, "bare"))
-    return sorted(found, key=lambda f: f.start)
+    return sorted((f for f in found if not _PAGE_HANDLE_RE.match(f.command)), key=lambda f: f.start)
 
 
 @dataclass
@@ -581,7 +585,7 @@ def _manual(
     body = _FILLER_RE.sub("", _ARROW_RE.split(body, maxsplit=1)[-1].strip())
     wait = bool(phrases.WAIT_RE.match(body))
     if not (force or wait or _actionable(body)):
-        for clause in re.split(r"[,;]\s+", body)[1:]:
+        for clause in re.split(r"[,;:]\s+", body)[1:]:
             clause = _FILLER_RE.sub("", clause.strip())
             if _actionable(clause):
                 body = clause
@@ -741,6 +745,8 @@ def _prose_line(reader: _Reader, lines: list[_Line], i: int) -> int:
     text = line.text
     prose = _prose_only(text)
     previous = reader.last_command_draft()
+    if state.lead is not None and state.lead_used and not phrases.needs_approval(prose):
+        state.approval = ""  # the approval asked for the command that used the last lead-in
     if previous is not None and phrases.ROLLBACK_RE.search(prose):
         derived = _derive_rollback(previous.command or "", prose)
         if derived and not previous.rollback:
@@ -876,7 +882,7 @@ def _command_line(reader: _Reader, lines: list[_Line], i: int, found: list[Found
         return end_index + 1
     if is_rollback and previous is not None:
         cmd, _ = _clean_command(found[0].command)
-        if before.strip().startswith("(") and cmd.endswith(")") and commands._unbalanced(cmd):
+        if before.strip().startswith("(") and cmd.endswith(")") and cmd.count(")") > cmd.count("("):
             cmd = cmd[:-1].rstrip()
         previous = _undo_target(reader, previous, cmd)
         if not previous.rollback:
