@@ -141,8 +141,12 @@ def is_plain_text(body: str) -> bool:
     """True when the text has no Markdown structure (fences or # headings) to rely on.
 
     A page with `#` headings but commands on bare lines (a wiki paste) is read as plain text too:
-    Markdown would fold those lines into paragraphs.
+    Markdown would fold those lines into paragraphs. A chat thread (speaker lines) is plain text
+    even with fences in its messages.
     """
+    speakers = sum(1 for line in body.split("\n") if _SPEAKER_RE.match(line.strip()))
+    if speakers >= 2 and not _ATX_RE.search(body):
+        return True  # a chat thread: its fences are code pasted inside messages
     if _FENCE_RE.search(body):
         return False
     if not _ATX_RE.search(body):
@@ -470,6 +474,12 @@ def _is_heading(text: str, no: int, first_content: int) -> bool:
     return no == first_content
 
 
+_SPACED_UNITS = frozenset(
+    ["gb", "mb", "kb", "gi", "mi", "ki", "g", "m", "k", "s", "ms", "%", "replicas", "replica"]
+    + ["nodes", "pods", "instances", "seconds", "minutes"]
+)
+
+
 def _derive_rollback(previous: str, prose: str) -> str | None:
     """The undo written out when the text says it in words ("set it back to 4gb")."""
     same = re.search(r"\bsame\s+(?:cmd|command)\s+(?:with|but)\s+(--?[\w-]+)[ =](\S+)", prose, re.I)
@@ -479,10 +489,12 @@ def _derive_rollback(previous: str, prose: str) -> str | None:
         if pattern.search(previous):
             return pattern.sub(lambda m: m.group(1) + value, previous, count=1)
         return None
-    back = re.search(r"\bback\s+to\s+(\d+(?:\.\d+)?)\s*([A-Za-z%]*)", prose, re.I)
+    back = re.search(r"\bback\s+to\s+(\d+(?:\.\d+)?)(\s*)([A-Za-z%]*)", prose, re.I)
     if not back:
         return None
-    number, unit = back.group(1), back.group(2)
+    number, unit = back.group(1), back.group(3)
+    if back.group(2) and unit.lower() not in _SPACED_UNITS:
+        unit = ""  # "back to 3 once lag is low": the word after the number is not a unit
     if unit.lower() in {"replicas", "replica", "nodes", "pods", "instances"}:
         unit = ""
     value_re = re.compile(
@@ -871,8 +883,13 @@ def _command_line(reader: _Reader, lines: list[_Line], i: int, found: list[Found
     tail = tail or after
     whole_prose = " ".join(p for p in prose_parts if p.strip()) + " " + after
     previous = reader.last_command_draft()
+    own_undo = None  # "`cmd` - and scale back to 3 once ...": this step's undo, said after it
+    if len(found) == 1 and after.strip() and not phrases.ROLLBACK_RE.search(before):
+        if phrases.ROLLBACK_RE.search(after):
+            own_undo = _derive_rollback(_clean_command(found[0].command)[0], after)
     is_rollback = (
-        previous is not None
+        own_undo is None
+        and previous is not None
         and bool(phrases.ROLLBACK_RE.search(whole_prose))
         and not re.match(r"^\s*(?:if\s+[^,]+,\s*)?roll\s*back\s+the\b", before, re.I)
     ) or (
@@ -927,6 +944,7 @@ def _command_line(reader: _Reader, lines: list[_Line], i: int, found: list[Found
         )
         draft.lines = (first_no if index == 0 else line.no, _last_no(lines[end_index]))
         draft.item = state.item
+        draft.rollback = own_undo
         draft.approval = phrases.needs_approval(text, cmd) or (
             bool(inherited) and phrases.needs_approval(inherited, cmd)
         )
@@ -935,7 +953,7 @@ def _command_line(reader: _Reader, lines: list[_Line], i: int, found: list[Found
         reader.out.drafts.append(draft)
     if state.lead is not None and not own_prose:
         state.lead_used = True
-    if tail.strip():
+    if tail.strip() and own_undo is None:
         _after_clause(reader, tail, cond, line.no)
     return end_index + 1
 
