@@ -326,6 +326,7 @@ class _State:
     context: bool = False
     section: str = "steps"
     item: str | None = None  # the number of the list item being read
+    item_cond: str | None = None  # "2. If X:" over sub-items a) b): X guards each of them
 
 
 @dataclass
@@ -570,6 +571,7 @@ def read(text: str) -> Walk:
 
 def _new_block(state: _State) -> None:
     state.cond = None
+    state.item_cond = None
     state.approval = ""
     state.lead = None
     state.lead_used = False
@@ -697,7 +699,10 @@ def _read_lines(reader: _Reader, lines: list[_Line], first_content: int) -> None
             state.item_indent = line.indent
             state.numbered_item = not line.bullet
             state.item = line.item
+            state.item_cond = None
         elif line.marker:
+            if state.lead is not None and not state.lead_used and state.cond:
+                state.item_cond = state.cond
             state.lead_used = True  # a lead-in with sub-steps heads them, it is not one itself
             _flush_lead(reader)
         found = [] if state.context else find_commands(text)
@@ -939,7 +944,7 @@ def _command_line(reader: _Reader, lines: list[_Line], i: int, found: list[Found
             title,
             cmd,
             [" ".join(p for p in (state.lead if not own_prose else None, text) if p)],
-            cond or scope_cond,
+            cond or scope_cond or state.item_cond,
             source_text=text,
         )
         draft.lines = (first_no if index == 0 else line.no, _last_no(lines[end_index]))
