@@ -135,6 +135,7 @@ class _Assembler:
             self.note_var(ref)
         assessment = classify(command)
         rollback_cmd: str | None = None
+        rollback_inferred = False
         capture: dict[str, str] = {}
         if draft.rollback:
             rollback_cmd, rb_refs = variables.rewrite(draft.rollback, self.aliases)
@@ -144,6 +145,7 @@ class _Assembler:
             inferred = rollback.infer(command)
             if inferred is not None:
                 rollback_cmd, capture = inferred.command, inferred.capture
+                rollback_inferred = True
                 note = "Rollback inferred: " + (inferred.note or "the well-known inverse")
                 instructions = f"{instructions}\n\n{note}".strip()
         self.steps.append(
@@ -155,6 +157,7 @@ class _Assembler:
                 risk=assessment.risk,
                 risk_reasons=list(assessment.reasons),
                 rollback=rollback_cmd,
+                rollback_inferred=rollback_inferred,
                 condition=draft.condition,
                 capture=capture,
                 require_approval=draft.approval,

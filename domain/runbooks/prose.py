@@ -476,8 +476,27 @@ def _is_heading(text: str, no: int, first_content: int) -> bool:
 
 
 _SPACED_UNITS = frozenset(
-    ["gb", "mb", "kb", "gi", "mi", "ki", "g", "m", "k", "s", "ms", "%", "replicas", "replica"]
-    + ["nodes", "pods", "instances", "seconds", "minutes"]
+    [
+        "gb",
+        "mb",
+        "kb",
+        "gi",
+        "mi",
+        "ki",
+        "g",
+        "m",
+        "k",
+        "s",
+        "ms",
+        "%",
+        "replicas",
+        "replica",
+        "nodes",
+        "pods",
+        "instances",
+        "seconds",
+        "minutes",
+    ]
 )
 
 
@@ -813,9 +832,9 @@ def _approval_statement(reader: _Reader, lines: list[_Line], i: int, prose: str)
     if previous is None or previous.lines is None or line.no - previous.lines[1] > 3:
         return False
     nxt = next((ln for ln in lines[i + 1 :] if not ln.blank), None)
-    if nxt is not None and not _SPEAKER_RE.match(nxt.text) and find_commands(nxt.text):
-        if not nxt.marker or (nxt.bullet and not nxt.item and state.numbered_item):
-            return False
+    follows = nxt is not None and not _SPEAKER_RE.match(nxt.text) and find_commands(nxt.text)
+    if nxt is not None and follows and (not nxt.marker or (nxt.bullet and state.numbered_item)):
+        return False  # the command on the next line is the one it guards
     previous.approval = True
     return True
 
@@ -889,9 +908,13 @@ def _command_line(reader: _Reader, lines: list[_Line], i: int, found: list[Found
     whole_prose = " ".join(p for p in prose_parts if p.strip()) + " " + after
     previous = reader.last_command_draft()
     own_undo = None  # "`cmd` - and scale back to 3 once ...": this step's undo, said after it
-    if len(found) == 1 and after.strip() and not phrases.ROLLBACK_RE.search(before):
-        if phrases.ROLLBACK_RE.search(after):
-            own_undo = _derive_rollback(_clean_command(found[0].command)[0], after)
+    if (
+        len(found) == 1
+        and after.strip()
+        and not phrases.ROLLBACK_RE.search(before)
+        and phrases.ROLLBACK_RE.search(after)
+    ):
+        own_undo = _derive_rollback(_clean_command(found[0].command)[0], after)
     is_rollback = (
         own_undo is None
         and previous is not None
