@@ -237,7 +237,11 @@ def _clean_command(command: str) -> tuple[str, str | None]:
 
 
 def find_commands(text: str) -> list[Found]:
-    """Commands written in one line of prose, in order."""
+    """Commands written in one line of prose, in order ("ping @oncall" is a person, not one)."""
+    return [f for f in _find_commands(text) if not _PAGE_HANDLE_RE.match(f.command)]
+
+
+def _find_commands(text: str) -> list[Found]:
     found: list[Found] = []
     stripped = text.strip()
     lead = len(text) - len(text.lstrip())
@@ -272,7 +276,12 @@ def find_commands(text: str) -> list[Found]:
     for match in _SPLIT_RE.finditer(blanked):
         rest = blanked[match.end() :]
         candidate = _FILLER_RE.sub("", rest.strip())
-        if candidate and cmdline.is_command(candidate) and "`" not in text[match.end() :]:
+        if (
+            candidate
+            and not _PAGE_HANDLE_RE.match(candidate)
+            and cmdline.is_command(candidate)
+            and "`" not in text[match.end() :]
+        ):
             offset = (
                 match.end()
                 + (len(rest) - len(rest.lstrip()))
@@ -297,7 +306,7 @@ def find_commands(text: str) -> list[Found]:
         cmd, _ = _clean_command(candidate)
         if len(cmd.split()) >= 2 and cmdline.is_command(cmd, bare=True):
             found.append(Found(cmd, start, end, "bare"))
-    return sorted((f for f in found if not _PAGE_HANDLE_RE.match(f.command)), key=lambda f: f.start)
+    return sorted(found, key=lambda f: f.start)
 
 
 @dataclass

@@ -1,0 +1,170 @@
+"""Plain-text shapes the held-out set showed to be weak: chat threads, Confluence exports,
+numbered lists with rollback sections, and approvals, conditions and waits said many ways."""
+
+from __future__ import annotations
+
+from domain.runbooks import parse_runbook
+from schemas.runbook import Step
+
+
+def _steps(text: str) -> list[Step]:
+    return list(parse_runbook(text, source_name="t.txt").runbook.steps)
+
+
+def _by_command(steps: list[Step], start: str) -> Step:
+    return next(s for s in steps if s.command and s.command.startswith(start))
+
+
+def test_a_rollback_section_naming_steps_by_number_attaches_by_number() -> None:
+    steps = _steps(
+        "Hotfix\n\n"
+        "1) Scale the canary: kubectl -n s scale deploy/api-canary --replicas=2\n"
+        "2) Set the image: kubectl -n s set image deploy/api api=reg/api:v2\n"
+        "3) Check: kubectl -n s rollout status deploy/api\n\n"
+        "Rollback\n"
+        "- step 2: kubectl -n s rollout undo deploy/api\n"
+        "- step 1: kubectl -n s scale deploy/api-canary --replicas=0\n"
+    )
+    assert [s.command for s in steps if s.command][-1] == "kubectl -n s rollout status deploy/api"
+    canary = _by_command(steps, "kubectl -n s scale")
+    assert canary.rollback == "kubectl -n s scale deploy/api-canary --replicas=0"
+    assert not canary.rollback_inferred
+    image = _by_command(steps, "kubectl -n s set image")
+    assert image.rollback == "kubectl -n s rollout undo deploy/api"
+    assert _by_command(steps, "kubectl -n s rollout status").rollback is None
+
+
+def test_a_numbered_roll_back_item_is_a_step_not_a_rollback_section() -> None:
+    steps = _steps(
+        "Bad release\n\n"
+        "1. List revisions\n      helm -n b history worker --max 10\n"
+        "2. Roll back\n      helm -n b rollback worker <good> --wait\n\n"
+        "Rollback of step 2: helm -n b rollback worker <bad> --wait\n"
+    )
+    undo = _by_command(steps, "helm -n b rollback")
+    assert undo.rollback is not None
+    assert "{{ bad }}" in undo.rollback
+    assert _by_command(steps, "helm -n b history").rollback is None
+
+
+def test_an_inferred_rollback_is_flagged_as_a_suggestion() -> None:
+    step = _by_command(
+        _steps("Web\n\nRestart:\nkubectl -n a rollout restart deploy/web\n"), "kubectl"
+    )
+    assert step.rollback is not None
+    assert step.rollback_inferred
+    stated = _by_command(
+        _steps(
+            "Cache\n\nRaise it: redis-cli -h r1 CONFIG SET maxmemory 6gb\n"
+            "rb: redis-cli -h r1 CONFIG SET maxmemory 4gb\n"
+        ),
+        "redis-cli",
+    )
+    assert stated.rollback == "redis-cli -h r1 CONFIG SET maxmemory 4gb"
+    assert not stated.rollback_inferred
+
+
+def test_a_chat_reply_with_an_approval_guards_the_command_above_it() -> None:
+    steps = _steps(
+        "irene  10:03\n"
+        'cancel it: `psql -h pg1 -d app -c "SELECT pg_cancel_backend(<pid>);"`\n'
+        "irene  10:03\n"
+        "check with the DBA before you cancel anything on app though\n"
+        "tomas  10:09\n"
+        "done 👍\n"
+    )
+    assert len(steps) == 1
+    assert steps[0].require_approval
+
+
+def test_approval_phrasings() -> None:
+    for text in (
+        "forcing renewal with `cmctl renew tls -n ing` — get a +1 from platform before you do this",
+        "still stuck -> ping @ruby-oncall, get their ok, then kubectl -n j scale deploy/w"
+        " --replicas=9",
+        "Step 4 \u2013 Drain it (ask the #k8s lead first): kubectl drain <n> --ignore-daemonsets",
+    ):
+        steps = [s for s in _steps("Runbook\n\n" + text) if s.command]
+        assert len(steps) == 1, text
+        assert steps[0].require_approval, text
+        assert not steps[0].command.startswith("ping")
+
+
+def test_an_approval_line_between_an_item_and_its_command_applies_to_the_command() -> None:
+    steps = _steps(
+        "Step 1 \u2013 Restart the mailer workers\n"
+        "⚠ Warning\n"
+        "Needs sign-off from the notifications team lead.\n"
+        "kubectl -n notify rollout restart deployment/mailer\n"
+        "Step 2 \u2013 Give it 5 minutes and check the depth again\n"
+    )
+    assert next(s.command for s in steps) == "kubectl -n notify rollout restart deployment/mailer"
+    assert steps[0].require_approval
+    assert len(steps) == 2
+    assert steps[1].command is None
+    assert not steps[1].require_approval
+
+
+def test_a_chat_thread_with_fenced_code_keeps_its_wait_and_conditions() -> None:
+    steps = _steps(
+        "sam  11:02\n```\nkafka-consumer-groups.sh --bootstrap-server k:9092 --describe --group g\n"
+        "```\nlena  11:04\nrestart it: `kubectl -n o delete pod <pod>`\nlena  11:05\n"
+        "give it 5 minutes then describe the group again\nlena  11:13\n"
+        "if it doesn't recover, scale up - `kubectl -n o scale deploy/c --replicas=6` - and "
+        "scale back to 3 once lag is under 1000\n"
+    )
+    assert [s.command is None for s in steps] == [False, False, True, False]
+    assert steps[2].title.lower().startswith("wait")
+    scale = steps[3]
+    assert scale.condition
+    assert "recover" in scale.condition
+    assert scale.rollback == "kubectl -n o scale deploy/c --replicas=3"
+    assert steps[1].rollback is None
+
+
+def test_once_is_a_condition_and_an_item_condition_guards_its_sub_steps() -> None:
+    steps = _steps(
+        "1. Check: mysql -h r2 -e 'SHOW REPLICA STATUS'\n"
+        "2. If Replica_SQL_Running is No:\n"
+        "   a) look at the error: mysql -h r2 -e 'SELECT 1'\n"
+        "   b) skip it: mysql -h r2 -e 'STOP REPLICA; START REPLICA;'\n"
+        "3. Once the node shows Ready again, uncordon it: kubectl uncordon <node>\n"
+    )
+    assert steps[0].condition is None
+    assert steps[1].condition == steps[2].condition == "Replica_SQL_Running is No"
+    assert steps[3].condition == "the node shows Ready again"
+
+
+def test_confluence_macro_lines_and_flattened_cells() -> None:
+    steps = _steps(
+        "Vault sealed\u00a0\u2013 vault-prod\n"
+        "Page owner: Platform\u00a0\u00a0\u00a0\u00a0Last updated: 1 Feb\n"
+        "Expand source\n"
+        "Step 1: Confirm the seal status\nCode\nvault status -address=https://v:8200\n"
+        "2. Restart CoreDNS    kubectl -n kube-system rollout restart deployment/coredns\n"
+    )
+    assert [s.command for s in steps] == [
+        "vault status -address=https://v:8200",
+        "kubectl -n kube-system rollout restart deployment/coredns",
+    ]
+    assert steps[0].title.lower().startswith("confirm")
+
+
+def test_table_rows_without_a_command_are_manual_or_wait_steps() -> None:
+    steps = _steps(
+        "ASG at max\n"
+        "Step\tAction\tCommand\n"
+        "1\tLook at capacity\taws autoscaling describe-auto-scaling-groups --max-items 1\n"
+        "2\tPost in #capacity that you are raising the max\t\n"
+        "3\tRaise max (needs an OK from the incident commander)\taws autoscaling "
+        "update-auto-scaling-group --auto-scaling-group-name web --max-size 30\n"
+        "4\tLet it settle for ~3 min\t\n"
+        "Rollback: step 3 \u2013 aws autoscaling update-auto-scaling-group "
+        "--auto-scaling-group-name web --max-size 20\n"
+    )
+    assert [s.command is None for s in steps] == [False, True, False, True]
+    assert steps[2].require_approval
+    assert not steps[0].require_approval
+    assert steps[2].rollback is not None
+    assert steps[2].rollback.endswith("--max-size 20")
+    assert steps[3].title.lower().startswith("wait")
