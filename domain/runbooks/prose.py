@@ -38,8 +38,8 @@ _SPEAKER_RE = re.compile(
 )
 _PROMPT_RE = re.compile(r"^(?:\$|[\w.@-]+[$#]|>)\s+(?=\S)")
 _FILLER_RE = re.compile(
-    r"^(?:(?:then|and|first|next|finally|also|just|now|so|after that|afterwards|1st thing|"
-    r"2nd|first thing|last|lastly|optionally|or)\b[,:]?\s+)+",
+    r"^(?:(?:then|and|first thing|first|next|finally|also|just|now|so|after that|afterwards|"
+    r"1st thing|2nd|last|lastly|optionally|or)\b[,:]?\s+)+",
     re.I,
 )
 _NOTE_RE = re.compile(
