@@ -23,6 +23,11 @@ MANUAL_STEP_RISK = StepRisk.CAUTION
 MANUAL_REASON = "manual step: a person does it and reports back (no command to assess)"
 _ALERT_NAME_RE = re.compile(r"^[A-Za-z][a-z0-9]*(?:[A-Z][A-Za-z0-9]*)+$")
 _INTERACTIVE_RE = re.compile(r"interactive|opens a root shell")
+_NOTHING_RE = re.compile(
+    r"\b(?:nothing to (?:roll ?back|undo|revert)|"
+    r"no (?:rollback|undo) (?:is )?(?:needed|required|possible))",
+    re.I,
+)
 
 
 class ParseResult(BaseModel):
@@ -125,6 +130,8 @@ class _Assembler:
         return f"{slug}-{self.counters[slug]}"
 
     def build(self, draft: Draft, later_text: str) -> None:
+        if draft.command is None and _NOTHING_RE.search(draft.title):
+            return  # "Rollback: nothing to roll back" says there is no step
         step_id = self.next_id(draft.section)
         instructions = "\n\n".join(dict.fromkeys(i for i in draft.instructions if i))
         if draft.command is None:

@@ -36,7 +36,7 @@ APPROVAL_RE = re.compile(
     r"(?:an?\s+|the\s+)?ok\s+from|says?\s+ok|gives?\s+(?:the\s+|an?\s+|you\s+)?(?:ok|go)\b|"
     r"\b(?:ask|check with|clear it with|run it by)\s+@?[\w.-]+(?:\s+[\w.-]+)?\s+first\b|"
     r"go-ahead|green light|permission\s+(?:from|of)\b|\bok\s+(?:needed|required|first)\b|"
-    r"needs?\s+(?:an?\s+|the\s+)?ok\b|get(?:ting)?\s+(?:an?\s+|the\s+)?ok\b|"
+    r"needs?\s+(?:an?\s+|the\s+|their\s+|his\s+|her\s+)?ok\b|get(?:ting)?\s+(?:an?\s+|the\s+)?ok\b|"
     r"\bwith\s+(?:an?\s+)?ok\b|must\s+(?:be\s+)?(?:ok'?d|agreed)|"
     r"after\s+(?:the\s+)?\w+(?:\s+\w+)?\s+(?:agrees|confirms|says\s+(?:so|yes))|"
     r"\+1\s+from\b|get\s+(?:their|his|her|a|an|the)\s+(?:ok|okay|\+1|go)\b|"

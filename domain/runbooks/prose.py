@@ -255,8 +255,10 @@ def _find_commands(text: str) -> list[Found]:
         if cmdline.is_command(left) and not cmdline.is_command(_FILLER_RE.sub("", right)):
             start = lead + (len(stripped) - len(body))
             return [Found(left, start, start + len(left), "line")]
+    label = re.match(r"^[A-Za-z][\w ,'-]{0,60}:\s+(?=\S)", body)
+    labelled = label is not None and cmdline.is_command(body[label.end() :])
     if (
-        (cmdline.is_command(body) or cmdline.flagged_unknown(body))
+        (cmdline.is_command(body) or (cmdline.flagged_unknown(body) and not labelled))
         and ("`" not in body or quoted_ticks_only)
         and not arrow
         and not cmdline.reads_as_prose(body)
@@ -447,7 +449,7 @@ def _condition_text(prose: str, previous: str | None) -> tuple[str | None, bool]
         return None, True
     arrow = _ARROW_RE.split(text, maxsplit=1)
     if len(arrow) == 2 and arrow[0] and not is_imperative(arrow[0]):
-        return arrow[0].strip(" :"), True
+        return re.sub(r"^(?:if|when|once)\s+", "", arrow[0].strip(" :"), flags=re.I), True
     for sentence in branches.sentences(text) or [text]:
         cond, rest = branches.split_condition(_FILLER_RE.sub("", sentence), previous)
         if cond:
