@@ -22,7 +22,7 @@ ROLLBACK_RE = re.compile(
     r"|^\W*(?:undo|revert|roll\s*back)\s+(?:when|once|after|if)\b"
     r"|\b(?:can|could|may|then)\s+(?:undo|revert|roll\s*back)\b"
     r"|\b(?:undo|revert|roll\s*back)\s+(?:with|using|via|by)\b"
-    r"|\b(?:goes|went|go)\s+(?:sideways|south|wrong|badly)\b|^\W*(?:rollback|roll\s*back|undo|revert)\s+(?:of|for)\s+step"
+    r"|\b(?:goes|went|go)\s+(?:sideways|south|wrong|badly)\b|\bto\s+go\s+back\b|^\W*(?:rollback|roll\s*back|undo|revert)\s+(?:of|for)\s+step"
     r"|\bmakes?\s+(?:it|things|this|that)\s+worse\b|\bgets?\s+worse\b"
     r"|\b(?:scale|set|put|turn|change|switch|move|bring)\s+(?:it\s+|them\s+|this\s+|that\s+)?back\b"
     r"|\bback\s+to\b"

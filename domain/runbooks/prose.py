@@ -97,6 +97,34 @@ _APPROVAL_LINE_RE = re.compile(  # a sentence that only says who must approve
 )
 _STEP_PREFIX_RE = re.compile(r"(?:steps?|schritt)\s*#?\d{1,2}\s*[:.)\-\u2013\u2014]", re.I)
 _PAGE_HANDLE_RE = re.compile(r"^(?:ping|page|call)\s+[@#]")  # "ping @oncall" is a person
+_INLINE_SPEAKER_RE = re.compile(  # "[10:03] jane: msg", "jane [10:03]: msg", "[10:03] <jane> msg"
+    r"^(?:\[\d{1,2}:\d{2}(?::\d{2})?(?:\s*[AP]M)?\]\s*(?:<[\w.@'-]+>|[\w.@'-]+:)|"
+    r"[\w.@'-]+\s+\[\d{1,2}:\d{2}(?::\d{2})?(?:\s*[AP]M)?\]:)\s+(?=\S)",
+    re.I,
+)
+_PIPE_ROW_RE = re.compile(r"^\|.*\|$")
+_FILTER_HEADS = frozenset(
+    [
+        "grep",
+        "egrep",
+        "head",
+        "tail",
+        "sort",
+        "uniq",
+        "wc",
+        "awk",
+        "sed",
+        "cut",
+        "jq",
+        "xargs",
+        "tr",
+        "column",
+        "less",
+        "tee",
+        "yq",
+        "base64",
+    ]
+)
 _GAP_RE = re.compile(r"(?<=\S)\s{3,}(?=\S)")  # a flattened table cell: "Check pods    kubectl ..."
 _ESCAPED_NBSP = str.maketrans({"\u00a0": " ", "\u2007": " ", "\u202f": " ", "\u200b": ""})
 _CURLY = str.maketrans({"\u201c": '"', "\u201d": '"', "\u2018": "'", "\u2019": "'"})
@@ -255,7 +283,7 @@ def _find_commands(text: str) -> list[Found]:
         if cmdline.is_command(left) and not cmdline.is_command(_FILLER_RE.sub("", right)):
             start = lead + (len(stripped) - len(body))
             return [Found(left, start, start + len(left), "line")]
-    label = re.match(r"^[A-Za-z][\w ,'-]{0,60}:\s+(?=\S)", body)
+    label = re.match(r"^[A-Za-z][\w ,.?!'-]{0,80}:\s+(?=\S)", body)
     labelled = label is not None and cmdline.is_command(body[label.end() :])
     if (
         (cmdline.is_command(body) or (cmdline.flagged_unknown(body) and not labelled))
@@ -352,6 +380,21 @@ class _Reader:
             if draft.command:
                 return draft
         return None
+
+
+def _pipe_cells(row: str) -> str:
+    """A wiki-markup or pasted pipe table row ("| 2 | kubectl get pods | grep -v Running | ok |")
+    as tab-separated cells; a cell that starts with a filter (grep, head, jq...) continues the
+    command cell before it, since a command's own pipes look like cell borders."""
+    cells = [c.strip() for c in re.split(r"\|\|?", row.strip().strip("|"))]
+    merged: list[str] = []
+    for cell in cells:
+        head = cell.split()[0] if cell.split() else ""
+        if merged and head in _FILTER_HEADS and cmdline.is_command(merged[-1]):
+            merged[-1] = f"{merged[-1]} | {cell}"
+        else:
+            merged.append(cell)
+    return "\t".join(merged) + "\t"
 
 
 def _normalise(raw: str) -> str:
@@ -572,6 +615,12 @@ def read(text: str) -> Walk:
     lines: list[_Line] = []
     for no, raw in enumerate(raw_lines, start=1):
         norm = _normalise(raw)
+        said = _INLINE_SPEAKER_RE.match(norm.strip())
+        if said:  # a chat line with its speaker in front: a new message, then its text
+            lines.append(_Line(no, "", "", 0, False, True))
+            norm = norm.strip()[said.end() :]
+        elif _PIPE_ROW_RE.match(norm.strip()) and norm.count("|") >= 3:
+            norm = _pipe_cells(norm)
         stripped = norm.strip()
         indent = len(norm) - len(norm.lstrip())
         marker = _MARKER_RE.match(stripped)
@@ -1003,7 +1052,9 @@ def _table_row(reader: _Reader, text: str, no: int) -> None:
     for cell in cells:
         command = cell.strip("`")
         if cmdline.is_command(command) and len(command.split()) >= 2:
-            label = next((c for c in cells if c is not cell), "")
+            label = next(
+                (c for c in cells if c is not cell and not re.fullmatch(r"\d{1,2}\.?", c)), ""
+            )
             draft = Draft(
                 reader.state.section,
                 make_title(label, None, f"Run {command[:70]}"),

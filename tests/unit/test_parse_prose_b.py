@@ -168,3 +168,35 @@ def test_table_rows_without_a_command_are_manual_or_wait_steps() -> None:
     assert steps[2].rollback is not None
     assert steps[2].rollback.endswith("--max-size 20")
     assert steps[3].title.lower().startswith("wait")
+
+
+def test_pipe_table_rows_in_plain_text_keep_their_commands() -> None:
+    steps = _steps(
+        "DNS failover\n"
+        "|| Step || Command || Expected ||\n"
+        "| 1 | dig +short api.example.com @8.8.8.8 | the primary IP |\n"
+        "| 2 | kubectl -n dns get pods | grep -v Running | nothing |\n"
+    )
+    assert [s.command for s in steps] == [
+        "dig +short api.example.com @8.8.8.8",
+        "kubectl -n dns get pods | grep -v Running",
+    ]
+
+
+def test_chat_lines_with_the_speaker_in_front() -> None:
+    steps = _steps(
+        "HPA maxed\n\n"
+        "[10:03] jane: `kubectl top pods -n api --sort-by=cpu | head`\n"
+        "[10:05] bob: looks like hpa maxed. raise it: kubectl -n api patch hpa api "
+        '--patch \'{"spec":{"maxReplicas":30}}\'\n'
+        "[10:06] bob: to go back later: kubectl -n api patch hpa api "
+        '--patch \'{"spec":{"maxReplicas":20}}\'\n'
+    )
+    assert [s.command for s in steps] == [
+        "kubectl top pods -n api --sort-by=cpu | head",
+        'kubectl -n api patch hpa api --patch \'{"spec":{"maxReplicas":30}}\'',
+    ]
+    assert (
+        steps[1].rollback == 'kubectl -n api patch hpa api --patch \'{"spec":{"maxReplicas":20}}\''
+    )
+    assert not steps[1].rollback_inferred
