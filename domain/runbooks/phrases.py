@@ -53,7 +53,8 @@ NO_APPROVAL_RE = re.compile(
 )
 
 WAIT_RE = re.compile(
-    r"^(?:wait|give it|let it|allow|sleep|pause)\b.*?\b(?:\d+|a few|few|couple|several|some)"
+    r"^(?:wait|give it|give them|let it|let them|let the\b[^,.;]*?|allow|sleep|pause|hold off|"
+    r"hold on|after)\b.*?\b(?:\d+|a few|few|(?:a\s+)?couple(?:\s+of)?|several|some)"
     r"\s*(?:s|sec|secs|seconds?|m|min|mins|minutes?|h|hrs?|hours?)\b",
     re.I,
 )

@@ -200,3 +200,15 @@ def test_chat_lines_with_the_speaker_in_front() -> None:
         steps[1].rollback == 'kubectl -n api patch hpa api --patch \'{"spec":{"maxReplicas":20}}\''
     )
     assert not steps[1].rollback_inferred
+
+
+def test_waits_said_many_ways() -> None:
+    for wait in (
+        "Give it a couple of minutes.",
+        "Let the cluster rebalance for about 15 minutes before going on.",
+        "Hold off 10 minutes so the metrics catch up.",
+        "After ~10 min the lag should be back under 1000.",
+    ):
+        steps = _steps(f"App\n\nRestart it: systemctl restart app\n{wait}\nsystemctl status app\n")
+        assert [s.command is None for s in steps] == [False, True, False], wait
+        assert steps[1].title.lower().startswith("wait"), wait
