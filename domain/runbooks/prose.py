@@ -864,8 +864,9 @@ def _prose_line(reader: _Reader, lines: list[_Line], i: int) -> int:
     state.lead_used = False
     if cond is not None:
         state.cond = cond
-    if nxt is None or nxt.blank:
-        _flush_lead(reader)
+    waits = phrases.WAIT_RE.match(_FILLER_RE.sub("", prose.strip()))
+    if nxt is None or nxt.blank or (waits and not prose.rstrip().endswith(":")):
+        _flush_lead(reader)  # a wait is a step of its own, not the title of the next command
     return i + 1
 
 
