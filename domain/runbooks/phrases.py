@@ -42,7 +42,13 @@ APPROVAL_RE = re.compile(
     r"\+1\s+from\b|get\s+(?:their|his|her|a|an|the)\s+(?:ok|okay|\+1|go)\b|"
     r"\b(?:check|confirm|clear it|talk)\s+with\s+(?:the\s+|an?\s+)?[#@]?[\w.-]+(?:\s+[\w.-]+){0,2}"
     r"\s+(?:first|before)\b|\b(?:ask|ping)\s+(?:the\s+)?[#@][\w.-]+(?:\s+[\w.-]+){0,2}\s+first\b|"
-    r"\brun\s+it\s+(?:past|by)\b|\bsigned[- ]off\b|\bok'?d\s+by\b)",
+    r"\brun\s+it\s+(?:past|by)\b|\bsigned[- ]off\b|\bok'?d\s+by\b|blessing|"
+    r"\b(?:has|have|had)\s+approved\b|\b(?:a|the)\s+go\s+from\b|two[- ]person\s+rule|"
+    r"four[- ]eyes|\b(?:ask|confirm\s+with|talk\s+to|consult)\s+(?:the\s+|an?\s+)?[#@]?[\w'.-]+"
+    r"(?:\s+[\w'.-]+){0,2}\s+(?:first|before)\b|"
+    r"\b(?:not|never|n't)\s+(?:\w+\s+){0,3}without\s+(?:the\s+|an?\s+)?[\w'.-]+(?:\s+[\w'.-]+)?"
+    r"\s+(?:ok|okay|approval|sign[- ]?off|go-ahead|\+1)\b)"
+    r"|(?:^|\s)\+1\s+(?:from|by)\b",
     re.I,
 )
 
@@ -72,7 +78,8 @@ def needs_approval(text: str, command: str | None = None) -> bool:
     A stated limit ("scaling above 20 replicas needs approval from capacity") does not apply
     to a command whose numbers all stay within it (`--replicas=12`), nor to one with none.
     """
-    if not APPROVAL_RE.search(text) or NO_APPROVAL_RE.search(text):
+    double_negative = re.search(r"\b(?:not|never|n't)\s+(?:\w+\s+){0,3}without\b", text, re.I)
+    if not APPROVAL_RE.search(text) or (NO_APPROVAL_RE.search(text) and not double_negative):
         return False
     if command is None:
         return True

@@ -89,10 +89,13 @@ _MACRO_RE = re.compile(  # Confluence macro labels left in an export: not prose,
 )
 _STEP_REF_RE = re.compile(r"\bsteps?\s*#?(\d{1,2})\b", re.I)
 _APPROVAL_LINE_RE = re.compile(  # a sentence that only says who must approve
-    r"^\W*(?:this\s+|it\s+)?(?:needs?|requires?|requiring|only\s+(?:with|after)|must\s+be|"
-    r"approval|sign[- ]?off|get(?:ting)?\s+(?:a\s+|an\s+|the\s+|their\s+)?(?:\+1|ok|okay|"
-    r"approval|sign[- ]?off|go-ahead|green light)|check\s+with|clear\s+it\s+with|run\s+it\s+"
-    r"(?:past|by)|ask\s+(?:the\s+)?[#@]?[\w.-]+(?:\s+[\w.-]+){0,2}\s+first)\b",
+    r"^\W*(?:this\s+|it\s+|you\s+|we\s+)?(?:needs?|requires?|requiring|must\s+be|"
+    r"only\s+(?:with|after|(?:do|run|proceed|continue)\b)|"
+    r"approval|sign[- ]?off|get(?:ting)?\s+(?:[\w']+\s+){0,2}(?:\+1|ok|okay|"
+    r"(?:explicit\s+|written\s+)?approval|sign[- ]?off|go-ahead|green light|blessing)|"
+    r"(?:check|confirm)\s+with|clear\s+it\s+with|talk\s+to|consult|run\s+it\s+(?:past|by)|"
+    r"ask\s+(?:the\s+)?[#@]?[\w'.-]+(?:\s+[\w'.-]+){0,2}\s+(?:first|before)|"
+    r"(?:do\s+not|don'?t|never)\s+\w+\s+(?:this\s+|it\s+)?without|two[- ]person|four[- ]eyes)\b",
     re.I,
 )
 _STEP_PREFIX_RE = re.compile(r"(?:steps?|schritt)\s*#?\d{1,2}\s*[:.)\-\u2013\u2014]", re.I)
@@ -821,6 +824,8 @@ def _read_lines(reader: _Reader, lines: list[_Line], first_content: int) -> None
             i += 1
             continue
         if phrases.PROHIBIT_RE.match(_FILLER_RE.sub("", text)) or _NOTE_RE.match(text):
+            if not found and phrases.needs_approval(text):  # "Do not run without the DBA's OK"
+                _approval_statement(reader, lines, i, _prose_only(text))
             i += 1
             continue
         if _WARNING_RE.match(text):

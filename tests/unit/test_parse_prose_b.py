@@ -212,3 +212,23 @@ def test_waits_said_many_ways() -> None:
         steps = _steps(f"App\n\nRestart it: systemctl restart app\n{wait}\nsystemctl status app\n")
         assert [s.command is None for s in steps] == [False, True, False], wait
         assert steps[1].title.lower().startswith("wait"), wait
+
+
+def test_approvals_said_many_ways_beside_or_before_the_command() -> None:
+    for said in (
+        "Get the DBA's blessing first.",
+        "Only do this once the incident commander has approved it.",
+        "You need a go from the EM.",
+        "Confirm with the service owner before running this.",
+        "Do not run without the DBA's OK.",
+        "needs +1 from storage team",
+        "Two-person rule applies.",
+    ):
+        text = (
+            f"App\n\n1. Check: systemctl status app\n2. Restart: systemctl restart app\n   {said}\n"
+        )
+        steps = _steps(text)
+        assert [s.require_approval for s in steps] == [False, True], said
+    for said in ("No approval needed.", "Don't restart it without checking the logs."):
+        steps = _steps(f"App\n\n1. Restart: systemctl restart app\n   {said}\n")
+        assert not steps[0].require_approval, said
