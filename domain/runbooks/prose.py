@@ -67,6 +67,16 @@ _TRIGGER_RE = re.compile(
     re.I,
 )
 _TRAIL_PAREN_RE = re.compile(r"\s+\((?=[^()]*\b[A-Za-z]{3,}\b)[^()$|=;&<>`]*\)\s*\.?$")
+_TRAIL_COND_PAREN_RE = re.compile(  # "cmd (only when lag > 10k)": a condition, not arguments
+    r"\s+\(\s*((?:only\s+)?(?:if|when|unless|once|in case)\b[^()`]*)\)\s*\.?$", re.I
+)
+_COND_COMMA_RE = re.compile(  # "If not, cmd" / "Otherwise, cmd": the command follows the comma
+    r"^\s*(?:if|when|once|otherwise|else|unless|in case|should|failing that)\b[^,]{0,80},\s*$",
+    re.I,
+)
+_QUESTION_RE = re.compile(
+    r"^(?!(?:what|why|how|who|which|where|when)\b)([^?.!:]{3,80})\?\s+\S", re.I
+)
 _TRAIL_COMMENT_RE = re.compile(r"\s+#\s+(.*)$")
 _CONTEXT_HEADING_RE = re.compile(
     r"^(?:overview|background|about|purpose|symptoms?|impact|summary|description|context|"
@@ -252,6 +262,10 @@ def _clean_command(command: str) -> tuple[str, str | None]:
     if match and not commands._unbalanced(cmd[: match.start()]):
         comment = match.group(1).strip()
         cmd = cmd[: match.start()].rstrip()
+    cond_paren = _TRAIL_COND_PAREN_RE.search(cmd)
+    if cond_paren and not commands._unbalanced(cmd[: cond_paren.start()]):
+        comment = comment or cond_paren.group(1).strip()
+        cmd = cmd[: cond_paren.start()].rstrip()
     paren = _TRAIL_PAREN_RE.search(cmd)
     if paren and not commands._unbalanced(cmd[: paren.start()]):
         comment = comment or paren.group(0).strip(" ().")
@@ -332,7 +346,12 @@ def _find_commands(text: str) -> list[Found]:
             continue
         before = blanked[:start]
         closer = ")" if before.rstrip().endswith("(") else None
-        if not (_TRIGGER_RE.search(before) or before.strip() == "" or closer):
+        if not (
+            _TRIGGER_RE.search(before)
+            or before.strip() == ""
+            or closer
+            or _COND_COMMA_RE.match(before)
+        ):
             continue
         end = _scan_end(blanked, start, closer)
         candidate = blanked[start:end].strip()
@@ -503,6 +522,9 @@ def _condition_text(prose: str, previous: str | None) -> tuple[str | None, bool]
             return cond, separated
     if text.rstrip().endswith("?") and len(text.split()) <= 6:
         return text.strip(), True
+    question = _QUESTION_RE.match(text)
+    if question and len(question.group(1).split()) <= 8:
+        return question.group(1).strip(), True
     match = _TRAILING_IF_RE.search(text)
     if (
         match
@@ -1025,6 +1047,11 @@ def _command_line(reader: _Reader, lines: list[_Line], i: int, found: list[Found
         cmd, comment = _clean_command(f.command)
         if not cmd:
             continue
+        if comment and not cond:
+            said = re.match(
+                r"^(?:only\s+)?(?:if|when|once|in case)\s+(.{3,})$", comment.strip(), re.I
+            )
+            cond = said.group(1).strip(" .") if said else None
         cmd = _collapse(cmd)
         fallback = f"Run {cmd.splitlines()[0][:70]}"
         title = _title(comment or title_source, cmd, fallback)

@@ -232,3 +232,21 @@ def test_approvals_said_many_ways_beside_or_before_the_command() -> None:
     for said in ("No approval needed.", "Don't restart it without checking the logs."):
         steps = _steps(f"App\n\n1. Restart: systemctl restart app\n   {said}\n")
         assert not steps[0].require_approval, said
+
+
+def test_conditions_said_many_ways_keep_their_command() -> None:
+    for said in (
+        "If not, systemctl restart consumer",
+        "Otherwise, systemctl restart consumer",
+        "Queue above 10k? Restart the consumer: systemctl restart consumer",
+        "Did that not help? Then systemctl restart consumer",
+        "Assuming the consumer is stuck, restart it: systemctl restart consumer",
+        "systemctl restart consumer (only when lag > 10k)",
+    ):
+        steps = _steps(f"Queue\n\nCheck: rabbitmqctl list_queues\n{said}\n")
+        assert [s.command for s in steps] == [
+            "rabbitmqctl list_queues",
+            "systemctl restart consumer",
+        ], said
+        assert steps[1].condition, said
+        assert steps[0].condition is None, said
