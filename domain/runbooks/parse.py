@@ -22,6 +22,7 @@ from schemas.runbook import AlertSelector, Runbook, Step, StepRisk, Variable
 MANUAL_STEP_RISK = StepRisk.CAUTION
 MANUAL_REASON = "manual step: a person does it and reports back (no command to assess)"
 _ALERT_NAME_RE = re.compile(r"^[A-Za-z][a-z0-9]*(?:[A-Z][A-Za-z0-9]*)+$")
+_STRAIGHT_QUOTES = str.maketrans({"\u201c": '"', "\u201d": '"', "\u2018": "'", "\u2019": "'"})
 _INTERACTIVE_RE = re.compile(r"interactive|opens a root shell")
 _NOTHING_RE = re.compile(
     r"\b(?:nothing to (?:roll ?back|undo|revert)|"
@@ -140,7 +141,7 @@ class _Assembler:
         command, refs = variables.rewrite(draft.command, self.aliases)
         for ref in refs:
             self.note_var(ref)
-        assessment = classify(command)
+        assessment = classify(command.translate(_STRAIGHT_QUOTES))  # a wiki's curly quotes
         rollback_cmd: str | None = None
         rollback_inferred = False
         capture: dict[str, str] = {}

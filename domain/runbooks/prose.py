@@ -70,6 +70,7 @@ _TRAIL_PAREN_RE = re.compile(r"\s+\((?=[^()]*\b[A-Za-z]{3,}\b)[^()$|=;&<>`]*\)\s
 _TRAIL_COND_PAREN_RE = re.compile(  # "cmd (only when lag > 10k)": a condition, not arguments
     r"\s+\(\s*((?:only\s+)?(?:if|when|unless|once|in case)\b[^()`]*)\)\s*\.?$", re.I
 )
+_PANEL_RE = re.compile(r"^(?:note|info|tip|hint|nb|fyi)\s*:\s*", re.I)
 _COND_COMMA_RE = re.compile(  # "If not, cmd" / "Otherwise, cmd": the command follows the comma
     r"^\s*(?:if|when|once|otherwise|else|unless|in case|should|failing that)\b[^,]{0,80},\s*$",
     re.I,
@@ -845,6 +846,16 @@ def _read_lines(reader: _Reader, lines: list[_Line], first_content: int) -> None
             reader.out.description.append(" ".join(text.split()))
             i += 1
             continue
+        panel = _PANEL_RE.match(text)
+        if panel and found and not phrases.PROHIBIT_RE.match(text[panel.end() :].strip()):
+            rest = text[panel.end() :].strip()  # "Note: if X, also check Y with cmd": keep cmd
+            if inner := find_commands(rest):
+                line.text = rest
+                before = len(reader.out.drafts)
+                i = _command_line(reader, lines, i, inner)
+                for draft in reader.out.drafts[before:]:
+                    draft.notes.append("written in a note: check that it is meant as a step")
+                continue
         if phrases.PROHIBIT_RE.match(_FILLER_RE.sub("", text)) or _NOTE_RE.match(text):
             if not found and phrases.needs_approval(text):  # "Do not run without the DBA's OK"
                 _approval_statement(reader, lines, i, _prose_only(text))
@@ -1094,6 +1105,24 @@ def _table_row(reader: _Reader, text: str, no: int) -> None:
                 command,
                 [" | ".join(cells)],
                 reader.state.cond,
+                source_text=text,
+            )
+            draft.lines = (no, no)
+            draft.approval = phrases.needs_approval(text, command)
+            if re.fullmatch(r"\d{1,2}\.?", cells[0]):
+                draft.item = cells[0].rstrip(".")
+            reader.out.drafts.append(draft)
+            return
+    for cell in cells:
+        inner = find_commands(cell)
+        if inner and not phrases.PROHIBIT_RE.match(cell):
+            command, _ = _clean_command(inner[0].command)
+            draft = Draft(
+                reader.state.section,
+                _title(cell[: inner[0].start], command, f"Run {command[:70]}"),
+                command,
+                [" | ".join(cells)],
+                reader.state.cond or _condition_of(cell[: inner[0].start], None),
                 source_text=text,
             )
             draft.lines = (no, no)

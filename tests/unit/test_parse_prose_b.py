@@ -250,3 +250,25 @@ def test_conditions_said_many_ways_keep_their_command() -> None:
         ], said
         assert steps[1].condition, said
         assert steps[0].condition is None, said
+
+
+def test_commands_in_note_panels_and_prose_table_cells_are_kept() -> None:
+    steps = _steps(
+        "Orders DB\n"
+        "Step 1: Check connections\n"
+        "psql -h db -c \u201cSELECT count(*) FROM pg_stat_activity;\u201d\n"
+        "Note: if the count is above 450, also check pgbouncer with "
+        "psql -h db -p 6432 -U pgbouncer -c 'SHOW POOLS;'\n"
+        "Note: do not restart pgbouncer with sudo systemctl restart pgbouncer\n"
+        "Step\tDescription\n"
+        "2\tForce failover (approval from the cache owner required): "
+        "redis-cli -h s -p 26379 SENTINEL failover mymaster\n"
+    )
+    assert [s.command for s in steps] == [
+        "psql -h db -c \u201cSELECT count(*) FROM pg_stat_activity;\u201d",
+        "psql -h db -p 6432 -U pgbouncer -c 'SHOW POOLS;'",
+        "redis-cli -h s -p 26379 SENTINEL failover mymaster",
+    ]
+    assert steps[0].risk.value == "safe"  # curly quotes do not hide a read-only query
+    assert steps[1].condition == "the count is above 450"
+    assert steps[2].require_approval
