@@ -70,6 +70,10 @@ _TRAIL_PAREN_RE = re.compile(r"\s+\((?=[^()]*\b[A-Za-z]{3,}\b)[^()$|=;&<>`]*\)\s
 _TRAIL_COND_PAREN_RE = re.compile(  # "cmd (only when lag > 10k)": a condition, not arguments
     r"\s+\(\s*((?:only\s+)?(?:if|when|unless|once|in case)\b[^()`]*)\)\s*\.?$", re.I
 )
+_ACK_RE = re.compile(
+    r"^(?:on it|ok(?:ay)?|sure|done|ack|yep|yes|will do|doing it|trying)\W*$", re.I
+)
+_EMOJI_RE = re.compile(r"(?<!\S):[a-z0-9_+-]+:(?!\S)\s*")  # Slack's :+1: / :tada:
 _PANEL_RE = re.compile(r"^(?:note|info|tip|hint|nb|fyi)\s*:\s*", re.I)
 _COND_COMMA_RE = re.compile(  # "If not, cmd" / "Otherwise, cmd": the command follows the comma
     r"^\s*(?:if|when|once|otherwise|else|unless|in case|should|failing that)\b[^,]{0,80},\s*$",
@@ -113,7 +117,7 @@ _STEP_PREFIX_RE = re.compile(r"(?:steps?|schritt)\s*#?\d{1,2}\s*[:.)\-\u2013\u20
 _PAGE_HANDLE_RE = re.compile(r"^(?:ping|page|call)\s+[@#]")  # "ping @oncall" is a person
 _INLINE_SPEAKER_RE = re.compile(  # "[10:03] jane: msg", "jane [10:03]: msg", "[10:03] <jane> msg"
     r"^(?:\[\d{1,2}:\d{2}(?::\d{2})?(?:\s*[AP]M)?\]\s*(?:<[\w.@'-]+>|[\w.@'-]+:)|"
-    r"[\w.@'-]+\s+\[\d{1,2}:\d{2}(?::\d{2})?(?:\s*[AP]M)?\]:)\s+(?=\S)",
+    r"[\w.@'-]+\s+\[\d{1,2}:\d{2}(?::\d{2})?(?:\s*[AP]M)?\]:|@[\w.'-]+:)\s+(?=\S)",
     re.I,
 )
 _PIPE_ROW_RE = re.compile(r"^\|.*\|$")
@@ -510,11 +514,11 @@ def _condition_of(prose: str, previous: str | None) -> str | None:
 
 def _condition_text(prose: str, previous: str | None) -> tuple[str | None, bool]:
     """The condition and whether the text separated it from the action (comma, colon...)."""
-    text = branches.clean(_FILLER_RE.sub("", prose.strip()))
+    text = branches.clean(_FILLER_RE.sub("", _EMOJI_RE.sub("", prose).strip()))
     if not text:
         return None, True
     arrow = _ARROW_RE.split(text, maxsplit=1)
-    if len(arrow) == 2 and arrow[0] and not is_imperative(arrow[0]):
+    if len(arrow) == 2 and arrow[0] and not is_imperative(arrow[0]) and not _ACK_RE.match(arrow[0]):
         return re.sub(r"^(?:if|when|once)\s+", "", arrow[0].strip(" :"), flags=re.I), True
     for sentence in branches.sentences(text) or [text]:
         cond, rest = branches.split_condition(_FILLER_RE.sub("", sentence), previous)
@@ -1058,6 +1062,8 @@ def _command_line(reader: _Reader, lines: list[_Line], i: int, found: list[Found
         cmd, comment = _clean_command(f.command)
         if not cmd:
             continue
+        if comment and own_undo is None and len(found) == 1 and phrases.ROLLBACK_RE.search(comment):
+            own_undo = _derive_rollback(cmd, comment)  # "cmd (back to 4 after the incident)"
         if comment and not cond:
             said = re.match(
                 r"^(?:only\s+)?(?:if|when|once|in case)\s+(.{3,})$", comment.strip(), re.I

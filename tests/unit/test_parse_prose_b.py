@@ -272,3 +272,20 @@ def test_commands_in_note_panels_and_prose_table_cells_are_kept() -> None:
     assert steps[0].risk.value == "safe"  # curly quotes do not hide a read-only query
     assert steps[1].condition == "the count is above 450"
     assert steps[2].require_approval
+
+
+def test_chat_handles_emoji_and_an_undo_in_parentheses() -> None:
+    steps = _steps(
+        "#inc-4411 thread\n"
+        "@raj: on it -> kubectl -n search rollout restart deploy/search-api\n"
+        "@nina: :+1: and if p95 is still >2s in 10 min, scale it: "
+        "kubectl -n search scale deploy/search-api --replicas=8 (back to 4 after the incident)\n"
+    )
+    assert [s.command for s in steps] == [
+        "kubectl -n search rollout restart deploy/search-api",
+        "kubectl -n search scale deploy/search-api --replicas=8",
+    ]
+    assert steps[0].condition is None
+    assert steps[1].condition == "p95 is still >2s in 10 min"
+    assert steps[1].rollback == "kubectl -n search scale deploy/search-api --replicas=4"
+    assert not steps[1].rollback_inferred
