@@ -1030,7 +1030,7 @@ def _command_line(reader: _Reader, lines: list[_Line], i: int, found: list[Found
         return end_index + 1
     if is_rollback and previous is not None:
         cmd, _ = _clean_command(found[0].command)
-        if before.strip().startswith("(") and cmd.endswith(")") and cmd.count(")") > cmd.count("("):
+        if cmd.endswith(")") and cmd.count(")") > cmd.count("("):
             cmd = cmd[:-1].rstrip()
         previous = _undo_target(reader, previous, cmd)
         if not previous.rollback:
