@@ -145,7 +145,7 @@ def _source_forms(text: str) -> str:
 
 
 def _inferred(step: Step) -> bool:
-    return "Rollback inferred" in step.instructions
+    return step.rollback_inferred
 
 
 @dataclass

@@ -71,6 +71,7 @@ def merge(
                 risk=risk,
                 risk_reasons=reasons,
                 rollback=item.rollback or (same.rollback if same else None),
+                rollback_inferred=bool(not item.rollback and same and same.rollback_inferred),
                 condition=item.condition or (same.condition if same else None),
                 instructions=item.explanation,
                 require_approval=bool(same and same.require_approval),

@@ -90,6 +90,11 @@ class Step(BaseModel):
     risk: StepRisk = StepRisk.CAUTION
     risk_reasons: list[str] = Field(default_factory=list)
     rollback: str | None = None
+    rollback_inferred: bool = Field(
+        default=False,
+        description="The rollback is the parser's suggestion (the well-known inverse of the "
+        "command), not an undo the runbook's text states: review it before relying on it",
+    )
     timeout_s: int = Field(default=300, ge=1, le=24 * 3600)
     approval_timeout_s: int = Field(default=900, ge=1, le=7 * 24 * 3600)
     condition: str | None = None

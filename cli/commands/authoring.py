@@ -57,7 +57,8 @@ def parse(
             out.print("   [dim]needs approval (the runbook says so)[/dim]")
         out.print(f"   $ {escape(step.command)}" if step.command else "   (manual step)")
         if step.rollback:
-            out.print(f"   [dim]rollback:[/dim] {escape(step.rollback)}")
+            note = " [dim](suggested, not in the text)[/dim]" if step.rollback_inferred else ""
+            out.print(f"   [dim]rollback:[/dim] {escape(step.rollback)}{note}")
         if step.risk_reasons:
             out.print(f"   [dim]why: {escape('; '.join(step.risk_reasons[:3]))}[/dim]")
     if rb.prerequisites:

@@ -11,7 +11,7 @@ import re
 _IF_RE = re.compile(
     r"^\s*(?:and\s+|then\s+|but\s+|also,?\s+)?"
     r"(?P<kw>if|when|whenever|in case(?: of| that)?|in the case (?:of|that)|for the case that|"
-    r"should|unless|only if)\s+(?P<cond>.+?)"
+    r"should|unless|only if|once|as soon as|assuming(?: that)?|provided(?: that)?)\s+(?P<cond>.+?)"
     r"(?:\s*(?:,|;|\s-{1,2}\s)\s*(?:then\s+)?(?P<rest>.*)|\s+then\s+(?P<rest2>.*)|:\s*$|\.?\s*$)",
     re.I | re.S,
 )
@@ -37,7 +37,9 @@ _TRIVIAL = frozenset(
         "in doubt",
     }
 )
-_SENTENCE_RE = re.compile(r"(?<=[.!?])\s+(?=[A-Z`*_(])")
+_SENTENCE_RE = re.compile(
+    r"(?<=[.!?])\s+(?=[A-Z`*_(])|(?<=[a-z][.!])\s+(?=(?:if|when|once|otherwise|unless)\s)"
+)
 _MARKUP_RE = re.compile(r"\*{1,2}(?=\w)|(?<=\w)\*{1,2}|(?<!\w)_{1,2}(?=\w)|(?<=\w)_{1,2}(?!\w)")
 
 
@@ -71,7 +73,7 @@ def split_condition(
     cond = clean(match.group("cond")).rstrip(".")
     rest = match.group("rest") or match.group("rest2") or ""
     kw = match.group("kw").lower()
-    if kw in {"when", "whenever", "should"} and not rest:
+    if kw in {"when", "whenever", "should", "once", "as soon as"} and not rest:
         return None, text
     if cond.lower() in _TRIVIAL:
         return None, rest or text

@@ -108,6 +108,7 @@ class Draft:
     lines: tuple[int, int] | None = None  # where in the text the step was read (1-based)
     approval: bool = False  # the text says someone must approve it first
     notes: list[str] = field(default_factory=list)  # doubts for the reviewer (ambiguities)
+    item: str | None = None  # the list item number it was written under ("3" for "3." / "Step 3:")
 
 
 @dataclass
@@ -540,7 +541,7 @@ def attach_rollback(drafts: list[Draft], command: str) -> bool:
         score = len(words & other) / len(words | other)
         if classify(draft.command).risk is not StepRisk.SAFE:
             score += 1.0  # an undo undoes a change, not a read
-        if score >= 0.34 and (best is None or score > best[0]):
+        if score >= 0.34 and (best is None or score >= best[0]):  # a tie: the later change
             best = (score, draft)
     if best is None:
         return False

@@ -22,7 +22,13 @@ from schemas.runbook import AlertSelector, Runbook, Step, StepRisk, Variable
 MANUAL_STEP_RISK = StepRisk.CAUTION
 MANUAL_REASON = "manual step: a person does it and reports back (no command to assess)"
 _ALERT_NAME_RE = re.compile(r"^[A-Za-z][a-z0-9]*(?:[A-Z][A-Za-z0-9]*)+$")
+_STRAIGHT_QUOTES = str.maketrans({"\u201c": '"', "\u201d": '"', "\u2018": "'", "\u2019": "'"})
 _INTERACTIVE_RE = re.compile(r"interactive|opens a root shell")
+_NOTHING_RE = re.compile(
+    r"\b(?:nothing to (?:roll ?back|undo|revert)|"
+    r"no (?:rollback|undo) (?:is )?(?:needed|required|possible))",
+    re.I,
+)
 
 
 class ParseResult(BaseModel):
@@ -125,6 +131,8 @@ class _Assembler:
         return f"{slug}-{self.counters[slug]}"
 
     def build(self, draft: Draft, later_text: str) -> None:
+        if draft.command is None and _NOTHING_RE.search(draft.title):
+            return  # "Rollback: nothing to roll back" says there is no step
         step_id = self.next_id(draft.section)
         instructions = "\n\n".join(dict.fromkeys(i for i in draft.instructions if i))
         if draft.command is None:
@@ -133,8 +141,9 @@ class _Assembler:
         command, refs = variables.rewrite(draft.command, self.aliases)
         for ref in refs:
             self.note_var(ref)
-        assessment = classify(command)
+        assessment = classify(command.translate(_STRAIGHT_QUOTES))  # a wiki's curly quotes
         rollback_cmd: str | None = None
+        rollback_inferred = False
         capture: dict[str, str] = {}
         if draft.rollback:
             rollback_cmd, rb_refs = variables.rewrite(draft.rollback, self.aliases)
@@ -144,6 +153,7 @@ class _Assembler:
             inferred = rollback.infer(command)
             if inferred is not None:
                 rollback_cmd, capture = inferred.command, inferred.capture
+                rollback_inferred = True
                 note = "Rollback inferred: " + (inferred.note or "the well-known inverse")
                 instructions = f"{instructions}\n\n{note}".strip()
         self.steps.append(
@@ -155,6 +165,7 @@ class _Assembler:
                 risk=assessment.risk,
                 risk_reasons=list(assessment.reasons),
                 rollback=rollback_cmd,
+                rollback_inferred=rollback_inferred,
                 condition=draft.condition,
                 capture=capture,
                 require_approval=draft.approval,

@@ -21,6 +21,10 @@ ROLLBACK_RE = re.compile(
     r"|\b(?:undo|revert|roll\s*back)\s+(?:it|this|that|these|them|the changes?|everything)\b"
     r"|^\W*(?:undo|revert|roll\s*back)\s+(?:when|once|after|if)\b"
     r"|\b(?:can|could|may|then)\s+(?:undo|revert|roll\s*back)\b"
+    r"|\b(?:undo|revert|roll\s*back)\s+(?:with|using|via|by)\b"
+    r"|\b(?:goes|went|go)\s+(?:sideways|south|wrong|badly)\b|\bto\s+go\s+back\b|"
+    r"\bback(?:ing)?\s+out\b|\brestore\s+the\s+(?:old|previous|original)\b|"
+    r"^\W*(?:rollback|roll\s*back|undo|revert)\s+(?:of|for)\s+step"
     r"|\bmakes?\s+(?:it|things|this|that)\s+worse\b|\bgets?\s+worse\b"
     r"|\b(?:scale|set|put|turn|change|switch|move|bring)\s+(?:it\s+|them\s+|this\s+|that\s+)?back\b"
     r"|\bback\s+to\b"
@@ -34,9 +38,19 @@ APPROVAL_RE = re.compile(
     r"(?:an?\s+|the\s+)?ok\s+from|says?\s+ok|gives?\s+(?:the\s+|an?\s+|you\s+)?(?:ok|go)\b|"
     r"\b(?:ask|check with|clear it with|run it by)\s+@?[\w.-]+(?:\s+[\w.-]+)?\s+first\b|"
     r"go-ahead|green light|permission\s+(?:from|of)\b|\bok\s+(?:needed|required|first)\b|"
-    r"needs?\s+(?:an?\s+|the\s+)?ok\b|get(?:ting)?\s+(?:an?\s+|the\s+)?ok\b|"
+    r"needs?\s+(?:an?\s+|the\s+|their\s+|his\s+|her\s+)?ok\b|get(?:ting)?\s+(?:an?\s+|the\s+)?ok\b|"
     r"\bwith\s+(?:an?\s+)?ok\b|must\s+(?:be\s+)?(?:ok'?d|agreed)|"
-    r"after\s+(?:the\s+)?\w+(?:\s+\w+)?\s+(?:agrees|confirms|says\s+(?:so|yes)))",
+    r"after\s+(?:the\s+)?\w+(?:\s+\w+)?\s+(?:agrees|confirms|says\s+(?:so|yes))|"
+    r"\+1\s+from\b|get\s+(?:their|his|her|a|an|the)\s+(?:ok|okay|\+1|go)\b|"
+    r"\b(?:check|confirm|clear it|talk)\s+with\s+(?:the\s+|an?\s+)?[#@]?[\w.-]+(?:\s+[\w.-]+){0,2}"
+    r"\s+(?:first|before)\b|\b(?:ask|ping)\s+(?:the\s+)?[#@][\w.-]+(?:\s+[\w.-]+){0,2}\s+first\b|"
+    r"\brun\s+it\s+(?:past|by)\b|\bsigned[- ]off\b|\bok'?d\s+by\b|blessing|"
+    r"\b(?:has|have|had)\s+approved\b|\b(?:a|the)\s+go\s+from\b|two[- ]person\s+rule|"
+    r"four[- ]eyes|\b(?:ask|confirm\s+with|talk\s+to|consult)\s+(?:the\s+|an?\s+)?[#@]?[\w'.-]+"
+    r"(?:\s+[\w'.-]+){0,2}\s+(?:first|before)\b|"
+    r"\b(?:not|never|n't)\s+(?:\w+\s+){0,3}without\s+(?:the\s+|an?\s+)?[\w'.-]+(?:\s+[\w'.-]+)?"
+    r"\s+(?:ok|okay|approval|sign[- ]?off|go-ahead|\+1)\b)"
+    r"|(?:^|\s)\+1\s+(?:from|by)\b",
     re.I,
 )
 
@@ -47,7 +61,8 @@ NO_APPROVAL_RE = re.compile(
 )
 
 WAIT_RE = re.compile(
-    r"^(?:wait|give it|let it|allow|sleep|pause)\b.*?\b(?:\d+|a few|few|couple|several|some)"
+    r"^(?:wait|give it|give them|let it|let them|let the\b[^,.;]*?|allow|sleep|pause|hold off|"
+    r"hold on|after)\b.*?\b(?:\d+|a few|few|(?:a\s+)?couple(?:\s+of)?|several|some)"
     r"\s*(?:s|sec|secs|seconds?|m|min|mins|minutes?|h|hrs?|hours?)\b",
     re.I,
 )
@@ -65,7 +80,8 @@ def needs_approval(text: str, command: str | None = None) -> bool:
     A stated limit ("scaling above 20 replicas needs approval from capacity") does not apply
     to a command whose numbers all stay within it (`--replicas=12`), nor to one with none.
     """
-    if not APPROVAL_RE.search(text) or NO_APPROVAL_RE.search(text):
+    double_negative = re.search(r"\b(?:not|never|n't)\s+(?:\w+\s+){0,3}without\b", text, re.I)
+    if not APPROVAL_RE.search(text) or (NO_APPROVAL_RE.search(text) and not double_negative):
         return False
     if command is None:
         return True

@@ -38,14 +38,15 @@ _SPEAKER_RE = re.compile(
 )
 _PROMPT_RE = re.compile(r"^(?:\$|[\w.@-]+[$#]|>)\s+(?=\S)")
 _FILLER_RE = re.compile(
-    r"^(?:(?:then|and|first|next|finally|also|just|now|so|after that|afterwards|1st thing|"
-    r"2nd|first thing|last|lastly|optionally|or)\b[,:]?\s+)+",
+    r"^(?:(?:then|and|first thing|first|next|finally|also|just|now|so|after that|afterwards|"
+    r"1st thing|2nd|last|lastly|optionally|or)\b[,:]?\s+)+",
     re.I,
 )
 _NOTE_RE = re.compile(
     r"^(?:note|info|tip|fyi|ps|nb|owner|owners|team|contact|contacts|escalation contact|"
     r"links?|see also|reference|references|last reviewed|reviewed|updated|author|purpose|"
     r"applies to|symptoms?|impact|background|context|summary|why|cause|description|"
+    r"page owner|owned by|maintainers?|last (?:updated|edited|modified)|created by|version|"
     r"dashboard|runbook|alert|severity|expected(?: result| output)?|result|output)\s*:",
     re.I,
 )
@@ -66,6 +67,21 @@ _TRIGGER_RE = re.compile(
     re.I,
 )
 _TRAIL_PAREN_RE = re.compile(r"\s+\((?=[^()]*\b[A-Za-z]{3,}\b)[^()$|=;&<>`]*\)\s*\.?$")
+_TRAIL_COND_PAREN_RE = re.compile(  # "cmd (only when lag > 10k)": a condition, not arguments
+    r"\s+\(\s*((?:only\s+)?(?:if|when|unless|once|in case)\b[^()`]*)\)\s*\.?$", re.I
+)
+_ACK_RE = re.compile(
+    r"^(?:on it|ok(?:ay)?|sure|done|ack|yep|yes|will do|doing it|trying)\W*$", re.I
+)
+_EMOJI_RE = re.compile(r"(?<!\S):[a-z0-9_+-]+:(?!\S)\s*")  # Slack's :+1: / :tada:
+_PANEL_RE = re.compile(r"^(?:note|info|tip|hint|nb|fyi)\s*:\s*", re.I)
+_COND_COMMA_RE = re.compile(  # "If not, cmd" / "Otherwise, cmd": the command follows the comma
+    r"^\s*(?:if|when|once|otherwise|else|unless|in case|should|failing that)\b[^,]{0,80},\s*$",
+    re.I,
+)
+_QUESTION_RE = re.compile(
+    r"^(?!(?:what|why|how|who|which|where|when)\b)([^?.!:]{3,80})\?\s+\S", re.I
+)
 _TRAIL_COMMENT_RE = re.compile(r"\s+#\s+(.*)$")
 _CONTEXT_HEADING_RE = re.compile(
     r"^(?:overview|background|about|purpose|symptoms?|impact|summary|description|context|"
@@ -78,9 +94,56 @@ _STEP_HEADING_RE = re.compile(
     r"troubleshooting|mitigation|remediation|resolution|recovery|fix|verification|validation|"
     r"(?:quick )?checks?|triage|immediate actions?|runbook|how to fix|next steps|escalation|"
     r"rollback|roll ?back|undo|cleanup|follow[- ]up)"
-    r"(?:\s+(?:steps?|procedure|and\s+\w+))?\s*:?$",
+    r"(?:\s+(?:steps?|procedure|and\s+\w+))?\s*(?:\([^()]*\))?\s*:?$",
     re.I,
 )
+_MACRO_RE = re.compile(  # Confluence macro labels left in an export: not prose, not steps
+    r"^(?:code(?:\s+block)?|expand\s+source|collapse\s+source|source|bash|shell|sh|sql|console|"
+    r"(?:\u26a0\ufe0f?|\u2139\ufe0f?|\u2757)?\s*(?:info|note|tip|warning|caution|important))$",
+    re.I,
+)
+_STEP_REF_RE = re.compile(r"\bsteps?\s*#?(\d{1,2})\b", re.I)
+_APPROVAL_LINE_RE = re.compile(  # a sentence that only says who must approve
+    r"^\W*(?:this\s+|it\s+|you\s+|we\s+)?(?:needs?|requires?|requiring|must\s+be|"
+    r"only\s+(?:with|after|(?:do|run|proceed|continue)\b)|"
+    r"approval|sign[- ]?off|get(?:ting)?\s+(?:[\w']+\s+){0,2}(?:\+1|ok|okay|"
+    r"(?:explicit\s+|written\s+)?approval|sign[- ]?off|go-ahead|green light|blessing)|"
+    r"(?:check|confirm)\s+with|clear\s+it\s+with|talk\s+to|consult|run\s+it\s+(?:past|by)|"
+    r"ask\s+(?:the\s+)?[#@]?[\w'.-]+(?:\s+[\w'.-]+){0,2}\s+(?:first|before)|"
+    r"(?:do\s+not|don'?t|never)\s+\w+\s+(?:this\s+|it\s+)?without|two[- ]person|four[- ]eyes)\b",
+    re.I,
+)
+_STEP_PREFIX_RE = re.compile(r"(?:steps?|schritt)\s*#?\d{1,2}\s*[:.)\-\u2013\u2014]", re.I)
+_PAGE_HANDLE_RE = re.compile(r"^(?:ping|page|call)\s+[@#]")  # "ping @oncall" is a person
+_INLINE_SPEAKER_RE = re.compile(  # "[10:03] jane: msg", "jane [10:03]: msg", "[10:03] <jane> msg"
+    r"^(?:\[\d{1,2}:\d{2}(?::\d{2})?(?:\s*[AP]M)?\]\s*(?:<[\w.@'-]+>|[\w.@'-]+:)|"
+    r"[\w.@'-]+\s+\[\d{1,2}:\d{2}(?::\d{2})?(?:\s*[AP]M)?\]:|@[\w.'-]+:)\s+(?=\S)",
+    re.I,
+)
+_PIPE_ROW_RE = re.compile(r"^\|.*\|$")
+_FILTER_HEADS = frozenset(
+    [
+        "grep",
+        "egrep",
+        "head",
+        "tail",
+        "sort",
+        "uniq",
+        "wc",
+        "awk",
+        "sed",
+        "cut",
+        "jq",
+        "xargs",
+        "tr",
+        "column",
+        "less",
+        "tee",
+        "yq",
+        "base64",
+    ]
+)
+_GAP_RE = re.compile(r"(?<=\S)\s{3,}(?=\S)")  # a flattened table cell: "Check pods    kubectl ..."
 _ESCAPED_NBSP = str.maketrans({"\u00a0": " ", "\u2007": " ", "\u202f": " ", "\u200b": ""})
 _CURLY = str.maketrans({"\u201c": '"', "\u201d": '"', "\u2018": "'", "\u2019": "'"})
 _PROSE_VAR_RE = re.compile(
@@ -124,8 +187,12 @@ def is_plain_text(body: str) -> bool:
     """True when the text has no Markdown structure (fences or # headings) to rely on.
 
     A page with `#` headings but commands on bare lines (a wiki paste) is read as plain text too:
-    Markdown would fold those lines into paragraphs.
+    Markdown would fold those lines into paragraphs. A chat thread (speaker lines) is plain text
+    even with fences in its messages.
     """
+    speakers = sum(1 for line in body.split("\n") if _SPEAKER_RE.match(line.strip()))
+    if speakers >= 2 and not _ATX_RE.search(body):
+        return True  # a chat thread: its fences are code pasted inside messages
     if _FENCE_RE.search(body):
         return False
     if not _ATX_RE.search(body):
@@ -200,6 +267,10 @@ def _clean_command(command: str) -> tuple[str, str | None]:
     if match and not commands._unbalanced(cmd[: match.start()]):
         comment = match.group(1).strip()
         cmd = cmd[: match.start()].rstrip()
+    cond_paren = _TRAIL_COND_PAREN_RE.search(cmd)
+    if cond_paren and not commands._unbalanced(cmd[: cond_paren.start()]):
+        comment = comment or cond_paren.group(1).strip()
+        cmd = cmd[: cond_paren.start()].rstrip()
     paren = _TRAIL_PAREN_RE.search(cmd)
     if paren and not commands._unbalanced(cmd[: paren.start()]):
         comment = comment or paren.group(0).strip(" ().")
@@ -216,7 +287,11 @@ def _clean_command(command: str) -> tuple[str, str | None]:
 
 
 def find_commands(text: str) -> list[Found]:
-    """Commands written in one line of prose, in order."""
+    """Commands written in one line of prose, in order ("ping @oncall" is a person, not one)."""
+    return [f for f in _find_commands(text) if not _PAGE_HANDLE_RE.match(f.command)]
+
+
+def _find_commands(text: str) -> list[Found]:
     found: list[Found] = []
     stripped = text.strip()
     lead = len(text) - len(text.lstrip())
@@ -230,11 +305,14 @@ def find_commands(text: str) -> list[Found]:
         if cmdline.is_command(left) and not cmdline.is_command(_FILLER_RE.sub("", right)):
             start = lead + (len(stripped) - len(body))
             return [Found(left, start, start + len(left), "line")]
+    label = re.match(r"^[A-Za-z][\w ,.?!'-]{0,80}:\s+(?=\S)", body)
+    labelled = label is not None and cmdline.is_command(body[label.end() :])
     if (
-        (cmdline.is_command(body) or cmdline.flagged_unknown(body))
+        (cmdline.is_command(body) or (cmdline.flagged_unknown(body) and not labelled))
         and ("`" not in body or quoted_ticks_only)
         and not arrow
         and not cmdline.reads_as_prose(body)
+        and not _STEP_PREFIX_RE.match(body)
     ):
         start = lead + (len(stripped) - len(body))
         return [Found(body, start, len(text), "line")]
@@ -250,7 +328,12 @@ def find_commands(text: str) -> list[Found]:
     for match in _SPLIT_RE.finditer(blanked):
         rest = blanked[match.end() :]
         candidate = _FILLER_RE.sub("", rest.strip())
-        if candidate and cmdline.is_command(candidate) and "`" not in text[match.end() :]:
+        if (
+            candidate
+            and not _PAGE_HANDLE_RE.match(candidate)
+            and cmdline.is_command(candidate)
+            and "`" not in text[match.end() :]
+        ):
             offset = (
                 match.end()
                 + (len(rest) - len(rest.lstrip()))
@@ -268,7 +351,12 @@ def find_commands(text: str) -> list[Found]:
             continue
         before = blanked[:start]
         closer = ")" if before.rstrip().endswith("(") else None
-        if not (_TRIGGER_RE.search(before) or before.strip() == "" or closer):
+        if not (
+            _TRIGGER_RE.search(before)
+            or before.strip() == ""
+            or closer
+            or _COND_COMMA_RE.match(before)
+        ):
             continue
         end = _scan_end(blanked, start, closer)
         candidate = blanked[start:end].strip()
@@ -288,6 +376,7 @@ class _Line:
     blank: bool
     end_no: int = 0  # last line when wrapped prose was joined into this one
     bullet: bool = False  # a bullet (-, *, o) rather than a number or "Step N"
+    item: str | None = None  # "3" for "3." or "Step 3:"
 
 
 @dataclass
@@ -302,6 +391,8 @@ class _State:
     numbered_item: bool = False  # the current item is "1." or "Step 1:" (bullets under it are its)
     context: bool = False
     section: str = "steps"
+    item: str | None = None  # the number of the list item being read
+    item_cond: str | None = None  # "2. If X:" over sub-items a) b): X guards each of them
 
 
 @dataclass
@@ -316,6 +407,21 @@ class _Reader:
             if draft.command:
                 return draft
         return None
+
+
+def _pipe_cells(row: str) -> str:
+    """A wiki-markup or pasted pipe table row ("| 2 | kubectl get pods | grep -v Running | ok |")
+    as tab-separated cells; a cell that starts with a filter (grep, head, jq...) continues the
+    command cell before it, since a command's own pipes look like cell borders."""
+    cells = [c.strip() for c in re.split(r"\|\|?", row.strip().strip("|"))]
+    merged: list[str] = []
+    for cell in cells:
+        head = cell.split()[0] if cell.split() else ""
+        if merged and head in _FILTER_HEADS and cmdline.is_command(merged[-1]):
+            merged[-1] = f"{merged[-1]} | {cell}"
+        else:
+            merged.append(cell)
+    return "\t".join(merged) + "\t"
 
 
 def _normalise(raw: str) -> str:
@@ -408,12 +514,12 @@ def _condition_of(prose: str, previous: str | None) -> str | None:
 
 def _condition_text(prose: str, previous: str | None) -> tuple[str | None, bool]:
     """The condition and whether the text separated it from the action (comma, colon...)."""
-    text = branches.clean(_FILLER_RE.sub("", prose.strip()))
+    text = branches.clean(_FILLER_RE.sub("", _EMOJI_RE.sub("", prose).strip()))
     if not text:
         return None, True
     arrow = _ARROW_RE.split(text, maxsplit=1)
-    if len(arrow) == 2 and arrow[0] and not is_imperative(arrow[0]):
-        return arrow[0].strip(" :"), True
+    if len(arrow) == 2 and arrow[0] and not is_imperative(arrow[0]) and not _ACK_RE.match(arrow[0]):
+        return re.sub(r"^(?:if|when|once)\s+", "", arrow[0].strip(" :"), flags=re.I), True
     for sentence in branches.sentences(text) or [text]:
         cond, rest = branches.split_condition(_FILLER_RE.sub("", sentence), previous)
         if cond:
@@ -421,6 +527,9 @@ def _condition_text(prose: str, previous: str | None) -> tuple[str | None, bool]
             return cond, separated
     if text.rstrip().endswith("?") and len(text.split()) <= 6:
         return text.strip(), True
+    question = _QUESTION_RE.match(text)
+    if question and len(question.group(1).split()) <= 8:
+        return question.group(1).strip(), True
     match = _TRAILING_IF_RE.search(text)
     if (
         match
@@ -450,6 +559,31 @@ def _is_heading(text: str, no: int, first_content: int) -> bool:
     return no == first_content
 
 
+_SPACED_UNITS = frozenset(
+    [
+        "gb",
+        "mb",
+        "kb",
+        "gi",
+        "mi",
+        "ki",
+        "g",
+        "m",
+        "k",
+        "s",
+        "ms",
+        "%",
+        "replicas",
+        "replica",
+        "nodes",
+        "pods",
+        "instances",
+        "seconds",
+        "minutes",
+    ]
+)
+
+
 def _derive_rollback(previous: str, prose: str) -> str | None:
     """The undo written out when the text says it in words ("set it back to 4gb")."""
     same = re.search(r"\bsame\s+(?:cmd|command)\s+(?:with|but)\s+(--?[\w-]+)[ =](\S+)", prose, re.I)
@@ -459,10 +593,12 @@ def _derive_rollback(previous: str, prose: str) -> str | None:
         if pattern.search(previous):
             return pattern.sub(lambda m: m.group(1) + value, previous, count=1)
         return None
-    back = re.search(r"\bback\s+to\s+(\d+(?:\.\d+)?)\s*([A-Za-z%]*)", prose, re.I)
+    back = re.search(r"\bback\s+to\s+(\d+(?:\.\d+)?)(\s*)([A-Za-z%]*)", prose, re.I)
     if not back:
         return None
-    number, unit = back.group(1), back.group(2)
+    number, unit = back.group(1), back.group(3)
+    if back.group(2) and unit.lower() not in _SPACED_UNITS:
+        unit = ""  # "back to 3 once lag is low": the word after the number is not a unit
     if unit.lower() in {"replicas", "replica", "nodes", "pods", "instances"}:
         unit = ""
     value_re = re.compile(
@@ -509,6 +645,12 @@ def read(text: str) -> Walk:
     lines: list[_Line] = []
     for no, raw in enumerate(raw_lines, start=1):
         norm = _normalise(raw)
+        said = _INLINE_SPEAKER_RE.match(norm.strip())
+        if said:  # a chat line with its speaker in front: a new message, then its text
+            lines.append(_Line(no, "", "", 0, False, True))
+            norm = norm.strip()[said.end() :]
+        elif _PIPE_ROW_RE.match(norm.strip()) and norm.count("|") >= 3:
+            norm = _pipe_cells(norm)
         stripped = norm.strip()
         indent = len(norm) - len(norm.lstrip())
         marker = _MARKER_RE.match(stripped)
@@ -516,9 +658,15 @@ def read(text: str) -> Walk:
         body = re.sub(r"^#+\s+", "", body)  # a comment or heading line: its words are prose
         if marker and marker.group("m").strip() == "o" and not body:
             marker = None
+        if marker and _GAP_RE.search(body):
+            head, tail = _GAP_RE.split(body, maxsplit=1)
+            if cmdline.is_command(tail) and not cmdline.is_command(head):
+                body = f"{head.rstrip(':')}: {tail}"
         line = _Line(no, norm, body, indent, bool(marker), not stripped)
         if marker:
             line.bullet = not re.match(r"\d|step|schritt", marker.group("m"), re.I)
+            number = re.search(r"\d+", marker.group("m"))
+            line.item = number.group(0) if number and not line.bullet else None
         lines.append(line)
     lines = _unwrap(lines)
     reader = _Reader(raw_lines)
@@ -532,6 +680,7 @@ def read(text: str) -> Walk:
 
 def _new_block(state: _State) -> None:
     state.cond = None
+    state.item_cond = None
     state.approval = ""
     state.lead = None
     state.lead_used = False
@@ -559,7 +708,7 @@ def _manual(
     body = _FILLER_RE.sub("", _ARROW_RE.split(body, maxsplit=1)[-1].strip())
     wait = bool(phrases.WAIT_RE.match(body))
     if not (force or wait or _actionable(body)):
-        for clause in re.split(r"[,;]\s+", body)[1:]:
+        for clause in re.split(r"[,;:]\s+", body)[1:]:
             clause = _FILLER_RE.sub("", clause.strip())
             if _actionable(clause):
                 body = clause
@@ -658,7 +807,11 @@ def _read_lines(reader: _Reader, lines: list[_Line], first_content: int) -> None
             _new_block(state)
             state.item_indent = line.indent
             state.numbered_item = not line.bullet
+            state.item = line.item
+            state.item_cond = None
         elif line.marker:
+            if state.lead is not None and not state.lead_used and state.cond:
+                state.item_cond = state.cond
             state.lead_used = True  # a lead-in with sub-steps heads them, it is not one itself
             _flush_lead(reader)
         found = [] if state.context else find_commands(text)
@@ -672,10 +825,14 @@ def _read_lines(reader: _Reader, lines: list[_Line], first_content: int) -> None
             reader.out.h1 = branches.clean(text)
             i += 1
             continue
-        if not found and _is_heading(text, line.no, first_content):
+        if not found and _MACRO_RE.match(text.strip()):
+            i += 1
+            continue
+        if not found and not line.item and _is_heading(text, line.no, first_content):
             _flush_lead(reader)
             _new_block(state)
             state.item_indent = -1
+            state.item = None
             if line.no == first_content and not (
                 _CONTEXT_HEADING_RE.match(text) or _STEP_HEADING_RE.match(text)
             ):
@@ -693,7 +850,19 @@ def _read_lines(reader: _Reader, lines: list[_Line], first_content: int) -> None
             reader.out.description.append(" ".join(text.split()))
             i += 1
             continue
+        panel = _PANEL_RE.match(text)
+        if panel and found and not phrases.PROHIBIT_RE.match(text[panel.end() :].strip()):
+            rest = text[panel.end() :].strip()  # "Note: if X, also check Y with cmd": keep cmd
+            if inner := find_commands(rest):
+                line.text = rest
+                before = len(reader.out.drafts)
+                i = _command_line(reader, lines, i, inner)
+                for draft in reader.out.drafts[before:]:
+                    draft.notes.append("written in a note: check that it is meant as a step")
+                continue
         if phrases.PROHIBIT_RE.match(_FILLER_RE.sub("", text)) or _NOTE_RE.match(text):
+            if not found and phrases.needs_approval(text):  # "Do not run without the DBA's OK"
+                _approval_statement(reader, lines, i, _prose_only(text))
             i += 1
             continue
         if _WARNING_RE.match(text):
@@ -714,11 +883,15 @@ def _prose_line(reader: _Reader, lines: list[_Line], i: int) -> int:
     text = line.text
     prose = _prose_only(text)
     previous = reader.last_command_draft()
+    if state.lead is not None and state.lead_used and not phrases.needs_approval(prose):
+        state.approval = ""  # the approval asked for the command that used the last lead-in
     if previous is not None and phrases.ROLLBACK_RE.search(prose):
         derived = _derive_rollback(previous.command or "", prose)
         if derived and not previous.rollback:
             previous.rollback = derived
             return i + 1
+    if _approval_statement(reader, lines, i, prose):
+        return i + 1
     _flush_lead(reader)
     cond = _condition_of(prose, state.last_cond)
     if cond:
@@ -733,9 +906,85 @@ def _prose_line(reader: _Reader, lines: list[_Line], i: int) -> int:
     state.lead_used = False
     if cond is not None:
         state.cond = cond
-    if nxt is None or nxt.blank:
-        _flush_lead(reader)
+    waits = phrases.WAIT_RE.match(_FILLER_RE.sub("", prose.strip()))
+    if nxt is None or nxt.blank or (waits and not prose.rstrip().endswith(":")):
+        _flush_lead(reader)  # a wait is a step of its own, not the title of the next command
     return i + 1
+
+
+def _approval_statement(reader: _Reader, lines: list[_Line], i: int, prose: str) -> bool:
+    """A line that only says who must approve ("Needs sign-off from the team lead", "check with
+    the DBA before you cancel anything"): it guards the step it stands beside, it is not one.
+
+    With an item's lead-in still waiting for its command, it applies to that command; otherwise
+    to the command just above it, when no command follows on the next line.
+    """
+    text = _FILLER_RE.sub("", prose.strip())
+    if (
+        not _APPROVAL_LINE_RE.match(text)
+        or not phrases.needs_approval(text)
+        or text.rstrip().endswith(":")
+    ):
+        return False
+    state = reader.state
+    if state.lead is not None and not state.lead_used:
+        state.approval = text
+        return True
+    previous = reader.last_command_draft()
+    line = lines[i]
+    if previous is None or previous.lines is None or line.no - previous.lines[1] > 3:
+        return False
+    nxt = next((ln for ln in lines[i + 1 :] if not ln.blank), None)
+    follows = nxt is not None and not _SPEAKER_RE.match(nxt.text) and find_commands(nxt.text)
+    if nxt is not None and follows and (not nxt.marker or (nxt.bullet and state.numbered_item)):
+        return False  # the command on the next line is the one it guards
+    previous.approval = True
+    return True
+
+
+def _step_rollback(reader: _Reader, before: str, command: str) -> bool:
+    """ "step 5: cmd" / "If step 3 fails: cmd" / "Rollback of step 3: cmd": the undo of the
+    step written under that number."""
+    ref = _STEP_REF_RE.search(before)
+    if ref is None:
+        return False
+    if not (
+        reader.state.section == "rollback"
+        or phrases.ROLLBACK_RE.search(before)
+        or re.search(r"\bfail", before, re.I)
+        or re.match(r"^\W*(?:for\s+)?steps?\s*#?\d{1,2}\s*[:\-\u2013\u2014]", before, re.I)
+    ):
+        return False
+    target = next(
+        (d for d in reversed(reader.out.drafts) if d.item == ref.group(1) and d.command), None
+    )
+    if target is None or target.rollback:
+        return False
+    target.rollback = command
+    return True
+
+
+def _undo_target(reader: _Reader, previous: Draft, command: str) -> Draft:
+    """The step an undo in prose belongs to: the one just above, unless it shares nothing with
+    the undo and a recent step clearly does (a chat reply undoing an earlier message's change)."""
+
+    def likeness(draft: Draft) -> float:
+        a, b = set(command.split()), set((draft.command or "").split())
+        return len(a & b) / len(a | b) if a | b else 0.0
+
+    def tool(text: str) -> str:
+        words = [w for w in text.split() if w != "sudo"]
+        return words[0] if words else ""
+
+    if tool(previous.command or "") == tool(command):
+        return previous
+    recent = [
+        d
+        for d in reader.out.drafts[-5:]
+        if d.command and not d.rollback and tool(d.command) == tool(command)
+    ]
+    best = max(recent, key=likeness, default=previous)
+    return best if likeness(best) >= 0.5 else previous
 
 
 def _command_line(reader: _Reader, lines: list[_Line], i: int, found: list[Found]) -> int:
@@ -761,15 +1010,29 @@ def _command_line(reader: _Reader, lines: list[_Line], i: int, found: list[Found
     tail = tail or after
     whole_prose = " ".join(p for p in prose_parts if p.strip()) + " " + after
     previous = reader.last_command_draft()
+    own_undo = None  # "`cmd` - and scale back to 3 once ...": this step's undo, said after it
+    if (
+        len(found) == 1
+        and after.strip()
+        and not phrases.ROLLBACK_RE.search(before)
+        and phrases.ROLLBACK_RE.search(after)
+    ):
+        own_undo = _derive_rollback(_clean_command(found[0].command)[0], after)
     is_rollback = (
-        previous is not None
+        own_undo is None
+        and previous is not None
         and bool(phrases.ROLLBACK_RE.search(whole_prose))
         and not re.match(r"^\s*(?:if\s+[^,]+,\s*)?roll\s*back\s+the\b", before, re.I)
     ) or (
         previous is not None and before.strip().startswith("(") and phrases.ROLLBACK_RE.search(text)
     )
+    if _step_rollback(reader, before, _collapse(_clean_command(found[0].command)[0])):
+        return end_index + 1
     if is_rollback and previous is not None:
         cmd, _ = _clean_command(found[0].command)
+        if cmd.endswith(")") and cmd.count(")") > cmd.count("("):
+            cmd = cmd[:-1].rstrip()
+        previous = _undo_target(reader, previous, cmd)
         if not previous.rollback:
             previous.rollback = cmd
             if previous.lines:
@@ -799,6 +1062,13 @@ def _command_line(reader: _Reader, lines: list[_Line], i: int, found: list[Found
         cmd, comment = _clean_command(f.command)
         if not cmd:
             continue
+        if comment and own_undo is None and len(found) == 1 and phrases.ROLLBACK_RE.search(comment):
+            own_undo = _derive_rollback(cmd, comment)  # "cmd (back to 4 after the incident)"
+        if comment and not cond:
+            said = re.match(
+                r"^(?:only\s+)?(?:if|when|once|in case)\s+(.{3,})$", comment.strip(), re.I
+            )
+            cond = said.group(1).strip(" .") if said else None
         cmd = _collapse(cmd)
         fallback = f"Run {cmd.splitlines()[0][:70]}"
         title = _title(comment or title_source, cmd, fallback)
@@ -807,10 +1077,12 @@ def _command_line(reader: _Reader, lines: list[_Line], i: int, found: list[Found
             title,
             cmd,
             [" ".join(p for p in (state.lead if not own_prose else None, text) if p)],
-            cond or scope_cond,
+            cond or scope_cond or state.item_cond,
             source_text=text,
         )
         draft.lines = (first_no if index == 0 else line.no, _last_no(lines[end_index]))
+        draft.item = state.item
+        draft.rollback = own_undo
         draft.approval = phrases.needs_approval(text, cmd) or (
             bool(inherited) and phrases.needs_approval(inherited, cmd)
         )
@@ -819,7 +1091,7 @@ def _command_line(reader: _Reader, lines: list[_Line], i: int, found: list[Found
         reader.out.drafts.append(draft)
     if state.lead is not None and not own_prose:
         state.lead_used = True
-    if tail.strip():
+    if tail.strip() and own_undo is None:
         _after_clause(reader, tail, cond, line.no)
     return end_index + 1
 
@@ -830,7 +1102,9 @@ def _table_row(reader: _Reader, text: str, no: int) -> None:
     for cell in cells:
         command = cell.strip("`")
         if cmdline.is_command(command) and len(command.split()) >= 2:
-            label = next((c for c in cells if c is not cell), "")
+            label = next(
+                (c for c in cells if c is not cell and not re.fullmatch(r"\d{1,2}\.?", c)), ""
+            )
             draft = Draft(
                 reader.state.section,
                 make_title(label, None, f"Run {command[:70]}"),
@@ -840,8 +1114,35 @@ def _table_row(reader: _Reader, text: str, no: int) -> None:
                 source_text=text,
             )
             draft.lines = (no, no)
+            draft.approval = phrases.needs_approval(text, command)
+            if re.fullmatch(r"\d{1,2}\.?", cells[0]):
+                draft.item = cells[0].rstrip(".")
             reader.out.drafts.append(draft)
             return
+    for cell in cells:
+        inner = find_commands(cell)
+        if inner and not phrases.PROHIBIT_RE.match(cell):
+            command, _ = _clean_command(inner[0].command)
+            draft = Draft(
+                reader.state.section,
+                _title(cell[: inner[0].start], command, f"Run {command[:70]}"),
+                command,
+                [" | ".join(cells)],
+                reader.state.cond or _condition_of(cell[: inner[0].start], None),
+                source_text=text,
+            )
+            draft.lines = (no, no)
+            draft.approval = phrases.needs_approval(text, command)
+            if re.fullmatch(r"\d{1,2}\.?", cells[0]):
+                draft.item = cells[0].rstrip(".")
+            reader.out.drafts.append(draft)
+            return
+    if len(cells) >= 2 and re.fullmatch(r"\d{1,2}\.?", cells[0]):
+        before = len(reader.out.drafts)
+        _manual(reader, cells[1], no, reader.state.cond, False)
+        if len(reader.out.drafts) > before:
+            reader.out.drafts[-1].item = cells[0].rstrip(".")
+        return
     reader.out.description.append(" | ".join(cells))
 
 
