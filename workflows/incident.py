@@ -219,6 +219,7 @@ class IncidentWorkflow:
         self._state.match_confidence = selected.confidence
         self._state.match_method = selected.method
         self._state.match_candidates = list(selected.candidates)
+        self._state.match_close = list(selected.close)
         runbook = selected.runbook
         if runbook is None:
             self._rec.timeline("no_runbook", selected.reason)

@@ -94,6 +94,7 @@ class RunbookMatcher:
                 confidence=result.confidence,
                 method=result.method,
                 candidates=result.candidates,
+                close=result.close,
             )
         selected = prepare(
             self.runbooks[result.runbook], alert, reason=f"matched by {result.reason}"
@@ -101,6 +102,7 @@ class RunbookMatcher:
         selected.confidence = result.confidence
         selected.method = result.method
         selected.candidates = result.candidates
+        selected.close = result.close
         return selected
 
     def summary(self, key: str, chars: int = 600) -> tuple[str, str]:

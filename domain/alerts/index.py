@@ -73,9 +73,10 @@ class MatchResult(BaseModel):
     method: str = Field(description="mapping, selector, runbook_url, name, text or none")
     reason: str
     candidates: list[Candidate] = Field(default_factory=list)
-    close: list[str] = Field(
+    close: list[Candidate] = Field(
         default_factory=list,
-        description="Other runbooks scored nearly as high as the best: a close call, not a pick",
+        description="Other runbooks scored nearly as high as the best (each with its score, "
+        "evidence and reasons): a close call, not a pick",
     )
     evidence: dict[str, float] = Field(
         default_factory=dict, description="What the text confidence was computed from"
@@ -426,7 +427,7 @@ class RunbookIndex:
         )
         name = alert.labels.get("alertname") or alert.name
         evidence: dict[str, float] = {}
-        close: list[str] = []
+        close_rows: list[_Row] = []
         if top.exact:
             shared = sum(1 for number in hits if number in raw)
             confidence = CONF_NAME if shared == 1 else CONF_NAME_SHARED
@@ -469,23 +470,17 @@ class RunbookIndex:
                 why += f"; no runbook is named {name!r}"
             if urls:
                 why += "; its runbook_url points at a runbook that is not loaded"
-            close = [
-                r.key
+            close_rows = [
+                r
                 for r in rows[1:TOP_CANDIDATES]
                 if not self._docs[r.number].flat_names & top_names
                 and r.combined >= (1.0 - CLOSE_MARGIN) * top.combined
             ]
-            if close:
-                why += f"; close call with {', '.join(close)}"
+            if close_rows:
+                why += f"; close call with {', '.join(r.key for r in close_rows)}"
         confidence = round(max(0.0, min(1.0, confidence)), 4)
-        candidates = [
-            Candidate(
-                runbook=row.key,
-                score=round(min(1.0, (0.5 if row.exact else 0.0) + 0.5 * row.combined), 4),
-                reasons=self._reasons(row, query, platforms),
-            )
-            for row in rows[:TOP_CANDIDATES]
-        ]
+        candidates = [self._candidate(row, top, query, platforms) for row in rows[:TOP_CANDIDATES]]
+        close = [self._candidate(row, top, query, platforms) for row in close_rows]
         if confidence < threshold:
             return MatchResult(
                 runbook=None,
@@ -545,16 +540,37 @@ class RunbookIndex:
             start += _CHUNK
         return ranked, rest[start:]
 
-    def _reasons(self, row: _Row, query: dict[str, float], platforms: set[str]) -> list[str]:
+    def _candidate(
+        self, row: _Row, top: _Row, query: dict[str, float], platforms: set[str]
+    ) -> Candidate:
+        """One runbook considered: its score, the evidence behind it (numbers a client can
+        compare between candidates) and the same said in words."""
+        foreign = [
+            m for m in self._docs[row.number].markers if not is_mentioned(m, query, platforms)
+        ]
+        relative = row.combined / top.combined if top.combined else 0.0
         reasons = [
             f"alert terms covered {row.coverage:.2f}",
             f"runbook name covered {row.name_cover:.2f}",
         ]
         if row.exact:
             reasons.insert(0, "alert name equals runbook name")
-        foreign = [
-            m for m in self._docs[row.number].markers if not is_mentioned(m, query, platforms)
-        ]
+        if row is not top:
+            reasons.append(f"scored {relative:.0%} of the best ({top.key})")
+        if row.foreign:
+            reasons.append("the alert names software this runbook is not about")
         if foreign:
             reasons.append(f"unmentioned platform terms: {', '.join(foreign[:4])}")
-        return reasons
+        return Candidate(
+            runbook=row.key,
+            score=round(min(1.0, (0.5 if row.exact else 0.0) + 0.5 * row.combined), 4),
+            reasons=reasons,
+            evidence={
+                "name_equal": float(row.exact),
+                "coverage": round(row.coverage, 4),
+                "name_cover": round(row.name_cover, 4),
+                "relative_to_best": round(relative, 4),
+                "software_not_about": float(row.foreign),
+                "unmentioned_platform_terms": float(len(foreign)),
+            },
+        )
