@@ -16,7 +16,9 @@ from api import (
     exports,
     incidents,
     mappings,
+    match,
     people,
+    rules,
     runbooks,
     slack,
     trust,
@@ -89,6 +91,8 @@ def create_app(
     app.include_router(exports.router)
     app.include_router(codec.router)
     app.include_router(mappings.router)
+    app.include_router(match.router)
+    app.include_router(rules.router)
     app.include_router(slack.router)
     app.include_router(people.router)
 

@@ -20,7 +20,6 @@ incident already counts a repeated alert once by its event id.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import ipaddress
 import logging
@@ -37,8 +36,8 @@ from pydantic import SecretStr
 from api.body import parse_json, read_limited
 from api.deps import State
 from api.errors import ApiError, BadRequestError, ForbiddenError, UnauthorizedError
+from api.match import choose_for_alert
 from db.deliveries import DeliveryStore
-from domain.alerts.choose import matcher_for
 from domain.alerts.detect import SOURCE_NAMES, shape_problem
 from domain.alerts.heartbeat import is_heartbeat
 from domain.alerts.normalize import alertmanager, generic, grafana, opsgenie, pagerduty
@@ -225,9 +224,6 @@ async def _deliver_all(state: State, alerts: list[Alert], extra: dict[str, objec
     runbooks = await state.runbooks.latest() if firing else []
     mappings = await state.mappings.list() if firing else []
     switches = await state.trust.kill_switches() if firing else []
-    # The first alert after a runbook change builds the match index (~0.4 s at 1,000
-    # runbooks): off the event loop, so other requests are not held up. One per request.
-    matcher = await asyncio.to_thread(matcher_for, runbooks)
     for alert in alerts:
         with tracer.start_as_current_span("deliver_alert") as span:
             span.set_attribute("ddrun.dedup_key", alert.dedup_key)
@@ -235,9 +231,7 @@ async def _deliver_all(state: State, alerts: list[Alert], extra: dict[str, objec
             if alert.status is not AlertStatus.FIRING:
                 accepted.append(await deliver_alert(state.client, state.settings, alert))
                 continue
-            selected = matcher.choose(
-                alert, mappings=mappings, threshold=state.settings.match_threshold
-            )
+            selected = await choose_for_alert(state, runbooks, alert, mappings)
             runbook_id = selected.runbook.id if selected.runbook else None
             trust = await state.trust.get(runbook_id) if runbook_id else None
             mode, reason = start_mode(trust, switches, alert.service, runbook_id)

@@ -25,6 +25,7 @@ from activities.slack import (
     slack_client,
 )
 from activities.trust import TrustActivities
+from db.alert_rules import AlertRuleStore
 from db.engine import create_schema, make_engine
 from db.escalations import EscalationStore
 from db.llm_cache import DbLlmCache
@@ -48,6 +49,7 @@ def build_worker(client: Client, settings: Settings, engine: AsyncEngine) -> Wor
         settings.match_threshold,
         llm=llm_config(settings),
         llm_cache=DbLlmCache(engine),
+        rules=AlertRuleStore(engine),
     )
     escalation = EscalationActivities(
         EscalationStore(engine), PagerDutyPager.from_settings(settings)
