@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from activities.llm import LlmCache, LlmConfig
+from activities.match_embeddings import EmbeddingConfig, VectorCache, blend_with_embeddings
 from activities.match_llm import CandidateText, rerank_with_llm
 from domain.alerts.choose import RunbookMatcher
 from domain.alerts.match import DEFAULT_THRESHOLD, Mapping, MatchResult
@@ -22,6 +23,8 @@ class MatchModels:
 
     llm: LlmConfig | None = None
     llm_cache: LlmCache | None = None
+    embeddings: EmbeddingConfig | None = None
+    vectors: VectorCache | None = None
 
 
 async def match_with_models(
@@ -32,7 +35,14 @@ async def match_with_models(
     threshold: float = DEFAULT_THRESHOLD,
     models: MatchModels = MatchModels(),
 ) -> MatchResult:
+    """The offline match, blended with embedding similarity, then re-ranked by the LLM, each
+    step only when its model is configured (the LLM sees the blended order)."""
     result = matcher.match(alert, mappings=mappings, threshold=threshold)
+    if models.embeddings is not None:
+        shown = [CandidateText(c.runbook, *matcher.summary(c.runbook)) for c in result.candidates]
+        result = await blend_with_embeddings(
+            alert, result, shown, models.embeddings, models.vectors
+        )
     if models.llm is not None:
         shown = [CandidateText(c.runbook, *matcher.summary(c.runbook)) for c in result.candidates]
         result = await rerank_with_llm(alert, result, shown, models.llm, models.llm_cache)

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from temporalio import activity
 
 from activities.llm import LlmCache, LlmConfig
+from activities.match_embeddings import EmbeddingConfig, VectorCache
 from activities.match_llm import match_config
 from activities.runbook_choice import MatchModels, choose_with_models
 from db.alert_rules import AlertRuleStore
@@ -25,7 +26,8 @@ class RunbookActivities:
     confidence below which the incident is told no runbook matched (settings.match_threshold);
     `llm`: a model (settings.llm_model) asked to re-rank the offline text match's candidates,
     its answers kept in `llm_cache`; unset, matching is offline only; `rules`: imported
-    Prometheus alert rules, whose words the matcher learns."""
+    Prometheus alert rules, whose words the matcher learns; `embeddings`: an embedding model
+    (settings.embedding_model) whose similarity is blended in, vectors kept in `vectors`."""
 
     store: RunbookStore
     mappings: MappingStore | None = None
@@ -33,6 +35,8 @@ class RunbookActivities:
     llm: LlmConfig | None = None
     llm_cache: LlmCache | None = None
     rules: AlertRuleStore | None = None
+    embeddings: EmbeddingConfig | None = None
+    vectors: VectorCache | None = None
 
     @activity.defn(name="select_runbook")
     async def select_runbook(self, request: SelectRunbookInput) -> SelectedRunbook:
@@ -42,6 +46,8 @@ class RunbookActivities:
         models = MatchModels(
             llm=match_config(self.llm) if self.llm is not None else None,
             llm_cache=self.llm_cache,
+            embeddings=self.embeddings,
+            vectors=self.vectors,
         )
         return await choose_with_models(
             matcher, request.alert, mappings=mappings, threshold=self.threshold, models=models

@@ -16,6 +16,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 
+from activities.match_embeddings import embedding_config
 from activities.match_llm import match_config
 from activities.parsing import llm_config
 from activities.runbook_choice import MatchModels, choose_with_models
@@ -24,7 +25,7 @@ from api.body import read_limited
 from api.deps import AppState, State
 from api.errors import UnprocessableError
 from db.alert_rules import AlertRuleStore
-from db.llm_cache import DbLlmCache
+from db.llm_cache import DbLlmCache, DbVectorCache
 from domain.alerts.choose import RunbookMatcher, matcher_for
 from domain.alerts.detect import AlertPayloadError, normalize_any
 from domain.alerts.match import Mapping
@@ -36,13 +37,19 @@ router = APIRouter(prefix="/api/match", tags=["match"])
 
 
 def intake_models(state: AppState) -> MatchModels:
-    """The configured models with the intake's timeouts (settings.match_llm_timeout_s)."""
+    """The configured models with the intake's timeouts (settings.match_llm_timeout_s,
+    settings.embedding_timeout_s); none configured: no model is asked."""
     llm = llm_config(state.settings)
-    if llm is None:
-        return MatchModels()
-    llm = match_config(llm)
-    llm = replace(llm, timeout_s=min(llm.timeout_s, state.settings.match_llm_timeout_s))
-    return MatchModels(llm=llm, llm_cache=DbLlmCache(state.engine))
+    if llm is not None:
+        llm = match_config(llm)
+        llm = replace(llm, timeout_s=min(llm.timeout_s, state.settings.match_llm_timeout_s))
+    embeddings = embedding_config(state.settings)
+    return MatchModels(
+        llm=llm,
+        llm_cache=DbLlmCache(state.engine) if llm is not None else None,
+        embeddings=embeddings,
+        vectors=DbVectorCache(state.engine) if embeddings is not None else None,
+    )
 
 
 async def intake_matcher(state: AppState, runbooks: Sequence[Runbook]) -> RunbookMatcher:

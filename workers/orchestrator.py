@@ -15,6 +15,7 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities.escalation import EscalationActivities
+from activities.match_embeddings import embedding_config
 from activities.paging import PagerDutyPager
 from activities.parsing import llm_config
 from activities.runbooks import RunbookActivities
@@ -28,7 +29,7 @@ from activities.trust import TrustActivities
 from db.alert_rules import AlertRuleStore
 from db.engine import create_schema, make_engine
 from db.escalations import EscalationStore
-from db.llm_cache import DbLlmCache
+from db.llm_cache import DbLlmCache, DbVectorCache
 from db.mappings import MappingStore
 from db.runbooks import RunbookStore
 from db.slack_messages import SlackMessageStore
@@ -50,6 +51,8 @@ def build_worker(client: Client, settings: Settings, engine: AsyncEngine) -> Wor
         llm=llm_config(settings),
         llm_cache=DbLlmCache(engine),
         rules=AlertRuleStore(engine),
+        embeddings=embedding_config(settings),
+        vectors=DbVectorCache(engine),
     )
     escalation = EscalationActivities(
         EscalationStore(engine), PagerDutyPager.from_settings(settings)

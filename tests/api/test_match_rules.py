@@ -202,3 +202,26 @@ async def test_webhook_choice_asks_the_llm_only_when_configured(
             response = await http.post("/webhooks/generic", content=json.dumps(body))
             assert response.status_code == 202, response.text
             assert len(standin.requests) == before + 1
+
+
+async def test_intake_blends_embeddings_when_a_model_is_configured(
+    client: Client, engine: AsyncEngine
+) -> None:
+    tag, word = uuid.uuid4().hex[:8], _word()
+    await _runbook(engine, f"disk-{tag}", f"{word} node disk almost full", "Disk.")
+    await _runbook(engine, f"pvc-{tag}", f"{word} persistent volume filling up", "PVC.")
+    alert = firing_alert(f"{word} volume almost full")
+    runbooks = await RunbookStore(engine).latest()
+    standin = LlmStandin({})
+    async with serve(standin) as base:
+        settings = {
+            "embedding_model": "openai/standin-embed",
+            "embedding_api_base": base,
+            "embedding_api_key": "sk-test",
+        }
+        app = create_app(stack_settings(client, **settings), client=client, engine=engine)
+        state: AppState = app.state.ddrun
+        chosen = await choose_for_alert(state, runbooks, alert, [])
+    assert standin.requests == []  # no LLM configured: embeddings only
+    assert any(word in t for t in standin.embedded), chosen.reason
+    assert "embedding_similarity" in chosen.candidates[0].evidence
