@@ -30,7 +30,7 @@ from domain.alerts.choose import RunbookMatcher, matcher_for
 from domain.alerts.detect import AlertPayloadError, normalize_any
 from domain.alerts.match import Mapping
 from schemas.alert import Alert
-from schemas.incident import SelectedRunbook
+from schemas.incident import MatchCandidate, SelectedRunbook
 from schemas.runbook import Runbook
 
 router = APIRouter(prefix="/api/match", tags=["match"])
@@ -74,6 +74,11 @@ async def choose_for_alert(
     )
 
 
+def _candidate(candidate: MatchCandidate) -> dict[str, Any]:
+    """A candidate with the evidence behind its score (left out of the stored shape)."""
+    return {**candidate.model_dump(mode="json"), "evidence": candidate.evidence}
+
+
 @router.post("")
 async def match_alert(request: Request, state: State, _principal: Reader) -> dict[str, Any]:
     """A raw alert payload of any supported source (detected): for each alert, the runbook it
@@ -98,8 +103,8 @@ async def match_alert(request: Request, state: State, _principal: Reader) -> dic
                 "confidence": selected.confidence,
                 "method": selected.method,
                 "reason": selected.reason,
-                "candidates": [c.model_dump(mode="json") for c in selected.candidates],
-                "close": [c.model_dump(mode="json") for c in selected.close],
+                "candidates": [_candidate(c) for c in selected.candidates],
+                "close": [_candidate(c) for c in selected.close],
                 "variables": selected.variables,
                 "missing_variables": selected.missing_variables,
             }

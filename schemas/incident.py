@@ -106,6 +106,7 @@ class MatchCandidate(BaseModel):
     reasons: list[str] = Field(default_factory=list)
     evidence: dict[str, float] = Field(
         default_factory=dict,
+        exclude=True,  # not in the stored/CLI shape ({runbook, score, reasons}); /api/match adds it
         description="The numbers behind the score (coverage, name_cover, relative_to_best, ...)",
     )
 
