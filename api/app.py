@@ -17,7 +17,9 @@ from api import (
     exports,
     incidents,
     mappings,
+    match,
     people,
+    rules,
     runbooks,
     trust,
     webhooks,
@@ -94,6 +96,8 @@ def create_app(
     app.include_router(exports.router)
     app.include_router(codec.router)
     app.include_router(mappings.router)
+    app.include_router(match.router)
+    app.include_router(rules.router)
     app.include_router(slack.router)
     app.include_router(people.router)
     web_app.install(app)

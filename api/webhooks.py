@@ -21,7 +21,6 @@ once by its event id.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import ipaddress
 import logging
@@ -45,8 +44,8 @@ from api.errors import (
     TooManyRequestsError,
     UnauthorizedError,
 )
+from api.match import choose_for_alert
 from db.deliveries import Claim, DeliveryStore
-from domain.alerts.choose import cached_matcher, matcher_for
 from domain.alerts.detect import SOURCE_NAMES, shape_problem
 from domain.alerts.heartbeat import is_heartbeat
 from domain.alerts.normalize import alertmanager, generic, grafana, opsgenie, pagerduty
@@ -262,12 +261,6 @@ async def _deliver_all(state: State, alerts: list[Alert], extra: dict[str, objec
         runbooks = await state.runbooks.latest() if firing else []
         mappings = await state.mappings.list() if firing else []
         switches = await state.trust.kill_switches() if firing else []
-        # The first alert after a runbook change builds the match index (~0.4 s at 1,000
-        # runbooks): off the event loop, so other requests are not held up. Cached per set
-        # of runbooks, so later alerts skip the thread hop.
-        matcher = cached_matcher(runbooks)
-        if matcher is None:
-            matcher = await asyncio.to_thread(matcher_for, runbooks)
     for alert in alerts:
         with tracer.start_as_current_span("deliver_alert") as span:
             span.set_attribute("ddrun.dedup_key", alert.dedup_key)
@@ -276,9 +269,7 @@ async def _deliver_all(state: State, alerts: list[Alert], extra: dict[str, objec
                 accepted.append(await deliver_alert(state.client, state.settings, alert))
                 continue
             with tracer.start_as_current_span("match"):
-                selected = matcher.choose(
-                    alert, mappings=mappings, threshold=state.settings.match_threshold
-                )
+                selected = await choose_for_alert(state, runbooks, alert, mappings)
             runbook_id = selected.runbook.id if selected.runbook else None
             with tracer.start_as_current_span("read_trust"):
                 trust = await state.trust.get(runbook_id) if runbook_id else None

@@ -42,7 +42,7 @@ from bench.stack import embedded_stack
 from schemas.alert import Alert, AlertSource, AlertStatus
 from schemas.incident import ApprovalDecision, IncidentStatus
 from schemas.settings import Settings
-from workflows import incident_client
+from services import incidents as incident_client
 from workflows.incident import IncidentWorkflow
 
 RUNBOOK = """id: bench-scale

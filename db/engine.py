@@ -10,6 +10,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from db import (  # noqa: F401 - registers the tables on SQLModel.metadata
+    alert_rules,
     incident_claims,
     mappings,
     people,

@@ -115,6 +115,11 @@ class MatchCandidate(BaseModel):
     runbook: str
     score: float
     reasons: list[str] = Field(default_factory=list)
+    evidence: dict[str, float] = Field(
+        default_factory=dict,
+        exclude=True,  # not in the stored/CLI shape ({runbook, score, reasons}); /api/match adds it
+        description="The numbers behind the score (coverage, name_cover, relative_to_best, ...)",
+    )
 
 
 class SelectedRunbook(BaseModel):
@@ -129,6 +134,10 @@ class SelectedRunbook(BaseModel):
     )
     method: str = Field(default="", description="mapping, selector, runbook_url, name, text, none")
     candidates: list[MatchCandidate] = Field(default_factory=list)
+    close: list[MatchCandidate] = Field(
+        default_factory=list,
+        description="Runbooks scored nearly as high as the chosen one: a close call, not a pick",
+    )
     variables: dict[str, str] = Field(default_factory=dict)
     missing_variables: list[str] = Field(default_factory=list)
     rendered: list[RenderedStep] = Field(default_factory=list)
@@ -549,6 +558,9 @@ class IncidentState(BaseModel):
     match_confidence: float | None = None
     match_method: str = ""
     match_candidates: list[MatchCandidate] = Field(default_factory=list)
+    match_close: list[MatchCandidate] = Field(
+        default_factory=list, description="Close calls: runbooks nearly as likely as the chosen"
+    )
     related_alerts: list[str] = Field(
         default_factory=list, description="Dedup keys of other alerts correlated into this one"
     )

@@ -210,6 +210,28 @@ class Settings(BaseSettings):
     llm_api_key: SecretStr | None = None
     llm_timeout_s: float = Field(default=30.0, gt=0)
     llm_max_output_tokens: int = Field(default=4000, ge=256)
+    match_llm_timeout_s: float = Field(
+        default=3.0,
+        gt=0,
+        description="How long a webhook waits for the LLM's re-ranking before the offline "
+        "match stands (the workflow's own choice waits at most 10 s)",
+    )
+    embedding_model: str | None = Field(
+        default=None,
+        description="litellm embedding model (e.g. openai/text-embedding-3-small); unset: "
+        "offline text matching only. Never a local model: no weights are downloaded",
+    )
+    embedding_api_base: str | None = None
+    embedding_api_key: SecretStr | None = None
+    embedding_timeout_s: float = Field(
+        default=2.0, gt=0, description="Past this the offline score stands for that match"
+    )
+    embedding_weight: float = Field(
+        default=0.3,
+        ge=0.0,
+        le=1.0,
+        description="Share of the embedding similarity in a candidate's blended score",
+    )
     payload_key: SecretStr | None = Field(
         default=None,
         description="base64 AES key (16/24/32 bytes): Temporal stores payloads encrypted",

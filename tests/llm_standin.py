@@ -2,13 +2,21 @@
 
 Each call pops the next behaviour: "valid" (the configured JSON), "malformed" (not the schema),
 "prose" (no JSON at all), "slow" (sleeps past the client's timeout), "error" (HTTP 500).
+
+/embeddings answers deterministic vectors: a text containing a key of `fixed` gets that vector,
+any other a hashed bag of its words (texts sharing words are similar). `embedding_script` pops
+"valid", "slow", "error" (500, which the client retries) or "refused" (400) per call; every
+input text is recorded in `embedded`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import json
+import math
+import re
 import socket
 import time
 from collections.abc import AsyncIterator
@@ -28,6 +36,43 @@ class LlmStandin:
     script: list[str] = field(default_factory=list)
     requests: list[dict[str, Any]] = field(default_factory=list)
     slow_s: float = 5.0
+    fixed: dict[str, list[float]] = field(default_factory=dict)
+    embedding_script: list[str] = field(default_factory=list)
+    embedded: list[str] = field(default_factory=list)
+    dimensions: int = 64
+
+    def vector(self, text: str) -> list[float]:
+        for marker, vector in self.fixed.items():
+            if marker in text:
+                return vector
+        out = [0.0] * self.dimensions
+        for word in re.findall(r"[a-z0-9]+", text.lower()):
+            out[int(hashlib.sha256(word.encode()).hexdigest(), 16) % self.dimensions] += 1.0
+        norm = math.sqrt(sum(v * v for v in out)) or 1.0
+        return [v / norm for v in out]
+
+    async def embeddings(self, request: Request) -> JSONResponse:
+        body = await request.json()
+        texts = body["input"] if isinstance(body["input"], list) else [body["input"]]
+        behaviour = self.embedding_script.pop(0) if self.embedding_script else "valid"
+        if behaviour == "slow":
+            await asyncio.sleep(self.slow_s)
+        if behaviour == "error":
+            return JSONResponse({"error": {"message": "boom", "type": "server_error"}}, 500)
+        if behaviour == "refused":  # a 4xx: not retried by the client
+            return JSONResponse({"error": {"message": "no", "type": "invalid_request"}}, 400)
+        self.embedded.extend(texts)
+        return JSONResponse(
+            {
+                "object": "list",
+                "model": body.get("model", "standin"),
+                "data": [
+                    {"object": "embedding", "index": i, "embedding": self.vector(t)}
+                    for i, t in enumerate(texts)
+                ],
+                "usage": {"prompt_tokens": 10, "total_tokens": 10},
+            }
+        )
 
     async def completions(self, request: Request) -> JSONResponse:
         body = await request.json()
@@ -65,6 +110,8 @@ class LlmStandin:
             routes=[
                 Route("/v1/chat/completions", self.completions, methods=["POST"]),
                 Route("/chat/completions", self.completions, methods=["POST"]),
+                Route("/v1/embeddings", self.embeddings, methods=["POST"]),
+                Route("/embeddings", self.embeddings, methods=["POST"]),
             ]
         )
 

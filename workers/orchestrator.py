@@ -16,6 +16,7 @@ from temporalio.worker import Worker
 
 from activities.escalation import EscalationActivities
 from activities.incident_claims import IncidentClaimActivities
+from activities.match_embeddings import embedding_config
 from activities.paging import PagerDutyPager
 from activities.runbooks import RunbookActivities
 from activities.slack import (
@@ -26,10 +27,11 @@ from activities.slack import (
 )
 from activities.step_outputs import StepOutputActivities
 from activities.trust import TrustActivities
+from db.alert_rules import AlertRuleStore
 from db.engine import create_schema, make_engine
 from db.escalations import EscalationStore
 from db.incident_claims import IncidentClaimStore
-from db.llm_cache import DbLlmCache
+from db.llm_cache import DbLlmCache, DbVectorCache
 from db.mappings import MappingStore
 from db.runbooks import RunbookStore
 from db.slack_messages import SlackMessageStore
@@ -54,6 +56,9 @@ def build_worker(client: Client, settings: Settings, engine: AsyncEngine) -> Wor
         settings.match_threshold,
         llm=llm_config(settings),
         llm_cache=DbLlmCache(engine),
+        rules=AlertRuleStore(engine),
+        embeddings=embedding_config(settings),
+        vectors=DbVectorCache(engine),
     )
     escalation = EscalationActivities(
         EscalationStore(engine), PagerDutyPager.from_settings(settings)

@@ -68,10 +68,13 @@ class BM25Index:
             idf = self.idf[term]
             factor = idf * weight
             held = idf * content.get(term, 0.0)
-            for number, saturated in rows:
-                scores[number] = scores.get(number, 0.0) + factor * saturated
-                if held:
-                    mass[number] = mass.get(number, 0.0) + held
+            get = scores.get
+            for number, saturated in rows:  # the hot loop: one lookup and one store per posting
+                scores[number] = get(number, 0.0) + factor * saturated
+            if held:
+                held_get = mass.get
+                for number, _ in rows:
+                    mass[number] = held_get(number, 0.0) + held
         return scores, mass
 
     def query_mass(self, query: Mapping[str, float]) -> float:

@@ -22,6 +22,7 @@ from domain.alerts.match import (
     document_from_runbook,
 )
 from domain.alerts.prefill import prepare
+from domain.alerts.rules_file import ImportedRules
 from schemas.alert import Alert
 from schemas.incident import SelectedRunbook
 from schemas.runbook import Runbook
@@ -57,11 +58,11 @@ class RunbookMatcher:
         self.index = RunbookIndex.build(with_rules(documents, rules) if rules else documents)
 
     @classmethod
-    def by_id(cls, runbooks: Sequence[Runbook]) -> RunbookMatcher:
+    def by_id(cls, runbooks: Sequence[Runbook], rules: Sequence[AlertRule] = ()) -> RunbookMatcher:
         keyed = {r.id: r for r in runbooks}
         if len(keyed) != len(runbooks):
             raise ValueError("runbook ids must be unique")
-        return cls(keyed)
+        return cls(keyed, rules)
 
     def match(
         self,
@@ -94,6 +95,7 @@ class RunbookMatcher:
                 confidence=result.confidence,
                 method=result.method,
                 candidates=result.candidates,
+                close=result.close,
             )
         selected = prepare(
             self.runbooks[result.runbook], alert, reason=f"matched by {result.reason}"
@@ -101,6 +103,7 @@ class RunbookMatcher:
         selected.confidence = result.confidence
         selected.method = result.method
         selected.candidates = result.candidates
+        selected.close = result.close
         return selected
 
     def summary(self, key: str, chars: int = 600) -> tuple[str, str]:
@@ -110,15 +113,16 @@ class RunbookMatcher:
         return runbook.title, " ".join(text.split())[:chars]
 
 
-_matchers: OrderedDict[RunbookSetKey, RunbookMatcher] = OrderedDict()
+_matchers: OrderedDict[tuple[RunbookSetKey, str], RunbookMatcher] = OrderedDict()
 
 
-def matcher_for(runbooks: Sequence[Runbook]) -> RunbookMatcher:
-    """The matcher for this exact set of runbooks, built on first use and kept (a few sets)."""
-    key = runbook_set_key(runbooks)
+def matcher_for(runbooks: Sequence[Runbook], rules: ImportedRules | None = None) -> RunbookMatcher:
+    """The matcher for this exact set of runbooks (and imported alert rules), built on first
+    use and kept (a few sets)."""
+    key = (runbook_set_key(runbooks), rules.digest if rules is not None else "")
     matcher = _matchers.get(key)
     if matcher is None:
-        matcher = RunbookMatcher.by_id(runbooks)
+        matcher = RunbookMatcher.by_id(runbooks, rules.rules if rules is not None else ())
         _matchers[key] = matcher
         while len(_matchers) > _CACHED_MATCHERS:
             _matchers.popitem(last=False)
@@ -127,9 +131,11 @@ def matcher_for(runbooks: Sequence[Runbook]) -> RunbookMatcher:
     return matcher
 
 
-def cached_matcher(runbooks: Sequence[Runbook]) -> RunbookMatcher | None:
+def cached_matcher(
+    runbooks: Sequence[Runbook], rules: ImportedRules | None = None
+) -> RunbookMatcher | None:
     """The matcher for this set when it is already built (no building, so no thread needed)."""
-    key = runbook_set_key(runbooks)
+    key = (runbook_set_key(runbooks), rules.digest if rules is not None else "")
     matcher = _matchers.get(key)
     if matcher is not None:
         _matchers.move_to_end(key)

@@ -164,3 +164,20 @@ def test_imported_alert_rules_lend_their_words_to_the_runbook() -> None:
     assert "widget frobnicator processed total" in enriched[0].rules
     assert enriched[1].rules == ""
     assert RunbookIndex.build(enriched).match(alert).candidates[0].runbook == "rb/QueueStalled.md"
+
+
+def test_close_calls_carry_each_candidates_score_and_why(matcher: RunbookMatcher) -> None:
+    alert = alert_of({"id": "t", "title": "kubelet certificate expiring on node-4"})
+    result = matcher.match(alert)
+    assert result.close
+    best = result.candidates[0]
+    assert best.evidence["relative_to_best"] == 1.0
+    for call in result.close:
+        assert call.runbook != result.runbook
+        assert call.runbook in {c.runbook for c in result.candidates}
+        assert 0.9 <= call.evidence["relative_to_best"] <= 1.0
+        assert 0.0 < call.score <= best.score
+        assert {"coverage", "name_cover", "name_equal"} <= call.evidence.keys()
+        assert any(r.startswith("scored ") and result.runbook in r for r in call.reasons)
+    selected = matcher.select(alert, result)
+    assert [c.runbook for c in selected.close] == [c.runbook for c in result.close]

@@ -17,6 +17,7 @@ def adopt(i: Incident, selected: SelectedRunbook) -> None:
     i.state.match_confidence = selected.confidence
     i.state.match_method = selected.method
     i.state.match_candidates = list(selected.candidates)
+    i.state.match_close = list(selected.close)
     runbook = selected.runbook
     if runbook is None:
         i.rec.timeline("no_runbook", selected.reason)
