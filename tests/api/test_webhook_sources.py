@@ -345,8 +345,14 @@ async def test_grafana_signatures_with_and_without_a_timestamp(
 
 
 async def test_opsgenie_token_header_and_lifecycle(client: Client, engine: AsyncEngine) -> None:
+    # The contract's sample names one service; other tests' Opsgenie incidents for it must not
+    # absorb this one's alert (correlation is tested in tests/workflows/test_correlation.py).
     async with running_stack(
-        client, engine, opsgenie_token="og-s3cret", opsgenie_token_header="X-Og-Token"
+        client,
+        engine,
+        opsgenie_token="og-s3cret",
+        opsgenie_token_header="X-Og-Token",
+        correlation_window_s=0,
     ) as stack:
         alias = unique("checkout-crashloop-")
         incident_id = f"incident-opsgenie-{alias}"
