@@ -14,6 +14,7 @@ from api import (
     codec,
     errors,
     exports,
+    incident_command,
     incidents,
     mappings,
     people,
@@ -83,6 +84,7 @@ def create_app(
         )
     errors.install(app)
     app.include_router(webhooks.router)
+    app.include_router(incident_command.router)
     app.include_router(incidents.router)
     app.include_router(runbooks.router)
     app.include_router(trust.router)

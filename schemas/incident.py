@@ -10,6 +10,13 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from schemas.alert import Alert
 from schemas.runbook import Runbook, StepRisk
+from schemas.severity import (
+    FalsePositive,
+    Severity,
+    SeverityRecord,
+    SlaBreach,
+    SlaKind,
+)
 from schemas.trust import KillSwitch, Mode, Requirement
 
 
@@ -228,6 +235,16 @@ class IncidentInput(BaseModel):
     continued: Continuation | None = Field(
         default=None,
         description="Set when a run continues an earlier run of this incident (continue-as-new)",
+    )
+    severity_level: Severity | None = Field(
+        default=None, description="P0-P3, declared or derived from the alert (absent: older runs)"
+    )
+    declared_by: str | None = Field(
+        default=None, max_length=200, description="Who declared the incident by hand"
+    )
+    slas: dict[Severity, dict[SlaKind, int]] = Field(
+        default_factory=dict,
+        description="Response deadlines (seconds from opening) per level; empty: no SLA timers",
     )
 
 
@@ -558,6 +575,17 @@ class IncidentState(BaseModel):
         default=0, description="Timeline entries dropped from the middle to bound the state"
     )
     runs: int = Field(default=1, description="Workflow runs of this incident (continue-as-new)")
+    severity_level: Severity | None = Field(default=None, description="P0-P3 (absent: none)")
+    severity_changes: list[SeverityRecord] = Field(default_factory=list)
+    declared_by: str | None = None
+    engaged_at: datetime | None = Field(
+        default=None, description="When a person first acted beyond acknowledging"
+    )
+    sla_breaches: list[SlaBreach] = Field(default_factory=list)
+    false_positive: FalsePositive | None = None
+    parent_incident: str | None = Field(
+        default=None, description="The incident this one duplicates (linked instead of kept)"
+    )
 
 
 class IncidentSummary(BaseModel):

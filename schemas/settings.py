@@ -12,6 +12,8 @@ from pathlib import Path
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from schemas.severity import SeverityPolicy
+
 #: Written by `ddrun dev` into its data folder: where that stack's API and Temporal listen.
 STACK_FILE = "stack.json"
 
@@ -181,6 +183,16 @@ class Settings(BaseSettings):
     )
     resolve_timeout_s: int | None = Field(
         default=None, ge=1, description="Escalate an incident still open after this"
+    )
+    severity_policy: SeverityPolicy = Field(
+        default_factory=SeverityPolicy,
+        description="P0-P3: the default level, the alert labels and words mapped to a level, "
+        "what each level means and its response deadlines in seconds (JSON)",
+    )
+    sla_timers: bool = Field(
+        default=True,
+        description="Run each level's response deadlines as timers; a missed one pages the "
+        "next level",
     )
     redact_patterns: list[str] = Field(
         default_factory=list,

@@ -31,6 +31,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from domain.incident_ids import incident_id_for
 from domain.policy import PolicyError, commander_for, current_policy, rules_for, timers_for
+from domain.severity import derive_severity
 from schemas import search_attributes as sa
 from schemas.alert import Alert, AlertStatus
 from schemas.incident import (
@@ -55,6 +56,7 @@ from schemas.incident import (
 from schemas.policy import ApprovalPolicy
 from schemas.runbook import StepRisk
 from schemas.settings import Settings
+from schemas.severity import Severity
 from schemas.trust import KillSwitch, Mode
 from workflows.incident import IncidentWorkflow
 from workflows.incident_record import closed_message, when
@@ -168,6 +170,8 @@ async def deliver_alert(
     kill_switches: Sequence[KillSwitch] = (),
     approval_rules: Mapping[StepRisk, ApprovalRule] | None = None,
     commander: str | None = None,
+    severity: Severity | None = None,
+    declared_by: str | None = None,
 ) -> AlertAccepted:
     """Start the incident for a firing alert, or attach it to the open one; pass on what the
     source says later (acknowledged, resolved, updated).
@@ -177,6 +181,7 @@ async def deliver_alert(
     incident is open within the correlation window, joins that incident as a related alert.
     A key whose incident closed within the reopen window starts a new run linked to the old.
     `selected` is the runbook chosen before start; without it the workflow chooses.
+    `severity` is a level a person declared; without it the level is derived from the alert.
     """
     incident_id = incident_id_for(alert)
     if alert.status is not AlertStatus.FIRING:
@@ -188,6 +193,7 @@ async def deliver_alert(
     if commander is None:
         commander = commander_for(policy, alert.service)
     timers = timers_for(policy, alert.service)
+    level = severity or derive_severity(alert, settings.severity_policy)
     reopens: PreviousRun | None = None
     if settings.correlation_window_s or settings.reopen_window_s:
         around = await _neighbours(client, settings, incident_id, alert, runbook_id)
@@ -221,6 +227,9 @@ async def deliver_alert(
         approval_rules=dict(approval_rules),
         commander=commander,
         reopens=reopens,
+        severity_level=level,
+        declared_by=declared_by,
+        slas=dict(settings.severity_policy.slas) if settings.sla_timers else {},
         notifications=Notifications(
             slack=settings.slack_bot_token is not None,
             ack_timeout_s=timers.ack_timeout_s or settings.ack_timeout_s,

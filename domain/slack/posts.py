@@ -41,6 +41,11 @@ EVENT_LABELS: dict[str, tuple[str, str]] = {
     "trust": (":seedling:", "Trust"),
     "kill_switch_engaged": (":octagonal_sign:", "Kill switch engaged"),
     "kill_switch_lifted": (":large_green_circle:", "Kill switch lifted"),
+    "declared": (":loudspeaker:", "Declared"),
+    "severity": (":triangular_flag_on_post:", "Severity"),
+    "sla_breach": (":alarm_clock:", "Response SLA missed"),
+    "false_positive": (":no_bell:", "False positive"),
+    "linked_to_parent": (":link:", "Duplicate of"),
 }
 _PREFIXES: dict[str, tuple[str, str]] = {
     "kill_switch_": (":octagonal_sign:", "Kill switch"),

@@ -221,6 +221,11 @@ class Incident:
             if self.state.status is IncidentStatus.TRIGGERED:
                 self.rec.set_status(IncidentStatus.ACKNOWLEDGED)
 
+    def engage(self, actor: str | None) -> None:
+        """A person acted beyond acknowledging (the engage SLA is met)."""
+        if actor is not None and self.state.engaged_at is None:
+            self.state.engaged_at = workflow.now()
+
     def apply_kill_switch(self, switch: KillSwitch) -> None:
         others = [k for k in self.state.kill_switches if k.label != switch.label]
         self.state.kill_switches = [*others, switch] if switch.engaged else others

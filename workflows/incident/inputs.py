@@ -87,6 +87,7 @@ class HumanInputs:
     def approve_step(self, decision: ApprovalDecision) -> str:
         i = self._i
         i.acknowledge(decision.approver)
+        i.engage(decision.approver)
         view = i.view(decision.step_id)
         where = f"{decision.step_id} via {decision.channel}"
         if Verdict(decision.decision) is Verdict.REJECT:
@@ -165,6 +166,7 @@ class HumanInputs:
     def report_step(self, report: StepReport) -> str:
         self._i.reports[report.step_id] = report
         self._i.acknowledge(report.actor)
+        self._i.engage(report.actor)
         return f"step {report.step_id} reported {report.outcome} by {report.actor}"
 
     def validate_report_step(self, report: StepReport) -> None:
@@ -177,6 +179,7 @@ class HumanInputs:
 
     def decide_step(self, decision: InterruptedStepDecision) -> str:
         self._i.decisions[decision.step_id] = decision
+        self._i.engage(decision.actor)
         return f"{decision.action} {decision.step_id} by {decision.actor}"
 
     def validate_decide_step(self, decision: InterruptedStepDecision) -> None:
@@ -248,6 +251,7 @@ class HumanInputs:
 
     def take_over(self, action: HumanAction) -> str:
         self._i.set_mode(Mode.READ_ALONG, action.reason or "taken over", action.actor)
+        self._i.engage(action.actor)
         self._i.unpause()
         return f"{action.actor} has manual control"
 
@@ -299,6 +303,7 @@ class HumanInputs:
 
     def assign_commander(self, change: CommanderChange) -> str:
         self._i.state.commander = change.commander
+        self._i.engage(change.actor)
         self._i.rec.timeline("commander", f"{change.commander} is incident commander", change.actor)
         return f"{change.commander} is incident commander"
 

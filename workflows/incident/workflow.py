@@ -31,11 +31,13 @@ with workflow.unsafe.imports_passed_through():
         StepAction,
         StepReport,
     )
+    from schemas.severity import ParentLink, SeverityChange
     from schemas.trust import KillSwitch
     from workflows import approvals, closing
     from workflows.incident import stubs
     from workflows.incident.agent import Agent
     from workflows.incident.close import Closer
+    from workflows.incident.command import IncidentCommand
     from workflows.incident.compensation import Compensation
     from workflows.incident.continuation import ContinueAsNew, carry, restore, restored_state
     from workflows.incident.core import Aborted, Incident, Resolved, StepFailed, Unattended
@@ -44,6 +46,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.incident.inputs import HumanInputs
     from workflows.incident.outputs import Outputs
     from workflows.incident.runbook import adopt
+    from workflows.incident.sla import PATCH_SLA, SlaWatch
     from workflows.incident.slack_sync import SlackSync
     from workflows.incident.steps import StepRunner
     from workflows.incident.waiting import Waits
@@ -74,6 +77,8 @@ class IncidentWorkflow:
             commander=inp.commander,
             reopens=inp.reopens,
             run_id=workflow.info().run_id,
+            severity_level=inp.severity_level,
+            declared_by=inp.declared_by,
         )
         self._incident = i = Incident.open(inp, state)
         self._state = state
@@ -96,6 +101,8 @@ class IncidentWorkflow:
         )
         self._slack = SlackSync(i)
         self._closer = Closer(i, self._waits, self._slack)
+        self._command = IncidentCommand(i)
+        self._sla = SlaWatch(i, self._escalator)
         self._selected = inp.selected
         self._no_runbook_escalated = bool(inp.continued and inp.continued.no_runbook_escalated)
         if inp.continued is not None:
@@ -104,6 +111,13 @@ class IncidentWorkflow:
             return
         i.rec.timeline("opened", f"{alert.source.value} alert {alert.name}: {alert.title}")
         i.rec.timeline("mode", f"{inp.mode.value}: {inp.mode_reason}")
+        if inp.severity_level is not None:
+            how = f"declared by {inp.declared_by}" if inp.declared_by else "from the alert"
+            i.rec.timeline(
+                "declared" if inp.declared_by else "severity",
+                f"{inp.severity_level.value} ({how})",
+                inp.declared_by,
+            )
         if inp.reopens is not None:
             i.rec.timeline(
                 "reopened",
@@ -208,6 +222,8 @@ class IncidentWorkflow:
             self._background.append(asyncio.create_task(self._slack.loop()))
         if notify.ack_timeout_s or notify.resolve_timeout_s:
             self._background.append(asyncio.create_task(self._escalator.watch_timers()))
+        if self._incident.inp.slas and workflow.patched(PATCH_SLA):
+            self._background.append(asyncio.create_task(self._sla.watch()))
 
     async def _after_close(self) -> None:
         await self._closer.after_close()
@@ -343,6 +359,30 @@ class IncidentWorkflow:
     @escalate.validator
     def _validate_escalate(self, action: HumanAction) -> None:
         self._inputs.validate_escalate(action)
+
+    @workflow.update(description="Change the severity (P0-P3); a reason is required")
+    def change_severity(self, change: SeverityChange) -> str:
+        return self._command.change_severity(change)
+
+    @change_severity.validator
+    def _validate_change_severity(self, change: SeverityChange) -> None:
+        self._command.validate_change_severity(change)
+
+    @workflow.update(description="Close as a false positive; the reason is kept for tuning")
+    def mark_false_positive(self, action: HumanAction) -> str:
+        return self._command.mark_false_positive(action)
+
+    @mark_false_positive.validator
+    def _validate_mark_false_positive(self, action: HumanAction) -> None:
+        self._command.validate_mark_false_positive(action)
+
+    @workflow.update(description="Close as a duplicate of a parent incident")
+    def link_parent(self, link: ParentLink) -> str:
+        return self._command.link_parent(link)
+
+    @link_parent.validator
+    def _validate_link_parent(self, link: ParentLink) -> None:
+        self._command.validate_link_parent(link)
 
     # ----------------------------------------------------------------------------- query
 
