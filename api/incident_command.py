@@ -40,13 +40,17 @@ class ParentBody(_ActionBody):
 
 
 @router.post("", status_code=201)
-async def declare_incident(body: DeclareBody, state: State, principal: Responder) -> JSONResponse:
-    """Declare an incident by hand (no alert fired): its id."""
+async def declare_incident(
+    body: DeclareBody, state: State, principal: Responder, key: str | None = IdempotencyKey
+) -> JSONResponse:
+    """Declare an incident by hand (no alert fired): its id. A retry with the same
+    Idempotency-Key reaches the incident the first request opened."""
     accepted = await declare.declare(
         state.client,
         state.settings,
         declare.Declaration(**body.model_dump()),
         principal.handle,
+        request_id("declare", key),
     )
     return JSONResponse(
         {"incident_id": accepted.incident_id, "severity": body.severity.value}, status_code=201

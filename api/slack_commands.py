@@ -12,6 +12,7 @@ import logging
 from api.deps import AppState
 from api.slack_actions import on_approve
 from api.slack_context import Ctx
+from api.slack_declare import declare_command, severity_command
 from api.slack_incidents import call, incident_state, simple
 from api.slack_killswitch import kill_switch_command
 from api.slack_payloads import SlashCommand
@@ -82,6 +83,8 @@ async def _run_command(ctx: Ctx, cmd: SlashCommand) -> Reply | None:
         return Reply(HELP)
     if verb in ("killswitch", "kill-switch"):
         return await kill_switch_command(ctx, args)
+    if verb == "declare":
+        return await declare_command(ctx, args)
     if verb in ("runbook", "runbooks") and args[:1] == ["search"]:
         return await _search_runbooks(ctx, " ".join(args[1:]))
     if verb == "status" and not (args and args[0].startswith(_ID_PREFIXES)):
@@ -89,6 +92,9 @@ async def _run_command(ctx: Ctx, cmd: SlashCommand) -> Reply | None:
         if found is None:
             return await _open_incidents(ctx)
         args = [found]
+    if verb == "severity":
+        incident_id, rest = await _target(ctx, args, cmd.channel_id)
+        return await severity_command(ctx, incident_id, rest)
     if verb not in ("status", "approve", "pause", "resume", "abort", "escalate"):
         return Reply(f"Unknown command {verb!r}.\n{HELP}")
     incident_id, rest = await _target(ctx, args, cmd.channel_id)

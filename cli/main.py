@@ -20,6 +20,7 @@ from temporalio.client import Client
 
 from cli import failures
 from cli.api_client import Api, fail
+from cli.commands.incident_command import incident_app
 from cli.demo import demo_app
 from cli.identity import login, logout, tokens_app, users_app, whoami
 from cli.match import mappings_app, match_command
@@ -83,6 +84,7 @@ incidents_app = typer.Typer(help="List and inspect incidents", no_args_is_help=T
 runbooks_app = typer.Typer(help="Manage runbooks in the database", no_args_is_help=True)
 killswitch_app = typer.Typer(help="Stop all automatic execution", no_args_is_help=True)
 app.add_typer(incidents_app, name="incidents")
+app.add_typer(incident_app, name="incident")
 app.add_typer(runbooks_app, name="runbooks")
 app.add_typer(killswitch_app, name="killswitch")
 app.add_typer(users_app, name="users")

@@ -39,10 +39,17 @@ def slug(text: str, limit: int = 40) -> str:
     return _SLUG.sub("-", text.lower()).strip("-")[:limit].strip("-") or "incident"
 
 
-def declared_alert(declaration: Declaration, actor: str, now: datetime | None = None) -> Alert:
-    now = now or datetime.now(UTC)
+def declared_alert(declaration: Declaration, actor: str, request_key: str | None = None) -> Alert:
+    """The declaration as an alert. A retried request (same `request_key` from the same person)
+    makes the same dedup key, so it reaches the incident the first one opened."""
+    now = datetime.now(UTC)
     body = declaration.model_dump_json().encode()
-    key = f"declared-{slug(declaration.title)}-{uuid.uuid4().hex[:10]}"
+    unique_part = (
+        hashlib.sha256(f"{actor}\n{request_key}".encode()).hexdigest()[:10]
+        if request_key
+        else uuid.uuid4().hex[:10]
+    )
+    key = f"declared-{slug(declaration.title)}-{unique_part}"
     return Alert(
         source=AlertSource.GENERIC,
         dedup_key=key,
@@ -60,10 +67,14 @@ def declared_alert(declaration: Declaration, actor: str, now: datetime | None = 
 
 
 async def declare(
-    client: Client, settings: Settings, declaration: Declaration, actor: str
+    client: Client,
+    settings: Settings,
+    declaration: Declaration,
+    actor: str,
+    request_key: str | None = None,
 ) -> AlertAccepted:
     """Open the incident; `actor` is the authenticated person (never a name from a body)."""
-    alert = declared_alert(declaration, actor)
+    alert = declared_alert(declaration, actor, request_key)
     return await incident_client.deliver_alert(
         client, settings, alert, severity=declaration.severity, declared_by=actor
     )

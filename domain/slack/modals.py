@@ -31,6 +31,8 @@ HELP = (
     "• `pause [ID]` · `resume [ID]`\n"
     "• `abort [ID] [reason]`: stop and roll back\n"
     "• `escalate [ID] [reason]`: page the next level now\n"
+    "• `declare P0|P1|P2|P3 [service=NAME] TITLE`: declare an incident\n"
+    "• `severity [ID] P0|P1|P2|P3 REASON`: change its severity\n"
     "• `killswitch status` · `killswitch engage|lift global|service NAME|runbook ID [reason]`\n"
     "• `runbook search TEXT`\n"
     "• `help`"

@@ -1,0 +1,84 @@
+"""`ddrun incident ...`: declare an incident, change its severity, close it as a false
+positive or link it to its parent. Through the HTTP API, as the person whose token the CLI
+holds (imports inside the commands keep `ddrun --help` fast)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+incident_app = typer.Typer(
+    help="Incident command: declare, severity, false positive, link to a parent",
+    no_args_is_help=True,
+)
+
+SEVERITIES = ("P0", "P1", "P2", "P3")
+
+
+def _level(value: str) -> str:
+    level = value.strip().upper()
+    if level not in SEVERITIES:
+        raise typer.BadParameter(f"severity must be one of {', '.join(SEVERITIES)}")
+    return level
+
+
+def _post(path: str, body: dict[str, Any]) -> Any:
+    from cli.api_client import Api
+
+    return Api().call("POST", path, json=body)
+
+
+def _say(text: str) -> None:
+    from rich.console import Console
+    from rich.markup import escape
+
+    Console().print(escape(text))
+
+
+@incident_app.command("declare")
+def declare(
+    severity: Annotated[str, typer.Option("--severity", help="P0, P1, P2 or P3")],
+    title: Annotated[str, typer.Option("--title", help="What is happening")],
+    service: Annotated[str | None, typer.Option("--service", help="The service")] = None,
+    description: Annotated[str, typer.Option(help="More detail")] = "",
+) -> None:
+    """Declare an incident by hand (no alert fired); prints its id."""
+    body: dict[str, Any] = {"severity": _level(severity), "title": title}
+    if service:
+        body["service"] = service
+    if description:
+        body["description"] = description
+    result = _post("/api/incidents", body)
+    _say(f"{result['incident_id']} declared {result['severity']}")
+
+
+@incident_app.command("severity")
+def change_severity(
+    incident_id: str,
+    severity: Annotated[str, typer.Argument(help="P0, P1, P2 or P3")],
+    reason: Annotated[str, typer.Option("--reason", help="Why (required, recorded)")],
+) -> None:
+    """Change the incident's severity; the reason is recorded."""
+    body = {"severity": _level(severity), "reason": reason}
+    _say(_post(f"/api/incidents/{incident_id}/severity", body)["result"])
+
+
+@incident_app.command("false-positive")
+def false_positive(
+    incident_id: str,
+    reason: Annotated[str, typer.Option("--reason", help="Why (kept to tune the alert)")],
+) -> None:
+    """Close the incident as a false positive."""
+    _say(_post(f"/api/incidents/{incident_id}/false-positive", {"reason": reason})["result"])
+
+
+@incident_app.command("link")
+def link(
+    incident_id: str,
+    parent: Annotated[str, typer.Argument(help="The incident this one duplicates")],
+    reason: Annotated[str, typer.Option(help="Why")] = "",
+) -> None:
+    """Close the incident as a duplicate of PARENT; its alerts join the parent."""
+    body = {"parent": parent, "reason": reason}
+    _say(_post(f"/api/incidents/{incident_id}/parent", body)["result"])

@@ -1,0 +1,73 @@
+"""`ddrun incident declare|severity|false-positive` as a user runs them: through the HTTP API
+with a token (the actor is the token's person), against real Temporal."""
+
+from __future__ import annotations
+
+import os
+import re
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+from temporalio.client import Client
+
+from schemas.identity import Role
+from schemas.incident import IncidentStatus
+from tests.harness import run_cli, running_stack, serving, token_of, unique
+from tests.support import assert_eventually
+
+pytestmark = pytest.mark.temporal
+
+
+async def test_declare_change_severity_and_close_as_false_positive(
+    client: Client, engine: AsyncEngine
+) -> None:
+    async with running_stack(client, engine) as stack, serving(stack) as api:
+        hana = unique("hana-")
+        env = {
+            **os.environ,
+            "DDRUN_API_URL": api,
+            "DDRUN_TOKEN": token_of(await stack.person(hana, (Role.RESPONDER,))),
+            "COLUMNS": "200",
+        }
+        service = unique("cli-decl-")
+        code, out, err = await run_cli(
+            "incident", "declare", "--severity", "P9", "--title", "x", env=env, stderr_apart=True
+        )
+        assert code != 0
+        assert "P0, P1, P2, P3" in err
+        code, out, err = await run_cli(
+            "incident",
+            "declare",
+            "--severity",
+            "p1",
+            "--title",
+            "Payments delayed",
+            "--service",
+            service,
+            env=env,
+            stderr_apart=True,
+        )
+        assert code == 0, (out, err)
+        found = re.search(r"(incident-\S+) declared P1", out)
+        assert found, out
+        incident = found.group(1)
+        state = await assert_eventually(
+            lambda: stack.state(incident), lambda s: s is not None, what="declared"
+        )
+        assert state.declared_by == hana
+        assert state.service == service
+
+        code, out, err = await run_cli(
+            "incident", "severity", incident, "P2", "--reason", "only EU", env=env
+        )
+        assert code == 0, out
+        assert "severity P2 set by" in out
+        code, out, _ = await run_cli(
+            "incident", "false-positive", incident, "--reason", "test traffic", env=env
+        )
+        assert code == 0, out
+        closed = await stack.handle(incident).result()
+        assert closed.status is IncidentStatus.RESOLVED
+        assert closed.severity_changes[-1].actor == hana
+        assert closed.false_positive is not None
+        assert closed.false_positive.reason == "test traffic"
