@@ -5,15 +5,19 @@ person (api/auth.py), never a name in the body."""
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, PlainTextResponse
 from pydantic import Field
 
-from api.auth import Responder
+from api.auth import Reader, Responder
 from api.deps import State
+from api.errors import NotFoundError
 from api.incidents import IdempotencyKey, Outcome, _act, _ActionBody, _who, request_id
+from db.people import PeopleStore
+from domain.handoff import handoff_document
 from schemas.incident import HumanAction
+from schemas.roles import IncidentRole, RoleChange
 from schemas.severity import ParentLink, Severity, SeverityChange
-from workflows import declare
+from workflows import declare, incident_client
 
 router = APIRouter(prefix="/api/incidents", tags=["incident command"])
 
@@ -97,3 +101,33 @@ async def link_parent(
         state.client, incident_id, link, request_id("link_parent", key)
     )
     return Outcome(result=result)
+
+
+class RoleBody(_ActionBody):
+    role: IncidentRole
+    person: str = Field(min_length=1, max_length=200)
+    remove: bool = False
+
+
+@router.post("/{incident_id}/roles")
+async def assign_role(
+    incident_id: str,
+    body: RoleBody,
+    request: Request,
+    state: State,
+    principal: Responder,
+    key: str | None = IdempotencyKey,
+) -> Outcome:
+    """Give a known person a role, or relieve them (`remove`); the commander is handed over."""
+    if await PeopleStore(state.engine).get(body.person) is None:
+        raise NotFoundError(f"no person {body.person!r} (see `ddrun users list`)")
+    change = RoleChange(
+        role=body.role, person=body.person, remove=body.remove, **_who(principal, request)
+    )
+    return await _act(state, incident_id, "assign_role", change, key)
+
+
+@router.get("/{incident_id}/handoff", response_class=PlainTextResponse)
+async def handoff(incident_id: str, state: State, _principal: Reader) -> str:
+    """A handoff document (Markdown) for the next shift, from the incident as it stands."""
+    return handoff_document(await incident_client.get_state(state.client, incident_id))

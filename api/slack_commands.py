@@ -12,7 +12,7 @@ import logging
 from api.deps import AppState
 from api.slack_actions import on_approve
 from api.slack_context import Ctx
-from api.slack_declare import declare_command, severity_command
+from api.slack_declare import commander_command, declare_command, severity_command
 from api.slack_incidents import call, incident_state, simple
 from api.slack_killswitch import kill_switch_command
 from api.slack_payloads import SlashCommand
@@ -95,6 +95,9 @@ async def _run_command(ctx: Ctx, cmd: SlashCommand) -> Reply | None:
     if verb == "severity":
         incident_id, rest = await _target(ctx, args, cmd.channel_id)
         return await severity_command(ctx, incident_id, rest)
+    if verb == "ic":
+        incident_id, rest = await _target(ctx, args, cmd.channel_id)
+        return await commander_command(ctx, incident_id, rest)
     if verb not in ("status", "approve", "pause", "resume", "abort", "escalate"):
         return Reply(f"Unknown command {verb!r}.\n{HELP}")
     incident_id, rest = await _target(ctx, args, cmd.channel_id)

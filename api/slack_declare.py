@@ -1,14 +1,21 @@
-"""`/ddrun declare P1 [service=S] TITLE` and `/ddrun severity [ID] P0 REASON` in Slack: the
-same declaration and severity change as the API and CLI, as the Slack user's linked person."""
+"""`/ddrun declare P1 [service=S] TITLE`, `/ddrun severity [ID] P0 REASON` and `/ddrun ic [ID]
+@user` in Slack: the same declaration, severity change and handover as the API and CLI, as the
+Slack user's linked person."""
 
 from __future__ import annotations
+
+import re
 
 from api.slack_context import Ctx
 from api.slack_incidents import call, require_respond
 from api.slack_replies import Refused, Reply
+from db.people import PeopleStore
+from schemas.roles import IncidentRole, RoleChange
 from schemas.severity import Severity, SeverityChange
 from workflows import declare, incident_client
 
+#: A Slack mention as it arrives in a slash command: <@U123> or <@U123|name>.
+_MENTION = re.compile(r"<@([A-Z0-9]{2,30})(?:\|[^>]*)?>")
 _USAGE = "`/ddrun declare P0|P1|P2|P3 [service=NAME] TITLE`"
 
 
@@ -52,3 +59,19 @@ async def severity_command(ctx: Ctx, incident_id: str, args: list[str]) -> Reply
         incident_client.act(ctx.app.client, incident_id, "change_severity", change),
     )
     return Reply(f":ok_hand: {result}")
+
+
+async def commander_command(ctx: Ctx, incident_id: str, args: list[str]) -> Reply:
+    """`/ddrun ic [ID] @user`: hand over the commander role to a linked Slack user."""
+    require_respond(ctx)
+    found = _MENTION.fullmatch(args[0]) if len(args) == 1 else None
+    if found is None:
+        raise Refused("say who takes over: `/ddrun ic [ID] @user`")
+    person = await PeopleStore(ctx.app.engine).by_slack_user(found.group(1))
+    if person is None:
+        raise Refused(f"<@{found.group(1)}> is not linked to a dd0c/run person")
+    change = RoleChange(role=IncidentRole.COMMANDER, person=person.handle, **ctx.who)
+    result = await call(
+        ctx, incident_id, incident_client.act(ctx.app.client, incident_id, "assign_role", change)
+    )
+    return Reply(f":crown: {result}")

@@ -9,6 +9,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from schemas.alert import Alert
+from schemas.roles import RoleRecord
 from schemas.runbook import Runbook, StepRisk
 from schemas.severity import (
     FalsePositive,
@@ -245,6 +246,11 @@ class IncidentInput(BaseModel):
     slas: dict[Severity, dict[SlaKind, int]] = Field(
         default_factory=dict,
         description="Response deadlines (seconds from opening) per level; empty: no SLA timers",
+    )
+    ic_approvals: bool = Field(
+        default=False,
+        description="P0 changes need the incident commander; P1 changes the commander and one "
+        "other engineer (absent in older inputs: the runbook's policy alone)",
     )
 
 
@@ -586,6 +592,10 @@ class IncidentState(BaseModel):
     parent_incident: str | None = Field(
         default=None, description="The incident this one duplicates (linked instead of kept)"
     )
+    comms_lead: str | None = None
+    scribe: str | None = None
+    responders: list[str] = Field(default_factory=list)
+    role_changes: list[RoleRecord] = Field(default_factory=list)
 
 
 class IncidentSummary(BaseModel):

@@ -194,6 +194,11 @@ class Settings(BaseSettings):
         description="Run each level's response deadlines as timers; a missed one pages the "
         "next level",
     )
+    ic_approvals: bool = Field(
+        default=True,
+        description="P0 changes need the incident commander's approval; P1 changes the "
+        "commander's and one other engineer's (the two-person rule, driven by the IC role)",
+    )
     redact_patterns: list[str] = Field(
         default_factory=list,
         description="Extra regular expressions to redact from command output and alerts "

@@ -173,6 +173,8 @@ def stack_settings(client: Client, **overrides: Any) -> Settings:
         # Response-SLA timers page on virtual time; tests/workflows/test_incident_command.py
         # turns them on where they are the subject.
         "sla_timers": False,
+        # Alerts map to P0-P3; their IC approval rules are tested in test_incident_roles.py.
+        "ic_approvals": False,
     }
     values.update(overrides)
     return Settings(**values)

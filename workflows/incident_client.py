@@ -33,7 +33,7 @@ from domain.incident_ids import incident_id_for
 from domain.policy import PolicyError, commander_for, current_policy, rules_for, timers_for
 from domain.severity import derive_severity
 from schemas import search_attributes as sa
-from schemas.alert import Alert, AlertStatus
+from schemas.alert import Alert, AlertSource, AlertStatus
 from schemas.incident import (
     AlertAccepted,
     ApprovalDecision,
@@ -191,7 +191,7 @@ async def deliver_alert(
     if approval_rules is None:
         approval_rules = rules_for(policy, alert.service, runbook_id, alert.severity)
     if commander is None:
-        commander = commander_for(policy, alert.service)
+        commander = commander_for(policy, alert.service) or _assignee(alert)
     timers = timers_for(policy, alert.service)
     level = severity or derive_severity(alert, settings.severity_policy)
     reopens: PreviousRun | None = None
@@ -230,6 +230,7 @@ async def deliver_alert(
         severity_level=level,
         declared_by=declared_by,
         slas=dict(settings.severity_policy.slas) if settings.sla_timers else {},
+        ic_approvals=settings.ic_approvals,
         notifications=Notifications(
             slack=settings.slack_bot_token is not None,
             ack_timeout_s=timers.ack_timeout_s or settings.ack_timeout_s,
@@ -269,6 +270,15 @@ async def deliver_alert(
         action="reopened" if reopens is not None else "started_or_attached",
         detail=f"reopens run {reopens.run_id}" if reopens is not None else "",
     )
+
+
+def _assignee(alert: Alert) -> str | None:
+    """The PagerDuty incident's (first) assignee: the on-call person, commander by default."""
+    if alert.source is not AlertSource.PAGERDUTY:
+        return None
+    assignees = alert.annotations.get("assignees", "")
+    first = assignees.split(",")[0].strip()
+    return first or None
 
 
 async def _signal_alert(client: Client, incident_id: str, alert: Alert) -> bool:

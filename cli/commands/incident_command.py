@@ -82,3 +82,46 @@ def link(
     """Close the incident as a duplicate of PARENT; its alerts join the parent."""
     body = {"parent": parent, "reason": reason}
     _say(_post(f"/api/incidents/{incident_id}/parent", body)["result"])
+
+
+ROLES = ("commander", "comms_lead", "scribe", "responder")
+
+
+@incident_app.command("ic")
+def hand_over(
+    incident_id: str,
+    person: Annotated[str, typer.Argument(help="The new incident commander's handle")],
+) -> None:
+    """Hand the incident commander role over to PERSON (recorded)."""
+    body = {"role": "commander", "person": person}
+    _say(_post(f"/api/incidents/{incident_id}/roles", body)["result"])
+
+
+@incident_app.command("role")
+def role(
+    incident_id: str,
+    name: Annotated[str, typer.Argument(help="commander, comms_lead, scribe or responder")],
+    person: Annotated[str, typer.Argument(help="The person's handle")],
+    remove: Annotated[bool, typer.Option("--remove", help="Relieve them of it")] = False,
+) -> None:
+    """Give PERSON a role in the incident (or relieve them); recorded."""
+    if name not in ROLES:
+        raise typer.BadParameter(f"role must be one of {', '.join(ROLES)}")
+    body = {"role": name, "person": person, "remove": remove}
+    _say(_post(f"/api/incidents/{incident_id}/roles", body)["result"])
+
+
+@incident_app.command("handoff")
+def handoff(incident_id: str) -> None:
+    """Print the handoff document (Markdown) for the next shift."""
+    import httpx
+
+    from cli.api_client import Api, fail
+
+    api = Api()
+    response = httpx.get(
+        f"{api.base}/api/incidents/{incident_id}/handoff", headers=api.headers(), timeout=60
+    )
+    if response.status_code != 200:
+        raise fail(f"{response.status_code}: {response.text[:500]}")
+    typer.echo(response.text)

@@ -33,6 +33,7 @@ HELP = (
     "• `escalate [ID] [reason]`: page the next level now\n"
     "• `declare P0|P1|P2|P3 [service=NAME] TITLE`: declare an incident\n"
     "• `severity [ID] P0|P1|P2|P3 REASON`: change its severity\n"
+    "• `ic [ID] @user`: hand over incident command\n"
     "• `killswitch status` · `killswitch engage|lift global|service NAME|runbook ID [reason]`\n"
     "• `runbook search TEXT`\n"
     "• `help`"

@@ -42,6 +42,7 @@ EVENT_LABELS: dict[str, tuple[str, str]] = {
     "kill_switch_engaged": (":octagonal_sign:", "Kill switch engaged"),
     "kill_switch_lifted": (":large_green_circle:", "Kill switch lifted"),
     "declared": (":loudspeaker:", "Declared"),
+    "role": (":busts_in_silhouette:", "Role"),
     "severity": (":triangular_flag_on_post:", "Severity"),
     "sla_breach": (":alarm_clock:", "Response SLA missed"),
     "false_positive": (":no_bell:", "False positive"),

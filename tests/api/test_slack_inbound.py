@@ -969,3 +969,24 @@ async def test_declare_and_change_severity_from_slack(scene_factory: Any) -> Non
     assert state.severity_level == "P0"
     assert state.severity_changes[-1].reason == "card payments down too"
     assert state.severity_changes[-1].actor == state.declared_by
+
+
+async def test_hand_over_incident_command_from_slack(scene_factory: Any) -> None:
+    """Issue 17: `/ddrun ic ID @user` hands the commander role to the linked person."""
+    scene: Scene = await scene_factory()
+    incident = await scene.start([CAUTION], severity="warning")
+    await scene.waiting(incident, "change")
+
+    async def run(text: str, who: Person = MARCUS) -> str:
+        response, _ = await scene.slack.command(who, text)
+        assert response.status_code == 200, response.text
+        return str(response.json()["text"])
+
+    assert "say who takes over" in await run(f"ic {incident} priya")
+    assert "is not linked" in await run(f"ic {incident} <@U07NOBODY9|nobody>")
+    said = await run(f"ic {incident} <@{PRIYA.id}|{PRIYA.name}>")
+    assert f"{PRIYA.name} is commander" in said
+    state = await scene.stack.state(incident)
+    assert state.commander == PRIYA.name
+    assert state.role_changes[-1].actor == MARCUS.name
+    assert "already commander" in await run(f"ic {incident} <@{PRIYA.id}>")

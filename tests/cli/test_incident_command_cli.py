@@ -71,3 +71,38 @@ async def test_declare_change_severity_and_close_as_false_positive(
         assert closed.severity_changes[-1].actor == hana
         assert closed.false_positive is not None
         assert closed.false_positive.reason == "test traffic"
+
+
+async def test_hand_over_command_and_print_the_handoff(client: Client, engine: AsyncEngine) -> None:
+    async with running_stack(client, engine) as stack, serving(stack) as api:
+        ivo, jun = unique("ivo-"), unique("jun-")
+        await stack.person(jun, (Role.RESPONDER,))
+        env = {
+            **os.environ,
+            "DDRUN_API_URL": api,
+            "DDRUN_TOKEN": token_of(await stack.person(ivo, (Role.RESPONDER,))),
+            "COLUMNS": "200",
+        }
+        code, out, _ = await run_cli(
+            "incident", "declare", "--severity", "P0", "--title", "Checkout down", env=env
+        )
+        assert code == 0, out
+        found = re.search(r"(incident-\S+) declared P0", out)
+        assert found, out
+        incident = found.group(1)
+        await assert_eventually(
+            lambda: stack.state(incident), lambda s: s is not None, what="declared"
+        )
+        code, out, _ = await run_cli("incident", "ic", incident, jun, env=env)
+        assert code == 0, out
+        assert f"{jun} is commander" in out
+        code, out, _ = await run_cli("incident", "role", incident, "scribe", ivo, env=env)
+        assert code == 0, out
+        state = await stack.state(incident)
+        assert (state.commander, state.scribe) == (jun, ivo)
+        assert state.role_changes[-2].actor == ivo
+        code, out, _ = await run_cli("incident", "handoff", incident, env=env)
+        assert code == 0, out
+        assert f"# Handoff: {incident}" in out
+        assert f"- Incident commander: {jun}" in out
+        assert f"- Declared by: {ivo}" in out

@@ -9,6 +9,7 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from domain.incident_ids import looks_like_incident_id
     from schemas.incident import HumanAction
+    from schemas.roles import IncidentRole, RoleChange, RoleRecord
     from schemas.severity import FalsePositive, ParentLink, SeverityChange, SeverityRecord
     from workflows.incident.core import Incident
 
@@ -83,6 +84,68 @@ class IncidentCommand:
             raise ValueError("an incident cannot be its own parent")
         if not looks_like_incident_id(link.parent_id):
             raise ValueError(f"{link.parent_id!r} is not an incident id")
+
+    # ------------------------------------------------------------------------- roles
+
+    def holder(self, role: IncidentRole) -> str | None:
+        st = self._i.state
+        return {
+            IncidentRole.COMMANDER: st.commander,
+            IncidentRole.COMMS_LEAD: st.comms_lead,
+            IncidentRole.SCRIBE: st.scribe,
+        }.get(role)
+
+    def record_role(
+        self, role: IncidentRole, person: str | None, before: str | None, actor: str | None
+    ) -> None:
+        self._i.state.role_changes.append(
+            RoleRecord(role=role, person=person, before=before, actor=actor, at=workflow.now())
+        )
+
+    def assign_role(self, change: RoleChange) -> str:
+        i = self._i
+        st = i.state
+        role, person = change.role, change.person
+        before = self.holder(role)
+        if role is IncidentRole.RESPONDER:
+            if change.remove:
+                st.responders.remove(person)
+            else:
+                st.responders.append(person)
+        elif role is IncidentRole.COMMANDER:
+            st.commander = person
+        elif role is IncidentRole.COMMS_LEAD:
+            st.comms_lead = None if change.remove else person
+        else:
+            st.scribe = None if change.remove else person
+        now = None if change.remove else person
+        self.record_role(role, now, before, change.actor)
+        i.engage(change.actor)
+        words = role.value.replace("_", " ")
+        said = f"{person} is no longer {words}" if change.remove else f"{person} is {words}"
+        i.rec.timeline(
+            "commander" if role is IncidentRole.COMMANDER else "role", said, change.actor
+        )
+        return said
+
+    def validate_assign_role(self, change: RoleChange) -> None:
+        i = self._i
+        i.refuse_if_closed()
+        st = i.state
+        role, person = change.role, change.person
+        if role is IncidentRole.RESPONDER:
+            if change.remove and person not in st.responders:
+                raise ValueError(f"{person} is not a responder")
+            if not change.remove and person in st.responders:
+                raise ValueError(f"{person} is already a responder")
+            return
+        if change.remove:
+            if role is IncidentRole.COMMANDER:
+                raise ValueError("the incident always has a commander: hand it over instead")
+            if self.holder(role) != person:
+                raise ValueError(f"{person} is not {role.value}")
+        elif self.holder(role) == person:
+            raise ValueError(f"{person} is already {role.value}")
 
     def _refuse_closing(self) -> None:
         i = self._i

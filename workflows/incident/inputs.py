@@ -21,6 +21,7 @@ with workflow.unsafe.imports_passed_through():
         StepReport,
         StepState,
     )
+    from schemas.roles import IncidentRole, RoleRecord
     from schemas.trust import KillSwitch, Mode, Requirement
     from workflows import approvals
     from workflows.incident.continuation import SEEN_EVENTS_KEPT
@@ -302,7 +303,17 @@ class HumanInputs:
             raise ValueError(f"cannot resolve while {pending}")
 
     def assign_commander(self, change: CommanderChange) -> str:
+        before = self._i.state.commander
         self._i.state.commander = change.commander
+        self._i.state.role_changes.append(
+            RoleRecord(
+                role=IncidentRole.COMMANDER,
+                person=change.commander,
+                before=before,
+                actor=change.actor,
+                at=workflow.now(),
+            )
+        )
         self._i.engage(change.actor)
         self._i.rec.timeline("commander", f"{change.commander} is incident commander", change.actor)
         return f"{change.commander} is incident commander"

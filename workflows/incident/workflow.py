@@ -31,6 +31,7 @@ with workflow.unsafe.imports_passed_through():
         StepAction,
         StepReport,
     )
+    from schemas.roles import RoleChange
     from schemas.severity import ParentLink, SeverityChange
     from schemas.trust import KillSwitch
     from workflows import approvals, closing
@@ -111,13 +112,9 @@ class IncidentWorkflow:
             return
         i.rec.timeline("opened", f"{alert.source.value} alert {alert.name}: {alert.title}")
         i.rec.timeline("mode", f"{inp.mode.value}: {inp.mode_reason}")
-        if inp.severity_level is not None:
-            how = f"declared by {inp.declared_by}" if inp.declared_by else "from the alert"
-            i.rec.timeline(
-                "declared" if inp.declared_by else "severity",
-                f"{inp.severity_level.value} ({how})",
-                inp.declared_by,
-            )
+        if inp.declared_by is not None and inp.severity_level is not None:
+            level = inp.severity_level.value
+            i.rec.timeline("declared", f"{level} declared by {inp.declared_by}", inp.declared_by)
         if inp.reopens is not None:
             i.rec.timeline(
                 "reopened",
@@ -383,6 +380,14 @@ class IncidentWorkflow:
     @link_parent.validator
     def _validate_link_parent(self, link: ParentLink) -> None:
         self._command.validate_link_parent(link)
+
+    @workflow.update(description="Give a person a role (commander, comms lead, scribe, responder)")
+    def assign_role(self, change: RoleChange) -> str:
+        return self._command.assign_role(change)
+
+    @assign_role.validator
+    def _validate_assign_role(self, change: RoleChange) -> None:
+        self._command.validate_assign_role(change)
 
     # ----------------------------------------------------------------------------- query
 
