@@ -247,6 +247,10 @@ class IncidentInput(BaseModel):
         default_factory=dict,
         description="Response deadlines (seconds from opening) per level; empty: no SLA timers",
     )
+    soak_s: dict[Severity, int] = Field(
+        default_factory=dict,
+        description="Soak before resolving, per level (empty, as in older inputs: resolve at once)",
+    )
     ic_approvals: bool = Field(
         default=False,
         description="P0 changes need the incident commander; P1 changes the commander and one "
@@ -591,6 +595,9 @@ class IncidentState(BaseModel):
     false_positive: FalsePositive | None = None
     parent_incident: str | None = Field(
         default=None, description="The incident this one duplicates (linked instead of kept)"
+    )
+    soak_until: datetime | None = Field(
+        default=None, description="Soaking: resolved at this time unless the alert fires again"
     )
     comms_lead: str | None = None
     scribe: str | None = None

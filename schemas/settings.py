@@ -194,6 +194,11 @@ class Settings(BaseSettings):
         description="Run each level's response deadlines as timers; a missed one pages the "
         "next level",
     )
+    soak_period: bool = Field(
+        default=True,
+        description="Watch a resolved incident for its level's soak period before resolving; "
+        "an alert firing again sends it back to mitigating",
+    )
     ic_approvals: bool = Field(
         default=True,
         description="P0 changes need the incident commander's approval; P1 changes the "

@@ -72,6 +72,15 @@ DEFAULT_SLAS: dict[Severity, dict[SlaKind, int]] = {
 }
 
 
+#: Seconds of soak (monitoring) before an incident of each level is resolved.
+DEFAULT_SOAK_S: dict[Severity, int] = {
+    Severity.P0: 1800,
+    Severity.P1: 900,
+    Severity.P2: 300,
+    Severity.P3: 300,
+}
+
+
 class SeverityPolicy(BaseModel):
     """How an alert's severity becomes a level, and the deadlines of each level."""
 
@@ -86,6 +95,10 @@ class SeverityPolicy(BaseModel):
     meanings: dict[Severity, str] = Field(default_factory=lambda: dict(DEFAULT_MEANINGS))
     slas: dict[Severity, dict[SlaKind, int]] = Field(
         default_factory=lambda: {k: dict(v) for k, v in DEFAULT_SLAS.items()}
+    )
+    soak_s: dict[Severity, int] = Field(
+        default_factory=lambda: dict(DEFAULT_SOAK_S),
+        description="How long a resolved incident is watched before it is resolved",
     )
 
 

@@ -175,6 +175,8 @@ def stack_settings(client: Client, **overrides: Any) -> Settings:
         "sla_timers": False,
         # Alerts map to P0-P3; their IC approval rules are tested in test_incident_roles.py.
         "ic_approvals": False,
+        # Resolved incidents close at once; the soak is tested in test_soak.py.
+        "soak_period": False,
     }
     values.update(overrides)
     return Settings(**values)

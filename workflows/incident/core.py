@@ -94,6 +94,7 @@ class Incident:
     automated: bool = False
     paused_by_kill_switch: bool = False
     holding: bool = False  # the runbook ended; only the hold decides what clears it
+    fired: int = 0  # firing deliveries after the first: a re-fire interrupts a soak
     #: This run's full stdout per step (the state keeps an excerpt): what conditions read.
     full_output: dict[str, str] = field(default_factory=dict)
 

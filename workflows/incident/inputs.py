@@ -78,6 +78,7 @@ class HumanInputs:
         else:
             i.firing_keys.add(key)
             i.source_cleared = False
+            i.fired += 1
             i.rec.timeline("alert_repeated", f"{alert.name}: {alert.title}")
 
     def kill_switch(self, switch: KillSwitch) -> None:

@@ -49,6 +49,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.incident.runbook import adopt
     from workflows.incident.sla import PATCH_SLA, SlaWatch
     from workflows.incident.slack_sync import SlackSync
+    from workflows.incident.soak import Soak
     from workflows.incident.steps import StepRunner
     from workflows.incident.waiting import Waits
 
@@ -104,6 +105,7 @@ class IncidentWorkflow:
         self._closer = Closer(i, self._waits, self._slack)
         self._command = IncidentCommand(i)
         self._sla = SlaWatch(i, self._escalator)
+        self._soak = Soak(i)
         self._selected = inp.selected
         self._no_runbook_escalated = bool(inp.continued and inp.continued.no_runbook_escalated)
         if inp.continued is not None:
@@ -151,6 +153,7 @@ class IncidentWorkflow:
                     and workflow.patched(closing.PATCH_HOLD_OPEN)
                 ):
                     outcome = await self._closer.hold_open(resumed=resumed)
+                    outcome = await self._soak.settle(outcome)
                 i.rec.close(IncidentStatus.RESOLVED, outcome, completed=True)
         except ContinueAsNew as request:
             await workflow.wait_condition(workflow.all_handlers_finished)
@@ -165,14 +168,14 @@ class IncidentWorkflow:
                 )
             )
         except Resolved as resolved:
-            i.rec.close(IncidentStatus.RESOLVED, str(resolved))
+            try:
+                i.rec.close(IncidentStatus.RESOLVED, await self._soak.settle(str(resolved)))
+            except Aborted:  # during the soak
+                await self._aborted()
         except Unattended as unattended:
             i.rec.close(IncidentStatus.ABORTED, str(unattended))
         except Aborted:
-            reason = i.abort.reason if i.abort else ""
-            actor = i.abort.actor if i.abort else "unknown"
-            await self._compensation.compensate()
-            i.rec.close(IncidentStatus.ABORTED, f"aborted by {actor}: {reason}")
+            await self._aborted()
         except StepFailed as failed:
             await self._compensation.compensate()
             i.rec.close(IncidentStatus.ROLLED_BACK, str(failed))
@@ -187,6 +190,13 @@ class IncidentWorkflow:
         await self._notify_close()
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self._state
+
+    async def _aborted(self) -> None:
+        i = self._incident
+        reason = i.abort.reason if i.abort else ""
+        actor = i.abort.actor if i.abort else "unknown"
+        await self._compensation.compensate()
+        i.rec.close(IncidentStatus.ABORTED, f"aborted by {actor}: {reason}")
 
     async def _without_runbook(self) -> None:
         """No runbook: wait for a person. With a timeout, nobody acting escalates it (or, with
