@@ -12,7 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.testing import WorkflowEnvironment
 
+from audit.history import derive
 from domain.alerts.normalize import generic
+from domain.audit.redact import Redactor
 from schemas.alert import Alert, AlertStatus
 from schemas.incident import HumanAction, IncidentState, IncidentStatus
 from schemas.webhooks.generic import GenericAlertBody
@@ -91,6 +93,15 @@ async def test_a_re_firing_alert_interrupts_the_soak_and_a_clean_soak_resolves(
         assert result.outcome == "alert resolved at its source; clean soak of 300s"
         kinds = [e.kind for e in result.timeline if e.kind.startswith("soak")]
         assert kinds == ["soak_started", "soak_interrupted", "soak_started", "soak_clean"]
+
+        # Time in each phase, MTTA and MTTR, from the history alone (the audit export's view).
+        events = [e async for e in stack.handle(incident).fetch_history_events()]
+        closed = next(r for r in derive(events, Redactor()).records if r["kind"] == "closed")
+        phases = closed["data"]["phases_s"]
+        assert phases["monitoring"] >= 200 + 300  # the interrupted soak, then the clean one
+        assert phases["mitigating"] >= 200
+        assert closed["data"]["mttr_s"] >= sum(phases.values()) - 1
+        assert closed["data"]["mtta_s"] is None  # nobody acknowledged it
 
 
 async def test_a_proposed_resolution_soaks_for_the_level_period(
