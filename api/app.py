@@ -20,6 +20,7 @@ from api import (
     people,
     runbooks,
     slack,
+    status_page,
     trust,
     webhooks,
 )
@@ -85,6 +86,7 @@ def create_app(
     errors.install(app)
     app.include_router(webhooks.router)
     app.include_router(incident_command.router)
+    app.include_router(status_page.router)
     app.include_router(incidents.router)
     app.include_router(runbooks.router)
     app.include_router(trust.router)

@@ -40,7 +40,8 @@ PUBLIC_PREFIXES = (
     "/webhooks/",  # signed or token-checked per source (api/webhooks.py)
     "/slack/",  # Slack's v0 signature (api/slack.py)
 )
-PUBLIC_PATHS = frozenset({"/healthz"})
+#: The status page is public and read-only by design (it shows only published updates).
+PUBLIC_PATHS = frozenset({"/healthz", "/status", "/status.json"})
 #: CORS preflights carry no credentials by design; they answer headers, never data.
 PUBLIC_METHODS = frozenset({"OPTIONS"})
 

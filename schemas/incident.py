@@ -18,6 +18,7 @@ from schemas.severity import (
     SlaBreach,
     SlaKind,
 )
+from schemas.status_updates import StatusUpdate
 from schemas.trust import KillSwitch, Mode, Requirement
 
 
@@ -246,6 +247,10 @@ class IncidentInput(BaseModel):
     slas: dict[Severity, dict[SlaKind, int]] = Field(
         default_factory=dict,
         description="Response deadlines (seconds from opening) per level; empty: no SLA timers",
+    )
+    update_cadence_s: dict[Severity, int] = Field(
+        default_factory=dict,
+        description="Status-update reminders per level (empty, as in older inputs: none)",
     )
     soak_s: dict[Severity, int] = Field(
         default_factory=dict,
@@ -599,6 +604,11 @@ class IncidentState(BaseModel):
     soak_until: datetime | None = Field(
         default=None, description="Soaking: resolved at this time unless the alert fires again"
     )
+    status_updates: list[StatusUpdate] = Field(default_factory=list)
+    update_due_at: datetime | None = Field(
+        default=None, description="When the next status update is due (reminder timer)"
+    )
+    update_reminders: int = 0
     comms_lead: str | None = None
     scribe: str | None = None
     responders: list[str] = Field(default_factory=list)

@@ -194,6 +194,16 @@ class Settings(BaseSettings):
         description="Run each level's response deadlines as timers; a missed one pages the "
         "next level",
     )
+    status_update_reminders: bool = Field(
+        default=True,
+        description="Remind the commander or comms lead when a status update is due "
+        "(cadence per level in the severity policy)",
+    )
+    status_page_components: list[str] = Field(
+        default_factory=list,
+        description="Components the public status page always lists (besides services with "
+        "published incidents)",
+    )
     soak_period: bool = Field(
         default=True,
         description="Watch a resolved incident for its level's soak period before resolving; "

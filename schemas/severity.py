@@ -96,6 +96,10 @@ class SeverityPolicy(BaseModel):
     slas: dict[Severity, dict[SlaKind, int]] = Field(
         default_factory=lambda: {k: dict(v) for k, v in DEFAULT_SLAS.items()}
     )
+    update_cadence_s: dict[Severity, int] = Field(
+        default_factory=lambda: {Severity.P0: 1800, Severity.P1: 3600},
+        description="How often the commander or comms lead is reminded to post a status update",
+    )
     soak_s: dict[Severity, int] = Field(
         default_factory=lambda: dict(DEFAULT_SOAK_S),
         description="How long a resolved incident is watched before it is resolved",

@@ -177,6 +177,7 @@ def stack_settings(client: Client, **overrides: Any) -> Settings:
         "ic_approvals": False,
         # Resolved incidents close at once; the soak is tested in test_soak.py.
         "soak_period": False,
+        "status_update_reminders": False,
     }
     values.update(overrides)
     return Settings(**values)

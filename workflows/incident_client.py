@@ -232,6 +232,11 @@ async def deliver_alert(
         slas=dict(settings.severity_policy.slas) if settings.sla_timers else {},
         ic_approvals=settings.ic_approvals,
         soak_s=dict(settings.severity_policy.soak_s) if settings.soak_period else {},
+        update_cadence_s=(
+            dict(settings.severity_policy.update_cadence_s)
+            if settings.status_update_reminders
+            else {}
+        ),
         notifications=Notifications(
             slack=settings.slack_bot_token is not None,
             ack_timeout_s=timers.ack_timeout_s or settings.ack_timeout_s,

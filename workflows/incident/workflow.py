@@ -33,10 +33,12 @@ with workflow.unsafe.imports_passed_through():
     )
     from schemas.roles import RoleChange
     from schemas.severity import ParentLink, SeverityChange
+    from schemas.status_updates import PublishApproval, StatusUpdateIn
     from schemas.trust import KillSwitch
     from workflows import approvals, closing
     from workflows.incident import stubs
     from workflows.incident.agent import Agent
+    from workflows.incident.cadence import PATCH_STATUS_CADENCE, StatusCadence
     from workflows.incident.close import Closer
     from workflows.incident.command import IncidentCommand
     from workflows.incident.compensation import Compensation
@@ -106,6 +108,7 @@ class IncidentWorkflow:
         self._command = IncidentCommand(i)
         self._sla = SlaWatch(i, self._escalator)
         self._soak = Soak(i)
+        self._cadence = StatusCadence(i)
         self._selected = inp.selected
         self._no_runbook_escalated = bool(inp.continued and inp.continued.no_runbook_escalated)
         if inp.continued is not None:
@@ -231,6 +234,8 @@ class IncidentWorkflow:
             self._background.append(asyncio.create_task(self._escalator.watch_timers()))
         if self._incident.inp.slas and workflow.patched(PATCH_SLA):
             self._background.append(asyncio.create_task(self._sla.watch()))
+        if self._incident.inp.update_cadence_s and workflow.patched(PATCH_STATUS_CADENCE):
+            self._background.append(asyncio.create_task(self._cadence.remind()))
 
     async def _after_close(self) -> None:
         await self._closer.after_close()
@@ -398,6 +403,22 @@ class IncidentWorkflow:
     @assign_role.validator
     def _validate_assign_role(self, change: RoleChange) -> None:
         self._command.validate_assign_role(change)
+
+    @workflow.update(description="Post a status update to the war room")
+    def post_status_update(self, update: StatusUpdateIn) -> str:
+        return self._cadence.post(update)
+
+    @post_status_update.validator
+    def _validate_post_status_update(self, update: StatusUpdateIn) -> None:
+        self._cadence.validate_post(update)
+
+    @workflow.update(description="The comms lead approves publishing an update on the status page")
+    def publish_status_update(self, approval: PublishApproval) -> str:
+        return self._cadence.publish(approval)
+
+    @publish_status_update.validator
+    def _validate_publish_status_update(self, approval: PublishApproval) -> None:
+        self._cadence.validate_publish(approval)
 
     # ----------------------------------------------------------------------------- query
 
