@@ -252,6 +252,10 @@ class IncidentInput(BaseModel):
         default_factory=dict,
         description="Status-update reminders per level (empty, as in older inputs: none)",
     )
+    executives: list[str] = Field(
+        default_factory=list, description="Executive recipients (empty, as in older inputs)"
+    )
+    executive_deadline_s: dict[Severity, int] = Field(default_factory=dict)
     soak_s: dict[Severity, int] = Field(
         default_factory=dict,
         description="Soak before resolving, per level (empty, as in older inputs: resolve at once)",
@@ -609,6 +613,9 @@ class IncidentState(BaseModel):
         default=None, description="When the next status update is due (reminder timer)"
     )
     update_reminders: int = 0
+    executives_notified: list[str] = Field(
+        default_factory=list, description="What executives were told (opened, resolved), when"
+    )
     comms_lead: str | None = None
     scribe: str | None = None
     responders: list[str] = Field(default_factory=list)

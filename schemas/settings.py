@@ -204,6 +204,14 @@ class Settings(BaseSettings):
         description="Components the public status page always lists (besides services with "
         "published incidents)",
     )
+    executive_emails: list[str] = Field(
+        default_factory=list,
+        description="Who is emailed about P0/P1 incidents (within the level's deadline) and "
+        "their resolution (JSON list); empty: nobody",
+    )
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_from: str = "ddrun@localhost"
     soak_period: bool = Field(
         default=True,
         description="Watch a resolved incident for its level's soak period before resolving; "

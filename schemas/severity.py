@@ -100,6 +100,10 @@ class SeverityPolicy(BaseModel):
         default_factory=lambda: {Severity.P0: 1800, Severity.P1: 3600},
         description="How often the commander or comms lead is reminded to post a status update",
     )
+    executive_deadline_s: dict[Severity, int] = Field(
+        default_factory=lambda: {Severity.P0: 900, Severity.P1: 1800},
+        description="Levels whose executives are told, and within how long of opening",
+    )
     soak_s: dict[Severity, int] = Field(
         default_factory=lambda: dict(DEFAULT_SOAK_S),
         description="How long a resolved incident is watched before it is resolved",

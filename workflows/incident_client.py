@@ -232,6 +232,8 @@ async def deliver_alert(
         slas=dict(settings.severity_policy.slas) if settings.sla_timers else {},
         ic_approvals=settings.ic_approvals,
         soak_s=dict(settings.severity_policy.soak_s) if settings.soak_period else {},
+        executives=list(settings.executive_emails),
+        executive_deadline_s=dict(settings.severity_policy.executive_deadline_s),
         update_cadence_s=(
             dict(settings.severity_policy.update_cadence_s)
             if settings.status_update_reminders

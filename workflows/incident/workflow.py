@@ -45,6 +45,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.incident.continuation import ContinueAsNew, carry, restore, restored_state
     from workflows.incident.core import Aborted, Incident, Resolved, StepFailed, Unattended
     from workflows.incident.escalation import Escalator
+    from workflows.incident.executive import PATCH_EXECUTIVES, Executives
     from workflows.incident.gate import AutomationGate
     from workflows.incident.inputs import HumanInputs
     from workflows.incident.outputs import Outputs
@@ -109,6 +110,7 @@ class IncidentWorkflow:
         self._sla = SlaWatch(i, self._escalator)
         self._soak = Soak(i)
         self._cadence = StatusCadence(i)
+        self._executives = Executives(i)
         self._selected = inp.selected
         self._no_runbook_escalated = bool(inp.continued and inp.continued.no_runbook_escalated)
         if inp.continued is not None:
@@ -236,9 +238,12 @@ class IncidentWorkflow:
             self._background.append(asyncio.create_task(self._sla.watch()))
         if self._incident.inp.update_cadence_s and workflow.patched(PATCH_STATUS_CADENCE):
             self._background.append(asyncio.create_task(self._cadence.remind()))
+        if self._incident.inp.executives and workflow.patched(PATCH_EXECUTIVES):
+            self._background.append(asyncio.create_task(self._executives.watch()))
 
     async def _after_close(self) -> None:
         await self._closer.after_close()
+        await self._executives.on_close()
 
     async def _notify_close(self) -> None:
         await self._closer.notify_close(self._background)
