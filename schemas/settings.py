@@ -152,6 +152,11 @@ class Settings(BaseSettings):
     slack_reuse_channel: str | None = Field(
         default=None, description="Post every incident in this existing channel id instead"
     )
+    slack_incidents_channel: str | None = Field(
+        default=None,
+        description="Channel id where P2/P3 incidents post (P0/P1 get their own war room, "
+        "incident-YYYY-MM-DD-<slug>); unset: every incident gets its own channel",
+    )
     approval_policy_file: Path | None = Field(
         default=None, description="YAML policy: who may approve what (see README)"
     )
