@@ -38,6 +38,7 @@ from domain.slack import blocks, plan
 from domain.slack.channel_names import channel_name, war_room_name, with_suffix
 from domain.slack.kit import Rendered
 from domain.slack.mrkdwn import is_slack_user
+from domain.slack.war_room import is_war_room, links_message
 from schemas.incident import IncidentState
 from schemas.settings import Settings
 from schemas.slack import SlackSyncInput, SlackSyncResult
@@ -113,6 +114,8 @@ class SlackChannelOptions:
     reuse_channel: str | None = None
     #: P2/P3 incidents post here (a shared incidents channel); P0/P1 get a war room.
     incidents_channel: str | None = None
+    api_url: str | None = None
+    video_call_template: str | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> SlackChannelOptions:
@@ -121,6 +124,8 @@ class SlackChannelOptions:
             oncall_users=tuple(settings.slack_oncall_users),
             reuse_channel=settings.slack_reuse_channel or None,
             incidents_channel=settings.slack_incidents_channel or None,
+            api_url=settings.api_url,
+            video_call_template=settings.video_call_template,
         )
 
 
@@ -195,6 +200,10 @@ class _Sync:
             await self._put(channel, item.key, item.rendered, thread_ts=thread_ts)
             if item.pin:
                 await self._pin(item.key)
+        if is_war_room(state) and not channel.reused:
+            links = links_message(state, self.options.api_url, self.options.video_call_template)
+            await self._put(channel, "war-room-links", links)
+            await self._pin("war-room-links")
         return SlackSyncResult(
             channel_id=channel.channel_id,
             posted=self.posted,

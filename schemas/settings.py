@@ -157,6 +157,11 @@ class Settings(BaseSettings):
         description="Channel id where P2/P3 incidents post (P0/P1 get their own war room, "
         "incident-YYYY-MM-DD-<slug>); unset: every incident gets its own channel",
     )
+    video_call_template: str | None = Field(
+        default=None,
+        description="A P0 war room pins a video call made from this URL ({incident_id} is "
+        "replaced), e.g. https://meet.example.com/{incident_id}",
+    )
     approval_policy_file: Path | None = Field(
         default=None, description="YAML policy: who may approve what (see README)"
     )

@@ -652,11 +652,27 @@ async def test_a_p0_or_p1_gets_a_war_room_and_a_p2_posts_in_the_incidents_channe
     room = slack.channels[str(result.channel_id)]
     assert room.name == "incident-2026-11-22-payment-latency-above-2s"
     assert room.topic["value"] == "[P1] triggered · payment-svc"
-    assert room.pins == [bot_messages(slack, room)[0].ts]
+    links = bot_messages(slack, room)[-1]
+    assert room.pins == [bot_messages(slack, room)[0].ts, links.ts]  # header, then links
+    assert "Runbook: `payment-latency` v2" in links.text
+    assert "Video call" not in links.text  # P0 only
+
+    worst = Incident()
+    worst.state.severity_level = Severity.P0
+    worst.state.title = "Checkout down"
+    acts = activities_for(
+        slack_server, engine, worst, video_call_template="https://meet.example/{incident_id}"
+    )
+    result = await sync(acts, worst)
+    room = slack.channels[str(result.channel_id)]
+    assert room.name == "incident-2026-11-22-checkout-down"
+    assert (
+        f"Video call: https://meet.example/{worst.state.id}" in bot_messages(slack, room)[-1].text
+    )
 
     minor = Incident()
     minor.state.severity_level = Severity.P2
     acts = activities_for(slack_server, engine, minor, incidents_channel=ALERTS_CHANNEL_ID)
     result = await sync(acts, minor)
     assert result.channel_id == ALERTS_CHANNEL_ID
-    assert count(slack, "conversations.create") == 1
+    assert count(slack, "conversations.create") == 2
