@@ -125,3 +125,34 @@ def handoff(incident_id: str) -> None:
     if response.status_code != 200:
         raise fail(f"{response.status_code}: {response.text[:500]}")
     typer.echo(response.text)
+
+
+PHASES = ("investigating", "identified", "mitigating", "monitoring", "resolved")
+
+
+@incident_app.command("update")
+def status_update(
+    incident_id: str,
+    phase: Annotated[str, typer.Option("--phase", help=", ".join(PHASES))],
+    impact: Annotated[str, typer.Option("--impact", help="Who is affected, how")],
+    next_steps: Annotated[str, typer.Option("--next", help="Next steps")] = "",
+    eta: Annotated[str, typer.Option(help="When it should be fixed")] = "",
+    public: Annotated[bool, typer.Option("--public", help="Ask to publish it")] = False,
+) -> None:
+    """Post a status update to the war room (`--public`: the comms lead may publish it)."""
+    if phase not in PHASES:
+        raise typer.BadParameter(f"phase must be one of {', '.join(PHASES)}")
+    body: dict[str, Any] = {
+        "phase": phase,
+        "impact": impact,
+        "next_steps": next_steps,
+        "eta": eta,
+        "public": public,
+    }
+    _say(_post(f"/api/incidents/{incident_id}/status-updates", body)["result"])
+
+
+@incident_app.command("publish")
+def publish(incident_id: str, number: int) -> None:
+    """Approve publishing status update NUMBER on the status page (the comms lead)."""
+    _say(_post(f"/api/incidents/{incident_id}/status-updates/{number}/publish", {})["result"])

@@ -106,3 +106,37 @@ async def test_hand_over_command_and_print_the_handoff(client: Client, engine: A
         assert f"# Handoff: {incident}" in out
         assert f"- Incident commander: {jun}" in out
         assert f"- Declared by: {ivo}" in out
+
+
+async def test_post_and_publish_a_status_update(client: Client, engine: AsyncEngine) -> None:
+    async with running_stack(client, engine) as stack, serving(stack) as api:
+        kai = unique("kai-")
+        env = {
+            **os.environ,
+            "DDRUN_API_URL": api,
+            "DDRUN_TOKEN": token_of(await stack.person(kai, (Role.RESPONDER,))),
+            "COLUMNS": "200",
+        }
+        code, out, _ = await run_cli(
+            "incident", "declare", "--severity", "P1", "--title", "Search down", env=env
+        )
+        found = re.search(r"(incident-\S+) declared P1", out)
+        assert code == 0, out
+        assert found, out
+        incident = found.group(1)
+        await assert_eventually(
+            lambda: stack.state(incident), lambda s: s is not None, what="declared"
+        )
+        await run_cli("incident", "role", incident, "comms_lead", kai, env=env)
+        code, out, _ = await run_cli(
+            "incident", "update", incident, "--phase", "identified", "--impact",
+            "Search fails for 30% of users", "--public", env=env,
+        )  # fmt: skip
+        assert code == 0, out
+        assert "status update #1 posted" in out
+        code, out, _ = await run_cli("incident", "publish", incident, "1", env=env)
+        assert code == 0, out
+        assert "published by" in out
+        page = (await stack.http.get("/status.json")).json()
+        [shown] = [i for i in page["incidents"] if i["id"] == incident]
+        assert shown["updates"][0]["message"] == "Search fails for 30% of users"
