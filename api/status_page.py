@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from datetime import UTC, datetime, timedelta
 
 from fastapi import APIRouter, Request
@@ -22,6 +24,9 @@ router = APIRouter(tags=["status"])
 #: How long a closed incident stays on the public page.
 _CLOSED_SHOWN = timedelta(days=1)
 _MAX_SHOWN = 50
+_READ_TIMEOUT_S = 3.0
+
+log = logging.getLogger(__name__)
 
 
 class StatusUpdateBody(_ActionBody):
@@ -72,13 +77,20 @@ async def _shown(state: State) -> list[IncidentState]:
         + f' AND (ExecutionStatus = "Running" OR CloseTime >= "{since.isoformat()}")'
     )
     rows = await incident_client.list_incidents(state.client, query, limit=_MAX_SHOWN)
-    found = []
-    for row in rows:
-        try:
-            found.append(await incident_client.get_state(state.client, row.id))
-        except incident_client.IncidentNotFoundError:
-            continue
-    return found
+    found = await asyncio.gather(*(_state_or_none(state, row.id) for row in rows))
+    return [s for s in found if s is not None]
+
+
+async def _state_or_none(state: State, incident_id: str) -> IncidentState | None:
+    """One incident's state, or None when it cannot be read now: a public page shows what it
+    can rather than failing because one incident's worker is slow or gone."""
+    try:
+        return await asyncio.wait_for(
+            incident_client.get_state(state.client, incident_id), _READ_TIMEOUT_S
+        )
+    except Exception:
+        log.warning("status page: incident %s could not be read", incident_id, exc_info=True)
+        return None
 
 
 @router.get("/status.json")

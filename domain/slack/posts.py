@@ -49,6 +49,7 @@ EVENT_LABELS: dict[str, tuple[str, str]] = {
     "soak_started": (":hourglass_flowing_sand:", "Soaking before resolving"),
     "soak_interrupted": (":rotating_light:", "Fired again during the soak"),
     "soak_clean": (":white_check_mark:", "Clean soak"),
+    "soak_verification_failed": (":x:", "Verification failed after the soak"),
     "severity": (":triangular_flag_on_post:", "Severity"),
     "sla_breach": (":alarm_clock:", "Response SLA missed"),
     "false_positive": (":no_bell:", "False positive"),

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -134,3 +135,55 @@ async def test_a_false_positive_closes_without_a_soak(
         result = await stack.handle(incident).result()
         assert result.status is IncidentStatus.RESOLVED
         assert not any(e.kind.startswith("soak") for e in result.timeline)
+
+
+async def test_a_failed_verification_after_the_soak_goes_back_to_mitigating(
+    temporal_env: WorkflowEnvironment, client: Client, engine: AsyncEngine, tmp_path: Path
+) -> None:
+    """The runbook's final safe step (a check) runs again when the soak ends: failing, the
+    incident goes back to mitigating; after a person's resolve and a passing check it resolves."""
+    broken = tmp_path / "still-broken"
+    async with running_stack(
+        client, engine, soak_period=True, correlation_window_s=0, hold_open_while_firing=True
+    ) as stack:
+        name = unique("Verify")
+        await stack.add_runbook(
+            {
+                "id": unique("verify-"),
+                "title": "Verify after soak",
+                "selectors": [{"alertname": name}],
+                "steps": [
+                    {"id": "check", "title": "Healthy?", "command": f"test ! -e {broken}",
+                     "risk": "safe"},
+                ],
+            }
+        )  # fmt: skip
+        body = GenericAlertBody(
+            name=name, title="Flaky", service=unique("ver-"), severity="warning"
+        )
+        alert = generic.normalize(body, datetime.now(UTC), "digest")[0]
+        with temporal_env.with_time_skipping_disabled():
+            accepted = await incident_client.deliver_alert(
+                temporal_env.client, stack.settings, alert
+            )
+        incident = accepted.incident_id or ""
+        stack.touched.add(incident)
+        await _state(stack, incident, "held_open")
+        await _send(client, stack, alert, AlertStatus.RESOLVED)
+        await _state(stack, incident, "soak_started")
+        broken.write_text("x")
+        await _forward(temporal_env, incident, 301)
+        state = await _state(stack, incident, "soak_verification_failed")
+        assert state.status is IncidentStatus.MITIGATING
+        failed = next(e for e in state.timeline if e.kind == "soak_verification_failed")
+        assert failed.message.startswith("check: ")
+        assert failed.message.endswith(": back to mitigating")
+        broken.unlink()
+        await incident_client.resolve(client, incident, HumanAction(actor="lee", reason="fixed"))
+        await _state(stack, incident, "soak_started", 2)
+        await _forward(temporal_env, incident, 301, closes=True)
+        result = await stack.handle(incident).result()
+        assert result.status is IncidentStatus.RESOLVED
+        assert result.outcome == "resolved by lee: fixed; clean soak of 300s"
+        checks = [e for e in result.timeline if e.kind == "step_succeeded"]
+        assert len(checks) == 1  # the verification re-runs are not new step results

@@ -108,7 +108,7 @@ class IncidentWorkflow:
         self._closer = Closer(i, self._waits, self._slack)
         self._command = IncidentCommand(i)
         self._sla = SlaWatch(i, self._escalator)
-        self._soak = Soak(i)
+        self._soak = Soak(i, self._agent)
         self._cadence = StatusCadence(i)
         self._executives = Executives(i)
         self._selected = inp.selected
