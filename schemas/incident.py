@@ -613,6 +613,7 @@ class IncidentState(BaseModel):
         default=None, description="When the next status update is due (reminder timer)"
     )
     update_reminders: int = 0
+    update_reminded_at: datetime | None = None
     executives_notified: list[str] = Field(
         default_factory=list, description="What executives were told (opened, resolved), when"
     )

@@ -102,7 +102,7 @@ async def test_the_status_page_shows_an_update_only_once_the_comms_lead_approved
         )
         assert draft.status_code == 200
         assert draft.json()["impact"].startswith("P1 ")
-        message = "Some card payments fail; we are investigating"
+        message = f"Some card payments fail; we are investigating ({unique('')})"
         posted = await stack.http.post(
             f"/api/incidents/{incident}/status-updates",
             json={"phase": "identified", "impact": message, "public": True},
@@ -111,7 +111,7 @@ async def test_the_status_page_shows_an_update_only_once_the_comms_lead_approved
         assert posted.status_code == 200, posted.text
         private = await stack.http.post(
             f"/api/incidents/{incident}/status-updates",
-            json={"phase": "identified", "impact": "internal detail"},
+            json={"phase": "identified", "impact": f"internal detail {incident}"},
             headers=ic_h,
         )
         assert private.status_code == 200
@@ -150,5 +150,5 @@ async def test_the_status_page_shows_an_update_only_once_the_comms_lead_approved
         assert components[shown["component"]] == "major_outage"
         text = (await stack.http.get("/status")).text
         assert message in text
-        assert "internal detail" not in text
+        assert f"internal detail {incident}" not in text
         await incident_client.resolve(client, incident, HumanAction(actor=ic))

@@ -25,7 +25,6 @@ _ACTIONS_LISTED = 10
 class StatusCadence:
     def __init__(self, incident: Incident) -> None:
         self._i = incident
-        self._reminded_at = incident.state.opened_at
 
     def _mark(self) -> tuple[object, ...]:
         st = self._i.state
@@ -43,7 +42,8 @@ class StatusCadence:
                 await workflow.wait_condition(lambda m=mark: self._mark() != m)  # type: ignore[misc]
                 continue
             last = st.status_updates[-1].at if st.status_updates else st.opened_at
-            due = max(last, self._reminded_at) + timedelta(seconds=cadence)
+            reminded = st.update_reminded_at or st.opened_at
+            due = max(last, reminded) + timedelta(seconds=cadence)
             st.update_due_at = due
             try:
                 await workflow.wait_condition(
@@ -54,7 +54,7 @@ class StatusCadence:
                 continue
             except TimeoutError:
                 pass
-            self._reminded_at = workflow.now()
+            st.update_reminded_at = workflow.now()
             st.update_reminders += 1
             who = st.comms_lead or st.commander or "the incident commander"
             self._i.rec.timeline(

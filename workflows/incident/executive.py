@@ -27,6 +27,8 @@ class Executives:
     async def watch(self) -> None:
         """Tell them once the incident is (or becomes) of a level they hear about."""
         i = self._i
+        if "opened" in i.state.executives_notified:  # told by an earlier run (continue-as-new)
+            return
         await workflow.wait_condition(lambda: self._due() or i.state.status.is_closed)
         if i.state.status.is_closed:
             return
