@@ -35,9 +35,10 @@ from temporalio.service import RPCError, RPCStatusCode
 from activities import slack_errors
 from db.slack_messages import SlackChannelRef, SlackMessageRef, SlackMessageStore
 from domain.slack import blocks, plan
-from domain.slack.channel_names import channel_name, with_suffix
+from domain.slack.channel_names import channel_name, war_room_name, with_suffix
 from domain.slack.kit import Rendered
 from domain.slack.mrkdwn import is_slack_user
+from domain.slack.war_room import is_war_room, links_message
 from schemas.incident import IncidentState
 from schemas.settings import Settings
 from schemas.slack import SlackSyncInput, SlackSyncResult
@@ -111,6 +112,10 @@ class SlackChannelOptions:
     prefix: str = "inc"
     oncall_users: tuple[str, ...] = ()
     reuse_channel: str | None = None
+    #: P2/P3 incidents post here (a shared incidents channel); P0/P1 get a war room.
+    incidents_channel: str | None = None
+    api_url: str | None = None
+    video_call_template: str | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> SlackChannelOptions:
@@ -118,6 +123,9 @@ class SlackChannelOptions:
             prefix=settings.slack_channel_prefix,
             oncall_users=tuple(settings.slack_oncall_users),
             reuse_channel=settings.slack_reuse_channel or None,
+            incidents_channel=settings.slack_incidents_channel or None,
+            api_url=settings.api_url,
+            video_call_template=settings.video_call_template,
         )
 
 
@@ -192,6 +200,10 @@ class _Sync:
             await self._put(channel, item.key, item.rendered, thread_ts=thread_ts)
             if item.pin:
                 await self._pin(item.key)
+        if is_war_room(state) and not channel.reused:
+            links = links_message(state, self.options.api_url, self.options.video_call_template)
+            await self._put(channel, "war-room-links", links)
+            await self._pin("war-room-links")
         return SlackSyncResult(
             channel_id=channel.channel_id,
             posted=self.posted,
@@ -224,7 +236,11 @@ class _Sync:
         known = await self.store.channel(self.state.id)
         if known is not None:
             return known
-        shared = self.options.reuse_channel
+        level = self.state.severity_level
+        war_room = level is not None and level.value in ("P0", "P1")
+        shared = self.options.reuse_channel or (
+            self.options.incidents_channel if level is not None and not war_room else None
+        )
         if shared:
             self.reused = True
             # The bot must be a member to post and pin; joining twice only warns. A private
@@ -235,11 +251,15 @@ class _Sync:
                 tolerate=("method_not_supported_for_channel_type",),
             )
             return await self.store.save_channel(self.state.id, shared, shared, reused=True)
-        base = channel_name(
-            self.options.prefix,
-            self.state.opened_at,
-            self.state.service,
-            blocks.channel_subject(self.state),
+        base = (
+            war_room_name(self.state.opened_at, self.state.title)
+            if war_room
+            else channel_name(
+                self.options.prefix,
+                self.state.opened_at,
+                self.state.service,
+                blocks.channel_subject(self.state),
+            )
         )
         for attempt in range(NAME_ATTEMPTS):
             name = with_suffix(base, self.state.id, attempt)

@@ -15,12 +15,14 @@ from api import (
     codec,
     errors,
     exports,
+    incident_command,
     incidents,
     mappings,
     match,
     people,
     rules,
     runbooks,
+    status_page,
     trust,
     webhooks,
 )
@@ -90,6 +92,8 @@ def create_app(
     app.add_middleware(admission.AdmissionMiddleware, admission=app.state.admission)
     app.include_router(webhooks.router)
     app.include_router(admission.router)
+    app.include_router(incident_command.router)
+    app.include_router(status_page.router)
     app.include_router(incidents.router)
     app.include_router(runbooks.router)
     app.include_router(trust.router)

@@ -43,7 +43,8 @@ PUBLIC_PREFIXES = (
     "/web/login",  # the web app's sign-in pages (password, OpenID Connect): api/web/login.py
     "/web/static/",  # vendored scripts and styles, nothing else
 )
-PUBLIC_PATHS = frozenset({"/healthz", "/web/static"})  # the static files' mount
+#: The status page is public and read-only by design (it shows only published updates).
+PUBLIC_PATHS = frozenset({"/healthz", "/web/static", "/status", "/status.json"})
 #: CORS preflights carry no credentials by design; they answer headers, never data.
 PUBLIC_METHODS = frozenset({"OPTIONS"})
 

@@ -304,6 +304,9 @@ def run_dev(opts: DevOptions) -> int:
     }
     if opts.runbooks_dir is not None:
         env["DDRUN_RUNBOOKS_DIR"] = str(opts.runbooks_dir.resolve())
+    # The embedded stack (the five-minute walk-through) resolves an incident when its alert
+    # resolves; a deployment soaks it first (DDRUN_SOAK_PERIOD, default on). Set it to try.
+    env.setdefault("DDRUN_SOAK_PERIOD", "false")
     server_cmd = stack.server_command(
         temporal_binary(), data_dir, port=opts.temporal_port, ui_port=opts.ui_port
     )

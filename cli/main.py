@@ -23,6 +23,7 @@ from cli.commands import (
     demo,
     export,
     identity,
+    incident_command,
     incidents,
     killswitch,
     match,
@@ -90,6 +91,7 @@ def version() -> None:
 for group in (
     processes,
     incidents,
+    incident_command,
     actions,
     killswitch,
     runbooks,

@@ -9,7 +9,16 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from schemas.alert import Alert
+from schemas.roles import RoleRecord
 from schemas.runbook import Runbook, StepRisk
+from schemas.severity import (
+    FalsePositive,
+    Severity,
+    SeverityRecord,
+    SlaBreach,
+    SlaKind,
+)
+from schemas.status_updates import StatusUpdate
 from schemas.trust import KillSwitch, Mode, Requirement
 
 
@@ -237,6 +246,33 @@ class IncidentInput(BaseModel):
     continued: Continuation | None = Field(
         default=None,
         description="Set when a run continues an earlier run of this incident (continue-as-new)",
+    )
+    severity_level: Severity | None = Field(
+        default=None, description="P0-P3, declared or derived from the alert (absent: older runs)"
+    )
+    declared_by: str | None = Field(
+        default=None, max_length=200, description="Who declared the incident by hand"
+    )
+    slas: dict[Severity, dict[SlaKind, int]] = Field(
+        default_factory=dict,
+        description="Response deadlines (seconds from opening) per level; empty: no SLA timers",
+    )
+    update_cadence_s: dict[Severity, int] = Field(
+        default_factory=dict,
+        description="Status-update reminders per level (empty, as in older inputs: none)",
+    )
+    executives: list[str] = Field(
+        default_factory=list, description="Executive recipients (empty, as in older inputs)"
+    )
+    executive_deadline_s: dict[Severity, int] = Field(default_factory=dict)
+    soak_s: dict[Severity, int] = Field(
+        default_factory=dict,
+        description="Soak before resolving, per level (empty, as in older inputs: resolve at once)",
+    )
+    ic_approvals: bool = Field(
+        default=False,
+        description="P0 changes need the incident commander; P1 changes the commander and one "
+        "other engineer (absent in older inputs: the runbook's policy alone)",
     )
 
 
@@ -570,6 +606,33 @@ class IncidentState(BaseModel):
         default=0, description="Timeline entries dropped from the middle to bound the state"
     )
     runs: int = Field(default=1, description="Workflow runs of this incident (continue-as-new)")
+    severity_level: Severity | None = Field(default=None, description="P0-P3 (absent: none)")
+    severity_changes: list[SeverityRecord] = Field(default_factory=list)
+    declared_by: str | None = None
+    engaged_at: datetime | None = Field(
+        default=None, description="When a person first acted beyond acknowledging"
+    )
+    sla_breaches: list[SlaBreach] = Field(default_factory=list)
+    false_positive: FalsePositive | None = None
+    parent_incident: str | None = Field(
+        default=None, description="The incident this one duplicates (linked instead of kept)"
+    )
+    soak_until: datetime | None = Field(
+        default=None, description="Soaking: resolved at this time unless the alert fires again"
+    )
+    status_updates: list[StatusUpdate] = Field(default_factory=list)
+    update_due_at: datetime | None = Field(
+        default=None, description="When the next status update is due (reminder timer)"
+    )
+    update_reminders: int = 0
+    update_reminded_at: datetime | None = None
+    executives_notified: list[str] = Field(
+        default_factory=list, description="What executives were told (opened, resolved), when"
+    )
+    comms_lead: str | None = None
+    scribe: str | None = None
+    responders: list[str] = Field(default_factory=list)
+    role_changes: list[RoleRecord] = Field(default_factory=list)
 
 
 class IncidentSummary(BaseModel):

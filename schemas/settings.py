@@ -12,6 +12,8 @@ from pathlib import Path
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from schemas.severity import SeverityPolicy
+
 #: Written by `ddrun dev` into its data folder: where that stack's API and Temporal listen.
 STACK_FILE = "stack.json"
 
@@ -166,6 +168,16 @@ class Settings(BaseSettings):
     slack_reuse_channel: str | None = Field(
         default=None, description="Post every incident in this existing channel id instead"
     )
+    slack_incidents_channel: str | None = Field(
+        default=None,
+        description="Channel id where P2/P3 incidents post (P0/P1 get their own war room, "
+        "incident-YYYY-MM-DD-<slug>); unset: every incident gets its own channel",
+    )
+    video_call_template: str | None = Field(
+        default=None,
+        description="A P0 war room pins a video call made from this URL ({incident_id} is "
+        "replaced), e.g. https://meet.example.com/{incident_id}",
+    )
     approval_policy_file: Path | None = Field(
         default=None, description="YAML policy: who may approve what (see README)"
     )
@@ -197,6 +209,44 @@ class Settings(BaseSettings):
     )
     resolve_timeout_s: int | None = Field(
         default=None, ge=1, description="Escalate an incident still open after this"
+    )
+    severity_policy: SeverityPolicy = Field(
+        default_factory=SeverityPolicy,
+        description="P0-P3: the default level, the alert labels and words mapped to a level, "
+        "what each level means and its response deadlines in seconds (JSON)",
+    )
+    sla_timers: bool = Field(
+        default=True,
+        description="Run each level's response deadlines as timers; a missed one pages the "
+        "next level",
+    )
+    status_update_reminders: bool = Field(
+        default=True,
+        description="Remind the commander or comms lead when a status update is due "
+        "(cadence per level in the severity policy)",
+    )
+    status_page_components: list[str] = Field(
+        default_factory=list,
+        description="Components the public status page always lists (besides services with "
+        "published incidents)",
+    )
+    executive_emails: list[str] = Field(
+        default_factory=list,
+        description="Who is emailed about P0/P1 incidents (within the level's deadline) and "
+        "their resolution (JSON list); empty: nobody",
+    )
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_from: str = "ddrun@localhost"
+    soak_period: bool = Field(
+        default=True,
+        description="Watch a resolved incident for its level's soak period before resolving; "
+        "an alert firing again sends it back to mitigating",
+    )
+    ic_approvals: bool = Field(
+        default=True,
+        description="P0 changes need the incident commander's approval; P1 changes the "
+        "commander's and one other engineer's (the two-person rule, driven by the IC role)",
     )
     redact_patterns: list[str] = Field(
         default_factory=list,

@@ -36,8 +36,9 @@ from db.incident_claims import Claim, IncidentClaimStore, group_key
 from domain.incident_ids import incident_id_for
 from domain.policy import PolicyError, commander_for, rules_for, timers_for
 from infra.policy_file import current_policy
+from domain.severity import derive_severity
 from schemas import search_attributes as sa
-from schemas.alert import Alert, AlertStatus
+from schemas.alert import Alert, AlertSource, AlertStatus
 from schemas.incident import (
     AlertAccepted,
     ApprovalDecision,
@@ -60,6 +61,7 @@ from schemas.incident import (
 from schemas.policy import ApprovalPolicy
 from schemas.runbook import StepRisk
 from schemas.settings import Settings
+from schemas.severity import Severity
 from schemas.trust import KillSwitch, Mode
 from workflows.incident import IncidentWorkflow
 from workflows.incident_record import closed_message, when
@@ -126,6 +128,8 @@ async def deliver_alert(
     approval_rules: Mapping[StepRisk, ApprovalRule] | None = None,
     commander: str | None = None,
     claims: IncidentClaimStore | None = None,
+    severity: Severity | None = None,
+    declared_by: str | None = None,
 ) -> AlertAccepted:
     """Start the incident for a firing alert, or attach it to the open one; pass on what the
     source says later (acknowledged, resolved, updated).
@@ -137,6 +141,7 @@ async def deliver_alert(
     signalled to it as a related alert; a key whose incident closed within the reopen window
     starts a new run linked to the old. `selected` is the runbook chosen before start; without
     it the workflow chooses.
+    `severity` is a level a person declared; without it the level is derived from the alert.
     """
     incident_id = incident_id_for(alert)
     if alert.status is not AlertStatus.FIRING:
@@ -149,8 +154,9 @@ async def deliver_alert(
         if approval_rules is None:
             approval_rules = rules_for(policy, alert.service, runbook_id, alert.severity)
         if commander is None:
-            commander = commander_for(policy, alert.service)
+            commander = commander_for(policy, alert.service) or _assignee(alert)
         timers = timers_for(policy, alert.service)
+    level = severity or derive_severity(alert, settings.severity_policy)
     claim = await _claim(client, claims, settings, incident_id, alert, runbook_id)
     if claim.action == "joined":
         return AlertAccepted(
@@ -186,6 +192,18 @@ async def deliver_alert(
         approval_rules=dict(approval_rules),
         commander=commander,
         reopens=reopens,
+        severity_level=level,
+        declared_by=declared_by,
+        slas=dict(settings.severity_policy.slas) if settings.sla_timers else {},
+        ic_approvals=settings.ic_approvals,
+        soak_s=dict(settings.severity_policy.soak_s) if settings.soak_period else {},
+        executives=list(settings.executive_emails),
+        executive_deadline_s=dict(settings.severity_policy.executive_deadline_s),
+        update_cadence_s=(
+            dict(settings.severity_policy.update_cadence_s)
+            if settings.status_update_reminders
+            else {}
+        ),
         notifications=Notifications(
             slack=settings.slack_bot_token is not None,
             ack_timeout_s=timers.ack_timeout_s or settings.ack_timeout_s,
@@ -273,6 +291,15 @@ async def _start(
         static_summary=_summary(alert),
         static_details=_details(alert),
     )
+
+
+def _assignee(alert: Alert) -> str | None:
+    """The PagerDuty incident's (first) assignee: the on-call person, commander by default."""
+    if alert.source is not AlertSource.PAGERDUTY:
+        return None
+    assignees = alert.annotations.get("assignees", "")
+    first = assignees.split(",")[0].strip()
+    return first or None
 
 
 async def _signal_alert(client: Client, incident_id: str, alert: Alert) -> bool:

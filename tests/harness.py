@@ -170,6 +170,14 @@ def stack_settings(client: Client, **overrides: Any) -> Settings:
         # Tests of what happens during a runbook end with it (their alerts never resolve);
         # holding an incident open after its runbook is tested in tests/workflows/test_closing.py.
         "hold_open_while_firing": False,
+        # Response-SLA timers page on virtual time; tests/workflows/test_incident_command.py
+        # turns them on where they are the subject.
+        "sla_timers": False,
+        # Alerts map to P0-P3; their IC approval rules are tested in test_incident_roles.py.
+        "ic_approvals": False,
+        # Resolved incidents close at once; the soak is tested in test_soak.py.
+        "soak_period": False,
+        "status_update_reminders": False,
     }
     values.update(overrides)
     return Settings(**values)

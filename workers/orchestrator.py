@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from activities.email import EmailActivities
 from activities.escalation import EscalationActivities
 from activities.incident_claims import IncidentClaimActivities
 from activities.match_embeddings import embedding_config
@@ -72,6 +73,7 @@ def build_worker(client: Client, settings: Settings, engine: AsyncEngine) -> Wor
     trust = TrustActivities(TrustStore(engine), client, settings.promote_after_clean_runs)
     outputs = StepOutputActivities(StepOutputStore(engine))
     claims = IncidentClaimActivities(IncidentClaimStore(engine))
+    email = EmailActivities.from_settings(settings)
     return Worker(
         client,
         task_queue=settings.orchestrator_task_queue,
@@ -86,6 +88,7 @@ def build_worker(client: Client, settings: Settings, engine: AsyncEngine) -> Wor
             trust.record_run_outcome,
             outputs.store_step_output,
             claims.record_incident_close,
+            email.send_email,
         ],
         graceful_shutdown_timeout=timedelta(seconds=10),
     )

@@ -16,6 +16,7 @@ from api.slack.incidents import call, incident_state, simple
 from api.slack.killswitch import kill_switch_command
 from api.slack.payloads import SlashCommand
 from api.slack.replies import Refused, Reply, failure, refusal
+from api.slack.declare import commander_command, declare_command, severity_command
 from db.slack_messages import SlackMessageStore
 from domain.incident_ids import looks_like_incident_id
 from domain.runbooks.search import NothingToSearchError, search_runbooks, search_terms
@@ -82,6 +83,8 @@ async def _run_command(ctx: Ctx, cmd: SlashCommand) -> Reply | None:
         return Reply(HELP)
     if verb in ("killswitch", "kill-switch"):
         return await kill_switch_command(ctx, args)
+    if verb == "declare":
+        return await declare_command(ctx, args)
     if verb in ("runbook", "runbooks") and args[:1] == ["search"]:
         return await _search_runbooks(ctx, " ".join(args[1:]))
     if verb == "status" and not (args and args[0].startswith(_ID_PREFIXES)):
@@ -89,6 +92,12 @@ async def _run_command(ctx: Ctx, cmd: SlashCommand) -> Reply | None:
         if found is None:
             return await _open_incidents(ctx)
         args = [found]
+    if verb == "severity":
+        incident_id, rest = await _target(ctx, args, cmd.channel_id)
+        return await severity_command(ctx, incident_id, rest)
+    if verb == "ic":
+        incident_id, rest = await _target(ctx, args, cmd.channel_id)
+        return await commander_command(ctx, incident_id, rest)
     if verb not in ("status", "approve", "pause", "resume", "abort", "escalate"):
         return Reply(f"Unknown command {verb!r}.\n{HELP}")
     incident_id, rest = await _target(ctx, args, cmd.channel_id)

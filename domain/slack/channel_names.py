@@ -68,3 +68,11 @@ def with_suffix(name: str, incident_id: str, attempt: int) -> str:
 
 def is_valid_channel_name(name: str) -> bool:
     return 0 < len(name) <= MAX_CHANNEL_NAME and re.fullmatch(r"[a-z0-9_-]+", name) is not None
+
+
+def war_room_name(opened_at: datetime, title: str) -> str:
+    """A P0/P1 incident's own war room: `incident-YYYY-MM-DD-<slug of its title>`."""
+    moment = opened_at.astimezone(UTC) if opened_at.tzinfo else opened_at
+    fixed = f"incident-{moment:%Y-%m-%d}"
+    tail = _fit(slug_words(title), MAX_CHANNEL_NAME - len(fixed) - 1)
+    return f"{fixed}-{tail}" if tail else fixed

@@ -43,8 +43,10 @@ def status_words(state: IncidentState) -> str:
 
 
 def topic(state: IncidentState) -> str:
-    """`[SEV] status · service`, within Slack's 250 characters."""
-    return clip(f"[{state.severity.upper()}] {status_words(state)} · {state.service}", TOPIC_MAX)
+    """`[SEV] status · service` (SEV: the P0-P3 level when it has one), within Slack's 250
+    characters; the sync keeps it current as the level and status change."""
+    level = state.severity_level.value if state.severity_level else state.severity.upper()
+    return clip(f"[{level}] {status_words(state)} · {state.service}", TOPIC_MAX)
 
 
 def channel_subject(state: IncidentState) -> str:

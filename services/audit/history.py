@@ -444,6 +444,27 @@ def _activity_failed(
         _activity_done(t, at, item, result, reason, titles, redactor)
 
 
+_CLOSED_STATUSES = frozenset({"resolved", "rolled_back", "aborted"})
+
+
+def phase_seconds(t: Timeline, opened: datetime, closed_at: datetime) -> dict[str, float]:
+    """Seconds spent in each status (phase) between opening and closing, summed over every
+    stay, read from the status changes the workflow recorded (search-attribute upserts)."""
+    spent: dict[str, float] = {}
+    current, since = "triggered", opened
+    for record in t.records:
+        if record["kind"] != "status":
+            continue
+        value = record["data"].get("IncidentStatus")
+        if not isinstance(value, str) or value == current:
+            continue
+        spent[current] = spent.get(current, 0.0) + (record["at"] - since).total_seconds()
+        current, since = value, record["at"]
+    if current not in _CLOSED_STATUSES:
+        spent[current] = spent.get(current, 0.0) + (closed_at - since).total_seconds()
+    return spent
+
+
 def _closed(t: Timeline, at: datetime, result: Any) -> None:
     state: dict[str, Any] = result if isinstance(result, dict) else {}
     t.summary.update(
@@ -463,5 +484,6 @@ def _closed(t: Timeline, at: datetime, result: Any) -> None:
             "clean": state.get("clean"),
             "mtta_s": (acked - opened).total_seconds() if acked and opened else None,
             "mttr_s": (at - opened).total_seconds() if opened else None,
+            "phases_s": phase_seconds(t, opened, at) if opened else {},
         },
     )

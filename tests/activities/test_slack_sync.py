@@ -46,6 +46,7 @@ from schemas.incident import (
 )
 from schemas.runbook import StepRisk
 from schemas.settings import Settings
+from schemas.severity import Severity
 from schemas.slack import SlackSyncInput, SlackSyncResult
 from tests.standins.server import StandinServer
 from tests.standins.slack_api import (
@@ -637,3 +638,41 @@ async def test_query_incident_state_reads_the_workflow_query(client: Client) -> 
             await load(f"no-such-{uuid.uuid4().hex}", None)
         assert (info.value.type, info.value.non_retryable) == ("IncidentNotFound", True)
         await handle.terminate("test done")
+
+
+async def test_a_p0_or_p1_gets_a_war_room_and_a_p2_posts_in_the_incidents_channel(
+    slack: SlackStandin, slack_server: StandinServer, engine: AsyncEngine
+) -> None:
+    """Issue 17: `incident-YYYY-MM-DD-<slug>` for P0/P1, the header pinned and the topic set;
+    P2/P3 post in the shared incidents channel."""
+    major = Incident()
+    major.state.severity_level = Severity.P1
+    acts = activities_for(slack_server, engine, major, incidents_channel=ALERTS_CHANNEL_ID)
+    result = await sync(acts, major)
+    room = slack.channels[str(result.channel_id)]
+    assert room.name == "incident-2026-11-22-payment-latency-above-2s"
+    assert room.topic["value"] == "[P1] triggered · payment-svc"
+    links = bot_messages(slack, room)[-1]
+    assert room.pins == [bot_messages(slack, room)[0].ts, links.ts]  # header, then links
+    assert "Runbook: `payment-latency` v2" in links.text
+    assert "Video call" not in links.text  # P0 only
+
+    worst = Incident()
+    worst.state.severity_level = Severity.P0
+    worst.state.title = "Checkout down"
+    acts = activities_for(
+        slack_server, engine, worst, video_call_template="https://meet.example/{incident_id}"
+    )
+    result = await sync(acts, worst)
+    room = slack.channels[str(result.channel_id)]
+    assert room.name == "incident-2026-11-22-checkout-down"
+    assert (
+        f"Video call: https://meet.example/{worst.state.id}" in bot_messages(slack, room)[-1].text
+    )
+
+    minor = Incident()
+    minor.state.severity_level = Severity.P2
+    acts = activities_for(slack_server, engine, minor, incidents_channel=ALERTS_CHANNEL_ID)
+    result = await sync(acts, minor)
+    assert result.channel_id == ALERTS_CHANNEL_ID
+    assert count(slack, "conversations.create") == 2

@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import json
 import logging
+import re
 import time
 import urllib.parse
 from collections.abc import AsyncIterator
@@ -939,3 +940,58 @@ async def test_kill_switch_from_slack_anyone_engages_only_a_responder_lifts(
     assert f"service={service}" not in await run("killswitch status", PRIYA)
     await scene.abort(incident)
     await scene.stack.handle(incident).result()
+
+
+async def test_declare_and_change_severity_from_slack(scene_factory: Any) -> None:
+    """Issue 17: `/ddrun declare` opens an incident as the Slack user's linked person, and
+    `/ddrun severity` changes its level with a reason (recorded, by that person)."""
+    scene: Scene = await scene_factory()
+
+    async def run(text: str, who: Person = MARCUS) -> str:
+        response, _ = await scene.slack.command(who, text)
+        assert response.status_code == 200, response.text
+        return str(response.json()["text"])
+
+    assert "say the severity first" in await run("declare urgent things")
+    assert "say what is happening" in await run("declare P1")
+    service = unique("slack-decl-")
+    declared = await run(f"declare p1 service={service} Checkout returns 500s")
+    found = re.search(r"`(incident-[^`]+)`", declared)
+    assert found, declared
+    incident = found.group(1)
+    scene.stack.touched.add(incident)
+    state = await assert_eventually(
+        lambda: scene.stack.state(incident), lambda s: s is not None, what="declared"
+    )
+    assert state.severity_level == "P1"
+    assert state.service == service
+    assert state.title == "Checkout returns 500s"
+    assert state.declared_by is not None
+    assert state.declared_by == MARCUS.name  # the linked person's handle, not the Slack id
+    assert "say the new severity and why" in await run(f"severity {incident} P0")
+    assert "severity P0 set by" in await run(f"severity {incident} P0 card payments down too")
+    state = await scene.stack.state(incident)
+    assert state.severity_level == "P0"
+    assert state.severity_changes[-1].reason == "card payments down too"
+    assert state.severity_changes[-1].actor == state.declared_by
+
+
+async def test_hand_over_incident_command_from_slack(scene_factory: Any) -> None:
+    """Issue 17: `/ddrun ic ID @user` hands the commander role to the linked person."""
+    scene: Scene = await scene_factory()
+    incident = await scene.start([CAUTION], severity="warning")
+    await scene.waiting(incident, "change")
+
+    async def run(text: str, who: Person = MARCUS) -> str:
+        response, _ = await scene.slack.command(who, text)
+        assert response.status_code == 200, response.text
+        return str(response.json()["text"])
+
+    assert "say who takes over" in await run(f"ic {incident} priya")
+    assert "is not linked" in await run(f"ic {incident} <@U07NOBODY9|nobody>")
+    said = await run(f"ic {incident} <@{PRIYA.id}|{PRIYA.name}>")
+    assert f"{PRIYA.name} is commander" in said
+    state = await scene.stack.state(incident)
+    assert state.commander == PRIYA.name
+    assert state.role_changes[-1].actor == MARCUS.name
+    assert "already commander" in await run(f"ic {incident} <@{PRIYA.id}>")

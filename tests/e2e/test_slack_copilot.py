@@ -535,13 +535,14 @@ async def test_full_copilot_flow_from_alert_to_summary(
     assert response.status_code == 202, response.text
     incident = copilot.track(str(response.json()["incident_id"]))
 
-    # The channel: named for the day, service and alert; topic; on-call invited.
+    # The channel: named for the day, service and alert; topic (the level a warning maps to,
+    # P2); on-call invited.
     channel = await copilot.channel(incident)
     await assert_eventually(lambda: now(list(channel.pins)), bool, what="a pinned header")
     opened = (await copilot.state(incident)).opened_at.astimezone(UTC)
     assert channel.name == f"inc-{opened:%Y%m%d}-{SERVICE}-{name.lower()}"
     assert len(channel.name) <= 80
-    assert re.fullmatch(r"\[WARNING\] .+ · payment-svc", channel.topic["value"]), channel.topic
+    assert re.fullmatch(r"\[P2\] .+ · payment-svc", channel.topic["value"]), channel.topic
     assert {PRIYA.id, MARCUS.id, BOT_USER_ID} <= channel.members
     invites = [c for c in standin.calls_to("conversations.invite") if c.ok]
     assert invites

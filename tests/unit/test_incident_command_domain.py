@@ -1,18 +1,17 @@
 """Issue 17's pure parts: the severity mapping, the war-room name, the status page (only
-published updates) and the handoff document."""
+published updates) and the prefilled status update."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
 from domain.severity import derive_severity, level_of
-from domain.status_page import draft_update, status_page, status_page_html
-from schemas.severity import Severity, SeverityPolicy
-from schemas.status_updates import StatusUpdate, UpdatePhase
-
 from domain.slack.channel_names import is_valid_channel_name, war_room_name
+from domain.status_page import draft_update, status_page, status_page_html
 from schemas.alert import Alert, AlertSource, AlertStatus
 from schemas.incident import IncidentState, IncidentStatus
+from schemas.severity import Severity, SeverityPolicy
+from schemas.status_updates import StatusUpdate, UpdatePhase
 
 T0 = datetime(2026, 12, 3, 7, 0, tzinfo=UTC)
 

@@ -27,7 +27,9 @@ with workflow.unsafe.imports_passed_through():
         StepState,
         StepView,
     )
+    from schemas.roles import IncidentRole, RoleRecord
     from schemas.runbook import Step
+    from schemas.severity import Severity
     from schemas.trust import KillSwitch, Mode
     from workflows import approvals
     from workflows.incident_record import IncidentRecord, closed_message
@@ -92,6 +94,7 @@ class Incident:
     automated: bool = False
     paused_by_kill_switch: bool = False
     holding: bool = False  # the runbook ended; only the hold decides what clears it
+    fired: int = 0  # firing deliveries after the first: a re-fire interrupts a soak
     #: This run's full stdout per step (the state keeps an excerpt): what conditions read.
     full_output: dict[str, str] = field(default_factory=dict)
 
@@ -118,9 +121,13 @@ class Incident:
 
     def rule_for(self, view: StepView) -> ApprovalRule:
         rules = self.inp.approval_rules
-        if not rules:
-            return approvals.LEGACY_RULE
-        return rules.get(view.risk, ApprovalRule())
+        rule = approvals.LEGACY_RULE if not rules else rules.get(view.risk, ApprovalRule())
+        level = self.state.severity_level
+        if not self.inp.ic_approvals or level not in (Severity.P0, Severity.P1):
+            return rule
+        # P0: the commander approves; P1: the commander and one other engineer.
+        needed = max(rule.approvals, 2 if level is Severity.P1 else 1)
+        return rule.model_copy(update={"approvals": needed, "commander_required": True})
 
     def outcomes(self) -> dict[str, StepOutcome]:
         return {
@@ -213,6 +220,11 @@ class Incident:
     def acknowledge(self, actor: str, names_commander: bool = True) -> None:
         if names_commander and self.state.commander is None:
             self.state.commander = actor
+            self.state.role_changes.append(
+                RoleRecord(
+                    role=IncidentRole.COMMANDER, person=actor, actor=actor, at=workflow.now()
+                )
+            )
             self.rec.timeline("commander", f"{actor} is incident commander", actor)
         if self.state.acknowledged_by is None:
             self.state.acknowledged_by = actor
@@ -220,6 +232,11 @@ class Incident:
             self.rec.timeline("acknowledged", f"by {actor}", actor)
             if self.state.status is IncidentStatus.TRIGGERED:
                 self.rec.set_status(IncidentStatus.ACKNOWLEDGED)
+
+    def engage(self, actor: str | None) -> None:
+        """A person acted beyond acknowledging (the engage SLA is met)."""
+        if actor is not None and self.state.engaged_at is None:
+            self.state.engaged_at = workflow.now()
 
     def apply_kill_switch(self, switch: KillSwitch) -> None:
         others = [k for k in self.state.kill_switches if k.label != switch.label]
@@ -254,6 +271,8 @@ def initial_state(inp: IncidentInput) -> IncidentState:
         commander=inp.commander,
         reopens=inp.reopens,
         run_id=workflow.info().run_id,
+        severity_level=inp.severity_level,
+        declared_by=inp.declared_by,
     )
 
 

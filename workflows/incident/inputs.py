@@ -21,6 +21,7 @@ with workflow.unsafe.imports_passed_through():
         StepReport,
         StepState,
     )
+    from schemas.roles import IncidentRole, RoleRecord
     from schemas.trust import KillSwitch, Mode, Requirement
     from workflows import approvals
     from workflows.incident.continuation import SEEN_EVENTS_KEPT
@@ -77,6 +78,7 @@ class HumanInputs:
         else:
             i.firing_keys.add(key)
             i.source_cleared = False
+            i.fired += 1
             i.rec.timeline("alert_repeated", f"{alert.name}: {alert.title}")
 
     def kill_switch(self, switch: KillSwitch) -> None:
@@ -87,6 +89,7 @@ class HumanInputs:
     def approve_step(self, decision: ApprovalDecision) -> str:
         i = self._i
         i.acknowledge(decision.approver)
+        i.engage(decision.approver)
         view = i.view(decision.step_id)
         where = f"{decision.step_id} via {decision.channel}"
         if Verdict(decision.decision) is Verdict.REJECT:
@@ -165,6 +168,7 @@ class HumanInputs:
     def report_step(self, report: StepReport) -> str:
         self._i.reports[report.step_id] = report
         self._i.acknowledge(report.actor)
+        self._i.engage(report.actor)
         return f"step {report.step_id} reported {report.outcome} by {report.actor}"
 
     def validate_report_step(self, report: StepReport) -> None:
@@ -177,6 +181,7 @@ class HumanInputs:
 
     def decide_step(self, decision: InterruptedStepDecision) -> str:
         self._i.decisions[decision.step_id] = decision
+        self._i.engage(decision.actor)
         return f"{decision.action} {decision.step_id} by {decision.actor}"
 
     def validate_decide_step(self, decision: InterruptedStepDecision) -> None:
@@ -248,6 +253,7 @@ class HumanInputs:
 
     def take_over(self, action: HumanAction) -> str:
         self._i.set_mode(Mode.READ_ALONG, action.reason or "taken over", action.actor)
+        self._i.engage(action.actor)
         self._i.unpause()
         return f"{action.actor} has manual control"
 
@@ -298,7 +304,18 @@ class HumanInputs:
             raise ValueError(f"cannot resolve while {pending}")
 
     def assign_commander(self, change: CommanderChange) -> str:
+        before = self._i.state.commander
         self._i.state.commander = change.commander
+        self._i.state.role_changes.append(
+            RoleRecord(
+                role=IncidentRole.COMMANDER,
+                person=change.commander,
+                before=before,
+                actor=change.actor,
+                at=workflow.now(),
+            )
+        )
+        self._i.engage(change.actor)
         self._i.rec.timeline("commander", f"{change.commander} is incident commander", change.actor)
         return f"{change.commander} is incident commander"
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
+    from schemas.email import EmailMessageIn
     from schemas.incident import (
         Escalation,
         ResolvePages,
@@ -35,6 +36,20 @@ RESOLVE_PAGES = "resolve_pages"
 RUN_COMMAND = "run_command"
 SYNC_SLACK = "sync_slack"
 SLACK_CATCH_UP_WORKFLOW = "SlackCatchUpWorkflow"
+SEND_EMAIL = "send_email"
+
+
+async def send_email(message: EmailMessageIn) -> str:
+    """Retried until the SMTP server takes it (a notification is worth waiting for)."""
+    result: str = await workflow.execute_activity(
+        SEND_EMAIL,
+        message,
+        result_type=str,
+        start_to_close_timeout=options.CONTROL_PLANE_TIMEOUT,
+        retry_policy=options.CONTROL_PLANE_RETRY,
+        summary=f"email {message.subject}"[:100],
+    )
+    return result
 
 
 async def select_runbook(request: SelectRunbookInput) -> SelectedRunbook:

@@ -29,11 +29,16 @@ with workflow.unsafe.imports_passed_through():
         StepAction,
         StepReport,
     )
+    from schemas.roles import RoleChange
+    from schemas.severity import ParentLink, SeverityChange
+    from schemas.status_updates import PublishApproval, StatusUpdateIn
     from schemas.trust import KillSwitch
     from workflows import approvals, closing
     from workflows.incident import stubs
     from workflows.incident.agent import Agent
+    from workflows.incident.cadence import PATCH_STATUS_CADENCE, StatusCadence
     from workflows.incident.close import Closer
+    from workflows.incident.command import IncidentCommand
     from workflows.incident.compensation import Compensation
     from workflows.incident.continuation import ContinueAsNew, carry, restore, restored_state
     from workflows.incident.core import (
@@ -45,12 +50,15 @@ with workflow.unsafe.imports_passed_through():
         initial_state,
     )
     from workflows.incident.escalation import Escalator
+    from workflows.incident.executive import PATCH_EXECUTIVES, Executives
     from workflows.incident.gate import AutomationGate
     from workflows.incident.inputs import HumanInputs
     from workflows.incident.no_runbook import NoRunbook
     from workflows.incident.outputs import Outputs
     from workflows.incident.runbook import adopt
+    from workflows.incident.sla import PATCH_SLA, SlaWatch
     from workflows.incident.slack_sync import SlackSync
+    from workflows.incident.soak import Soak
     from workflows.incident.steps import StepRunner
     from workflows.incident.waiting import Waits
 
@@ -83,6 +91,11 @@ class IncidentWorkflow:
         self._slack = SlackSync(i)
         self._closer = Closer(i, self._waits, self._slack)
         self._no_runbook = NoRunbook(i, self._waits, self._escalator)
+        self._command = IncidentCommand(i)
+        self._sla = SlaWatch(i, self._escalator)
+        self._soak = Soak(i, self._agent)
+        self._cadence = StatusCadence(i)
+        self._executives = Executives(i)
         self._selected = inp.selected
         if inp.continued is not None:
             restore(i, inp.continued, inp.selected)
@@ -90,6 +103,9 @@ class IncidentWorkflow:
             return
         i.rec.timeline("opened", f"{alert.source.value} alert {alert.name}: {alert.title}")
         i.rec.timeline("mode", f"{inp.mode.value}: {inp.mode_reason}")
+        if inp.declared_by is not None and inp.severity_level is not None:
+            level = inp.severity_level.value
+            i.rec.timeline("declared", f"{level} declared by {inp.declared_by}", inp.declared_by)
         if inp.reopens is not None:
             i.rec.timeline(
                 "reopened",
@@ -126,6 +142,7 @@ class IncidentWorkflow:
                     and workflow.patched(closing.PATCH_HOLD_OPEN)
                 ):
                     outcome = await self._closer.hold_open(resumed=resumed)
+                    outcome = await self._soak.settle(outcome)
                 i.rec.close(IncidentStatus.RESOLVED, outcome, completed=True)
         except ContinueAsNew as request:
             await workflow.wait_condition(workflow.all_handlers_finished)
@@ -140,14 +157,14 @@ class IncidentWorkflow:
                 )
             )
         except Resolved as resolved:
-            i.rec.close(IncidentStatus.RESOLVED, str(resolved))
+            try:
+                i.rec.close(IncidentStatus.RESOLVED, await self._soak.settle(str(resolved)))
+            except Aborted:  # during the soak
+                await self._aborted()
         except Unattended as unattended:
             i.rec.close(IncidentStatus.ABORTED, str(unattended))
         except Aborted:
-            reason = i.abort.reason if i.abort else ""
-            actor = i.abort.actor if i.abort else "unknown"
-            await self._compensation.compensate()
-            i.rec.close(IncidentStatus.ABORTED, f"aborted by {actor}: {reason}")
+            await self._aborted()
         except StepFailed as failed:
             await self._compensation.compensate()
             i.rec.close(IncidentStatus.ROLLED_BACK, str(failed))
@@ -163,6 +180,13 @@ class IncidentWorkflow:
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self._state
 
+    async def _aborted(self) -> None:
+        i = self._incident
+        reason = i.abort.reason if i.abort else ""
+        actor = i.abort.actor if i.abort else "unknown"
+        await self._compensation.compensate()
+        i.rec.close(IncidentStatus.ABORTED, f"aborted by {actor}: {reason}")
+
     def _start_background(self) -> None:
         """Slack sync and incident-level escalation timers, only when configured for this run."""
         notify = self._incident.inp.notifications
@@ -170,9 +194,16 @@ class IncidentWorkflow:
             self._background.append(asyncio.create_task(self._slack.loop()))
         if notify.ack_timeout_s or notify.resolve_timeout_s:
             self._background.append(asyncio.create_task(self._escalator.watch_timers()))
+        if self._incident.inp.slas and workflow.patched(PATCH_SLA):
+            self._background.append(asyncio.create_task(self._sla.watch()))
+        if self._incident.inp.update_cadence_s and workflow.patched(PATCH_STATUS_CADENCE):
+            self._background.append(asyncio.create_task(self._cadence.remind()))
+        if self._incident.inp.executives and workflow.patched(PATCH_EXECUTIVES):
+            self._background.append(asyncio.create_task(self._executives.watch()))
 
     async def _after_close(self) -> None:
         await self._closer.after_close()
+        await self._executives.on_close()
 
     async def _notify_close(self) -> None:
         await self._closer.notify_close(self._background)
@@ -305,6 +336,54 @@ class IncidentWorkflow:
     @escalate.validator
     def _validate_escalate(self, action: HumanAction) -> None:
         self._inputs.validate_escalate(action)
+
+    @workflow.update(description="Change the severity (P0-P3); a reason is required")
+    def change_severity(self, change: SeverityChange) -> str:
+        return self._command.change_severity(change)
+
+    @change_severity.validator
+    def _validate_change_severity(self, change: SeverityChange) -> None:
+        self._command.validate_change_severity(change)
+
+    @workflow.update(description="Close as a false positive; the reason is kept for tuning")
+    def mark_false_positive(self, action: HumanAction) -> str:
+        return self._command.mark_false_positive(action)
+
+    @mark_false_positive.validator
+    def _validate_mark_false_positive(self, action: HumanAction) -> None:
+        self._command.validate_mark_false_positive(action)
+
+    @workflow.update(description="Close as a duplicate of a parent incident")
+    def link_parent(self, link: ParentLink) -> str:
+        return self._command.link_parent(link)
+
+    @link_parent.validator
+    def _validate_link_parent(self, link: ParentLink) -> None:
+        self._command.validate_link_parent(link)
+
+    @workflow.update(description="Give a person a role (commander, comms lead, scribe, responder)")
+    def assign_role(self, change: RoleChange) -> str:
+        return self._command.assign_role(change)
+
+    @assign_role.validator
+    def _validate_assign_role(self, change: RoleChange) -> None:
+        self._command.validate_assign_role(change)
+
+    @workflow.update(description="Post a status update to the war room")
+    def post_status_update(self, update: StatusUpdateIn) -> str:
+        return self._cadence.post(update)
+
+    @post_status_update.validator
+    def _validate_post_status_update(self, update: StatusUpdateIn) -> None:
+        self._cadence.validate_post(update)
+
+    @workflow.update(description="The comms lead approves publishing an update on the status page")
+    def publish_status_update(self, approval: PublishApproval) -> str:
+        return self._cadence.publish(approval)
+
+    @publish_status_update.validator
+    def _validate_publish_status_update(self, approval: PublishApproval) -> None:
+        self._cadence.validate_publish(approval)
 
     # ----------------------------------------------------------------------------- query
 
