@@ -45,7 +45,7 @@ async def draft(incident_id: str, state: State, _principal: Reader) -> dict[str,
 
 
 @router.post("/api/incidents/{incident_id}/status-updates")
-async def post_update(
+async def post_status_update(
     incident_id: str,
     body: StatusUpdateBody,
     request: Request,
@@ -58,7 +58,7 @@ async def post_update(
 
 
 @router.post("/api/incidents/{incident_id}/status-updates/{number}/publish")
-async def publish(
+async def publish_status_update(
     incident_id: str,
     number: int,
     request: Request,

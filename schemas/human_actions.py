@@ -23,6 +23,9 @@ from schemas.incident import (
     StepAction,
     StepReport,
 )
+from schemas.roles import RoleChange
+from schemas.severity import ParentLink, SeverityChange
+from schemas.status_updates import PublishApproval, StatusUpdateIn
 
 
 @dataclass(frozen=True)
@@ -39,18 +42,20 @@ class HumanActionSpec:
     """`ddrun` verbs that send it (approve and reject are one update)."""
     slack: tuple[str, ...] = ()
     """Slack `action_id`s of the buttons that send it."""
+    incident_cli: tuple[str, ...] = ()
+    """`ddrun incident` verbs that send it (incident command: severity, roles, updates)."""
 
     @property
     def step_scoped(self) -> bool:
         return self.route is not None and "{step_id}" in self.route
 
-    def path(self, incident_id: str, step_id: str | None = None) -> str:
-        """The API path a client POSTs to."""
+    def path(self, incident_id: str, step_id: str | None = None, **params: object) -> str:
+        """The API path a client POSTs to (`params` fill other placeholders: `number`)."""
         if self.route is None:
             raise ValueError(f"{self.update} has no REST route")
         if self.step_scoped and step_id is None:
             raise ValueError(f"{self.update} needs a step")
-        route = self.route.format(step_id=step_id) if self.step_scoped else self.route
+        route = self.route.format(step_id=step_id, **params) if "{" in self.route else self.route
         return f"/api/incidents/{incident_id}/{route}"
 
 
@@ -107,6 +112,45 @@ HUMAN_ACTIONS: tuple[HumanActionSpec, ...] = (
     HumanActionSpec("resolve", HumanAction, "resolve_requested", "resolve", ("resolve",)),
     HumanActionSpec("escalate", HumanAction, "escalation_requested", "escalate", ("escalate",)),
     HumanActionSpec("assign_commander", CommanderChange, "commander_assigned", None, ()),
+    # Incident command (roles, severity, communication): `ddrun incident <verb>`.
+    HumanActionSpec(
+        "change_severity",
+        SeverityChange,
+        "severity_changed",
+        "severity",
+        (),
+        incident_cli=("severity",),
+    ),
+    HumanActionSpec(
+        "mark_false_positive",
+        HumanAction,
+        "marked_false_positive",
+        "false-positive",
+        (),
+        incident_cli=("false-positive",),
+    ),
+    HumanActionSpec(
+        "link_parent", ParentLink, "linked_to_parent", "parent", (), incident_cli=("link",)
+    ),
+    HumanActionSpec(
+        "assign_role", RoleChange, "role_assigned", "roles", (), incident_cli=("ic", "role")
+    ),
+    HumanActionSpec(
+        "post_status_update",
+        StatusUpdateIn,
+        "status_update_posted",
+        "status-updates",
+        (),
+        incident_cli=("update",),
+    ),
+    HumanActionSpec(
+        "publish_status_update",
+        PublishApproval,
+        "status_update_published",
+        "status-updates/{number}/publish",
+        (),
+        incident_cli=("publish",),
+    ),
 )
 
 BY_UPDATE: dict[str, HumanActionSpec] = {a.update: a for a in HUMAN_ACTIONS}

@@ -15,11 +15,11 @@ from datetime import UTC, datetime
 from pydantic import BaseModel, ConfigDict, Field
 from temporalio.client import Client
 
+from db.incident_claims import IncidentClaimStore
 from schemas.alert import Alert, AlertSource, AlertStatus
 from schemas.incident import AlertAccepted
 from schemas.settings import Settings
 from schemas.severity import ParentLink, Severity
-from db.incident_claims import IncidentClaimStore
 from services import incidents as incident_client
 
 _SLUG = re.compile(r"[^a-z0-9]+")

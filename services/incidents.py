@@ -35,8 +35,8 @@ from temporalio.service import RPCError, RPCStatusCode
 from db.incident_claims import Claim, IncidentClaimStore, group_key
 from domain.incident_ids import incident_id_for
 from domain.policy import PolicyError, commander_for, rules_for, timers_for
-from infra.policy_file import current_policy
 from domain.severity import derive_severity
+from infra.policy_file import current_policy
 from schemas import search_attributes as sa
 from schemas.alert import Alert, AlertSource, AlertStatus
 from schemas.incident import (

@@ -12,11 +12,11 @@ import logging
 from api.deps import AppState
 from api.slack.actions import on_approve
 from api.slack.context import Ctx
+from api.slack.declare import commander_command, declare_command, severity_command
 from api.slack.incidents import call, incident_state, simple
 from api.slack.killswitch import kill_switch_command
 from api.slack.payloads import SlashCommand
 from api.slack.replies import Refused, Reply, failure, refusal
-from api.slack.declare import commander_command, declare_command, severity_command
 from db.slack_messages import SlackMessageStore
 from domain.incident_ids import looks_like_incident_id
 from domain.runbooks.search import NothingToSearchError, search_runbooks, search_terms

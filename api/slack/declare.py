@@ -42,9 +42,9 @@ async def declare_command(ctx: Ctx, args: list[str]) -> Reply:
         raise Refused(f"say what is happening (at most 400 characters): {_USAGE}")
     declaration = declare.Declaration(severity=level, title=title, service=service)
     accepted = await call(
-        ctx, "new", declare.declare(
-            ctx.app.client, ctx.app.settings, ctx.app.claims, declaration, ctx.actor
-        )
+        ctx,
+        "new",
+        declare.declare(ctx.app.client, ctx.app.settings, ctx.app.claims, declaration, ctx.actor),
     )
     return Reply(f":rotating_light: {level.value} declared: `{accepted.incident_id}` {title}")
 

@@ -23,6 +23,13 @@ def _level(value: str) -> str:
     return level
 
 
+def _path(update: str, incident_id: str, **params: object) -> str:
+    """The route of a human action, from the one registry (schemas/human_actions.py)."""
+    from schemas.human_actions import BY_UPDATE
+
+    return BY_UPDATE[update].path(incident_id, **params)
+
+
 def _post(path: str, body: dict[str, Any]) -> Any:
     from cli.api_client import Api
 
@@ -61,7 +68,7 @@ def change_severity(
 ) -> None:
     """Change the incident's severity; the reason is recorded."""
     body = {"severity": _level(severity), "reason": reason}
-    _say(_post(f"/api/incidents/{incident_id}/severity", body)["result"])
+    _say(_post(_path("change_severity", incident_id), body)["result"])
 
 
 @incident_app.command("false-positive")
@@ -70,7 +77,7 @@ def false_positive(
     reason: Annotated[str, typer.Option("--reason", help="Why (kept to tune the alert)")],
 ) -> None:
     """Close the incident as a false positive."""
-    _say(_post(f"/api/incidents/{incident_id}/false-positive", {"reason": reason})["result"])
+    _say(_post(_path("mark_false_positive", incident_id), {"reason": reason})["result"])
 
 
 @incident_app.command("link")
@@ -81,7 +88,7 @@ def link(
 ) -> None:
     """Close the incident as a duplicate of PARENT; its alerts join the parent."""
     body = {"parent": parent, "reason": reason}
-    _say(_post(f"/api/incidents/{incident_id}/parent", body)["result"])
+    _say(_post(_path("link_parent", incident_id), body)["result"])
 
 
 ROLES = ("commander", "comms_lead", "scribe", "responder")
@@ -94,7 +101,7 @@ def hand_over(
 ) -> None:
     """Hand the incident commander role over to PERSON (recorded)."""
     body = {"role": "commander", "person": person}
-    _say(_post(f"/api/incidents/{incident_id}/roles", body)["result"])
+    _say(_post(_path("assign_role", incident_id), body)["result"])
 
 
 @incident_app.command("role")
@@ -108,7 +115,7 @@ def role(
     if name not in ROLES:
         raise typer.BadParameter(f"role must be one of {', '.join(ROLES)}")
     body = {"role": name, "person": person, "remove": remove}
-    _say(_post(f"/api/incidents/{incident_id}/roles", body)["result"])
+    _say(_post(_path("assign_role", incident_id), body)["result"])
 
 
 @incident_app.command("handoff")
@@ -149,13 +156,13 @@ def status_update(
         "eta": eta,
         "public": public,
     }
-    _say(_post(f"/api/incidents/{incident_id}/status-updates", body)["result"])
+    _say(_post(_path("post_status_update", incident_id), body)["result"])
 
 
 @incident_app.command("publish")
 def publish(incident_id: str, number: int) -> None:
     """Approve publishing status update NUMBER on the status page (the comms lead)."""
-    _say(_post(f"/api/incidents/{incident_id}/status-updates/{number}/publish", {})["result"])
+    _say(_post(_path("publish_status_update", incident_id, number=number), {})["result"])
 
 
 def register(app: typer.Typer) -> None:

@@ -66,6 +66,21 @@ EXPECTED: dict[tuple[str, str], Scope | str] = {
     ("DELETE", "/api/tokens/{token_id}"): "authenticated",
     ("GET", "/api/openapi.json"): Scope.READ,
     ("PUT", "/api/users/{handle}/password"): "authenticated",  # others' password: admin, in it
+    ("GET", "/api/incidents/{incident_id}/steps/{step_id}/output"): Scope.READ,
+    ("GET", "/api/webhooks/admission"): Scope.READ,
+    ("POST", "/api/match"): Scope.READ,
+    ("GET", "/api/rules"): Scope.READ,
+    ("POST", "/api/rules/import"): Scope.AUTHOR,
+    # Incident command: declaring and running an incident is a responder's; reading, a reader's.
+    ("POST", "/api/incidents"): Scope.RESPOND,
+    ("POST", "/api/incidents/{incident_id}/severity"): Scope.RESPOND,
+    ("POST", "/api/incidents/{incident_id}/false-positive"): Scope.RESPOND,
+    ("POST", "/api/incidents/{incident_id}/parent"): Scope.RESPOND,
+    ("POST", "/api/incidents/{incident_id}/roles"): Scope.RESPOND,
+    ("GET", "/api/incidents/{incident_id}/handoff"): Scope.READ,
+    ("GET", "/api/incidents/{incident_id}/status-updates/draft"): Scope.READ,
+    ("POST", "/api/incidents/{incident_id}/status-updates"): Scope.RESPOND,
+    ("POST", "/api/incidents/{incident_id}/status-updates/{number}/publish"): Scope.RESPOND,
 }
 #: The web app's pages: a session (not a token) with these scopes (tests/web checks each role).
 WEB: dict[tuple[str, str], Scope | str] = {
@@ -114,6 +129,8 @@ PUBLIC = {
     ("GET", "/web/login/oidc"),  # single sign-on: state, nonce and PKCE
     ("GET", "/web/login/oidc/callback"),
     ("*", "/web/static"),  # vendored htmx and the stylesheet
+    ("GET", "/status"),  # the public status page: only updates the comms lead published
+    ("GET", "/status.json"),
 }
 
 

@@ -65,6 +65,16 @@ def test_the_cli_verbs_are_the_registry_verbs() -> None:
     assert BY_VERB["ack"].path("incident-x") == "/api/incidents/incident-x/acknowledge"
 
 
+def test_the_incident_command_verbs_are_the_registry_verbs() -> None:
+    group = typer.main.get_command(cli_app).commands["incident"]  # type: ignore[attr-defined]
+    verbs = {verb for a in HUMAN_ACTIONS for verb in a.incident_cli}
+    assert verbs <= set(group.commands)
+    publish = BY_UPDATE["publish_status_update"]
+    assert publish.path("incident-x", number=2) == (
+        "/api/incidents/incident-x/status-updates/2/publish"
+    )
+
+
 def test_every_slack_button_is_a_registered_action_or_only_shows() -> None:
     registered = {button for a in HUMAN_ACTIONS for button in a.slack}
     assert registered <= {a.value for a in Action}

@@ -16,9 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client
 
 from schemas.incident import HumanAction
+from services import incidents as incident_client
 from tests.harness import Stack, generic_alert, running_stack, unique
 from tests.support import assert_eventually
-from services import incidents as incident_client
 
 pytestmark = pytest.mark.temporal
 

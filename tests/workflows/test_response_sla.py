@@ -20,11 +20,11 @@ from schemas.alert import AlertStatus
 from schemas.incident import HumanAction, IncidentState
 from schemas.severity import SlaKind
 from schemas.webhooks.generic import GenericAlertBody
+from services import incidents as incident_client
 from tests.harness import Stack, running_stack, unique
 from tests.standins.pagerduty_events import PagerDutyStandin
 from tests.standins.server import StandinServer
 from tests.support import assert_eventually
-from services import incidents as incident_client
 
 pytestmark = pytest.mark.temporal
 

@@ -13,15 +13,15 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.testing import WorkflowEnvironment
 
-from services.audit.history import derive
 from domain.alerts.normalize import generic
 from domain.audit.redact import Redactor
 from schemas.alert import Alert, AlertStatus
 from schemas.incident import HumanAction, IncidentState, IncidentStatus
 from schemas.webhooks.generic import GenericAlertBody
+from services import incidents as incident_client
+from services.audit.history import derive
 from tests.harness import Stack, running_stack, unique
 from tests.support import assert_eventually
-from services import incidents as incident_client
 
 pytestmark = pytest.mark.temporal
 

@@ -15,9 +15,9 @@ from domain.alerts.normalize import generic
 from schemas.incident import HumanAction
 from schemas.status_updates import StatusUpdateIn, UpdatePhase
 from schemas.webhooks.generic import GenericAlertBody
+from services import incidents as incident_client
 from tests.harness import Stack, generic_alert, running_stack, unique
 from tests.support import assert_eventually
-from services import incidents as incident_client
 
 pytestmark = pytest.mark.temporal
 
