@@ -7,7 +7,9 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
+from api.deps import AppState
 from api.web import dashboard, editor, imports, incidents, library, login, mappings, oidc, parse
+from api.web.history import IncidentHistory, history_of_app
 from api.web.render import HERE, flash, render
 from api.web.security import SecurityHeaders
 from api.web.session import LoginRequired, PageForbidden, SignedIn
@@ -21,6 +23,20 @@ for module in (login, oidc, incidents, parse, library, editor, imports, mappings
 @router.get("/web/", include_in_schema=False)
 async def home(_user: SignedIn) -> Response:
     return RedirectResponse("/web/incidents", status_code=303)
+
+
+def warm(app: FastAPI) -> None:
+    """Start reading the incident history (slow the first time) as the API starts, in the
+    background: the first dashboard after a restart does not wait for it."""
+    state = getattr(app.state, "ddrun", None)
+    if isinstance(state, AppState):
+        history_of_app(app, state).prefetch()
+
+
+async def stop(app: FastAPI) -> None:
+    history = getattr(app.state, "web_history", None)
+    if isinstance(history, IncidentHistory):
+        await history.close()
 
 
 def install(app: FastAPI) -> None:

@@ -1,7 +1,9 @@
 """Incident history as the library and the dashboard read it: one row per incident from
 Temporal visibility (search attributes only, no history replay), kept for a few seconds so a
 page render never waits for a 10,000-row listing; a stale copy is served while a fresh one is
-fetched in the background."""
+fetched in the background. The API's lifespan starts the first (slow: 10,000 incidents take
+tens of seconds in SQLite visibility) read at start-up; until it is done, pages show "loading
+history" and poll rather than wait."""
 
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from fastapi import Request
+from fastapi import FastAPI, Request
 from temporalio.client import Client
 
 from api.deps import AppState
@@ -114,6 +116,30 @@ class IncidentHistory:
         if self._rows is None and (self._refreshing is None or self._refreshing.done()):
             self._refreshing = asyncio.create_task(self._load())
 
+    @property
+    def ready(self) -> bool:
+        return self._rows is not None
+
+    async def rows_within(self, wait_s: float) -> list[IncidentRow] | None:
+        """The rows, or None when the first read is not done within `wait_s` (it goes on in
+        the background: ask again later)."""
+        if self._rows is None:
+            self.prefetch()
+            task = self._refreshing
+            if task is not None and wait_s > 0:
+                await asyncio.wait({task}, timeout=wait_s)  # never cancels the read
+            if task is not None and task.done() and task.exception() is not None:
+                self._refreshing = None  # a failed read is tried again on the next ask
+            if self._rows is None:
+                return None
+        return await self.rows()
+
+    async def close(self) -> None:
+        if self._refreshing is not None and not self._refreshing.done():
+            self._refreshing.cancel()
+            with contextlib.suppress(BaseException):
+                await self._refreshing
+
     async def rows(self) -> list[IncidentRow]:
         if self._rows is None and self._refreshing is not None and not self._refreshing.done():
             with contextlib.suppress(Exception):
@@ -136,9 +162,18 @@ class IncidentHistory:
         return self._rows
 
 
-def history_of(request: Request, state: AppState) -> IncidentHistory:
+def history_of_app(app: FastAPI, state: AppState) -> IncidentHistory:
     """The app's one cache (made on first use)."""
-    history = getattr(request.app.state, "web_history", None)
+    history = getattr(app.state, "web_history", None)
     if not isinstance(history, IncidentHistory):
-        history = request.app.state.web_history = IncidentHistory(state.client)
+        history = app.state.web_history = IncidentHistory(state.client)
     return history
+
+
+def history_of(request: Request, state: AppState) -> IncidentHistory:
+    return history_of_app(request.app, state)
+
+
+async def history_or_none(request: Request, state: AppState) -> list[IncidentRow] | None:
+    """The rows for a page, or None while the first read is still under way."""
+    return await history_of(request, state).rows_within(state.settings.web_history_wait_s)

@@ -12,8 +12,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from api.deps import AppState, State
-from api.web.history import IncidentRow, history_of
-from api.web.render import render
+from api.web.history import IncidentRow, history_of, history_or_none
+from api.web.render import loading, render
 from api.web.session import Viewer
 from db.web import RunbookDates, runbook_dates
 from schemas.runbook import Runbook, StepRisk
@@ -139,6 +139,10 @@ def _filtered(
     return [r for r in rows if keep(r)]
 
 
+def _query(request: Request) -> str:
+    return f"?{request.url.query}" if request.url.query else ""
+
+
 @router.get("", response_class=HTMLResponse)
 async def library(
     request: Request,
@@ -151,8 +155,10 @@ async def library(
     staleness: str = "",
     effectiveness: str = "",
 ) -> Response:
+    incidents = await history_or_none(request, state)
+    if incidents is None:
+        return loading(request, user, "library", str(request.url.path) + _query(request))
     history = history_of(request, state)
-    incidents = await history.rows()
     runbooks = await state.runbooks.latest()
     rows = await library_of(request, state, runbooks, incidents, history.generation)
     shown = _filtered(rows, q, service, team, risk, staleness, effectiveness)
@@ -174,5 +180,6 @@ async def library(
         "teams": sorted({t for r in rows for t in r.teams}),
         "stale_days": STALE_DAYS,
     }
-    template = "_library_rows.html" if request.headers.get("hx-request") else "library.html"
+    partial = bool(request.headers.get("hx-request")) and request.headers.get("hx-target") != "main"
+    template = "_library_rows.html" if partial else "library.html"
     return render(request, template, user, **context)
