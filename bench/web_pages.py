@@ -273,7 +273,9 @@ async def main() -> None:
             )
             for name, path in (("dashboard", "/web/dashboard"), ("library", "/web/runbooks")):
                 first = await timed(http, path, 1)
-                print(f"  first full {name} (computes from {args.incidents} rows): {first[0]:.0f} ms")
+                print(
+                    f"  first full {name} (computes from {args.incidents} rows): {first[0]:.0f} ms"
+                )
             text = (
                 REPO.parent / "shared/corpus/openshift-runbooks/"
                 "openshift-virtualization-operator/NoLeadingVirtController.md"

@@ -215,13 +215,13 @@ class Settings(BaseSettings):
     )
     web_sla_minutes: dict[str, float] = Field(
         default_factory=lambda: {
-            "critical": 60,
-            "p1": 60,
-            "sev1": 60,
-            "error": 240,
-            "high": 240,
-            "p2": 240,
-            "warning": 480,
+            "critical": 60.0,
+            "p1": 60.0,
+            "sev1": 60.0,
+            "error": 240.0,
+            "high": 240.0,
+            "p2": 240.0,
+            "warning": 480.0,
         },
         description="Time to resolve that meets the SLA, in minutes, by severity (lower case)",
     )

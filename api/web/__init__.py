@@ -8,14 +8,38 @@ from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from api.deps import AppState
-from api.web import dashboard, editor, imports, incidents, library, login, mappings, oidc, parse
+from api.web import (
+    account,
+    dashboard,
+    editor,
+    imports,
+    incidents,
+    library,
+    login,
+    mappings,
+    oidc,
+    parse,
+    trust_mode,
+)
 from api.web.history import IncidentHistory, history_of_app
 from api.web.render import HERE, flash, render
 from api.web.security import SecurityHeaders
 from api.web.session import LoginRequired, PageForbidden, SignedIn
 
 router = APIRouter()
-for module in (login, oidc, incidents, parse, library, editor, imports, mappings, dashboard):
+for module in (
+    login,
+    account,
+    oidc,
+    incidents,
+    parse,
+    library,
+    trust_mode,
+    editor,
+    imports,
+    mappings,
+    dashboard,
+):
     router.include_router(module.router)
 
 
