@@ -3,6 +3,9 @@ process under /web. Assets are vendored in static/ (no CDN); see the README for 
 
 from __future__ import annotations
 
+import asyncio
+import logging
+
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -26,6 +29,7 @@ from api.web.render import HERE, flash, render
 from api.web.security import SecurityHeaders
 from api.web.session import LoginRequired, PageForbidden, SignedIn
 
+log = logging.getLogger(__name__)
 router = APIRouter()
 for module in (
     login,
@@ -51,10 +55,21 @@ async def home(_user: SignedIn) -> Response:
 
 def warm(app: FastAPI) -> None:
     """Start reading the incident history (slow the first time) as the API starts, in the
-    background: the first dashboard after a restart does not wait for it."""
+    background, then compute the library and dashboard from it: the first pages after a
+    restart wait for neither (they show 'loading history' until both are done)."""
     state = getattr(app.state, "ddrun", None)
     if isinstance(state, AppState):
-        history_of_app(app, state).prefetch()
+        history = history_of_app(app, state)
+        history.prefetch()
+        history.warming = asyncio.create_task(_derive(app, state, history))
+
+
+async def _derive(app: FastAPI, state: AppState, history: IncidentHistory) -> None:
+    try:
+        rows = await history.rows()
+        await dashboard.health_of(app, state, rows, history.generation)
+    except Exception:
+        log.exception("warming the web app's incident history failed (pages will read it)")
 
 
 async def stop(app: FastAPI) -> None:

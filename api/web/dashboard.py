@@ -7,11 +7,11 @@ import statistics
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse, Response
 from markupsafe import Markup
 
-from api.deps import State
+from api.deps import AppState, State
 from api.web import charts
 from api.web.history import IncidentRow, history_of, history_or_none
 from api.web.library import STALE_DAYS, LibraryRow, library_of
@@ -190,20 +190,29 @@ def draw(health: Health) -> Charts:
     )
 
 
+async def health_of(
+    app: FastAPI, state: AppState, rows: list[IncidentRow], generation: int
+) -> tuple[Health, Charts, int]:
+    """The figures and charts, computed again only when the runbooks or the history changed
+    (also called once at start-up, right after the first history read, to warm them)."""
+    runbooks = await state.runbooks.latest()
+    key = (generation, id(runbooks), len(runbooks))
+    cached = getattr(app.state, "web_dashboard", None)
+    if cached is None or cached[0] != key:
+        library = await library_of(app, state, runbooks, rows, generation)
+        health = compute(rows, library, datetime.now(UTC), SlaTargets.of(state.settings))
+        cached = app.state.web_dashboard = (key, health, draw(health), len(library))
+    _, health, charts, count = cached
+    return health, charts, count
+
+
 @router.get("", response_class=HTMLResponse)
 async def dashboard(request: Request, state: State, user: Viewer) -> Response:
     rows = await history_or_none(request, state)
     if rows is None:
         return loading(request, user, "dashboard", "/web/dashboard")
-    history = history_of(request, state)
-    runbooks = await state.runbooks.latest()
-    key = (history.generation, id(runbooks), len(runbooks))
-    cached = getattr(request.app.state, "web_dashboard", None)
-    if cached is None or cached[0] != key:
-        library = await library_of(request, state, runbooks, rows, history.generation)
-        health = compute(rows, library, datetime.now(UTC), SlaTargets.of(state.settings))
-        cached = request.app.state.web_dashboard = (key, health, draw(health), len(library))
-    _, health, charts, count = cached
+    generation = history_of(request, state).generation
+    health, charts, count = await health_of(request.app, state, rows, generation)
     return render(
         request,
         "dashboard.html",

@@ -93,6 +93,8 @@ class IncidentHistory:
         self._at = 0.0
         self._refreshing: asyncio.Task[None] | None = None
         self.generation = 0  # changes whenever the rows do: derived views cache on it
+        #: Start-up's computing of the views derived from the first read (library, dashboard).
+        self.warming: asyncio.Task[None] | None = None
 
     async def _load(self) -> None:
         started = datetime.now(UTC) - CLOCK_MARGIN
@@ -135,10 +137,11 @@ class IncidentHistory:
         return await self.rows()
 
     async def close(self) -> None:
-        if self._refreshing is not None and not self._refreshing.done():
-            self._refreshing.cancel()
-            with contextlib.suppress(BaseException):
-                await self._refreshing
+        for task in (self._refreshing, self.warming):
+            if task is not None and not task.done():
+                task.cancel()
+                with contextlib.suppress(BaseException):
+                    await task
 
     async def rows(self) -> list[IncidentRow]:
         if self._rows is None and self._refreshing is not None and not self._refreshing.done():
@@ -175,5 +178,14 @@ def history_of(request: Request, state: AppState) -> IncidentHistory:
 
 
 async def history_or_none(request: Request, state: AppState) -> list[IncidentRow] | None:
-    """The rows for a page, or None while the first read is still under way."""
-    return await history_of(request, state).rows_within(state.settings.web_history_wait_s)
+    """The rows for a page, or None while the first read (or start-up's computing of the views
+    derived from it) is still under way."""
+    history = history_of(request, state)
+    wait_s = state.settings.web_history_wait_s
+    rows = await history.rows_within(wait_s)
+    task = history.warming
+    if rows is None or task is None or task.done():
+        return rows
+    if wait_s > 0:
+        await asyncio.wait({task}, timeout=wait_s)
+    return rows if task.done() else None

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse, Response
 
 from api.deps import AppState, State
@@ -85,7 +85,7 @@ def library_rows(
 
 
 async def library_of(
-    request: Request,
+    app: FastAPI,
     state: AppState,
     runbooks: list[Runbook],
     incidents: list[IncidentRow],
@@ -94,12 +94,12 @@ async def library_of(
     """The rows, computed again only when the runbooks (the store hands back the same list
     until one changes) or the incident history (its generation) changed."""
     key = (generation, id(runbooks), len(runbooks))
-    cached = getattr(request.app.state, "web_library", None)
+    cached = getattr(app.state, "web_library", None)
     if cached is not None and cached[0] == key:
         rows: list[LibraryRow] = cached[1]
         return rows
     rows = library_rows(runbooks, await runbook_dates(state.engine), incidents)
-    request.app.state.web_library = (key, rows, runbooks)  # keeps `runbooks` (and its id) alive
+    app.state.web_library = (key, rows, runbooks)  # keeps `runbooks` (and its id) alive
     return rows
 
 
@@ -160,7 +160,7 @@ async def library(
         return loading(request, user, "library", str(request.url.path) + _query(request))
     history = history_of(request, state)
     runbooks = await state.runbooks.latest()
-    rows = await library_of(request, state, runbooks, incidents, history.generation)
+    rows = await library_of(request.app, state, runbooks, incidents, history.generation)
     shown = _filtered(rows, q, service, team, risk, staleness, effectiveness)
     shown.sort(key=lambda r: r.runbook.id)
     context: dict[str, Any] = {

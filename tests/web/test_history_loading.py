@@ -62,6 +62,9 @@ async def test_the_api_lifespan_starts_the_first_read(client: Client, engine: As
             await assert_eventually(
                 lambda: _ready(history), lambda ready: ready, what="history read at start-up"
             )
+            assert history.warming is not None
+            await history.warming  # then the dashboard's figures, from that read
+            assert app.state.web_dashboard[0][0] == history.generation
 
 
 async def _ready(history: IncidentHistory) -> bool:
