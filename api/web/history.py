@@ -130,7 +130,7 @@ class IncidentHistory:
             task = self._refreshing
             if task is not None and wait_s > 0:
                 await asyncio.wait({task}, timeout=wait_s)  # never cancels the read
-            if task is not None and task.done() and task.exception() is not None:
+            if task is not None and task.done() and (task.cancelled() or task.exception()):
                 self._refreshing = None  # a failed read is tried again on the next ask
             if self._rows is None:
                 return None
