@@ -265,17 +265,18 @@ async def main() -> None:
                 state = "loading history" if "Loading incident history" in page.text else "full"
                 print(f"  {name:<24} {took:8.1f} ms  ({page.status_code}, {state})")
             history = app.state.web_history
-            while not history.ready:
+            while not history.ready or (history.warming and not history.warming.done()):
                 await asyncio.sleep(0.1)
             print(
-                f"  history of {args.incidents} incidents ready "
+                f"  history of {args.incidents} incidents read, library and dashboard computed "
                 f"{time.perf_counter() - started:.1f} s after start"
             )
             for name, path in (("dashboard", "/web/dashboard"), ("library", "/web/runbooks")):
-                first = await timed(http, path, 1)
-                print(
-                    f"  first full {name} (computes from {args.incidents} rows): {first[0]:.0f} ms"
-                )
+                start = time.perf_counter()
+                page = await http.get(path)
+                took = (time.perf_counter() - start) * 1000
+                state = "loading history" if "Loading incident history" in page.text else "full"
+                print(f"  first {name} after that: {took:.0f} ms ({state})")
             text = (
                 REPO.parent / "shared/corpus/openshift-runbooks/"
                 "openshift-virtualization-operator/NoLeadingVirtController.md"

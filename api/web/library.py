@@ -4,6 +4,7 @@ filtered; the rows the dashboard also reads."""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -98,7 +99,8 @@ async def library_of(
     if cached is not None and cached[0] == key:
         rows: list[LibraryRow] = cached[1]
         return rows
-    rows = library_rows(runbooks, await runbook_dates(state.engine), incidents)
+    dates = await runbook_dates(state.engine)
+    rows = await asyncio.to_thread(library_rows, runbooks, dates, incidents)  # loop stays free
     app.state.web_library = (key, rows, runbooks)  # keeps `runbooks` (and its id) alive
     return rows
 
