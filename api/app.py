@@ -51,7 +51,9 @@ def create_app(
         webhooks.log_unsigned_sources(settings)
         load_policy(settings.approval_policy_file)  # a broken policy stops start-up, loudly
         if client is not None and engine is not None:
+            web_app.warm(app)
             yield
+            await web_app.stop(app)
             return
         own_engine = make_engine(settings.effective_database_url)
         await create_schema(own_engine)
@@ -64,7 +66,9 @@ def create_app(
             mappings=MappingStore(own_engine, settings.runbook_cache_s),
             people=PeopleStore(own_engine),
         )
+        web_app.warm(app)
         yield
+        await web_app.stop(app)
         await own_engine.dispose()
 
     # No /docs pages (they load assets from a CDN, and nothing is public but what PUBLIC says);

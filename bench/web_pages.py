@@ -5,8 +5,10 @@ attributes) and a SQLite database. 1,000 runbooks are stored through RunbookStor
 closed incidents are recorded in Temporal by a stand-in workflow registered as
 `IncidentWorkflow` that sets the incident search attributes (service, severity, status, runbook,
 clean, automated, escalated) and returns an `IncidentState`, so visibility and the incident page
-read exactly what they read for real incidents. Each page is then requested through the app
-(in-process ASGI, a signed-in session), warmed once, and timed N times: median and p95.
+read exactly what they read for real incidents. The app is started with its lifespan (which
+begins the incident-history read in the background) and the dashboard, library and incident list
+are requested at once: the cold case. Once the history is read, each page is requested through
+the app (in-process ASGI, a signed-in session), warmed once, and timed N times: median and p95.
 
 Baseline in the same run: `GET /healthz` (the request floor) and `GET /api/incidents` (the
 API's own JSON list of 50 incidents, one visibility call).
@@ -237,19 +239,44 @@ async def main() -> None:
             "bench", name="b", scopes=list(Scope), expires_in=None, created_by="bench"
         )
         secret, session = await WebStore(engine).open_session("bench", "password")
-        async with httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app),
-            base_url="http://bench.test",
-            cookies={"ddrun_session": secret},
-            timeout=120,
-        ) as http:
+        async with (
+            app.router.lifespan_context(app),  # as `ddrun api` starts: begins the history read
+            httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=app),
+                base_url="http://bench.test",
+                cookies={"ddrun_session": secret},
+                timeout=120,
+            ) as http,
+        ):
+            started = time.perf_counter()
             bearer = {"Authorization": f"Bearer {token.token}"}
-            cold = time.perf_counter()
-            await http.get("/web/dashboard")
+            print("cold, right after start (the history read under way in the background):")
+            cold_pages: list[tuple[str, str, dict[str, Any]]] = [
+                ("dashboard", "/web/dashboard", {}),
+                ("library", "/web/runbooks", {}),
+                ("incidents list", "/web/incidents", {}),
+                ("baseline GET /healthz", "/healthz", {}),
+                ("baseline /api/incidents", "/api/incidents", {"headers": bearer}),
+            ]
+            for name, path, kw in cold_pages:
+                start = time.perf_counter()
+                page = await http.get(path, **kw)
+                took = (time.perf_counter() - start) * 1000
+                state = "loading history" if "Loading incident history" in page.text else "full"
+                print(f"  {name:<24} {took:8.1f} ms  ({page.status_code}, {state})")
+            history = app.state.web_history
+            while not history.ready or (history.warming and not history.warming.done()):
+                await asyncio.sleep(0.1)
             print(
-                f"  first dashboard (loads {args.incidents} rows): "
-                f"{(time.perf_counter() - cold) * 1000:.0f} ms"
+                f"  history of {args.incidents} incidents read, library and dashboard computed "
+                f"{time.perf_counter() - started:.1f} s after start"
             )
+            for name, path in (("dashboard", "/web/dashboard"), ("library", "/web/runbooks")):
+                start = time.perf_counter()
+                page = await http.get(path)
+                took = (time.perf_counter() - start) * 1000
+                state = "loading history" if "Loading incident history" in page.text else "full"
+                print(f"  first {name} after that: {took:.0f} ms ({state})")
             text = (
                 REPO.parent / "shared/corpus/openshift-runbooks/"
                 "openshift-virtualization-operator/NoLeadingVirtController.md"

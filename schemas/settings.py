@@ -311,6 +311,28 @@ class Settings(BaseSettings):
     web_oidc_client_id: str | None = None
     web_oidc_client_secret: SecretStr | None = None
     web_oidc_name: str = Field(default="single sign-on", description="The login button's label")
+    web_history_wait_s: float = Field(
+        default=0.05,
+        ge=0,
+        le=60,
+        description="How long a page waits for the first incident-history read before it shows "
+        "'loading history' and polls",
+    )
+    web_sla_minutes: dict[str, float] = Field(
+        default_factory=lambda: {
+            "critical": 60.0,
+            "p1": 60.0,
+            "sev1": 60.0,
+            "error": 240.0,
+            "high": 240.0,
+            "p2": 240.0,
+            "warning": 480.0,
+        },
+        description="Time to resolve that meets the SLA, in minutes, by severity (lower case)",
+    )
+    web_sla_default_minutes: float = Field(
+        default=1440, gt=0, description="The SLA for a severity not in web_sla_minutes"
+    )
 
     @model_validator(mode="after")
     def _find_the_stack(self) -> Settings:

@@ -23,6 +23,7 @@ from api.web.authorship import record_version
 from api.web.library import RISK_RANK
 from api.web.render import render
 from api.web.session import Author, Viewer, WebUser
+from api.web.trust_mode import MODES, step_needs
 from db.web import RiskOverride, RunbookEdit, WebStore
 from domain.runbooks.risk import classify
 from schemas.runbook import Runbook, StepRisk
@@ -92,6 +93,7 @@ async def _editor(
 ) -> Response:
     edits = await WebStore(state.engine).edits(runbook.id)
     floors = {s.id: classify(s.command).risk.value if s.command else None for s in runbook.steps}
+    trust = await state.trust.get(runbook.id)
     return render(
         request,
         "editor.html",
@@ -103,6 +105,10 @@ async def _editor(
         risks=[r.value for r in StepRisk],
         history=await _history(state, runbook.id, edits),
         errors=errors or [],
+        trust=trust,
+        trust_history=list(reversed(await state.trust.history(runbook.id)))[:10],
+        modes=MODES,
+        needs=step_needs(runbook, trust),
     )
 
 

@@ -1,7 +1,9 @@
 """Incident history as the library and the dashboard read it: one row per incident from
 Temporal visibility (search attributes only, no history replay), kept for a few seconds so a
 page render never waits for a 10,000-row listing; a stale copy is served while a fresh one is
-fetched in the background."""
+fetched in the background. The API's lifespan starts the first (slow: 10,000 incidents take
+tens of seconds in SQLite visibility) read at start-up; until it is done, pages show "loading
+history" and poll rather than wait."""
 
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from fastapi import Request
+from fastapi import FastAPI, Request
 from temporalio.client import Client
 
 from api.deps import AppState
@@ -91,6 +93,8 @@ class IncidentHistory:
         self._at = 0.0
         self._refreshing: asyncio.Task[None] | None = None
         self.generation = 0  # changes whenever the rows do: derived views cache on it
+        #: Start-up's computing of the views derived from the first read (library, dashboard).
+        self.warming: asyncio.Task[None] | None = None
 
     async def _load(self) -> None:
         started = datetime.now(UTC) - CLOCK_MARGIN
@@ -114,6 +118,31 @@ class IncidentHistory:
         if self._rows is None and (self._refreshing is None or self._refreshing.done()):
             self._refreshing = asyncio.create_task(self._load())
 
+    @property
+    def ready(self) -> bool:
+        return self._rows is not None
+
+    async def rows_within(self, wait_s: float) -> list[IncidentRow] | None:
+        """The rows, or None when the first read is not done within `wait_s` (it goes on in
+        the background: ask again later)."""
+        if self._rows is None:
+            self.prefetch()
+            task = self._refreshing
+            if task is not None and wait_s > 0:
+                await asyncio.wait({task}, timeout=wait_s)  # never cancels the read
+            if task is not None and task.done() and (task.cancelled() or task.exception()):
+                self._refreshing = None  # a failed read is tried again on the next ask
+            if self._rows is None:
+                return None
+        return await self.rows()
+
+    async def close(self) -> None:
+        for task in (self._refreshing, self.warming):
+            if task is not None and not task.done():
+                task.cancel()
+                with contextlib.suppress(BaseException):
+                    await task
+
     async def rows(self) -> list[IncidentRow]:
         if self._rows is None and self._refreshing is not None and not self._refreshing.done():
             with contextlib.suppress(Exception):
@@ -136,9 +165,27 @@ class IncidentHistory:
         return self._rows
 
 
-def history_of(request: Request, state: AppState) -> IncidentHistory:
+def history_of_app(app: FastAPI, state: AppState) -> IncidentHistory:
     """The app's one cache (made on first use)."""
-    history = getattr(request.app.state, "web_history", None)
+    history = getattr(app.state, "web_history", None)
     if not isinstance(history, IncidentHistory):
-        history = request.app.state.web_history = IncidentHistory(state.client)
+        history = app.state.web_history = IncidentHistory(state.client)
     return history
+
+
+def history_of(request: Request, state: AppState) -> IncidentHistory:
+    return history_of_app(request.app, state)
+
+
+async def history_or_none(request: Request, state: AppState) -> list[IncidentRow] | None:
+    """The rows for a page, or None while the first read (or start-up's computing of the views
+    derived from it) is still under way."""
+    history = history_of(request, state)
+    wait_s = state.settings.web_history_wait_s
+    rows = await history.rows_within(wait_s)
+    task = history.warming
+    if rows is None or task is None or task.done():
+        return rows
+    if wait_s > 0:
+        await asyncio.wait({task}, timeout=wait_s)
+    return rows if task.done() else None

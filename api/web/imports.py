@@ -16,6 +16,7 @@ from fastapi import APIRouter, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from api.deps import State
+from api.web import export_formats
 from api.web.authorship import record_import, record_version
 from api.web.render import render
 from api.web.session import Admin, Author, WebUser
@@ -93,19 +94,44 @@ async def import_from_git(
     return await _import_report(request, user, report)
 
 
+def converted(inner: PurePosixPath, data: bytes) -> tuple[PurePosixPath, bytes] | None:
+    """A file of an export as the parser reads it: Confluence HTML pages as Markdown (named by
+    their title), Notion pages without their ids and callout tags, Markdown and YAML as they
+    are; anything else (attachments, the space index) None."""
+    suffix = inner.suffix.lower()
+    if suffix in export_formats.HTML:
+        if inner.name.lower() == "index.html" or "attachments" in inner.parts:
+            return None
+        title, markdown = export_formats.confluence_to_markdown(
+            data.decode("utf-8", errors="replace")
+        )
+        name = export_formats.slug_name(title, inner.stem) + ".md"
+        return inner.with_name(name), markdown.encode()
+    if suffix not in (*MARKDOWN, *YAML):
+        return None
+    if suffix in MARKDOWN and export_formats.is_notion(inner):
+        text = export_formats.tidy_notion(data.decode("utf-8", errors="replace"))
+        return export_formats.notion_name(inner), text.encode()
+    return inner, data
+
+
 def extract_runbooks(raw: bytes, into: Path) -> str | None:
-    """The Markdown and YAML files of a zip, written under `into` (never outside it)."""
+    """The runbooks of a zip (Markdown, YAML, Confluence HTML, Notion Markdown), written as
+    Markdown or YAML under `into` (never outside it)."""
     try:
         with zipfile.ZipFile(BytesIO(raw)) as archive:
             for member in archive.infolist():
                 inner = PurePosixPath(member.filename)
-                if member.is_dir() or inner.suffix.lower() not in (*MARKDOWN, *YAML):
+                if member.is_dir() or inner.is_absolute() or ".." in inner.parts:
                     continue
-                if inner.is_absolute() or ".." in inner.parts:
+                if member.file_size > MAX_UPLOAD:
                     continue
-                target = into.joinpath(*inner.parts)
+                found = converted(inner, archive.read(member))
+                if found is None:
+                    continue
+                target = into.joinpath(*found[0].parts)
                 target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_bytes(archive.read(member)[:MAX_UPLOAD])
+                target.write_bytes(found[1])
     except zipfile.BadZipFile as err:
         return f"not a zip file: {err}"
     return None
@@ -113,7 +139,8 @@ def extract_runbooks(raw: bytes, into: Path) -> str | None:
 
 @router.post("/upload", response_class=HTMLResponse)
 async def import_upload(request: Request, state: State, user: Author, file: UploadFile) -> Response:
-    """A Markdown or YAML file, or a zip of them (Confluence and Notion export Markdown zips)."""
+    """A Markdown or YAML file, a Confluence HTML page, or a zip of them (a Confluence HTML
+    export, a Notion Markdown export)."""
     raw = await file.read(MAX_UPLOAD + 1)
     if len(raw) > MAX_UPLOAD:
         return await _import_report(request, user, None, "the file is larger than 5 MB")
@@ -126,13 +153,19 @@ async def import_upload(request: Request, state: State, user: Author, file: Uplo
             report = await import_folder(state.engine, Path(tmp))
             await record_import(state.engine, user, report, f"uploaded in {name}")
         return await _import_report(request, user, report)
-    if not name.lower().endswith((*MARKDOWN, *YAML, ".txt")):
-        return await _import_report(request, user, None, "upload .md, .yml, .txt or a .zip")
-    text = raw.decode("utf-8", errors="replace")
-    try:
-        runbook, _ = runbook_from_source(
-            text, Path(name if not name.endswith(".txt") else name[:-4] + ".md")
+    if not name.lower().endswith((*MARKDOWN, *YAML, *export_formats.HTML, ".txt")):
+        return await _import_report(
+            request, user, None, "upload .md, .yml, .txt, a Confluence .html page or a .zip"
         )
+    if name.lower().endswith(".txt"):
+        name = name[:-4] + ".md"
+    found = await asyncio.to_thread(converted, PurePosixPath(name), raw)
+    if found is None:
+        return await _import_report(request, user, None, f"{name}: nothing to import")
+    name = found[0].name
+    text = found[1].decode("utf-8", errors="replace")
+    try:
+        runbook, _ = runbook_from_source(text, Path(name))
         result = await save_source(state.runbooks, SourceStore(state.engine), runbook, text, name)
     except (RunbookFileError, RunbookParseError, ValueError) as err:
         return await _import_report(request, user, None, f"{name}: {err}")

@@ -4,16 +4,17 @@ filtered; the rows the dashboard also reads."""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse, Response
 
 from api.deps import AppState, State
-from api.web.history import IncidentRow, history_of
-from api.web.render import render
+from api.web.history import IncidentRow, history_of, history_or_none
+from api.web.render import loading, render
 from api.web.session import Viewer
 from db.web import RunbookDates, runbook_dates
 from schemas.runbook import Runbook, StepRisk
@@ -85,7 +86,7 @@ def library_rows(
 
 
 async def library_of(
-    request: Request,
+    app: FastAPI,
     state: AppState,
     runbooks: list[Runbook],
     incidents: list[IncidentRow],
@@ -94,12 +95,13 @@ async def library_of(
     """The rows, computed again only when the runbooks (the store hands back the same list
     until one changes) or the incident history (its generation) changed."""
     key = (generation, id(runbooks), len(runbooks))
-    cached = getattr(request.app.state, "web_library", None)
+    cached = getattr(app.state, "web_library", None)
     if cached is not None and cached[0] == key:
         rows: list[LibraryRow] = cached[1]
         return rows
-    rows = library_rows(runbooks, await runbook_dates(state.engine), incidents)
-    request.app.state.web_library = (key, rows, runbooks)  # keeps `runbooks` (and its id) alive
+    dates = await runbook_dates(state.engine)
+    rows = await asyncio.to_thread(library_rows, runbooks, dates, incidents)  # loop stays free
+    app.state.web_library = (key, rows, runbooks)  # keeps `runbooks` (and its id) alive
     return rows
 
 
@@ -139,6 +141,10 @@ def _filtered(
     return [r for r in rows if keep(r)]
 
 
+def _query(request: Request) -> str:
+    return f"?{request.url.query}" if request.url.query else ""
+
+
 @router.get("", response_class=HTMLResponse)
 async def library(
     request: Request,
@@ -151,10 +157,12 @@ async def library(
     staleness: str = "",
     effectiveness: str = "",
 ) -> Response:
+    incidents = await history_or_none(request, state)
+    if incidents is None:
+        return loading(request, user, "library", str(request.url.path) + _query(request))
     history = history_of(request, state)
-    incidents = await history.rows()
     runbooks = await state.runbooks.latest()
-    rows = await library_of(request, state, runbooks, incidents, history.generation)
+    rows = await library_of(request.app, state, runbooks, incidents, history.generation)
     shown = _filtered(rows, q, service, team, risk, staleness, effectiveness)
     shown.sort(key=lambda r: r.runbook.id)
     context: dict[str, Any] = {
@@ -174,5 +182,6 @@ async def library(
         "teams": sorted({t for r in rows for t in r.teams}),
         "stale_days": STALE_DAYS,
     }
-    template = "_library_rows.html" if request.headers.get("hx-request") else "library.html"
+    partial = bool(request.headers.get("hx-request")) and request.headers.get("hx-target") != "main"
+    template = "_library_rows.html" if partial else "library.html"
     return render(request, template, user, **context)

@@ -52,10 +52,16 @@ async def mappings_page(request: Request, state: State, user: Viewer) -> Respons
     )
 
 
+#: Matches the runbook itself declares (its selectors, the alert's runbook_url): certain, and
+#: made again for every such alert, so a mapping would only repeat them.
+CERTAIN_METHODS = frozenset({"mapping", "selector", "runbook_url"})
+
+
 def suggestion_of(incident: IncidentState, mapped: set[str]) -> Suggestion | None:
-    """A mapping worth making: the alert was matched by inference (not a mapping), or not at
-    all but with a best candidate, and its name has no explicit mapping yet."""
-    if not incident.alerts or incident.match_method == "mapping":
+    """A mapping worth making: the alert was matched by inference (name or text, not a mapping
+    or the runbook's own selector), or not at all but with a best candidate, and its name has
+    no explicit mapping yet."""
+    if not incident.alerts or incident.match_method in CERTAIN_METHODS:
         return None
     name = incident.alerts[0].name
     if name in mapped:

@@ -88,3 +88,9 @@ def flash(request: Request, message: str, kind: str = "ok", status_code: int = 2
 def svg(markup: str) -> Markup:
     """Chart markup built by api/web/charts.py from escaped parts."""
     return Markup(markup)  # noqa: S704 - every text inside was escaped where it was built
+
+
+def loading(request: Request, user: WebUser, nav: str, url: str) -> HTMLResponse:
+    """The page while the first incident-history read is under way: it asks again every second
+    and swaps itself for the real page once the history is there."""
+    return render(request, "loading.html", user, nav=nav, poll_url=url)
