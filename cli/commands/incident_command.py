@@ -27,7 +27,7 @@ def _path(update: str, incident_id: str, **params: object) -> str:
     """The route of a human action, from the one registry (schemas/human_actions.py)."""
     from schemas.human_actions import BY_UPDATE
 
-    return BY_UPDATE[update].path(incident_id, **params)
+    return BY_UPDATE[update].path(incident_id, None, **params)
 
 
 def _post(path: str, body: dict[str, Any]) -> Any:
