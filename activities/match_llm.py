@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from domain.alerts.match import MatchResult
-from infra.llm import Completion, LlmCache, LlmConfig
+from infra.llm import Completion, LlmCache, LlmConfig, ask_json
 from schemas.alert import Alert
 
 log = logging.getLogger(__name__)
@@ -145,12 +145,8 @@ async def _ask(
 ) -> tuple[str | None, str]:
     """The model's raw answer, or None and what went wrong (one attempt: a timeout or an
     error means the offline answer stands, never a second wait)."""
-    if completion is None:
-        import litellm
-
-        completion = litellm.acompletion
     listing = [{"id": c.key, "title": c.title, "summary": c.summary} for c in shown]
-    messages = [
+    messages: list[dict[str, str]] = [
         {"role": "system", "content": SYSTEM_PROMPT},
         {
             "role": "user",
@@ -158,16 +154,7 @@ async def _ask(
         },
     ]
     try:
-        response = await completion(
-            model=config.model,
-            messages=messages,
-            api_base=config.api_base,
-            api_key=config.api_key,
-            timeout=config.timeout_s,
-            max_tokens=config.max_output_tokens,
-            response_format={"type": "json_object"},
-            num_retries=0,
-        )
+        response = await ask_json(config, messages, completion)
     except Exception as err:  # any provider failure: the offline answer stands
         return None, f"{type(err).__name__}: {str(err)[:300]}"
     return str(response.choices[0].message.content or ""), ""

@@ -69,6 +69,27 @@ def llm_config(settings: Settings) -> LlmConfig | None:
     )
 
 
+async def ask_json(
+    config: LlmConfig, messages: list[dict[str, str]], completion: Completion | None = None
+) -> Any:
+    """One chat completion asking for a JSON object, within the config's timeout and token
+    budget, with litellm's own retries off: the caller decides whether to try again."""
+    if completion is None:
+        import litellm
+
+        completion = litellm.acompletion
+    return await completion(
+        model=config.model,
+        messages=messages,
+        api_base=config.api_base,
+        api_key=config.api_key,
+        timeout=config.timeout_s,
+        max_tokens=config.max_output_tokens,
+        response_format={"type": "json_object"},
+        num_retries=0,
+    )
+
+
 def cache_key(config: LlmConfig, text: str) -> str:
     material = f"{PROMPT_VERSION}\0{config.model}\0{text}".encode()
     return hashlib.sha256(material).hexdigest()
@@ -94,10 +115,6 @@ async def improve_with_llm(
         return LlmRunbook.model_validate_json(hit), LlmOutcome(
             used=True, model=config.model, message="LLM result from cache", cached=True
         )
-    if completion is None:
-        import litellm
-
-        completion = litellm.acompletion
     messages: list[dict[str, str]] = [
         {"role": "system", "content": SYSTEM_PROMPT + "\n" + json.dumps(draft)},
         {"role": "user", "content": text},
@@ -106,16 +123,7 @@ async def improve_with_llm(
     problem = "no answer"
     for attempt in range(1, config.attempts + 1):
         try:
-            response = await completion(
-                model=config.model,
-                messages=messages,
-                api_base=config.api_base,
-                api_key=config.api_key,
-                timeout=config.timeout_s,
-                max_tokens=config.max_output_tokens,
-                response_format={"type": "json_object"},
-                num_retries=0,  # our loop owns retries, so every attempt is accounted for
-            )
+            response = await ask_json(config, messages, completion)
         except Exception as err:
             problem = f"{type(err).__name__}: {str(err)[:300]}"
             log.warning("LLM call failed (attempt %d): %s", attempt, problem)
