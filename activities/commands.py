@@ -1,8 +1,12 @@
 """The agent's only activity: run one already-rendered command and report what happened.
 
 This module is all a customer runs inside their network, so it imports no database, Slack or
-LLM code. Commands run in their own process group whose leader dies with the agent (pdeathsig),
-so a killed agent never leaves a half-finished command running behind the next attempt.
+LLM code. Each command is a plain `bash -c` in its own session (its own process group); one
+guardian process per agent holds the list of running groups and SIGKILLs them when the agent
+dies (its pipe from the agent reaches end-of-file, which a SIGKILL cannot skip), so a killed
+agent never leaves a half-finished command running behind the next attempt. This replaced a
+per-command `setpriv --pdeathsig` plus a trapping bash wrapper: two extra execs and a fork on
+every step (bench/step_overhead.py).
 """
 
 from __future__ import annotations
@@ -13,6 +17,9 @@ import os
 import shutil
 import signal
 import socket
+import subprocess
+import sys
+import threading
 import time
 from dataclasses import dataclass, field
 
@@ -22,9 +29,6 @@ from temporalio.exceptions import ApplicationError
 from domain.audit.redact import Redactor
 from schemas.incident import RunCommandInput, RunCommandResult
 
-# The group leader traps SIGTERM (sent by the kernel when the agent dies, via pdeathsig) and
-# SIGKILLs its whole process group; the command itself arrives as $1, never re-parsed.
-_WRAPPER = 'trap "kill -KILL 0" TERM; (eval "$1") & wait $!'
 _HEARTBEAT_EVERY_S = 2.0
 _KILL_GRACE_S = 5.0
 
@@ -70,12 +74,64 @@ async def _pump(stream: asyncio.StreamReader | None, buffer: _BoundedBuffer) -> 
 
 
 def _argv(command: str) -> list[str]:
-    bash = shutil.which("bash") or "/bin/bash"
-    inner = [bash, "-c", _WRAPPER, "ddrun-step", command]
-    setpriv = shutil.which("setpriv")
-    if setpriv is None:
-        return inner
-    return [setpriv, "--pdeathsig", "TERM", "--", *inner]
+    # The command is bash's script argument as the runbook rendered it, never re-parsed.
+    return [shutil.which("bash") or "/bin/bash", "-c", command]
+
+
+# Reads "+PGID"/"-PGID" lines; at end-of-file (the agent exited or was killed) it SIGKILLs every
+# group still registered. Its own session, so a signal to the agent's group does not reach it.
+_GUARDIAN_CODE = """
+import os, signal, sys
+groups = set()
+for line in sys.stdin:
+    (groups.add if line[0] == "+" else groups.discard)(int(line[1:]))
+for pgid in groups:
+    try:
+        os.killpg(pgid, signal.SIGKILL)
+    except OSError:
+        pass
+"""
+
+
+class _Guardian:
+    """One process per agent that kills the agent's running command groups when the agent dies."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._owner = 0
+
+    def _pipe(self) -> int:
+        proc = self._proc
+        if proc is None or self._owner != os.getpid() or proc.poll() is not None:
+            proc = subprocess.Popen(
+                [sys.executable, "-I", "-S", "-c", _GUARDIAN_CODE],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+            self._proc, self._owner = proc, os.getpid()
+        if proc.stdin is None:  # pragma: no cover - stdin=PIPE always gives one
+            raise OSError("guardian has no stdin")
+        return proc.stdin.fileno()
+
+    def _send(self, line: str) -> None:
+        with self._lock:
+            for _ in range(2):  # a guardian killed by hand is replaced once
+                try:
+                    os.write(self._pipe(), line.encode())
+                    return
+                except OSError:
+                    self._proc = None
+
+    def watch(self, pgid: int) -> None:
+        self._send(f"+{pgid}\n")
+
+    def release(self, pgid: int) -> None:
+        self._send(f"-{pgid}\n")
+
+
+_GUARDIAN = _Guardian()
 
 
 def _killpg(pid: int, sig: signal.Signals) -> None:
@@ -116,6 +172,7 @@ class CommandRunner:
             env=env,
             start_new_session=True,
         )
+        _GUARDIAN.watch(proc.pid)
         out, err = _BoundedBuffer(self.max_output_bytes), _BoundedBuffer(self.max_output_bytes)
 
         def beat() -> None:
@@ -143,16 +200,17 @@ class CommandRunner:
                 non_retryable=True,
             ) from None
         except asyncio.CancelledError:
-            # Cancelled by the workflow (abort) or a worker shutdown: stop the whole group.
+            # Cancelled by the workflow (abort) or a worker shutdown: stop the whole group, and
+            # kill whatever in it outlived the TERM (background children of the command).
             _killpg(proc.pid, signal.SIGTERM)
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(proc.wait(), timeout=_KILL_GRACE_S)
-            except TimeoutError:
-                _killpg(proc.pid, signal.SIGKILL)
-                await proc.wait()
+            _killpg(proc.pid, signal.SIGKILL)
+            await proc.wait()
             raise
         finally:
             tick.cancel()
+            _GUARDIAN.release(proc.pid)
         result = self._result(exit_code, out, err, started, info.attempt)
         if exit_code != 0:
             raise ApplicationError(

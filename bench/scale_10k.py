@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import json
 import random
 import statistics
@@ -39,6 +40,8 @@ from temporalio.client import Client
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.stack import embedded_stack
+from db.engine import make_engine
+from db.incident_claims import IncidentClaimStore
 from schemas.alert import Alert, AlertSource, AlertStatus
 from schemas.incident import ApprovalDecision, IncidentStatus
 from schemas.settings import Settings
@@ -107,12 +110,20 @@ async def approve_and_time(client: Client, incident_id: str) -> tuple[float, flo
     return returned, float(state.steps[0].stdout.strip()) - sent
 
 
+@functools.cache
+def _claims(database_url: str) -> IncidentClaimStore:
+    """The intake claims of the stack's database, as the API makes them (one per URL)."""
+    return IncidentClaimStore(make_engine(database_url))
+
+
 async def approvals(
     client: Client, settings: Settings, tag: str, n: int
 ) -> list[tuple[float, float]]:
     out = []
     for i in range(n):
-        accepted = await incident_client.deliver_alert(client, settings, alert(tag, i))
+        accepted = await incident_client.deliver_alert(
+            client, settings, alert(tag, i), claims=_claims(settings.effective_database_url)
+        )
         assert accepted.incident_id is not None
         await wait_status(client, accepted.incident_id, WAITING)
         out.append(await approve_and_time(client, accepted.incident_id))
@@ -151,7 +162,12 @@ async def open_paced(
         for chunk in range(0, len(batch), 32):
             await asyncio.gather(
                 *(
-                    incident_client.deliver_alert(client, settings, alert(tag, i))
+                    incident_client.deliver_alert(
+                        client,
+                        settings,
+                        alert(tag, i),
+                        claims=_claims(settings.effective_database_url),
+                    )
                     for i in batch[chunk : chunk + 32]
                 )
             )
@@ -171,6 +187,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     env = {"DDRUN_CORRELATION_WINDOW_S": "0", "DDRUN_REOPEN_WINDOW_S": "0"}
     async with embedded_stack(RUNBOOK, prefix="ddrun-scale-", env=env) as stack:
         settings = Settings(
+            data_dir=stack.data_dir,
             temporal_address=stack.client.service_client.config.target_host,
             correlation_window_s=0,
             reopen_window_s=0,

@@ -13,8 +13,9 @@ atomic on SQLite and PostgreSQL alike:
 
 Each transaction starts with a write (INSERT ... ON CONFLICT DO NOTHING), so SQLite takes its
 write lock first and never fails a read-then-write upgrade; PostgreSQL waits on the unique key
-and re-reads with FOR UPDATE. On SQLite they wait for the lock in small steps and take turns
-within a process (`db.write_turns`), so a burst of claims is not starved by other writers.
+and re-reads with FOR UPDATE. On SQLite each transaction is one call on a worker thread
+(`db.write_turns.write_in_one_call`): the write lock is held for microseconds of SQL, not for
+the dozen event-loop turns a statement-by-statement async transaction waits through in a burst.
 """
 
 from __future__ import annotations
@@ -26,10 +27,11 @@ from typing import Any, Literal
 
 from sqlalchemy import Column, DateTime, Update, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import Field, SQLModel, col
 
-from db.write_turns import write_transaction
+from db.write_turns import write_in_one_call
 
 
 class IncidentRunRecord(SQLModel, table=True):
@@ -115,31 +117,29 @@ class IncidentClaimStore:
         """Decide atomically where a firing alert for `incident_id` goes (see the module)."""
         at = now or datetime.now(UTC)
 
-        async def decide(conn: AsyncConnection) -> Claim:
-            return await self._decide(
-                conn, incident_id, group, at, correlation_window_s, reopen_window_s
-            )
+        def decide(conn: Connection) -> Claim:
+            return self._decide(conn, incident_id, group, at, correlation_window_s, reopen_window_s)
 
-        return await write_transaction(self._engine, decide)
+        return await write_in_one_call(self._engine, decide)
 
-    async def _decide(
+    def _decide(
         self,
-        conn: AsyncConnection,
+        conn: Connection,
         incident_id: str,
         group: str | None,
         now: datetime,
         correlation_window_s: int,
         reopen_window_s: int,
     ) -> Claim:
-        run = await self._lock_run(conn, incident_id, now)
+        run = self._lock_run(conn, incident_id, now)
         if run.open:
             return Claim("own", incident_id, _aware(run.opened_at) or now)
         if group is not None and correlation_window_s:
-            holder = await self._claim_group(conn, group, incident_id, now)
+            holder = self._claim_group(conn, group, incident_id, now)
             if holder is not None:
                 if now - holder[1] <= timedelta(seconds=correlation_window_s):
                     return Claim("joined", holder[0], holder[1])
-                await self._take_group(conn, group, incident_id, now)
+                self._take_group(conn, group, incident_id, now)
         reopens = None
         closed_at = _aware(run.closed_at)
         if (
@@ -149,25 +149,23 @@ class IncidentClaimStore:
             and now - closed_at <= timedelta(seconds=reopen_window_s)
         ):
             reopens = ClosedRun(run.run_id, closed_at, run.status or "closed")
-        await conn.execute(
+        conn.execute(
             update(IncidentRunRecord)
             .where(col(IncidentRunRecord.incident_id) == incident_id)
             .values(open=True, opened_at=now)
         )
         return Claim("start", incident_id, now, reopens)
 
-    async def _lock_run(
-        self, conn: AsyncConnection, incident_id: str, now: datetime
-    ) -> IncidentRunRecord:
+    def _lock_run(self, conn: Connection, incident_id: str, now: datetime) -> IncidentRunRecord:
         """The incident's run row, made if missing (the write that takes SQLite's lock), and
         locked for this transaction on PostgreSQL."""
-        made = await conn.execute(
+        made = conn.execute(
             self._insert(IncidentRunRecord, incident_id=incident_id, open=False, opened_at=now)
         )
         if made.rowcount == 1:  # new: nothing to read back
             return IncidentRunRecord(incident_id=incident_id, open=False, opened_at=now)
         row = (
-            await conn.execute(
+            conn.execute(
                 select(IncidentRunRecord.__table__)  # type: ignore[attr-defined]
                 .where(IncidentRunRecord.__table__.c.incident_id == incident_id)  # type: ignore[attr-defined]
                 .with_for_update()
@@ -175,30 +173,26 @@ class IncidentClaimStore:
         ).one()
         return IncidentRunRecord(**row._mapping)
 
-    async def _claim_group(
-        self, conn: AsyncConnection, group: str, incident_id: str, now: datetime
+    def _claim_group(
+        self, conn: Connection, group: str, incident_id: str, now: datetime
     ) -> tuple[str, datetime] | None:
         """None when this incident now holds the group (new, free, or its own); else the open
         holder and since when (the caller decides whether the window still covers it)."""
-        inserted = await conn.execute(
+        inserted = conn.execute(
             self._insert(CorrelationClaimRecord, key=group, incident_id=incident_id, opened_at=now)
         )
         if inserted.rowcount == 1:
             return None
         table = CorrelationClaimRecord.__table__  # type: ignore[attr-defined]
-        row = (
-            await conn.execute(select(table).where(table.c.key == group).with_for_update())
-        ).one()
+        row = (conn.execute(select(table).where(table.c.key == group).with_for_update())).one()
         if row.closed_at is not None or row.incident_id == incident_id:
-            await self._take_group(conn, group, incident_id, now)
+            self._take_group(conn, group, incident_id, now)
             return None
         return row.incident_id, _aware(row.opened_at) or now
 
     @staticmethod
-    async def _take_group(
-        conn: AsyncConnection, group: str, incident_id: str, now: datetime
-    ) -> None:
-        await conn.execute(
+    def _take_group(conn: Connection, group: str, incident_id: str, now: datetime) -> None:
+        conn.execute(
             update(CorrelationClaimRecord)
             .where(col(CorrelationClaimRecord.key) == group)
             .values(incident_id=incident_id, opened_at=now, closed_at=None)
@@ -211,15 +205,15 @@ class IncidentClaimStore:
             return
         now = datetime.now(UTC)
 
-        async def free(conn: AsyncConnection) -> None:
-            await conn.execute(
+        def free(conn: Connection) -> None:
+            conn.execute(
                 update(IncidentRunRecord)
                 .where(col(IncidentRunRecord.incident_id) == claim.incident_id)
                 .values(open=False)
             )
-            await conn.execute(self._release(claim.incident_id, now))
+            conn.execute(self._release(claim.incident_id, now))
 
-        await write_transaction(self._engine, free)
+        await write_in_one_call(self._engine, free)
 
     async def record_close(
         self, incident_id: str, run_id: str, status: str, closed_at: datetime
@@ -227,40 +221,40 @@ class IncidentClaimStore:
         """The incident closed: later alerts reopen it (within the window) or start anew, and
         its group is free for the next incident."""
 
-        async def close(conn: AsyncConnection) -> None:
-            await conn.execute(
+        def close(conn: Connection) -> None:
+            conn.execute(
                 self._insert(
                     IncidentRunRecord, incident_id=incident_id, open=False, opened_at=closed_at
                 )
             )
-            await conn.execute(
+            conn.execute(
                 update(IncidentRunRecord)
                 .where(col(IncidentRunRecord.incident_id) == incident_id)
                 .values(open=False, run_id=run_id, status=status, closed_at=closed_at)
             )
-            await conn.execute(self._release(incident_id, closed_at))
+            conn.execute(self._release(incident_id, closed_at))
 
-        await write_transaction(self._engine, close)
+        await write_in_one_call(self._engine, close)
 
     async def forget_gone(self, incident_id: str, claimed_at: datetime) -> None:
         """A group holder Temporal does not run (terminated, or its start never happened):
         free its claim unless someone re-claimed it meanwhile."""
         now = datetime.now(UTC)
 
-        async def forget(conn: AsyncConnection) -> None:
-            await conn.execute(
+        def forget(conn: Connection) -> None:
+            conn.execute(
                 update(IncidentRunRecord)
                 .where(col(IncidentRunRecord.incident_id) == incident_id)
                 .where(col(IncidentRunRecord.opened_at) <= claimed_at)
                 .values(open=False)
             )
-            await conn.execute(
+            conn.execute(
                 self._release(incident_id, now).where(
                     col(CorrelationClaimRecord.opened_at) <= claimed_at
                 )
             )
 
-        await write_transaction(self._engine, forget)
+        await write_in_one_call(self._engine, forget)
 
     @staticmethod
     def _release(incident_id: str, at: datetime) -> Update:

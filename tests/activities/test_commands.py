@@ -9,7 +9,7 @@ import pytest
 from temporalio.exceptions import ApplicationError, CancelledError
 from temporalio.testing import ActivityEnvironment
 
-from activities.commands import CommandRunner
+from activities.commands import CommandRunner, _Guardian
 from schemas.incident import RunCommandInput
 
 
@@ -75,3 +75,22 @@ async def test_cancellation_stops_the_command(tmp_path: Path) -> None:
         await task
     await asyncio.sleep(3)
     assert not marker.exists()
+
+
+async def test_the_guardian_kills_running_groups_when_the_agent_goes(tmp_path: Path) -> None:
+    """The agent's death closes the guardian's pipe; every group still registered dies with
+    it, background children included (what setpriv --pdeathsig used to guarantee)."""
+    marker = tmp_path / "orphan"
+    guardian = _Guardian()
+    proc = await asyncio.create_subprocess_exec(
+        "bash", "-c", f"(sleep 2; touch {marker}) & sleep 2", start_new_session=True
+    )
+    guardian.watch(proc.pid)
+    guardian_proc = guardian._proc
+    assert guardian_proc is not None
+    assert guardian_proc.stdin is not None
+    guardian_proc.stdin.close()  # as when the kernel closes a SIGKILLed agent's descriptors
+    assert await asyncio.wait_for(proc.wait(), timeout=1.5) == -9
+    await asyncio.sleep(2.5)
+    assert not marker.exists(), "a background child outlived the agent"
+    assert guardian_proc.wait(timeout=5) == 0
