@@ -226,8 +226,11 @@ async def test_acknowledge_and_resolve_at_the_source_move_the_incident(
 async def test_fifty_concurrent_alerts_of_one_key_and_fifty_of_other_keys_open_one_incident(
     client: Client, engine: AsyncEngine
 ) -> None:
-    """The decision is one atomic claim, not a visibility query that lags behind starts."""
-    async with running_stack(client, engine) as stack:
+    """The decision is one atomic claim, not a visibility query that lags behind starts.
+
+    All 100 are in flight at once, so the webhook gate (64 by default; tests/api/
+    test_admission.py) is opened wide enough to let them race."""
+    async with running_stack(client, engine, webhook_max_in_flight=128) as stack:
         name = unique("Storm")
         await _runbook(stack, name, *(f"{name}-{i}" for i in range(50)))
         service = unique("storm-svc-")
