@@ -1,0 +1,131 @@
+"""A line that holds a command: its title, condition, continuation lines and whether it is
+in fact the undo of the step before.
+"""
+
+from __future__ import annotations
+
+import re
+
+from domain.runbooks import cmdline, phrases
+from domain.runbooks.drafts import Draft, attach_rollback
+from domain.runbooks.prose.blocks import _after_clause, _flush_lead
+from domain.runbooks.prose.command_spans import Found, _clean_command, _collapse, _split_chained
+from domain.runbooks.prose.conditions import _condition_of, _cut_clause
+from domain.runbooks.prose.lines import (
+    _join_continuations,
+    _last_no,
+    _Line,
+    _prose_only,
+    _Reader,
+    _title,
+)
+from domain.runbooks.prose.rollbacks import _derive_rollback, _step_rollback, _undo_target
+
+
+def _command_line(reader: _Reader, lines: list[_Line], i: int, found: list[Found]) -> int:
+    state = reader.state
+    line = lines[i]
+    text = line.text
+    end_index = i
+    last = found[-1]
+    tail = ""
+    if last.how in {"line", "split"}:
+        joined, end_index = _join_continuations(lines, i, last.command)
+        last.command, tail = _cut_clause(joined)
+        if "\n" not in last.command:
+            found = [*found[:-1], *_split_chained(last)]
+            last = found[-1]
+    prose_parts: list[str] = []
+    cursor = 0
+    for f in found:
+        prose_parts.append(text[cursor : f.start])
+        cursor = f.end
+    before = _prose_only(text[: found[0].start])
+    after = _prose_only(text[found[-1].end :]) if last.how not in {"line", "split"} else ""
+    tail = tail or after
+    whole_prose = " ".join(p for p in prose_parts if p.strip()) + " " + after
+    previous = reader.last_command_draft()
+    own_undo = None  # "`cmd` - and scale back to 3 once ...": this step's undo, said after it
+    if (
+        len(found) == 1
+        and after.strip()
+        and not phrases.ROLLBACK_RE.search(before)
+        and phrases.ROLLBACK_RE.search(after)
+    ):
+        own_undo = _derive_rollback(_clean_command(found[0].command)[0], after)
+    is_rollback = (
+        own_undo is None
+        and previous is not None
+        and bool(phrases.ROLLBACK_RE.search(whole_prose))
+        and not re.match(r"^\s*(?:if\s+[^,]+,\s*)?roll\s*back\s+the\b", before, re.I)
+    ) or (
+        previous is not None and before.strip().startswith("(") and phrases.ROLLBACK_RE.search(text)
+    )
+    if _step_rollback(reader, before, _collapse(_clean_command(found[0].command)[0])):
+        return end_index + 1
+    if is_rollback and previous is not None:
+        cmd, _ = _clean_command(found[0].command)
+        if cmd.endswith(")") and cmd.count(")") > cmd.count("("):
+            cmd = cmd[:-1].rstrip()
+        previous = _undo_target(reader, previous, cmd)
+        if not previous.rollback:
+            previous.rollback = cmd
+            if previous.lines:
+                previous.lines = (previous.lines[0], _last_no(lines[end_index]))
+        return end_index + 1
+    if state.section == "rollback":
+        for f in found:
+            cmd, _ = _clean_command(f.command)
+            if not attach_rollback(reader.out.drafts, _collapse(cmd)):
+                break
+        else:
+            return end_index + 1
+    own_prose = before.strip()
+    lead_applies = not own_prose or (last.how == "line" and not own_prose)
+    cond = _condition_of(before, state.last_cond) if before.strip() else None
+    if cond is None and whole_prose.strip():
+        cond = _condition_of(whole_prose, state.last_cond)
+    if cond:
+        state.last_cond = cond
+    scope_cond = state.cond if (state.lead is not None or state.cond) and not own_prose else None
+    if own_prose and state.lead is not None and not state.lead_used:
+        _flush_lead(reader)
+    inherited = state.approval if (lead_applies or not own_prose) else ""
+    title_source = own_prose if own_prose else (state.lead or "")
+    first_no = state.lead_no if (not own_prose and state.lead) else line.no
+    for index, f in enumerate(found):
+        cmd, comment = _clean_command(f.command)
+        if not cmd:
+            continue
+        if comment and own_undo is None and len(found) == 1 and phrases.ROLLBACK_RE.search(comment):
+            own_undo = _derive_rollback(cmd, comment)  # "cmd (back to 4 after the incident)"
+        if comment and not cond:
+            said = re.match(
+                r"^(?:only\s+)?(?:if|when|once|in case)\s+(.{3,})$", comment.strip(), re.I
+            )
+            cond = said.group(1).strip(" .") if said else None
+        cmd = _collapse(cmd)
+        fallback = f"Run {cmd.splitlines()[0][:70]}"
+        title = _title(comment or title_source, cmd, fallback)
+        draft = Draft(
+            state.section,
+            title,
+            cmd,
+            [" ".join(p for p in (state.lead if not own_prose else None, text) if p)],
+            cond or scope_cond or state.item_cond,
+            source_text=text,
+        )
+        draft.lines = (first_no if index == 0 else line.no, _last_no(lines[end_index]))
+        draft.item = state.item
+        draft.rollback = own_undo
+        draft.approval = phrases.needs_approval(text, cmd) or (
+            bool(inherited) and phrases.needs_approval(inherited, cmd)
+        )
+        if f.how in {"span", "bare"} and (doubt := cmdline.common_word_doubt(cmd)):
+            draft.notes.append(doubt)
+        reader.out.drafts.append(draft)
+    if state.lead is not None and not own_prose:
+        state.lead_used = True
+    if tail.strip() and own_undo is None:
+        _after_clause(reader, tail, cond, line.no)
+    return end_index + 1

@@ -1,0 +1,143 @@
+"""Conditions and approvals in prose: "if you see more than 50 timeouts", "otherwise",
+and sentences that only say who must approve.
+"""
+
+from __future__ import annotations
+
+import re
+
+from domain.runbooks import branches, cmdline, phrases
+from domain.runbooks.drafts import is_imperative
+from domain.runbooks.prose.command_spans import find_commands
+from domain.runbooks.prose.lines import _Line, _Reader
+from domain.runbooks.prose.patterns import (
+    _ACK_RE,
+    _ACTION_WORDS,
+    _APPROVAL_LINE_RE,
+    _ARROW_RE,
+    _EMOJI_RE,
+    _FILLER_RE,
+    _QUESTION_RE,
+    _SPEAKER_RE,
+    _TRAILING_IF_RE,
+)
+
+
+def _cut_action(cond: str) -> str:
+    """ "cl_waiting is high reload it with" -> "cl_waiting is high" (no comma between them)."""
+    words = cond.split()
+    for k in range(2, len(words)):
+        if words[k].lower() in _ACTION_WORDS and words[k - 1].lower() not in {
+            "to",
+            "the",
+            "a",
+            "is",
+            "was",
+            "does",
+            "did",
+            "not",
+            "no",
+            "and",
+            "or",
+            "of",
+        }:
+            return " ".join(words[:k]).rstrip(",;")
+    return cond
+
+
+def _condition_of(prose: str, previous: str | None) -> str | None:
+    cond, separated = _condition_text(prose, previous)
+    if cond and not separated and not cond.startswith("not ("):
+        return _cut_action(cond)  # "if cl_waiting is high reload it": no comma to cut at
+    return cond
+
+
+def _condition_text(prose: str, previous: str | None) -> tuple[str | None, bool]:
+    """The condition and whether the text separated it from the action (comma, colon...)."""
+    text = branches.clean(_FILLER_RE.sub("", _EMOJI_RE.sub("", prose).strip()))
+    if not text:
+        return None, True
+    arrow = _ARROW_RE.split(text, maxsplit=1)
+    if len(arrow) == 2 and arrow[0] and not is_imperative(arrow[0]) and not _ACK_RE.match(arrow[0]):
+        return re.sub(r"^(?:if|when|once)\s+", "", arrow[0].strip(" :"), flags=re.I), True
+    for sentence in branches.sentences(text) or [text]:
+        cond, rest = branches.split_condition(_FILLER_RE.sub("", sentence), previous)
+        if cond:
+            separated = bool(rest) or bool(re.search(r"[,;:]\s*$", sentence))
+            return cond, separated
+    if text.rstrip().endswith("?") and len(text.split()) <= 6:
+        return text.strip(), True
+    question = _QUESTION_RE.match(text)
+    if question and len(question.group(1).split()) <= 8:
+        return question.group(1).strip(), True
+    match = _TRAILING_IF_RE.search(text)
+    if (
+        match
+        and not phrases.APPROVAL_RE.search(match.group("cond"))
+        and len(match.group("cond").split()) >= 2
+        and match.group("cond").strip().lower() not in branches._TRIVIAL
+    ):
+        return match.group("cond").strip(), True
+    return None, True
+
+
+def _approval_statement(reader: _Reader, lines: list[_Line], i: int, prose: str) -> bool:
+    """A line that only says who must approve ("Needs sign-off from the team lead", "check with
+    the DBA before you cancel anything"): it guards the step it stands beside, it is not one.
+
+    With an item's lead-in still waiting for its command, it applies to that command; otherwise
+    to the command just above it, when no command follows on the next line.
+    """
+    text = _FILLER_RE.sub("", prose.strip())
+    if (
+        not _APPROVAL_LINE_RE.match(text)
+        or not phrases.needs_approval(text)
+        or text.rstrip().endswith(":")
+    ):
+        return False
+    state = reader.state
+    if state.lead is not None and not state.lead_used:
+        state.approval = text
+        return True
+    previous = reader.last_command_draft()
+    line = lines[i]
+    if previous is None or previous.lines is None or line.no - previous.lines[1] > 3:
+        return False
+    nxt = next((ln for ln in lines[i + 1 :] if not ln.blank), None)
+    follows = nxt is not None and not _SPEAKER_RE.match(nxt.text) and find_commands(nxt.text)
+    if nxt is not None and follows and (not nxt.marker or (nxt.bullet and state.numbered_item)):
+        return False  # the command on the next line is the one it guards
+    previous.approval = True
+    return True
+
+
+def _cut_clause(command: str) -> tuple[str, str]:
+    """Split "cmd, tell #team" into the command and the prose clause after it."""
+    quote: str | None = None
+    depth = 0
+    for i, ch in enumerate(command):
+        if quote:
+            if ch == quote:
+                quote = None
+            continue
+        if ch in "'\"":
+            quote = ch
+        elif ch in "({":
+            depth += 1
+        elif ch in ")}":
+            depth -= 1
+        elif ch in ",;" and depth == 0 and command[i + 1 : i + 2] == " ":
+            rest = command[i + 1 :].strip()
+            if (
+                re.match(r"^[A-Za-z]", rest)
+                and not cmdline.TECHNICAL_RE.search(rest)
+                and len(rest.split()) >= 2
+                and rest.split()[0] not in {"do", "done", "then", "fi", "else", "esac"}
+            ):
+                return command[:i].rstrip(), rest
+    return command, ""
+
+
+def _condition_rest(text: str) -> str:
+    _, rest = branches.split_condition(text)
+    return rest or text

@@ -1,0 +1,214 @@
+"""The line-by-line walk over a plain-text runbook that turns it into draft steps."""
+
+from __future__ import annotations
+
+import re
+
+from domain.runbooks import branches, cmdline, phrases
+from domain.runbooks.drafts import Walk, category_of
+from domain.runbooks.prose.blocks import _flush_lead, _new_block, _table_row
+from domain.runbooks.prose.command_lines import _command_line
+from domain.runbooks.prose.command_spans import find_commands
+from domain.runbooks.prose.conditions import _approval_statement, _condition_of
+from domain.runbooks.prose.lines import (
+    _is_heading,
+    _Line,
+    _normalise,
+    _pipe_cells,
+    _prose_only,
+    _prose_variables,
+    _Reader,
+    _unwrap,
+)
+from domain.runbooks.prose.patterns import (
+    _CONTEXT_HEADING_RE,
+    _FILLER_RE,
+    _GAP_RE,
+    _INLINE_SPEAKER_RE,
+    _MACRO_RE,
+    _MARKER_RE,
+    _NOTE_RE,
+    _PANEL_RE,
+    _PIPE_ROW_RE,
+    _SPEAKER_RE,
+    _STEP_HEADING_RE,
+    _WARNING_RE,
+)
+from domain.runbooks.prose.rollbacks import _derive_rollback
+
+
+def read(text: str) -> Walk:
+    """Draft steps from a plain-text runbook (no Markdown structure)."""
+    raw_lines = text.split("\n")
+    lines: list[_Line] = []
+    for no, raw in enumerate(raw_lines, start=1):
+        norm = _normalise(raw)
+        said = _INLINE_SPEAKER_RE.match(norm.strip())
+        if said:  # a chat line with its speaker in front: a new message, then its text
+            lines.append(_Line(no, "", "", 0, False, True))
+            norm = norm.strip()[said.end() :]
+        elif _PIPE_ROW_RE.match(norm.strip()) and norm.count("|") >= 3:
+            norm = _pipe_cells(norm)
+        stripped = norm.strip()
+        indent = len(norm) - len(norm.lstrip())
+        marker = _MARKER_RE.match(stripped)
+        body = stripped[marker.end() :] if marker else stripped
+        body = re.sub(r"^#+\s+", "", body)  # a comment or heading line: its words are prose
+        if marker and marker.group("m").strip() == "o" and not body:
+            marker = None
+        if marker and _GAP_RE.search(body):
+            head, tail = _GAP_RE.split(body, maxsplit=1)
+            if cmdline.is_command(tail) and not cmdline.is_command(head):
+                body = f"{head.rstrip(':')}: {tail}"
+        line = _Line(no, norm, body, indent, bool(marker), not stripped)
+        if marker:
+            line.bullet = not re.match(r"\d|step|schritt", marker.group("m"), re.I)
+            number = re.search(r"\d+", marker.group("m"))
+            line.item = number.group(0) if number and not line.bullet else None
+        lines.append(line)
+    lines = _unwrap(lines)
+    reader = _Reader(raw_lines)
+    first_content = next((ln.no for ln in lines if not ln.blank), 0)
+    _read_lines(reader, lines, first_content)
+    for name in _prose_variables(text):
+        reader.prose_vars.setdefault(name, name)
+    reader.out.prose_variables = list(reader.prose_vars)
+    return reader.out
+
+
+def _read_lines(reader: _Reader, lines: list[_Line], first_content: int) -> None:
+    state = reader.state
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        text = line.text
+        if line.blank:
+            _flush_lead(reader)
+            _new_block(state)
+            i += 1
+            continue
+        if _SPEAKER_RE.match(text):
+            _flush_lead(reader)
+            _new_block(state)
+            i += 1
+            continue
+        if "\t" in text:
+            _table_row(reader, text, line.no)
+            i += 1
+            continue
+        if re.fullmatch(r"[\W_]+", text):
+            i += 1
+            continue
+        sub_bullet = line.bullet and state.numbered_item and line.indent <= state.item_indent
+        if (
+            line.marker
+            and not sub_bullet
+            and (state.item_indent < 0 or line.indent <= state.item_indent)
+        ):
+            _flush_lead(reader)
+            _new_block(state)
+            state.item_indent = line.indent
+            state.numbered_item = not line.bullet
+            state.item = line.item
+            state.item_cond = None
+        elif line.marker:
+            if state.lead is not None and not state.lead_used and state.cond:
+                state.item_cond = state.cond
+            state.lead_used = True  # a lead-in with sub-steps heads them, it is not one itself
+            _flush_lead(reader)
+        found = [] if state.context else find_commands(text)
+        if (
+            line.no == first_content
+            and not line.marker
+            and len(text.split()) <= 15
+            and not cmdline.is_title_command(text)
+            and not any(f.how == "span" for f in found)
+        ):
+            reader.out.h1 = branches.clean(text)
+            i += 1
+            continue
+        if not found and _MACRO_RE.match(text.strip()):
+            i += 1
+            continue
+        if not found and not line.item and _is_heading(text, line.no, first_content):
+            _flush_lead(reader)
+            _new_block(state)
+            state.item_indent = -1
+            state.item = None
+            if line.no == first_content and not (
+                _CONTEXT_HEADING_RE.match(text) or _STEP_HEADING_RE.match(text)
+            ):
+                reader.out.h1 = branches.clean(text)
+            else:
+                state.context = bool(_CONTEXT_HEADING_RE.match(text))
+                state.section = category_of(text, None) if not state.context else "steps"
+                if state.section in {"context", "intro", "prerequisites"}:
+                    state.section = "steps"
+            i += 1
+            continue
+        if state.context:
+            if line.marker or phrases.PROHIBIT_RE.match(text):
+                pass
+            reader.out.description.append(" ".join(text.split()))
+            i += 1
+            continue
+        panel = _PANEL_RE.match(text)
+        if panel and found and not phrases.PROHIBIT_RE.match(text[panel.end() :].strip()):
+            rest = text[panel.end() :].strip()  # "Note: if X, also check Y with cmd": keep cmd
+            if inner := find_commands(rest):
+                line.text = rest
+                before = len(reader.out.drafts)
+                i = _command_line(reader, lines, i, inner)
+                for draft in reader.out.drafts[before:]:
+                    draft.notes.append("written in a note: check that it is meant as a step")
+                continue
+        if phrases.PROHIBIT_RE.match(_FILLER_RE.sub("", text)) or _NOTE_RE.match(text):
+            if not found and phrases.needs_approval(text):  # "Do not run without the DBA's OK"
+                _approval_statement(reader, lines, i, _prose_only(text))
+            i += 1
+            continue
+        if _WARNING_RE.match(text):
+            if phrases.needs_approval(text):
+                state.approval = text
+            i += 1
+            continue
+        if not found:
+            i = _prose_line(reader, lines, i)
+            continue
+        i = _command_line(reader, lines, i, found)
+    _flush_lead(reader)
+
+
+def _prose_line(reader: _Reader, lines: list[_Line], i: int) -> int:
+    state = reader.state
+    line = lines[i]
+    text = line.text
+    prose = _prose_only(text)
+    previous = reader.last_command_draft()
+    if state.lead is not None and state.lead_used and not phrases.needs_approval(prose):
+        state.approval = ""  # the approval asked for the command that used the last lead-in
+    if previous is not None and phrases.ROLLBACK_RE.search(prose):
+        derived = _derive_rollback(previous.command or "", prose)
+        if derived and not previous.rollback:
+            previous.rollback = derived
+            return i + 1
+    if _approval_statement(reader, lines, i, prose):
+        return i + 1
+    _flush_lead(reader)
+    cond = _condition_of(prose, state.last_cond)
+    if cond:
+        state.last_cond = cond
+    if state.lead is None or not state.lead_used:
+        state.cond = cond if cond else (state.cond if line.marker is False and state.cond else None)
+    if phrases.needs_approval(prose):
+        state.approval = prose
+    nxt = lines[i + 1] if i + 1 < len(lines) else None
+    state.lead = text
+    state.lead_no = line.no
+    state.lead_used = False
+    if cond is not None:
+        state.cond = cond
+    waits = phrases.WAIT_RE.match(_FILLER_RE.sub("", prose.strip()))
+    if nxt is None or nxt.blank or (waits and not prose.rstrip().endswith(":")):
+        _flush_lead(reader)  # a wait is a step of its own, not the title of the next command
+    return i + 1
