@@ -6,14 +6,18 @@ incident's workflow from its history), not from a counter that could drift.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from temporalio import activity
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowExecutionStatus
+from temporalio.service import RPCError, RPCStatusCode
 
 from db.trust import TrustStore
 from schemas import search_attributes as sa
 from schemas.trust import Mode, RunOutcome, SlotGrant, SlotRequest
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -30,7 +34,34 @@ class TrustActivities:
             return SlotGrant(granted=True, kill_switches=switches)
         scopes = [f"runbook:{request.runbook_id}", f"service:{request.service}"]
         granted, reason = await self.store.acquire_slots(request.incident_id, scopes, request.limit)
+        if not granted and await self._release_ended_holders(scopes, request.incident_id):
+            granted, reason = await self.store.acquire_slots(
+                request.incident_id, scopes, request.limit
+            )
         return SlotGrant(granted=granted, reason=reason, kill_switches=switches)
+
+    async def _release_ended_holders(self, scopes: list[str], asking: str) -> bool:
+        """Free the slots of incidents that no longer run: one terminated, or whose closing
+        never reached `release_automation_slot`, would otherwise hold its slot for
+        `SLOT_STALE_AFTER` and send every later incident of its runbook to a human."""
+        if self.client is None:
+            return False
+        freed = False
+        holders = {h for scope in scopes for h in await self.store.holders(scope)} - {asking}
+        for holder in sorted(holders):
+            try:
+                described = await self.client.get_workflow_handle(holder).describe()
+            except RPCError as err:
+                if err.status is not RPCStatusCode.NOT_FOUND:
+                    raise
+                running = False
+            else:
+                running = described.status is WorkflowExecutionStatus.RUNNING
+            if not running:
+                log.warning("blast-radius slot of ended incident %s freed", holder)
+                await self.store.release(holder)
+                freed = True
+        return freed
 
     @activity.defn(name="release_automation_slot")
     async def release_automation_slot(self, incident_id: str) -> None:
