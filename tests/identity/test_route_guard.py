@@ -112,6 +112,11 @@ WEB: dict[tuple[str, str], Scope | str] = {
     ("POST", "/web/mappings/{mapping_id}/delete"): Scope.AUTHOR,
     ("POST", "/web/mappings/test"): Scope.READ,
     ("GET", "/web/dashboard"): Scope.READ,
+    ("GET", "/web/account"): "authenticated",  # one's own password
+    ("POST", "/web/account/password"): "authenticated",
+    ("GET", "/web/people"): Scope.ADMIN,  # others' passwords
+    ("POST", "/web/people/{handle}/password"): Scope.ADMIN,
+    ("POST", "/web/runbooks/{runbook_id}/trust"): Scope.AUTHOR,  # promotion: admin, in it
 }
 PUBLIC = {
     ("POST", "/webhooks/alertmanager"),

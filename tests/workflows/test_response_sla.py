@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
+from db.incident_claims import IncidentClaimStore
 from domain.alerts.normalize import generic
 from schemas.alert import AlertStatus
 from schemas.incident import HumanAction, IncidentState
@@ -47,7 +48,9 @@ async def _open(temporal_env: WorkflowEnvironment, stack: Stack, **labels: str) 
     )
     alert = generic.normalize(body, datetime.now(UTC), "digest")[0]
     with temporal_env.with_time_skipping_disabled():
-        accepted = await incident_client.deliver_alert(temporal_env.client, stack.settings, alert)
+        accepted = await incident_client.deliver_alert(
+            temporal_env.client, stack.settings, alert, claims=IncidentClaimStore(stack.engine)
+        )
     assert accepted.incident_id is not None
     stack.touched.add(accepted.incident_id)
     await assert_eventually(
@@ -149,9 +152,11 @@ async def test_an_acknowledgement_stops_the_acknowledge_timer(
                     "actor": "jo@pagerduty",
                 }
             )
-            assert (await incident_client.deliver_alert(client, stack.settings, ack)).action == (
-                "acknowledged"
-            )
+            assert (
+                await incident_client.deliver_alert(
+                    client, stack.settings, ack, claims=IncidentClaimStore(stack.engine)
+                )
+            ).action == ("acknowledged")
         await assert_eventually(
             lambda: stack.state(incident),
             lambda s: s.acknowledged_by is not None,

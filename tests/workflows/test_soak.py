@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.testing import WorkflowEnvironment
 
+from db.incident_claims import IncidentClaimStore
 from domain.alerts.normalize import generic
 from domain.audit.redact import Redactor
 from schemas.alert import Alert, AlertStatus
@@ -32,7 +33,9 @@ async def _open(temporal_env: WorkflowEnvironment, stack: Stack, severity: str) 
     )
     alert = generic.normalize(body, datetime.now(UTC), "digest")[0]
     with temporal_env.with_time_skipping_disabled():
-        accepted = await incident_client.deliver_alert(temporal_env.client, stack.settings, alert)
+        accepted = await incident_client.deliver_alert(
+            temporal_env.client, stack.settings, alert, claims=IncidentClaimStore(stack.engine)
+        )
     assert accepted.incident_id is not None
     stack.touched.add(accepted.incident_id)
     await assert_eventually(
@@ -45,7 +48,9 @@ async def _open(temporal_env: WorkflowEnvironment, stack: Stack, severity: str) 
 
 async def _send(client: Client, stack: Stack, alert: Alert, status: AlertStatus) -> None:
     again = alert.model_copy(update={"status": status, "event_id": uuid.uuid4().hex})
-    accepted = await incident_client.deliver_alert(client, stack.settings, again)
+    accepted = await incident_client.deliver_alert(
+        client, stack.settings, again, claims=IncidentClaimStore(stack.engine)
+    )
     assert accepted.action in ("resolved_sent", "started_or_attached"), accepted
 
 
@@ -164,7 +169,7 @@ async def test_a_failed_verification_after_the_soak_goes_back_to_mitigating(
         alert = generic.normalize(body, datetime.now(UTC), "digest")[0]
         with temporal_env.with_time_skipping_disabled():
             accepted = await incident_client.deliver_alert(
-                temporal_env.client, stack.settings, alert
+                temporal_env.client, stack.settings, alert, claims=IncidentClaimStore(stack.engine)
             )
         incident = accepted.incident_id or ""
         stack.touched.add(incident)
