@@ -23,6 +23,10 @@ from tests.support import CORPUS, assert_eventually
 from tests.web.support import PASSWORD
 from tests.web.test_incidents_pages import waiting_incident
 
+# Correctness, not speed, is checked here (bench/web_pages.py measures speed): on a loaded 2-core
+# machine the first page of a cold browser can take longer than Playwright's 5 s default.
+expect.set_options(timeout=20_000)
+
 pytestmark = [pytest.mark.temporal, pytest.mark.browser]
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
@@ -97,7 +101,7 @@ async def test_author_pastes_edits_and_browses(client: Client, engine: AsyncEngi
         rb_id = unique("browser-nlvc-")
         await page.fill("#rb-name", rb_id)
         await page.fill("#source", RUNBOOK.read_text())
-        await expect(page.locator(".pstep")).to_have_count(15, timeout=5000)
+        await expect(page.locator(".pstep")).to_have_count(15)
         await expect(page.locator(".pstep .risk.r-dangerous").first).to_be_visible()
         await expect(page.locator(".amb")).to_have_count(2)
         await expect(page.locator(".amb").nth(1)).to_contain_text("no alert label fills")
