@@ -139,7 +139,7 @@ def test_ddrun_demo_serves_breaks_and_restarts_in_place(tmp_path: Path, receiver
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + 60  # liveness waits, not speed: a loaded 2-core machine
         while True:
             try:
                 assert httpx.get(f"{url}/health").json() == {"status": "ok"}
@@ -163,7 +163,7 @@ def test_ddrun_demo_serves_breaks_and_restarts_in_place(tmp_path: Path, receiver
         assert restarted.returncode == 0, restarted.stdout + restarted.stderr
         assert httpx.get(f"{url}/health").json() == {"status": "ok"}
         assert proc.poll() is None  # the same process, a fresh image
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + 30
         while ("DemoServiceStuck", "resolved") not in receiver.sent():
             assert time.monotonic() < deadline, receiver.sent()
             time.sleep(0.1)
