@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from datetime import UTC, datetime, timedelta
 
@@ -77,20 +76,9 @@ async def _shown(state: State) -> list[IncidentState]:
         + f' AND (ExecutionStatus = "Running" OR CloseTime >= "{since.isoformat()}")'
     )
     rows = await incident_client.list_incidents(state.client, query, limit=_MAX_SHOWN)
-    found = await asyncio.gather(*(_state_or_none(state, row.id) for row in rows))
-    return [s for s in found if s is not None]
-
-
-async def _state_or_none(state: State, incident_id: str) -> IncidentState | None:
-    """One incident's state, or None when it cannot be read now: a public page shows what it
-    can rather than failing because one incident's worker is slow or gone."""
-    try:
-        return await asyncio.wait_for(
-            incident_client.get_state(state.client, incident_id), _READ_TIMEOUT_S
-        )
-    except Exception:
-        log.warning("status page: incident %s could not be read", incident_id, exc_info=True)
-        return None
+    return await incident_client.readable_states(
+        state.client, [row.id for row in rows], _READ_TIMEOUT_S
+    )
 
 
 @router.get("/status.json")

@@ -404,6 +404,24 @@ async def list_incidents(client: Client, query: str, limit: int = 50) -> list[In
     return rows
 
 
+async def readable_states(
+    client: Client, incident_ids: Sequence[str], timeout_s: float = 3.0
+) -> list[IncidentState]:
+    """The states of these incidents that answer within `timeout_s`, in order. A running
+    incident answers a query only through a worker: one whose worker is down (or a run left by
+    a stopped stack) must not hold up a page that lists many."""
+
+    async def one(incident_id: str) -> IncidentState | None:
+        try:
+            return await asyncio.wait_for(get_state(client, incident_id), timeout_s)
+        except Exception:
+            log.warning("incident %s could not be read within %ss", incident_id, timeout_s)
+            return None
+
+    found = await asyncio.gather(*(one(i) for i in incident_ids))
+    return [s for s in found if s is not None]
+
+
 async def get_state(client: Client, incident_id: str) -> IncidentState:
     """The live state by query; for a closed incident with no worker up, its recorded result."""
     handle = client.get_workflow_handle_for(IncidentWorkflow.run, incident_id)

@@ -3,7 +3,6 @@ confidence), and a test bench that runs the real matcher on a pasted alert paylo
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated
@@ -86,15 +85,12 @@ async def suggestions(request: Request, state: State, user: Viewer) -> Response:
     rows = await incident_client.list_incidents(
         state.client, incident_client.visibility_query(), limit=SUGGEST_FROM
     )
-    states = await asyncio.gather(
-        *(incident_client.get_state(state.client, r.id) for r in rows), return_exceptions=True
-    )
+    states = await incident_client.readable_states(state.client, [r.id for r in rows])
     found: dict[tuple[str, str], Suggestion] = {}
     for incident in states:
-        if isinstance(incident, IncidentState):
-            s = suggestion_of(incident, {m for m in mapped if m})
-            if s is not None:
-                found.setdefault((s.alertname, s.runbook), s)
+        s = suggestion_of(incident, {m for m in mapped if m})
+        if s is not None:
+            found.setdefault((s.alertname, s.runbook), s)
     ordered = sorted(found.values(), key=lambda s: -(s.confidence or 0))
     return render(request, "_suggestions.html", user, suggestions=ordered)
 
