@@ -151,6 +151,12 @@ def test_ddrun_demo_serves_breaks_and_restarts_in_place(tmp_path: Path, receiver
         unhealthy = httpx.get(f"{url}/health")
         assert unhealthy.status_code == 503
         assert "stuck" in unhealthy.json()["problems"]
+        # The self-check alerts on its next tick; a restart before it (the CLI now answers in a
+        # fraction of a second) would rightly fire nothing.
+        deadline = time.monotonic() + 30
+        while ("DemoServiceStuck", "firing") not in receiver.sent():
+            assert time.monotonic() < deadline, receiver.sent()
+            time.sleep(0.1)
         restarted = subprocess.run(
             [sys.executable, "-m", "cli.main", "demo", "restart"],
             cwd=REPO,
