@@ -26,6 +26,7 @@ from tests.harness import Stack, running_stack, unique
 from tests.standins.pagerduty_events import PagerDutyStandin
 from tests.standins.server import StandinServer
 from tests.support import assert_eventually
+from tests.workflows.virtual_time import open_waiting
 
 pytestmark = pytest.mark.temporal
 
@@ -47,18 +48,7 @@ async def _open(temporal_env: WorkflowEnvironment, stack: Stack, **labels: str) 
         name=unique("Sla"), title="Checkout errors", service=unique("sla-"), labels=labels
     )
     alert = generic.normalize(body, datetime.now(UTC), "digest")[0]
-    with temporal_env.with_time_skipping_disabled():
-        accepted = await incident_client.deliver_alert(
-            temporal_env.client, stack.settings, alert, claims=IncidentClaimStore(stack.engine)
-        )
-    assert accepted.incident_id is not None
-    stack.touched.add(accepted.incident_id)
-    await assert_eventually(
-        lambda: stack.state(accepted.incident_id or ""),
-        lambda s: any(e.kind == "no_runbook" for e in s.timeline),
-        what="the incident waits for people",
-    )
-    return accepted.incident_id
+    return await open_waiting(temporal_env, stack, alert)
 
 
 async def _at(

@@ -23,6 +23,7 @@ from services import incidents as incident_client
 from services.audit.history import derive
 from tests.harness import Stack, running_stack, unique
 from tests.support import assert_eventually
+from tests.workflows.virtual_time import open_waiting
 
 pytestmark = pytest.mark.temporal
 
@@ -32,17 +33,7 @@ async def _open(temporal_env: WorkflowEnvironment, stack: Stack, severity: str) 
         name=unique("Soak"), title="Queue backing up", service=unique("soak-"), severity=severity
     )
     alert = generic.normalize(body, datetime.now(UTC), "digest")[0]
-    with temporal_env.with_time_skipping_disabled():
-        accepted = await incident_client.deliver_alert(
-            temporal_env.client, stack.settings, alert, claims=IncidentClaimStore(stack.engine)
-        )
-    assert accepted.incident_id is not None
-    stack.touched.add(accepted.incident_id)
-    await assert_eventually(
-        lambda: stack.state(accepted.incident_id or ""),
-        lambda s: any(e.kind == "no_runbook" for e in s.timeline),
-        what="open",
-    )
+    await open_waiting(temporal_env, stack, alert)
     return alert
 
 

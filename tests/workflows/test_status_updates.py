@@ -11,7 +11,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
-from db.incident_claims import IncidentClaimStore
 from domain.alerts.normalize import generic
 from schemas.incident import HumanAction
 from schemas.status_updates import StatusUpdateIn, UpdatePhase
@@ -19,6 +18,7 @@ from schemas.webhooks.generic import GenericAlertBody
 from services import incidents as incident_client
 from tests.harness import Stack, generic_alert, running_stack, unique
 from tests.support import assert_eventually
+from tests.workflows.virtual_time import open_waiting
 
 pytestmark = pytest.mark.temporal
 
@@ -28,18 +28,7 @@ async def _open_virtual(temporal_env: WorkflowEnvironment, stack: Stack, severit
         name=unique("Cadence"), title="Logins slow", service=unique("cad-"), severity=severity
     )
     alert = generic.normalize(body, datetime.now(UTC), "digest")[0]
-    with temporal_env.with_time_skipping_disabled():
-        accepted = await incident_client.deliver_alert(
-            temporal_env.client, stack.settings, alert, claims=IncidentClaimStore(stack.engine)
-        )
-    assert accepted.incident_id is not None
-    stack.touched.add(accepted.incident_id)
-    await assert_eventually(
-        lambda: stack.state(accepted.incident_id or ""),
-        lambda s: any(e.kind == "no_runbook" for e in s.timeline),
-        what="open",
-    )
-    return accepted.incident_id
+    return await open_waiting(temporal_env, stack, alert)
 
 
 async def _until(temporal_env: WorkflowEnvironment, stack: Stack, incident: str, s: int) -> None:
