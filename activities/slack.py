@@ -41,7 +41,7 @@ from domain.slack.mrkdwn import is_slack_user
 from domain.slack.war_room import is_war_room, links_message
 from schemas.incident import IncidentState
 from schemas.settings import Settings
-from schemas.slack import SlackSyncInput, SlackSyncResult
+from schemas.slack import SlackPostInput, SlackSyncInput, SlackSyncResult
 
 log = logging.getLogger(__name__)
 
@@ -155,6 +155,51 @@ class SlackActivities:
         if inp.final:
             result = result.model_copy(update={"detail": f"final sync: {result.detail}"})
         return result
+
+    @activity.defn(name="post_slack_message")
+    async def post_slack_message(self, inp: SlackPostInput) -> str:
+        """One composed message to a configured channel (engineering-wide, executives); the
+        bot joins it first (a public channel; joining twice only warns). Returns what happened,
+        for the incident's timeline."""
+        if self.client is None:
+            return f"not posted: {SLACK_OFF}"
+        setting = inp.setting or None
+        await _post_call(
+            "conversations.join",
+            self.client.conversations_join(channel=inp.channel),
+            setting,
+            tolerate=("method_not_supported_for_channel_type", "already_in_channel"),
+        )
+        answer = await _post_call(
+            "chat.postMessage",
+            self.client.chat_postMessage(
+                channel=inp.channel, text=inp.text, unfurl_links=False, unfurl_media=False
+            ),
+            setting,
+        )
+        ts = str(answer["ts"]) if answer is not None else "?"
+        log.info("slack %s for %s posted in %s", inp.purpose, inp.incident_id, inp.channel)
+        return f"posted in Slack {inp.channel} (ts {ts})"
+
+
+async def _post_call(
+    method: str,
+    call: Awaitable[AsyncSlackResponse],
+    setting: str | None,
+    tolerate: Iterable[str] = (),
+) -> AsyncSlackResponse | None:
+    """A Web API call outside an incident's channel sync: Slack's errors as Temporal's."""
+    try:
+        return await call
+    except SlackApiError as err:
+        code = slack_errors.error_code(err)
+        if code and code in set(tolerate):
+            return None
+        raise slack_errors.from_api_error(
+            err, method, reused_channel=True, channel_setting=setting
+        ) from err
+    except (aiohttp.ClientError, TimeoutError, OSError) as err:
+        raise slack_errors.unreachable(err, method) from err
 
 
 @dataclass

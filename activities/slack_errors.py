@@ -85,7 +85,9 @@ def retry_after(headers: Any) -> timedelta:
     return timedelta(seconds=max(seconds, 0.0)) or DEFAULT_RETRY_AFTER
 
 
-def from_api_error(err: SlackApiError, method: str, *, reused_channel: bool) -> ApplicationError:
+def from_api_error(
+    err: SlackApiError, method: str, *, reused_channel: bool, channel_setting: str | None = None
+) -> ApplicationError:
     """The Temporal error for an answer Slack gave (HTTP status and `error` code)."""
     status = int(getattr(err.response, "status_code", 0) or 0)
     code = error_code(err)
@@ -117,7 +119,9 @@ def from_api_error(err: SlackApiError, method: str, *, reused_channel: bool) -> 
         )
     if code in CHANNEL_ERRORS:
         which = (
-            "the configured channel DDRUN_SLACK_REUSE_CHANNEL"
+            f"the configured channel {channel_setting}"
+            if channel_setting
+            else "the configured channel DDRUN_SLACK_REUSE_CHANNEL"
             if reused_channel
             else "the incident's channel"
         )

@@ -19,6 +19,7 @@ from schemas.severity import (
     SlaKind,
 )
 from schemas.status_updates import StatusUpdate
+from schemas.statuspage import StatuspageRecord, StatuspageTarget
 from schemas.trust import KillSwitch, Mode, Requirement
 
 
@@ -265,6 +266,24 @@ class IncidentInput(BaseModel):
         default_factory=list, description="Executive recipients (empty, as in older inputs)"
     )
     executive_deadline_s: dict[Severity, int] = Field(default_factory=dict)
+    executive_channel: str | None = Field(
+        default=None,
+        max_length=200,
+        description="Slack channel executives are told in, besides email (absent: none)",
+    )
+    statuspage: StatuspageTarget | None = Field(
+        default=None,
+        description="Push published updates to this Statuspage (absent, as in older inputs: no)",
+    )
+    engineering_channel: str | None = Field(
+        default=None,
+        max_length=200,
+        description="Engineering-wide Slack channel for periodic updates (absent: none)",
+    )
+    engineering_update_s: dict[Severity, int] = Field(
+        default_factory=dict,
+        description="Engineering-wide updates per level, every so many seconds (empty: none)",
+    )
     soak_s: dict[Severity, int] = Field(
         default_factory=dict,
         description="Soak before resolving, per level (empty, as in older inputs: resolve at once)",
@@ -629,6 +648,18 @@ class IncidentState(BaseModel):
     executives_notified: list[str] = Field(
         default_factory=list, description="What executives were told (opened, resolved), when"
     )
+    statuspage_incident_id: str | None = Field(
+        default=None, description="The incident on the external Statuspage (first push made it)"
+    )
+    statuspage_shortlink: str | None = None
+    statuspage_pushes: list[StatuspageRecord] = Field(
+        default_factory=list, description="Each published update pushed (or refused) there"
+    )
+    engineering_updates: int = Field(
+        default=0, description="Updates posted to the engineering-wide channel"
+    )
+    engineering_update_at: datetime | None = None
+    engineering_update_due_at: datetime | None = None
     comms_lead: str | None = None
     scribe: str | None = None
     responders: list[str] = Field(default_factory=list)

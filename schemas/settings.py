@@ -235,6 +235,34 @@ class Settings(BaseSettings):
         description="Who is emailed about P0/P1 incidents (within the level's deadline) and "
         "their resolution (JSON list); empty: nobody",
     )
+    executive_slack_channel: str | None = Field(
+        default=None,
+        description="Slack channel id where executives are told about P0/P1 incidents and "
+        "their resolution, besides (or instead of) email; unset: none",
+    )
+    engineering_channel: str | None = Field(
+        default=None,
+        description="Slack channel id of engineering-wide updates: an open incident posts "
+        "there at its level's cadence (severity policy engineering_update_s, default P0 "
+        "hourly); unset: none",
+    )
+    # --- an Atlassian Statuspage-compatible API: approved public updates are pushed there
+    statuspage_api_url: str = Field(
+        default="https://api.statuspage.io",
+        description="Base URL of the Statuspage API (the push calls {base}/v1/pages/...)",
+    )
+    statuspage_page_id: str | None = Field(
+        default=None, description="The page to push to; unset (or no API key): no push"
+    )
+    statuspage_api_key: SecretStr | None = Field(
+        default=None, description="Statuspage API key (sent as `Authorization: OAuth <key>`)"
+    )
+    statuspage_components: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="Service name to the page's component ids an incident of it affects "
+        '(JSON, e.g. {"checkout": ["8kbf7d35c070"]}); `*`: any other service',
+    )
+    statuspage_timeout_s: float = Field(default=10.0, gt=0, description="Per Statuspage call")
     smtp_host: str | None = None
     smtp_port: int = 25
     smtp_from: str = "ddrun@localhost"

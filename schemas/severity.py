@@ -104,6 +104,11 @@ class SeverityPolicy(BaseModel):
         default_factory=lambda: {Severity.P0: 900, Severity.P1: 1800},
         description="Levels whose executives are told, and within how long of opening",
     )
+    engineering_update_s: dict[Severity, int] = Field(
+        default_factory=lambda: {Severity.P0: 3600},
+        description="How often an open incident of each level posts an update to the "
+        "engineering-wide channel (DDRUN_ENGINEERING_CHANNEL)",
+    )
     soak_s: dict[Severity, int] = Field(
         default_factory=lambda: dict(DEFAULT_SOAK_S),
         description="How long a resolved incident is watched before it is resolved",

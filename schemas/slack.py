@@ -34,3 +34,18 @@ class SlackSyncResult(BaseModel):
     updated: int = Field(default=0, description="Messages changed in place (chat.update)")
     unchanged: int = Field(default=0, description="Messages already as rendered: no call")
     detail: str = ""
+
+
+class SlackPostInput(BaseModel):
+    """One message the workflow composed, for a configured channel (engineering-wide updates,
+    executives): posted as is with `chat.postMessage`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    incident_id: str = Field(min_length=1)
+    channel: str = Field(min_length=1, max_length=200)
+    text: str = Field(min_length=1, max_length=39_000)
+    purpose: str = Field(default="", max_length=100, description="What the post is, for logs")
+    setting: str = Field(
+        default="", max_length=100, description="The setting naming the channel (for errors)"
+    )

@@ -62,6 +62,7 @@ from schemas.policy import ApprovalPolicy
 from schemas.runbook import StepRisk
 from schemas.settings import Settings
 from schemas.severity import Severity
+from schemas.statuspage import StatuspageTarget
 from schemas.trust import KillSwitch, Mode
 from workflows.incident import IncidentWorkflow
 from workflows.incident_record import closed_message, when
@@ -199,6 +200,14 @@ async def deliver_alert(
         soak_s=dict(settings.severity_policy.soak_s) if settings.soak_period else {},
         executives=list(settings.executive_emails),
         executive_deadline_s=dict(settings.severity_policy.executive_deadline_s),
+        executive_channel=settings.executive_slack_channel or None,
+        statuspage=statuspage_target(settings, alert.service),
+        engineering_channel=settings.engineering_channel or None,
+        engineering_update_s=(
+            dict(settings.severity_policy.engineering_update_s)
+            if settings.engineering_channel
+            else {}
+        ),
         update_cadence_s=(
             dict(settings.severity_policy.update_cadence_s)
             if settings.status_update_reminders
@@ -221,6 +230,18 @@ async def deliver_alert(
         status=alert.status.value,
         action="reopened" if reopens is not None else "started_or_attached",
         detail=f"reopens run {reopens.run_id}" if reopens is not None else "",
+    )
+
+
+def statuspage_target(settings: Settings, service: str) -> StatuspageTarget | None:
+    """Where this service's published updates are pushed; None when no page (or no API key)
+    is configured. The key itself stays with the worker: it never enters history."""
+    if not settings.statuspage_page_id or settings.statuspage_api_key is None:
+        return None
+    components = settings.statuspage_components
+    return StatuspageTarget(
+        page_id=settings.statuspage_page_id,
+        component_ids=list(components.get(service, components.get("*", []))),
     )
 
 

@@ -27,6 +27,7 @@ from activities.slack import (
     query_incident_state,
     slack_client,
 )
+from activities.statuspage import StatuspageActivities
 from activities.step_outputs import StepOutputActivities
 from activities.trust import TrustActivities
 from db.alert_rules import AlertRuleStore
@@ -90,6 +91,7 @@ def build_worker(client: Client, settings: Settings, engine: AsyncEngine) -> Wor
     outputs = StepOutputActivities(StepOutputStore(engine))
     claims = IncidentClaimActivities(IncidentClaimStore(engine))
     email = EmailActivities.from_settings(settings)
+    statuspage = StatuspageActivities.from_settings(settings)
     return Worker(
         client,
         task_queue=settings.orchestrator_task_queue,
@@ -100,12 +102,14 @@ def build_worker(client: Client, settings: Settings, engine: AsyncEngine) -> Wor
             escalation.record_escalation,
             escalation.resolve_pages,
             slack.sync_slack,
+            slack.post_slack_message,
             trust.check_automation,
             trust.release_automation_slot,
             trust.record_run_outcome,
             outputs.store_step_output,
             claims.record_incident_close,
             email.send_email,
+            statuspage.push_statuspage,
         ],
         graceful_shutdown_timeout=timedelta(seconds=10),
     )

@@ -53,3 +53,16 @@ SLACK_RETRY = RetryPolicy(
     maximum_attempts=0,
     non_retryable_error_types=["SlackConfigError"],
 )
+
+#: Statuspage pushes: 5xx, 429 and an unreachable page are retried for a while (the update is
+#: already on our own status page; the push is a copy), a refusal (wrong key, unknown page) at
+#: once: it is recorded and the incident goes on.
+STATUSPAGE_TIMEOUT = timedelta(seconds=30)
+STATUSPAGE_GIVE_UP = timedelta(minutes=15)
+STATUSPAGE_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(seconds=60),
+    maximum_attempts=0,
+    non_retryable_error_types=["StatuspageRejected", "StatuspageNotConfigured"],
+)

@@ -18,7 +18,7 @@ with workflow.unsafe.imports_passed_through():
 PATCH_STATUS_CADENCE = "status-cadence"
 
 #: Timeline kinds that are actions taken (what an update lists under "actions taken").
-_ACTION_KINDS = ("step_succeeded", "step_failed", "divergence_", "escalated", "rollback_")
+ACTION_KINDS = ("step_succeeded", "step_failed", "divergence_", "escalated", "rollback_")
 _ACTIONS_LISTED = 10
 
 
@@ -68,7 +68,7 @@ class StatusCadence:
         actions = [
             f"{e.kind.replace('_', ' ')}: {e.message}"
             for e in i.state.timeline
-            if e.kind.startswith(_ACTION_KINDS)
+            if e.kind.startswith(ACTION_KINDS)
         ][-_ACTIONS_LISTED:]
         number = len(i.state.status_updates) + 1
         i.state.status_updates.append(

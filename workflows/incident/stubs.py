@@ -22,7 +22,8 @@ with workflow.unsafe.imports_passed_through():
     )
     from schemas.incident_runs import IncidentClosed
     from schemas.runbook import StepRisk
-    from schemas.slack import SlackSyncInput
+    from schemas.slack import SlackPostInput, SlackSyncInput
+    from schemas.statuspage import StatuspagePush, StatuspagePushed
     from schemas.trust import RunOutcome, SlotGrant, SlotRequest
     from workflows import options
 
@@ -37,6 +38,36 @@ RUN_COMMAND = "run_command"
 SYNC_SLACK = "sync_slack"
 SLACK_CATCH_UP_WORKFLOW = "SlackCatchUpWorkflow"
 SEND_EMAIL = "send_email"
+POST_SLACK_MESSAGE = "post_slack_message"
+PUSH_STATUSPAGE = "push_statuspage"
+
+
+async def post_slack_message(message: SlackPostInput) -> str:
+    """A composed message to a configured channel; patient like every Slack call."""
+    result: str = await workflow.execute_activity(
+        POST_SLACK_MESSAGE,
+        message,
+        result_type=str,
+        start_to_close_timeout=options.SLACK_TIMEOUT,
+        retry_policy=options.SLACK_RETRY,
+        summary=f"Slack {message.purpose}"[:100],
+    )
+    return result
+
+
+async def push_statuspage(push: StatuspagePush) -> StatuspagePushed:
+    """Create or update the Statuspage incident; a refusal raises at once (non-retryable)."""
+    verb = "create" if push.statuspage_incident_id is None else "update"
+    result: StatuspagePushed = await workflow.execute_activity(
+        PUSH_STATUSPAGE,
+        push,
+        result_type=StatuspagePushed,
+        start_to_close_timeout=options.STATUSPAGE_TIMEOUT,
+        schedule_to_close_timeout=options.STATUSPAGE_GIVE_UP,
+        retry_policy=options.STATUSPAGE_RETRY,
+        summary=f"Statuspage {verb} (update #{push.number})",
+    )
+    return result
 
 
 async def send_email(message: EmailMessageIn) -> str:

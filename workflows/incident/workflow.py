@@ -4,8 +4,9 @@ It reads like the incident: open, pick the runbook, run its steps (each gated, a
 reported, and run on the agent), hold open while the alert fires, close; an abort or a failed
 step rolls back first. The collaborators do one job each: `HumanInputs` (updates and their
 validators), `StepRunner`, `Compensation`, `Escalator`, `AutomationGate`, `SlackSync`,
-`Closer`. Every side effect is an activity called by name (`stubs`), so importing this module
-loads no database or HTTP code. Queries only read.
+`Closer`, and the communication lines (`StatusCadence`, `Executives`, `StatuspageSync`,
+`EngineeringUpdates`). Every side effect is an activity called by name (`stubs`), so importing
+this module loads no database or HTTP code. Queries only read.
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ with workflow.unsafe.imports_passed_through():
         Unattended,
         initial_state,
     )
+    from workflows.incident.engineering import PATCH_ENGINEERING_UPDATES, EngineeringUpdates
     from workflows.incident.escalation import Escalator
     from workflows.incident.executive import PATCH_EXECUTIVES, Executives
     from workflows.incident.gate import AutomationGate
@@ -59,6 +61,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.incident.sla import PATCH_SLA, SlaWatch
     from workflows.incident.slack_sync import SlackSync
     from workflows.incident.soak import Soak
+    from workflows.incident.statuspage import PATCH_STATUSPAGE, StatuspageSync
     from workflows.incident.steps import StepRunner
     from workflows.incident.waiting import Waits
 
@@ -96,6 +99,8 @@ class IncidentWorkflow:
         self._soak = Soak(i, self._agent)
         self._cadence = StatusCadence(i)
         self._executives = Executives(i)
+        self._statuspage = StatuspageSync(i)
+        self._engineering = EngineeringUpdates(i)
         self._selected = inp.selected
         if inp.continued is not None:
             restore(i, inp.continued, inp.selected)
@@ -198,12 +203,22 @@ class IncidentWorkflow:
             self._background.append(asyncio.create_task(self._sla.watch()))
         if self._incident.inp.update_cadence_s and workflow.patched(PATCH_STATUS_CADENCE):
             self._background.append(asyncio.create_task(self._cadence.remind()))
-        if self._incident.inp.executives and workflow.patched(PATCH_EXECUTIVES):
+        if self._executives.configured() and workflow.patched(PATCH_EXECUTIVES):
             self._background.append(asyncio.create_task(self._executives.watch()))
+        if self._incident.inp.statuspage is not None and workflow.patched(PATCH_STATUSPAGE):
+            self._background.append(asyncio.create_task(self._statuspage.push_published()))
+        inp = self._incident.inp
+        if (
+            inp.engineering_channel is not None
+            and inp.engineering_update_s
+            and workflow.patched(PATCH_ENGINEERING_UPDATES)
+        ):
+            self._background.append(asyncio.create_task(self._engineering.post_on_cadence()))
 
     async def _after_close(self) -> None:
         await self._closer.after_close()
         await self._executives.on_close()
+        await self._statuspage.settle()
 
     async def _notify_close(self) -> None:
         await self._closer.notify_close(self._background)
