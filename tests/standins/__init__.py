@@ -9,6 +9,7 @@ assert on what the product actually sent.
 Modules:
 - `slack_api`: the Slack Web API (`/api/<method>`) plus `response_url` receivers.
 - `pagerduty_events`: the PagerDuty Events API v2 (`/v2/enqueue`) and REST `PUT /incidents/{id}`.
+- `statuspage`: the Atlassian Statuspage REST API's incident endpoints (`/v1/pages/{id}/incidents`).
 - `server`: run any of them under uvicorn on 127.0.0.1, in the test's event loop or in a thread.
 - `signing`: build signed inbound requests (Slack, PagerDuty v3 webhooks, Grafana).
 

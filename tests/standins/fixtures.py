@@ -17,6 +17,7 @@ import pytest_asyncio
 from tests.standins.pagerduty_events import PagerDutyStandin
 from tests.standins.server import StandinServer
 from tests.standins.slack_api import SlackStandin
+from tests.standins.statuspage import StatuspageStandin
 
 
 class _Resettable(Protocol):
@@ -53,3 +54,14 @@ async def pd_server() -> AsyncIterator[StandinServer]:
 @pytest.fixture
 def pd(pd_server: StandinServer) -> PagerDutyStandin:
     return _fresh(pd_server, PagerDutyStandin)
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="session")
+async def statuspage_server() -> AsyncIterator[StandinServer]:
+    async with StandinServer(StatuspageStandin()) as server:
+        yield server
+
+
+@pytest.fixture
+def statuspage(statuspage_server: StandinServer) -> StatuspageStandin:
+    return _fresh(statuspage_server, StatuspageStandin)
