@@ -1,6 +1,6 @@
 """Issue 17: executives are emailed about a P0/P1 incident (and about its resolution) through a
 real SMTP exchange with a local server the test starts (aiosmtpd); a P2 tells nobody until its
-severity is raised."""
+severity is raised. With a Slack channel configured too, they get both, each recorded."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from temporalio.client import Client
 from schemas.incident import HumanAction
 from services import incidents as incident_client
 from tests.harness import Stack, generic_alert, running_stack, unique
+from tests.standins.slack_api import BOT_TOKEN, SlackStandin
 from tests.support import assert_eventually
 
 pytestmark = pytest.mark.temporal
@@ -111,3 +112,35 @@ async def test_executives_are_emailed_about_a_p1_and_its_resolution(
 
 async def _async(value: list[str]) -> list[str]:
     return value
+
+
+async def test_executives_configured_both_ways_get_the_email_and_the_slack_post(
+    client: Client, engine: AsyncEngine, smtp: tuple[_Inbox, int], slack: SlackStandin
+) -> None:
+    inbox, port = smtp
+    channel = slack.add_channel(unique("execs-")).id
+    async with running_stack(
+        client,
+        engine,
+        executive_emails=["ceo@example.com"],
+        smtp_host="127.0.0.1",
+        smtp_port=port,
+        slack_bot_token=BOT_TOKEN,
+        slack_api_url=f"{slack.url}/api/",
+        executive_slack_channel=channel,
+        correlation_window_s=0,
+    ) as stack:
+        p0 = await _open(stack, "p0")
+        await assert_eventually(
+            lambda: _async(inbox.about(p0)), lambda s: len(s) == 1, what="the P0 email"
+        )
+        state = await assert_eventually(
+            lambda: stack.state(p0), lambda s: s.executives_notified == ["opened"], what="told"
+        )
+        told = [e.message for e in state.timeline if e.kind == "executives_notified"]
+        assert told[0] == "opened: sent to ceo@example.com"
+        assert told[1].startswith(f"opened: posted in Slack {channel}")
+        [post] = slack.messages_in(channel)
+        assert post.text.startswith("[P0] opened: Checkout down")
+        await incident_client.resolve(client, p0, HumanAction(actor="zoe"))
+        await stack.handle(p0).result()

@@ -150,6 +150,7 @@ class IncidentWorkflow:
                     outcome = await self._soak.settle(outcome)
                 i.rec.close(IncidentStatus.RESOLVED, outcome, completed=True)
         except ContinueAsNew as request:
+            await self._statuspage.settle()  # a push in flight would be made again by the next run
             await workflow.wait_condition(workflow.all_handlers_finished)
             workflow.continue_as_new(
                 carry(
