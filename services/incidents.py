@@ -38,7 +38,7 @@ from domain.policy import PolicyError, commander_for, rules_for, timers_for
 from domain.severity import derive_severity
 from infra.policy_file import current_policy
 from schemas import search_attributes as sa
-from schemas.alert import Alert, AlertSource, AlertStatus
+from schemas.alert import Alert, AlertStatus
 from schemas.incident import (
     AlertAccepted,
     ApprovalDecision,
@@ -127,6 +127,7 @@ async def deliver_alert(
     kill_switches: Sequence[KillSwitch] = (),
     approval_rules: Mapping[StepRisk, ApprovalRule] | None = None,
     commander: str | None = None,
+    on_call: str | None = None,
     claims: IncidentClaimStore | None = None,
     severity: Severity | None = None,
     declared_by: str | None = None,
@@ -142,6 +143,8 @@ async def deliver_alert(
     starts a new run linked to the old. `selected` is the runbook chosen before start; without
     it the workflow chooses.
     `severity` is a level a person declared; without it the level is derived from the alert.
+    The commander is the one the approval policy names for the service, else `on_call` (the
+    source's assignee, mapped to a person by services/source_people.py).
     """
     incident_id = incident_id_for(alert)
     if alert.status is not AlertStatus.FIRING:
@@ -154,7 +157,7 @@ async def deliver_alert(
         if approval_rules is None:
             approval_rules = rules_for(policy, alert.service, runbook_id, alert.severity)
         if commander is None:
-            commander = commander_for(policy, alert.service) or _assignee(alert)
+            commander = commander_for(policy, alert.service) or on_call
         timers = timers_for(policy, alert.service)
     level = severity or derive_severity(alert, settings.severity_policy)
     claim = await _claim(client, claims, settings, incident_id, alert, runbook_id)
@@ -291,15 +294,6 @@ async def _start(
         static_summary=_summary(alert),
         static_details=_details(alert),
     )
-
-
-def _assignee(alert: Alert) -> str | None:
-    """The PagerDuty incident's (first) assignee: the on-call person, commander by default."""
-    if alert.source is not AlertSource.PAGERDUTY:
-        return None
-    assignees = alert.annotations.get("assignees", "")
-    first = assignees.split(",")[0].strip()
-    return first or None
 
 
 async def _signal_alert(client: Client, incident_id: str, alert: Alert) -> bool:

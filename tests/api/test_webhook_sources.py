@@ -24,8 +24,9 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from api.app import create_app
 from api.webhooks import log_unsigned_sources
+from db.people import PeopleStore
 from schemas.alert import AlertSource
-from schemas.identity import Role
+from schemas.identity import PersonIn, Role
 from schemas.incident import IncidentStatus
 from schemas.settings import Settings
 from tests.harness import Stack, corpus_payload, running_stack, unique
@@ -166,6 +167,64 @@ async def test_signed_pagerduty_lifecycle_with_rotated_secrets_and_a_replay(
         assert result.alert_deliveries == 4
         runs = [e async for e in client.list_workflows(f'WorkflowId = "{incident_id}"')]
         assert len(runs) == 1
+
+
+def _pd_with_people(fixture: str, incident: str, assignee: str, agent: str) -> bytes:
+    """A contract fixture whose assignee and acting user are the given PagerDuty user ids."""
+    body = json.loads(pd_event(fixture, incident))
+    for ref in body["event"]["data"].get("assignees") or []:
+        ref["id"] = assignee
+    body["event"]["agent"]["id"] = agent
+    return json.dumps(body, separators=(",", ":")).encode()
+
+
+async def test_pagerduty_assignee_is_commander_and_acknowledger_a_person_when_mapped(
+    client: Client, engine: AsyncEngine
+) -> None:
+    """The PagerDuty incident's assignee (the on-call person) is the commander by default when a
+    person carries that PagerDuty user id; who acknowledged there is recorded by handle. An
+    unmapped user is no commander: a display name is not an identity."""
+    oncall, acker = unique("PUSR"), unique("PUSR")
+    priya, marcus = unique("priya-"), unique("marcus-")
+    people = PeopleStore(engine)
+    await people.add(PersonIn(handle=priya, roles=[Role.RESPONDER], pagerduty_user_id=oncall))
+    await people.add(PersonIn(handle=marcus, roles=[Role.RESPONDER], pagerduty_user_id=acker))
+    async with running_stack(client, engine, pagerduty_webhook_secret=NEW) as stack:
+
+        async def post(raw: bytes) -> httpx.Response:
+            headers = {"X-PagerDuty-Signature": _pd_signature(raw, NEW)}
+            return await stack.http.post("/webhooks/pagerduty", content=raw, headers=headers)
+
+        mapped, unmapped = unique("Q"), unique("Q")
+        raw = _pd_with_people("incident.triggered.json", mapped, oncall, "x")
+        assert (await post(raw)).status_code == 202
+        state = await assert_eventually(
+            lambda: stack.state(f"incident-pagerduty-pagerduty-{mapped}"),
+            lambda s: len(s.alerts) == 1,
+            what="the mapped incident",
+        )
+        assert state.commander == priya
+
+        acked = _pd_with_people("incident.acknowledged.json", mapped, oncall, acker)
+        assert (await post(acked)).status_code == 202
+        state = await assert_eventually(
+            lambda: stack.state(f"incident-pagerduty-pagerduty-{mapped}"),
+            lambda s: len(s.alerts) == 2,
+            what="the acknowledgement",
+        )
+        assert state.alerts[1].actor == marcus
+
+        nobody = unique("PUSR")
+        raw = _pd_with_people("incident.triggered.json", unmapped, nobody, nobody)
+        assert (await post(raw)).status_code == 202
+        state = await assert_eventually(
+            lambda: stack.state(f"incident-pagerduty-pagerduty-{unmapped}"),
+            lambda s: len(s.alerts) == 1,
+            what="the unmapped incident",
+        )
+        assert state.commander is None
+        for incident in (mapped, unmapped):
+            await stack.handle(f"incident-pagerduty-pagerduty-{incident}").terminate("test done")
 
 
 async def test_pagerduty_refusals_and_ping(
