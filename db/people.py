@@ -204,6 +204,14 @@ class PeopleStore:
         """The person whose PagerDuty user this is (a source's assignee or acknowledger)."""
         return await self._by(col(PersonRecord.pagerduty_user_id) == pagerduty_user_id)
 
+    async def by_opsgenie_user(self, opsgenie_user_id: str, email: str | None) -> Person | None:
+        """The person whose Opsgenie user this is: by user id, else by the user's e-mail
+        (Opsgenie's username)."""
+        found = await self._by(col(PersonRecord.opsgenie_user_id) == opsgenie_user_id)
+        if found is None and email:
+            found = await self._by(func.lower(col(PersonRecord.email)) == email.lower())
+        return found
+
     async def _by(self, condition: ColumnElement[bool]) -> Person | None:
         async with AsyncSession(self._engine) as session:
             found = (await session.exec(select(PersonRecord).where(condition))).first()

@@ -459,6 +459,44 @@ async def test_opsgenie_token_header_and_lifecycle(client: Client, engine: Async
     assert [r["actor"] for r in acked] == ["priya.natarajan@example.com via opsgenie"]
 
 
+async def test_opsgenie_acknowledger_is_recorded_by_handle_when_a_person(
+    client: Client, engine: AsyncEngine
+) -> None:
+    """Mapped by the Opsgenie user id, else by the user's e-mail (Opsgenie's username)."""
+    by_id, by_email = unique("og-user-"), unique("og-mail-")
+    email = f"{by_email}@example.com"
+    people = PeopleStore(engine)
+    await people.add(PersonIn(handle=by_id, roles=[Role.RESPONDER], opsgenie_user_id=by_id))
+    await people.add(PersonIn(handle=by_email, roles=[Role.RESPONDER], email=email))
+    async with running_stack(client, engine, opsgenie_token="og", correlation_window_s=0) as stack:
+        for user_id, username, expected in (
+            (by_id, "someone@example.com", by_id),
+            (unique("og-unknown-"), email.upper(), by_email),
+            (unique("og-unknown-"), "nobody@example.com", "nobody@example.com"),
+        ):
+            alias = unique("og-map-")
+
+            async def post(
+                action: str, alias: str = alias, user_id: str = user_id, username: str = username
+            ) -> None:
+                body = json.loads(opsgenie_body(action, alias))
+                body["alert"]["userId"], body["alert"]["username"] = user_id, username
+                answer = await stack.http.post(
+                    "/webhooks/opsgenie", json=body, headers={"X-Ddrun-Token": "og"}
+                )
+                assert answer.status_code == 202, answer.text
+
+            await post("create")
+            await post("acknowledge")
+            state = await assert_eventually(
+                lambda alias=alias: stack.state(f"incident-opsgenie-{alias}"),  # type: ignore[misc]
+                lambda s: len(s.alerts) == 2,
+                what="the acknowledgement",
+            )
+            assert state.alerts[1].actor == expected
+            await stack.handle(f"incident-opsgenie-{alias}").terminate("test done")
+
+
 # ------------------------------------------------------------------------ Alertmanager, generic
 
 
