@@ -27,7 +27,7 @@ from api.webhooks import log_unsigned_sources
 from db.people import PeopleStore
 from schemas.alert import AlertSource
 from schemas.identity import PersonIn, Role
-from schemas.incident import IncidentStatus
+from schemas.incident import IncidentState, IncidentStatus
 from schemas.settings import Settings
 from tests.harness import Stack, corpus_payload, running_stack, unique
 from tests.support import CONTRACTS, assert_eventually
@@ -191,38 +191,24 @@ async def test_pagerduty_assignee_is_commander_and_acknowledger_a_person_when_ma
     await people.add(PersonIn(handle=marcus, roles=[Role.RESPONDER], pagerduty_user_id=acker))
     async with running_stack(client, engine, pagerduty_webhook_secret=NEW) as stack:
 
-        async def post(raw: bytes) -> httpx.Response:
+        async def deliver(raw: bytes, pd: str, alerts: int) -> IncidentState:
+            """Post a signed event; the incident's state once it holds `alerts` alerts."""
             headers = {"X-PagerDuty-Signature": _pd_signature(raw, NEW)}
-            return await stack.http.post("/webhooks/pagerduty", content=raw, headers=headers)
+            answer = await stack.http.post("/webhooks/pagerduty", content=raw, headers=headers)
+            assert answer.status_code == 202, answer.text
+            return await assert_eventually(
+                lambda: stack.state(f"incident-pagerduty-pagerduty-{pd}"),
+                lambda s: len(s.alerts) == alerts,
+                what=f"{alerts} alert(s) in {pd}",
+            )
 
-        mapped, unmapped = unique("Q"), unique("Q")
+        mapped, unmapped, nobody = unique("Q"), unique("Q"), unique("PUSR")
         raw = _pd_with_people("incident.triggered.json", mapped, oncall, "x")
-        assert (await post(raw)).status_code == 202
-        state = await assert_eventually(
-            lambda: stack.state(f"incident-pagerduty-pagerduty-{mapped}"),
-            lambda s: len(s.alerts) == 1,
-            what="the mapped incident",
-        )
-        assert state.commander == priya
-
+        assert (await deliver(raw, mapped, 1)).commander == priya
         acked = _pd_with_people("incident.acknowledged.json", mapped, oncall, acker)
-        assert (await post(acked)).status_code == 202
-        state = await assert_eventually(
-            lambda: stack.state(f"incident-pagerduty-pagerduty-{mapped}"),
-            lambda s: len(s.alerts) == 2,
-            what="the acknowledgement",
-        )
-        assert state.alerts[1].actor == marcus
-
-        nobody = unique("PUSR")
+        assert (await deliver(acked, mapped, 2)).alerts[1].actor == marcus
         raw = _pd_with_people("incident.triggered.json", unmapped, nobody, nobody)
-        assert (await post(raw)).status_code == 202
-        state = await assert_eventually(
-            lambda: stack.state(f"incident-pagerduty-pagerduty-{unmapped}"),
-            lambda s: len(s.alerts) == 1,
-            what="the unmapped incident",
-        )
-        assert state.commander is None
+        assert (await deliver(raw, unmapped, 1)).commander is None
         for incident in (mapped, unmapped):
             await stack.handle(f"incident-pagerduty-pagerduty-{incident}").terminate("test done")
 
