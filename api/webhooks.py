@@ -69,6 +69,7 @@ from schemas.webhooks.generic import GenericAlertBody
 from schemas.webhooks.grafana import GrafanaWebhook
 from schemas.webhooks.opsgenie import OpsgenieWebhook
 from schemas.webhooks.pagerduty import PagerDutyWebhook
+from services import source_people
 from services.incidents import deliver_alert
 
 log = logging.getLogger(__name__)
@@ -265,6 +266,7 @@ async def _deliver_all(state: State, alerts: list[Alert], extra: dict[str, objec
         with tracer.start_as_current_span("deliver_alert") as span:
             span.set_attribute("ddrun.dedup_key", alert.dedup_key)
             span.set_attribute("ddrun.alert_status", alert.status.value)
+            alert = await source_people.with_actor_mapped(state.people, alert)
             if alert.status is not AlertStatus.FIRING:
                 accepted.append(await deliver_alert(state.client, state.settings, alert))
                 continue
@@ -283,6 +285,7 @@ async def _deliver_all(state: State, alerts: list[Alert], extra: dict[str, objec
                     mode=mode,
                     mode_reason=reason,
                     kill_switches=switches,
+                    on_call=await source_people.on_call_of(state.people, alert),
                     claims=state.claims,
                 )
             )

@@ -13,7 +13,7 @@ import json
 import secrets
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Column, DateTime, Text, UniqueConstraint
+from sqlalchemy import Column, ColumnElement, DateTime, Text, UniqueConstraint
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import Field, SQLModel, col, func, select
@@ -198,12 +198,23 @@ class PeopleStore:
                 return None
 
     async def by_slack_user(self, slack_user_id: str) -> Person | None:
+        return await self._by(col(PersonRecord.slack_user_id) == slack_user_id)
+
+    async def by_pagerduty_user(self, pagerduty_user_id: str) -> Person | None:
+        """The person whose PagerDuty user this is (a source's assignee or acknowledger)."""
+        return await self._by(col(PersonRecord.pagerduty_user_id) == pagerduty_user_id)
+
+    async def by_opsgenie_user(self, opsgenie_user_id: str, email: str | None) -> Person | None:
+        """The person whose Opsgenie user this is: by user id, else by the user's e-mail
+        (Opsgenie's username)."""
+        found = await self._by(col(PersonRecord.opsgenie_user_id) == opsgenie_user_id)
+        if found is None and email:
+            found = await self._by(func.lower(col(PersonRecord.email)) == email.lower())
+        return found
+
+    async def _by(self, condition: ColumnElement[bool]) -> Person | None:
         async with AsyncSession(self._engine) as session:
-            found = (
-                await session.exec(
-                    select(PersonRecord).where(PersonRecord.slack_user_id == slack_user_id)
-                )
-            ).first()
+            found = (await session.exec(select(PersonRecord).where(condition))).first()
         return None if found is None else _person(found)
 
     async def everyone(self) -> list[Person]:

@@ -8,6 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from schemas.acting import Acted
 from schemas.alert import Alert
 from schemas.roles import RoleRecord
 from schemas.runbook import Runbook, StepRisk
@@ -383,101 +384,47 @@ class ApprovalDecision(BaseModel):
     )
 
 
-class InterruptedStepDecision(BaseModel):
+class InterruptedStepDecision(Acted):
     """What to do with a non-safe step whose agent died mid-run (it may or may not have applied)."""
 
-    model_config = ConfigDict(extra="forbid")
-
     step_id: str
-    actor: str = Field(min_length=1, max_length=200)
     action: Literal["retry", "skip", "rollback", "abort"]
     comment: str = Field(default="", max_length=2000)
-    channel: str = Field(default="api", max_length=50)
-    authenticated_by: str | None = Field(
-        default=None,
-        max_length=200,
-        description="How the actor proved who they are (api-token <id>, slack <user id>, ...)",
-    )
 
 
-class HumanAction(BaseModel):
+class HumanAction(Acted):
     """Acknowledge, resolve or abort: an actor and why."""
 
-    model_config = ConfigDict(extra="forbid")
-
-    actor: str = Field(min_length=1, max_length=200)
     reason: str = Field(default="", max_length=2000)
-    channel: str = Field(default="api", max_length=50)
-    authenticated_by: str | None = Field(
-        default=None,
-        max_length=200,
-        description="How the actor proved who they are (api-token <id>, slack <user id>, ...)",
-    )
 
 
-class StepAction(BaseModel):
+class StepAction(Acted):
     """Skip or undo one step, by a named person."""
 
-    model_config = ConfigDict(extra="forbid")
-
     step_id: str
-    actor: str = Field(min_length=1, max_length=200)
     reason: str = Field(default="", max_length=2000)
-    channel: str = Field(default="api", max_length=50)
-    authenticated_by: str | None = Field(
-        default=None,
-        max_length=200,
-        description="How the actor proved who they are (api-token <id>, slack <user id>, ...)",
-    )
 
 
-class StepReport(BaseModel):
+class StepReport(Acted):
     """Read-along: what the human did for a step that the product did not execute."""
 
-    model_config = ConfigDict(extra="forbid")
-
     step_id: str
-    actor: str = Field(min_length=1, max_length=200)
     outcome: Literal["done", "skipped", "changed"]
     note: str = Field(default="", max_length=4000)
     output: str = Field(default="", max_length=65_536)
-    channel: str = Field(default="api", max_length=50)
-    authenticated_by: str | None = Field(
-        default=None,
-        max_length=200,
-        description="How the actor proved who they are (api-token <id>, slack <user id>, ...)",
-    )
 
 
-class CommanderChange(BaseModel):
+class CommanderChange(Acted):
     """Name the incident commander (who must be among the approvers of critical steps)."""
 
-    model_config = ConfigDict(extra="forbid")
-
     commander: str = Field(min_length=1, max_length=200)
-    actor: str = Field(min_length=1, max_length=200)
-    channel: str = Field(default="api", max_length=50)
-    authenticated_by: str | None = Field(
-        default=None,
-        max_length=200,
-        description="How the actor proved who they are (api-token <id>, slack <user id>, ...)",
-    )
 
 
-class ModeChange(BaseModel):
+class ModeChange(Acted):
     """A responder overrides the mode for the rest of this incident."""
 
-    model_config = ConfigDict(extra="forbid")
-
     mode: Mode
-    actor: str = Field(min_length=1, max_length=200)
     reason: str = Field(default="", max_length=2000)
-    channel: str = Field(default="api", max_length=50)
-    authenticated_by: str | None = Field(
-        default=None,
-        max_length=200,
-        description="How the actor proved who they are (api-token <id>, slack <user id>, ...)",
-    )
 
 
 class Divergence(BaseModel):

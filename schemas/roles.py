@@ -7,6 +7,8 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from schemas.acting import Acted
+
 
 class IncidentRole(StrEnum):
     COMMANDER = "commander"
@@ -15,17 +17,12 @@ class IncidentRole(StrEnum):
     RESPONDER = "responder"
 
 
-class RoleChange(BaseModel):
+class RoleChange(Acted):
     """A person is given (or, `remove`, relieved of) a role; `actor` is who decided it."""
-
-    model_config = ConfigDict(extra="forbid")
 
     role: IncidentRole
     person: str = Field(min_length=1, max_length=200)
     remove: bool = False
-    actor: str = Field(min_length=1, max_length=200)
-    channel: str = Field(default="api", max_length=50)
-    authenticated_by: str | None = Field(default=None, max_length=200)
 
 
 class RoleRecord(BaseModel):

@@ -12,6 +12,8 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from schemas.acting import Acted
+
 
 class Severity(StrEnum):
     P0 = "P0"
@@ -115,16 +117,11 @@ class SeverityPolicy(BaseModel):
     )
 
 
-class SeverityChange(BaseModel):
+class SeverityChange(Acted):
     """A person changes the incident's level; the reason is required and kept."""
-
-    model_config = ConfigDict(extra="forbid")
 
     severity: Severity
     reason: str = Field(min_length=1, max_length=2000)
-    actor: str = Field(min_length=1, max_length=200)
-    channel: str = Field(default="api", max_length=50)
-    authenticated_by: str | None = Field(default=None, max_length=200)
 
 
 class SeverityRecord(BaseModel):
@@ -149,16 +146,11 @@ class FalsePositive(BaseModel):
     at: datetime
 
 
-class ParentLink(BaseModel):
+class ParentLink(Acted):
     """Link this incident to the parent it duplicates; it closes and its alerts join the parent."""
 
-    model_config = ConfigDict(extra="forbid")
-
     parent_id: str = Field(min_length=1, max_length=400)
-    actor: str = Field(min_length=1, max_length=200)
     reason: str = Field(default="", max_length=2000)
-    channel: str = Field(default="api", max_length=50)
-    authenticated_by: str | None = Field(default=None, max_length=200)
 
 
 class SlaBreach(BaseModel):

@@ -7,6 +7,8 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from schemas.acting import Acted
+
 
 class UpdatePhase(StrEnum):
     INVESTIGATING = "investigating"
@@ -23,10 +25,8 @@ class UpdatePhase(StrEnum):
         return self.value.title()
 
 
-class StatusUpdateIn(BaseModel):
+class StatusUpdateIn(Acted):
     """A status update a person posts to the war room; `public` asks to publish it."""
-
-    model_config = ConfigDict(extra="forbid")
 
     phase: UpdatePhase
     impact: str = Field(min_length=1, max_length=2000)
@@ -34,9 +34,6 @@ class StatusUpdateIn(BaseModel):
     next_steps: str = Field(default="", max_length=2000)
     eta: str = Field(default="", max_length=200)
     public: bool = False
-    actor: str = Field(min_length=1, max_length=200)
-    channel: str = Field(default="api", max_length=50)
-    authenticated_by: str | None = Field(default=None, max_length=200)
 
 
 class StatusUpdate(BaseModel):
@@ -58,12 +55,7 @@ class StatusUpdate(BaseModel):
     published_at: datetime | None = None
 
 
-class PublishApproval(BaseModel):
+class PublishApproval(Acted):
     """The communications lead approves publishing update `number` to the status page."""
 
-    model_config = ConfigDict(extra="forbid")
-
     number: int = Field(ge=1)
-    actor: str = Field(min_length=1, max_length=200)
-    channel: str = Field(default="api", max_length=50)
-    authenticated_by: str | None = Field(default=None, max_length=200)

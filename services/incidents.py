@@ -12,9 +12,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from opentelemetry import trace
 from pydantic import BaseModel
@@ -38,7 +38,8 @@ from domain.policy import PolicyError, commander_for, rules_for, timers_for
 from domain.severity import derive_severity
 from infra.policy_file import current_policy
 from schemas import search_attributes as sa
-from schemas.alert import Alert, AlertSource, AlertStatus
+from schemas.alert import Alert, AlertStatus
+from schemas.human_actions import BY_UPDATE
 from schemas.incident import (
     AlertAccepted,
     ApprovalDecision,
@@ -128,6 +129,7 @@ async def deliver_alert(
     kill_switches: Sequence[KillSwitch] = (),
     approval_rules: Mapping[StepRisk, ApprovalRule] | None = None,
     commander: str | None = None,
+    on_call: str | None = None,
     claims: IncidentClaimStore | None = None,
     severity: Severity | None = None,
     declared_by: str | None = None,
@@ -143,6 +145,8 @@ async def deliver_alert(
     starts a new run linked to the old. `selected` is the runbook chosen before start; without
     it the workflow chooses.
     `severity` is a level a person declared; without it the level is derived from the alert.
+    The commander is the one the approval policy names for the service, else `on_call` (the
+    source's assignee, mapped to a person by services/source_people.py).
     """
     incident_id = incident_id_for(alert)
     if alert.status is not AlertStatus.FIRING:
@@ -155,7 +159,7 @@ async def deliver_alert(
         if approval_rules is None:
             approval_rules = rules_for(policy, alert.service, runbook_id, alert.severity)
         if commander is None:
-            commander = commander_for(policy, alert.service) or _assignee(alert)
+            commander = commander_for(policy, alert.service) or on_call
         timers = timers_for(policy, alert.service)
     level = severity or derive_severity(alert, settings.severity_policy)
     claim = await _claim(client, claims, settings, incident_id, alert, runbook_id)
@@ -314,15 +318,6 @@ async def _start(
     )
 
 
-def _assignee(alert: Alert) -> str | None:
-    """The PagerDuty incident's (first) assignee: the on-call person, commander by default."""
-    if alert.source is not AlertSource.PAGERDUTY:
-        return None
-    assignees = alert.annotations.get("assignees", "")
-    first = assignees.split(",")[0].strip()
-    return first or None
-
-
 async def _signal_alert(client: Client, incident_id: str, alert: Alert) -> bool:
     """Signal the alert to a running incident; False when it is not running (closed or absent)."""
     try:
@@ -468,7 +463,11 @@ async def act(
 ) -> str:
     """Send one human action (a workflow update by name). The same `request_id` sent twice is
     one action: Temporal answers the second with the first's result, nothing is done again.
-    An incident that has ended raises IncidentClosedError saying when and by whom."""
+    An incident that has ended raises IncidentClosedError saying when and by whom; an action
+    the registry does not list, or with the wrong input, is a programming error (TypeError)."""
+    spec = BY_UPDATE.get(update)
+    if spec is None or not isinstance(arg, spec.input):
+        raise TypeError(f"{update}({type(arg).__name__}) is not a human action of the registry")
     try:
         result: str = await incident_handle(client, incident_id).execute_update(
             update, arg, id=request_id, result_type=str
@@ -480,39 +479,40 @@ async def act(
     return result
 
 
-async def approve_step(client: Client, incident_id: str, decision: ApprovalDecision) -> str:
-    return await incident_handle(client, incident_id).execute_update(
-        IncidentWorkflow.approve_step, decision
-    )
+_In = TypeVar("_In", bound=BaseModel)
 
 
-async def decide_step(client: Client, incident_id: str, decision: InterruptedStepDecision) -> str:
-    return await incident_handle(client, incident_id).execute_update(
-        IncidentWorkflow.decide_step, decision
-    )
+def _action(update: str, _input: type[_In]) -> Callable[[Client, str, _In], Awaitable[str]]:
+    """A named, typed call for one human action of the registry (`act` checks both)."""
+
+    async def call(client: Client, incident_id: str, arg: _In) -> str:
+        return await act(client, incident_id, update, arg)
+
+    call.__name__ = call.__qualname__ = update
+    return call
 
 
-async def abort(client: Client, incident_id: str, action: HumanAction) -> str:
-    return await incident_handle(client, incident_id).execute_update(IncidentWorkflow.abort, action)
-
-
-async def acknowledge(client: Client, incident_id: str, action: HumanAction) -> str:
-    return await incident_handle(client, incident_id).execute_update(
-        IncidentWorkflow.acknowledge, action
-    )
+# One named call per human action, each through `act` and so through the registry
+# (schemas/human_actions.py): `incident_client.pause(client, id, action)`.
+approve_step = _action("approve_step", ApprovalDecision)
+decide_step = _action("decide_step", InterruptedStepDecision)
+report_step = _action("report_step", StepReport)
+skip_step = _action("skip_step", StepAction)
+undo_step = _action("undo_step", StepAction)
+abort = _action("abort", HumanAction)
+acknowledge = _action("acknowledge", HumanAction)
+pause = _action("pause", HumanAction)
+resume = _action("resume", HumanAction)
+take_over = _action("take_over", HumanAction)
+escalate = _action("escalate", HumanAction)
+set_mode = _action("set_mode", ModeChange)
+assign_commander = _action("assign_commander", CommanderChange)
 
 
 async def resolve(client: Client, incident_id: str, action: HumanAction) -> str:
     """Resolve by hand. Refused (WorkflowUpdateFailedError) while a decision is pending; an
     incident already closed raises IncidentClosedError saying when and by whom."""
-    try:
-        return await incident_handle(client, incident_id).execute_update(
-            IncidentWorkflow.resolve, action
-        )
-    except RPCError as err:
-        if err.status is not RPCStatusCode.NOT_FOUND:
-            raise
-        raise await _closed_or_missing(client, incident_id) from err
+    return await act(client, incident_id, "resolve", action)
 
 
 async def _closed_or_missing(client: Client, incident_id: str) -> Exception:
@@ -534,59 +534,6 @@ async def _closed_or_missing(client: Client, incident_id: str) -> Exception:
         f"incident {incident_id} already closed at {when(description.close_time)}: "
         f"its workflow was {ended}"
     )
-
-
-async def report_step(client: Client, incident_id: str, report: StepReport) -> str:
-    return await incident_handle(client, incident_id).execute_update(
-        IncidentWorkflow.report_step, report
-    )
-
-
-async def skip_step(client: Client, incident_id: str, action: StepAction) -> str:
-    return await incident_handle(client, incident_id).execute_update(
-        IncidentWorkflow.skip_step, action
-    )
-
-
-async def undo_step(client: Client, incident_id: str, action: StepAction) -> str:
-    return await incident_handle(client, incident_id).execute_update(
-        IncidentWorkflow.undo_step, action
-    )
-
-
-async def pause(client: Client, incident_id: str, action: HumanAction) -> str:
-    return await incident_handle(client, incident_id).execute_update(IncidentWorkflow.pause, action)
-
-
-async def resume(client: Client, incident_id: str, action: HumanAction) -> str:
-    return await incident_handle(client, incident_id).execute_update(
-        IncidentWorkflow.resume, action
-    )
-
-
-async def take_over(client: Client, incident_id: str, action: HumanAction) -> str:
-    return await incident_handle(client, incident_id).execute_update(
-        IncidentWorkflow.take_over, action
-    )
-
-
-async def set_mode(client: Client, incident_id: str, change: ModeChange) -> str:
-    return await incident_handle(client, incident_id).execute_update(
-        IncidentWorkflow.set_mode, change
-    )
-
-
-async def assign_commander(client: Client, incident_id: str, change: CommanderChange) -> str:
-    return await incident_handle(client, incident_id).execute_update(
-        IncidentWorkflow.assign_commander, change
-    )
-
-
-async def escalate(client: Client, incident_id: str, action: HumanAction) -> str:
-    result: str = await incident_handle(client, incident_id).execute_update(
-        "escalate", action, result_type=str
-    )
-    return result
 
 
 async def broadcast_kill_switch(client: Client, switch: KillSwitch) -> list[str]:

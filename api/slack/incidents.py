@@ -57,6 +57,8 @@ def explain(err: BaseException, incident_id: str) -> str:
         return str(getattr(cause, "message", None) or cause or err)
     if isinstance(err, incident_client.IncidentNotFoundError):
         return f"no incident {incident_id}"
+    if isinstance(err, incident_client.IncidentClosedError):
+        return str(err)  # closed: when, and by whom
     if isinstance(err, WorkflowUpdateRPCTimeoutOrCancelledError | TimeoutError):
         return f"incident {incident_id} did not answer in time; check `/ddrun status` and retry"
     if isinstance(err, WorkflowQueryFailedError):

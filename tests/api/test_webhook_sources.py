@@ -24,9 +24,10 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from api.app import create_app
 from api.webhooks import log_unsigned_sources
+from db.people import PeopleStore
 from schemas.alert import AlertSource
-from schemas.identity import Role
-from schemas.incident import IncidentStatus
+from schemas.identity import PersonIn, Role
+from schemas.incident import IncidentState, IncidentStatus
 from schemas.settings import Settings
 from tests.harness import Stack, corpus_payload, running_stack, unique
 from tests.support import CONTRACTS, assert_eventually
@@ -166,6 +167,50 @@ async def test_signed_pagerduty_lifecycle_with_rotated_secrets_and_a_replay(
         assert result.alert_deliveries == 4
         runs = [e async for e in client.list_workflows(f'WorkflowId = "{incident_id}"')]
         assert len(runs) == 1
+
+
+def _pd_with_people(fixture: str, incident: str, assignee: str, agent: str) -> bytes:
+    """A contract fixture whose assignee and acting user are the given PagerDuty user ids."""
+    body = json.loads(pd_event(fixture, incident))
+    for ref in body["event"]["data"].get("assignees") or []:
+        ref["id"] = assignee
+    body["event"]["agent"]["id"] = agent
+    return json.dumps(body, separators=(",", ":")).encode()
+
+
+async def test_pagerduty_assignee_is_commander_and_acknowledger_a_person_when_mapped(
+    client: Client, engine: AsyncEngine
+) -> None:
+    """The PagerDuty incident's assignee (the on-call person) is the commander by default when a
+    person carries that PagerDuty user id; who acknowledged there is recorded by handle. An
+    unmapped user is no commander: a display name is not an identity."""
+    oncall, acker = unique("PUSR"), unique("PUSR")
+    priya, marcus = unique("priya-"), unique("marcus-")
+    people = PeopleStore(engine)
+    await people.add(PersonIn(handle=priya, roles=[Role.RESPONDER], pagerduty_user_id=oncall))
+    await people.add(PersonIn(handle=marcus, roles=[Role.RESPONDER], pagerduty_user_id=acker))
+    async with running_stack(client, engine, pagerduty_webhook_secret=NEW) as stack:
+
+        async def deliver(raw: bytes, pd: str, alerts: int) -> IncidentState:
+            """Post a signed event; the incident's state once it holds `alerts` alerts."""
+            headers = {"X-PagerDuty-Signature": _pd_signature(raw, NEW)}
+            answer = await stack.http.post("/webhooks/pagerduty", content=raw, headers=headers)
+            assert answer.status_code == 202, answer.text
+            return await assert_eventually(
+                lambda: stack.state(f"incident-pagerduty-pagerduty-{pd}"),
+                lambda s: len(s.alerts) == alerts,
+                what=f"{alerts} alert(s) in {pd}",
+            )
+
+        mapped, unmapped, nobody = unique("Q"), unique("Q"), unique("PUSR")
+        raw = _pd_with_people("incident.triggered.json", mapped, oncall, "x")
+        assert (await deliver(raw, mapped, 1)).commander == priya
+        acked = _pd_with_people("incident.acknowledged.json", mapped, oncall, acker)
+        assert (await deliver(acked, mapped, 2)).alerts[1].actor == marcus
+        raw = _pd_with_people("incident.triggered.json", unmapped, nobody, nobody)
+        assert (await deliver(raw, unmapped, 1)).commander is None
+        for incident in (mapped, unmapped):
+            await stack.handle(f"incident-pagerduty-pagerduty-{incident}").terminate("test done")
 
 
 async def test_pagerduty_refusals_and_ping(
@@ -398,6 +443,44 @@ async def test_opsgenie_token_header_and_lifecycle(client: Client, engine: Async
     )
     acked = [r for r in records if r["kind"] == "acknowledged"]
     assert [r["actor"] for r in acked] == ["priya.natarajan@example.com via opsgenie"]
+
+
+async def test_opsgenie_acknowledger_is_recorded_by_handle_when_a_person(
+    client: Client, engine: AsyncEngine
+) -> None:
+    """Mapped by the Opsgenie user id, else by the user's e-mail (Opsgenie's username)."""
+    by_id, by_email = unique("og-user-"), unique("og-mail-")
+    email = f"{by_email}@example.com"
+    people = PeopleStore(engine)
+    await people.add(PersonIn(handle=by_id, roles=[Role.RESPONDER], opsgenie_user_id=by_id))
+    await people.add(PersonIn(handle=by_email, roles=[Role.RESPONDER], email=email))
+    async with running_stack(client, engine, opsgenie_token="og", correlation_window_s=0) as stack:
+        for user_id, username, expected in (
+            (by_id, "someone@example.com", by_id),
+            (unique("og-unknown-"), email.upper(), by_email),
+            (unique("og-unknown-"), "nobody@example.com", "nobody@example.com"),
+        ):
+            alias = unique("og-map-")
+
+            async def post(
+                action: str, alias: str = alias, user_id: str = user_id, username: str = username
+            ) -> None:
+                body = json.loads(opsgenie_body(action, alias))
+                body["alert"]["userId"], body["alert"]["username"] = user_id, username
+                answer = await stack.http.post(
+                    "/webhooks/opsgenie", json=body, headers={"X-Ddrun-Token": "og"}
+                )
+                assert answer.status_code == 202, answer.text
+
+            await post("create")
+            await post("acknowledge")
+            state = await assert_eventually(
+                lambda alias=alias: stack.state(f"incident-opsgenie-{alias}"),  # type: ignore[misc]
+                lambda s: len(s.alerts) == 2,
+                what="the acknowledgement",
+            )
+            assert state.alerts[1].actor == expected
+            await stack.handle(f"incident-opsgenie-{alias}").terminate("test done")
 
 
 # ------------------------------------------------------------------------ Alertmanager, generic

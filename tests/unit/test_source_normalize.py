@@ -113,11 +113,14 @@ def test_pagerduty_triggered_fields() -> None:
     assert alert.annotations["conference_url"] == "https://meet.example.com/checkout-war-room"
     assert alert.annotations["client"] == "Alertmanager"
     assert alert.annotations["assignees"] == "Priya Natarajan"
+    assert alert.annotations["assignee_ids"] == "PA1B2C3"  # mapped to a person by id, not name
+    assert "actor_id" not in alert.annotations  # triggered by an integration, not a user
 
 
 def test_pagerduty_acknowledged_names_the_person() -> None:
     (alert,) = _pd("incident.acknowledged.json")
     assert alert.actor == "Marcus Chen"
+    assert alert.annotations["actor_id"] == "PD4E5F6"
     assert alert.description == ""
 
 

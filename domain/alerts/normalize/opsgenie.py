@@ -99,8 +99,9 @@ def normalize(body: OpsgenieWebhook, received_at: datetime, payload_digest: str)
         "opsgenie_source": alert.source,
         "tags": ", ".join(alert.tags) or None,
     }
-    annotations.update({k: v for k, v in extra.items() if v})
     actor = _actor(alert)
+    extra["opsgenie_actor_id"] = alert.userId if actor else None  # mapped to a person by id
+    annotations.update({k: v for k, v in extra.items() if v})
     service = labels.get("service") or alert.entity or service_of(labels)
     return [
         Alert(

@@ -60,6 +60,11 @@ def _names(refs: list[PagerDutyReference] | None) -> str:
     return ", ".join(r.summary for r in refs or [] if r.summary)
 
 
+def _user_ids(refs: list[PagerDutyReference] | None) -> str:
+    """The PagerDuty user ids (for mapping to people: `pagerduty_user_id`), comma-separated."""
+    return ",".join(r.id for r in refs or [] if r.id and r.type == "user_reference")
+
+
 def _describe(event: PagerDutyEvent, actor: str | None) -> str:
     data, kind = event.data, event.event_type.removeprefix("incident.")
     by = f" by {actor}" if actor else ""
@@ -110,6 +115,8 @@ def _annotations(event: PagerDutyEvent, webhook_id: str | None) -> dict[str, str
         "pagerduty_url": data.incident.html_url if data.incident else data.html_url,
         "incident_key": data.incident_key,
         "assignees": _names(data.assignees) or None,
+        "assignee_ids": _user_ids(data.assignees) or None,
+        "actor_id": _user_ids([event.agent]) if event.agent else None,
         "conference_url": data.conference_bridge.conference_url if data.conference_bridge else None,
         "conference_number": (
             data.conference_bridge.conference_number if data.conference_bridge else None
