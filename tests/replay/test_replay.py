@@ -44,6 +44,12 @@ def test_there_are_histories_of_every_shape() -> None:
         "v3_the_status_page_shows_an_update_only_once_the",
         "v3_executives_are_emailed_about_a_p1_and_its_res",
         "v3_a_duplicate_is_linked_to_its_parent_instead_o",
+        # Communication lines (#17): Statuspage push, engineering-wide updates, executive Slack.
+        "v4_published_updates_create_then_update_then_res",
+        "v4_a_refused_key_is_recorded_once_and_the_update",
+        "v4_a_p0_posts_to_the_engineering_channel_every_h",
+        "v4_executives_hear_of_a_p1_and_its_resolution_in",
+        "v4_executives_configured_both_ways_get_the_email",
     ):
         assert any(s.startswith(needed[:48]) for s in shapes), needed
 
