@@ -7,7 +7,12 @@ same names by the workers. A name here is a contract: recorded histories hold it
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import TypeVar
+
 from temporalio import workflow
+from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
     from schemas.email import EmailMessageIn
@@ -40,129 +45,130 @@ SLACK_CATCH_UP_WORKFLOW = "SlackCatchUpWorkflow"
 SEND_EMAIL = "send_email"
 POST_SLACK_MESSAGE = "post_slack_message"
 PUSH_STATUSPAGE = "push_statuspage"
+STORE_STEP_OUTPUT = "store_step_output"
+
+_T = TypeVar("_T")
 
 
-async def post_slack_message(message: SlackPostInput) -> str:
-    """A composed message to a configured channel; patient like every Slack call."""
-    result: str = await workflow.execute_activity(
-        POST_SLACK_MESSAGE,
-        message,
-        result_type=str,
-        start_to_close_timeout=options.SLACK_TIMEOUT,
-        retry_policy=options.SLACK_RETRY,
-        summary=f"Slack {message.purpose}"[:100],
+@dataclass(frozen=True)
+class _Patience:
+    """How long one attempt may take, how it is retried, and when to give up."""
+
+    timeout: timedelta
+    retry: RetryPolicy
+    give_up: timedelta | None = None
+
+
+#: The product's own store and services: short, retried until they answer.
+_CONTROL = _Patience(options.CONTROL_PLANE_TIMEOUT, options.CONTROL_PLANE_RETRY)
+_SLACK = _Patience(options.SLACK_TIMEOUT, options.SLACK_RETRY)
+_STATUSPAGE = _Patience(
+    options.STATUSPAGE_TIMEOUT, options.STATUSPAGE_RETRY, options.STATUSPAGE_GIVE_UP
+)
+
+
+async def _call(
+    name: str,
+    arg: object,
+    result_type: type[_T],
+    summary: str,
+    patience: _Patience = _CONTROL,
+    *,
+    local: bool = False,
+) -> _T:
+    """One activity by name (a local activity for a short database call on the worker)."""
+    result: _T
+    if local:
+        result = await workflow.execute_local_activity(
+            name,
+            arg,
+            result_type=result_type,
+            start_to_close_timeout=patience.timeout,
+            retry_policy=patience.retry,
+            summary=summary,
+        )
+        return result
+    result = await workflow.execute_activity(
+        name,
+        arg,
+        result_type=result_type,
+        start_to_close_timeout=patience.timeout,
+        schedule_to_close_timeout=patience.give_up,
+        retry_policy=patience.retry,
+        summary=summary,
     )
     return result
 
 
-async def push_statuspage(push: StatuspagePush) -> StatuspagePushed:
-    """Create or update the Statuspage incident; a refusal raises at once (non-retryable)."""
-    verb = "create" if push.statuspage_incident_id is None else "update"
-    result: StatuspagePushed = await workflow.execute_activity(
-        PUSH_STATUSPAGE,
-        push,
-        result_type=StatuspagePushed,
-        start_to_close_timeout=options.STATUSPAGE_TIMEOUT,
-        schedule_to_close_timeout=options.STATUSPAGE_GIVE_UP,
-        retry_policy=options.STATUSPAGE_RETRY,
-        summary=f"Statuspage {verb} (update #{push.number})",
-    )
-    return result
-
-
-async def send_email(message: EmailMessageIn) -> str:
-    """Retried until the SMTP server takes it (a notification is worth waiting for)."""
-    result: str = await workflow.execute_activity(
-        SEND_EMAIL,
-        message,
-        result_type=str,
-        start_to_close_timeout=options.CONTROL_PLANE_TIMEOUT,
-        retry_policy=options.CONTROL_PLANE_RETRY,
-        summary=f"email {message.subject}"[:100],
-    )
-    return result
+# ------------------------------------------------------------------ the product's own store
 
 
 async def select_runbook(request: SelectRunbookInput) -> SelectedRunbook:
-    """A short database read (local activity) for a client that did not choose before start."""
-    result: SelectedRunbook = await workflow.execute_local_activity(
-        SELECT_RUNBOOK,
-        request,
-        result_type=SelectedRunbook,
-        start_to_close_timeout=options.CONTROL_PLANE_TIMEOUT,
-        retry_policy=options.CONTROL_PLANE_RETRY,
-        summary="select runbook",
-    )
-    return result
+    """A short database read for a client that did not choose before start."""
+    return await _call(SELECT_RUNBOOK, request, SelectedRunbook, "select runbook", local=True)
 
 
 async def check_automation(request: SlotRequest) -> SlotGrant:
-    result: SlotGrant = await workflow.execute_local_activity(
-        CHECK_AUTOMATION,
-        request,
-        result_type=SlotGrant,
-        start_to_close_timeout=options.CONTROL_PLANE_TIMEOUT,
-        retry_policy=options.CONTROL_PLANE_RETRY,
-        summary="automation check",
-    )
-    return result
+    return await _call(CHECK_AUTOMATION, request, SlotGrant, "automation check", local=True)
 
 
 async def release_automation_slot(incident_id: str) -> None:
-    await workflow.execute_local_activity(
-        RELEASE_AUTOMATION_SLOT,
-        incident_id,
-        start_to_close_timeout=options.CONTROL_PLANE_TIMEOUT,
-        retry_policy=options.CONTROL_PLANE_RETRY,
-        summary="release blast-radius slot",
+    await _call(
+        RELEASE_AUTOMATION_SLOT, incident_id, object, "release blast-radius slot", local=True
     )
 
 
 async def record_incident_close(closed: IncidentClosed) -> None:
     """Release the intake's correlation claim (db/incident_claims.py): a later alert for the
     same group now reopens this run or starts a new incident."""
-    await workflow.execute_local_activity(
-        RECORD_INCIDENT_CLOSE,
-        closed,
-        start_to_close_timeout=options.CONTROL_PLANE_TIMEOUT,
-        retry_policy=options.CONTROL_PLANE_RETRY,
-        summary="release intake claim",
-    )
+    await _call(RECORD_INCIDENT_CLOSE, closed, object, "release intake claim", local=True)
+
+
+async def store_step_output(output: StepOutput) -> None:
+    """The full output into the product's store (a short database write)."""
+    summary = f"store output of {output.purpose} {output.step_id}"
+    await _call(STORE_STEP_OUTPUT, output, object, summary, local=True)
 
 
 async def record_run_outcome(outcome: RunOutcome) -> str:
-    result: str = await workflow.execute_activity(
-        RECORD_RUN_OUTCOME,
-        outcome,
-        result_type=str,
-        start_to_close_timeout=options.CONTROL_PLANE_TIMEOUT,
-        retry_policy=options.CONTROL_PLANE_RETRY,
-        summary="record run outcome for trust",
-    )
-    return result
+    return await _call(RECORD_RUN_OUTCOME, outcome, str, "record run outcome for trust")
 
 
 async def record_escalation(escalation: Escalation) -> Escalation:
-    result: Escalation = await workflow.execute_activity(
-        RECORD_ESCALATION,
-        escalation,
-        result_type=Escalation,
-        start_to_close_timeout=options.CONTROL_PLANE_TIMEOUT,
-        retry_policy=options.CONTROL_PLANE_RETRY,
-        summary=f"escalate to {escalation.target}",
-    )
-    return result
+    summary = f"escalate to {escalation.target}"
+    return await _call(RECORD_ESCALATION, escalation, Escalation, summary)
 
 
 async def resolve_pages(request: ResolvePages) -> None:
-    await workflow.execute_activity(
-        RESOLVE_PAGES,
-        request,
-        result_type=int,
-        start_to_close_timeout=options.CONTROL_PLANE_TIMEOUT,
-        retry_policy=options.CONTROL_PLANE_RETRY,
-        summary="resolve pages",
-    )
+    await _call(RESOLVE_PAGES, request, int, "resolve pages")
+
+
+# ------------------------------------------------------------------- people and the outside
+
+
+async def send_email(message: EmailMessageIn) -> str:
+    """Retried until the SMTP server takes it (a notification is worth waiting for)."""
+    return await _call(SEND_EMAIL, message, str, f"email {message.subject}"[:100])
+
+
+async def sync_slack(request: SlackSyncInput) -> None:
+    await _call(SYNC_SLACK, request, object, "sync Slack", _SLACK)
+
+
+async def post_slack_message(message: SlackPostInput) -> str:
+    """A composed message to a configured channel; patient like every Slack call."""
+    summary = f"Slack {message.purpose}"[:100]
+    return await _call(POST_SLACK_MESSAGE, message, str, summary, _SLACK)
+
+
+async def push_statuspage(push: StatuspagePush) -> StatuspagePushed:
+    """Create or update the Statuspage incident; a refusal raises at once (non-retryable)."""
+    verb = "create" if push.statuspage_incident_id is None else "update"
+    summary = f"Statuspage {verb} (update #{push.number})"
+    return await _call(PUSH_STATUSPAGE, push, StatuspagePushed, summary, _STATUSPAGE)
+
+
+# --------------------------------------------------------------------------- the agent
 
 
 async def run_command(
@@ -188,16 +194,6 @@ async def run_command(
     return result
 
 
-async def sync_slack(request: SlackSyncInput) -> None:
-    await workflow.execute_activity(
-        SYNC_SLACK,
-        request,
-        start_to_close_timeout=options.SLACK_TIMEOUT,
-        retry_policy=options.SLACK_RETRY,
-        summary="sync Slack",
-    )
-
-
 async def start_slack_catch_up(request: SlackSyncInput, incident_id: str) -> None:
     """The final sync as an abandoned child: it must not keep the incident open while Slack
     is down, and retries until Slack answers."""
@@ -208,18 +204,4 @@ async def start_slack_catch_up(request: SlackSyncInput, incident_id: str) -> Non
         task_queue=workflow.info().task_queue,
         parent_close_policy=workflow.ParentClosePolicy.ABANDON,
         static_summary=f"Slack catch-up for {incident_id}",
-    )
-
-
-STORE_STEP_OUTPUT = "store_step_output"
-
-
-async def store_step_output(output: StepOutput) -> None:
-    """The full output into the product's store (a local activity: a short database write)."""
-    await workflow.execute_local_activity(
-        STORE_STEP_OUTPUT,
-        output,
-        start_to_close_timeout=options.CONTROL_PLANE_TIMEOUT,
-        retry_policy=options.CONTROL_PLANE_RETRY,
-        summary=f"store output of {output.purpose} {output.step_id}",
     )
