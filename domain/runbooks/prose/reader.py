@@ -36,6 +36,8 @@ from domain.runbooks.prose.patterns import (
 )
 from domain.runbooks.prose.rollbacks import _derive_rollback
 
+_STEP_ITEM_RE = re.compile(r"(?:step|schritt)\s*\d", re.I)
+
 
 def read(text: str) -> Walk:
     """Draft steps from a plain-text runbook (no Markdown structure)."""
@@ -116,6 +118,9 @@ def _read_lines(reader: _Reader, lines: list[_Line], first_content: int) -> None
                 state.item_cond = state.cond
             state.lead_used = True  # a lead-in with sub-steps heads them, it is not one itself
             _flush_lead(reader)
+        if state.context and _ends_context(line):
+            state.context = False
+            state.section = "steps"
         found = [] if state.context else find_commands(text)
         if (
             line.no == first_content
@@ -212,3 +217,12 @@ def _prose_line(reader: _Reader, lines: list[_Line], i: int) -> int:
     if nxt is None or nxt.blank or (waits and not prose.rstrip().endswith(":")):
         _flush_lead(reader)  # a wait is a step of its own, not the title of the next command
     return i + 1
+
+
+def _ends_context(line: _Line) -> bool:
+    """Whether a line inside a context section (Symptoms, Background...) starts the steps: a
+    "Step N:" item, or a line that is a whole shell command (a description does not hold one)."""
+    if line.item and _STEP_ITEM_RE.match(line.raw.strip()):
+        return True
+    text = line.text.strip()
+    return not line.marker and cmdline.is_command(text) and not cmdline.reads_as_prose(text)
