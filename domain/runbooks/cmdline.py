@@ -232,6 +232,9 @@ def flagged_unknown(text: str) -> bool:
     if text.rstrip().endswith((".", "?", "!", ":")):
         return False
     flags = [w for w in words[1:] if re.fullmatch(r"--?[A-Za-z][\w-]*(=\S+)?", w)]
+    first_flag = words.index(flags[0]) if flags else len(words)
+    if words[1] in {"=", ":", "-", "\u2013"} or any(w.endswith(":") for w in words[:first_flag]):
+        return False  # "undo = roll forward: helm ..." / "note: cmd --x": a label, then a command
     prose = [w for w in words[1:] if w.lower() in _COMMON_WORDS]
     return bool(flags) and len(prose) <= 1
 

@@ -528,8 +528,9 @@ def _tokens(command: str) -> set[str]:
 def attach_rollback(drafts: list[Draft], command: str) -> bool:
     """Set `command` as the rollback of the earlier command step it resembles most.
 
-    Same tool required and at least a third of the words shared; a step that already has a
-    rollback is skipped. Returns False when no step fits (the caller keeps it as a step).
+    Same tool required and at least a third of the words shared; a read-only step or one that
+    already has a rollback is skipped. Returns False when no step fits (the caller keeps it as a
+    step).
     """
     words = _tokens(command)
     head = command.split()[0] if command.split() else ""
@@ -537,10 +538,10 @@ def attach_rollback(drafts: list[Draft], command: str) -> bool:
     for draft in drafts:
         if not draft.command or draft.rollback or draft.command.split()[0] != head:
             continue
+        if classify(draft.command).risk is StepRisk.SAFE:
+            continue  # an undo undoes a change, not a read
         other = _tokens(draft.command)
         score = len(words & other) / len(words | other)
-        if classify(draft.command).risk is not StepRisk.SAFE:
-            score += 1.0  # an undo undoes a change, not a read
         if score >= 0.34 and (best is None or score >= best[0]):  # a tie: the later change
             best = (score, draft)
     if best is None:

@@ -42,3 +42,70 @@ def test_a_bare_command_line_after_a_context_heading_is_a_step() -> None:
         "export ETCDCTL_API=3\n"
     )
     assert commands == ["export ETCDCTL_API=3"]
+
+
+def _by_command(steps: list[Step], start: str) -> Step:
+    return next(s for s in steps if s.command and s.command.startswith(start))
+
+
+def test_a_script_by_relative_path_after_undo_with_is_the_rollback() -> None:
+    steps = _steps(
+        "Replica lag\n\n"
+        "1) Take the replica out of the pool:\n"
+        "   ./scripts/pool-detach.sh --node $REPLICA\n"
+        "   Undo with ./scripts/pool-attach.sh --node $REPLICA once it has caught up.\n"
+    )
+    assert [s.command for s in steps if s.command] == [
+        "./scripts/pool-detach.sh --node {{ replica }}"
+    ]
+    assert steps[0].rollback == "./scripts/pool-attach.sh --node {{ replica }}"
+
+
+def test_a_label_with_an_equals_sign_is_not_part_of_the_command() -> None:
+    steps = _steps(
+        "bad release\n\n"
+        "helm -n web rollback api 41 --wait\n"
+        "undo = roll forward again: helm -n web rollback api 42\n"
+    )
+    assert [s.command for s in steps if s.command] == ["helm -n web rollback api 41 --wait"]
+    assert steps[0].rollback == "helm -n web rollback api 42"
+
+
+def test_a_rollback_section_does_not_attach_an_undo_to_a_read_only_step() -> None:
+    steps = _steps(
+        "bad release\n\n"
+        "helm -n web status api\n"
+        "rollback (restarts pods):\n"
+        "  helm -n web rollback api 41 --wait\n"
+    )
+    assert _by_command(steps, "helm -n web status").rollback is None
+    assert _by_command(steps, "helm -n web rollback api 41").command is not None
+
+
+def test_set_it_back_to_a_number_before_a_semicolon_or_inside_quotes() -> None:
+    sql = _steps(
+        "MySQL\n\nRaise the limit:\n"
+        'mysql -h db1 -e "SET GLOBAL max_connections = 800;"\n'
+        "Set it back to 500 after the incident.\n"
+    )
+    assert sql[0].rollback == 'mysql -h db1 -e "SET GLOBAL max_connections = 500;"'
+    es = _steps(
+        "ES\n\nbump the flood stage:\n"
+        'curl -XPUT localhost:9200/_cluster/settings -d \'{"flood_stage":"97%"}\'\n'
+        "put it back to 95% after\n"
+    )
+    assert (
+        es[0].rollback == 'curl -XPUT localhost:9200/_cluster/settings -d \'{"flood_stage":"95%"}\''
+    )
+
+
+def test_set_it_back_to_that_takes_the_value_it_was() -> None:
+    steps = _steps(
+        "Kafka disk\n\n"
+        "- dropped retention to 24h:\n"
+        "  kafka-configs.sh --bootstrap-server k:9092 --alter --add-config retention.ms=86400000\n"
+        "  (it was 3 days = 259200000, set it back to that afterwards with the same command)\n"
+    )
+    assert steps[0].rollback == (
+        "kafka-configs.sh --bootstrap-server k:9092 --alter --add-config retention.ms=259200000"
+    )

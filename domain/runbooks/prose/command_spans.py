@@ -186,7 +186,7 @@ def _find_commands(text: str) -> list[Found]:
             if not any(a <= offset < b for a, b in taken):
                 found.append(Found(candidate, offset, len(text), "split"))
                 return sorted(found, key=lambda f: f.start)
-    for match in re.finditer(r"(?<![\w./-])([./~]?[A-Za-z][\w./-]*)", blanked):
+    for match in re.finditer(r"(?<![\w./-])((?:\.{1,2}/|[./~])?[A-Za-z][\w./-]*)", blanked):
         start = match.start()
         if any(f.start <= start < f.end for f in found):
             continue
