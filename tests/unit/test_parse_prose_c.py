@@ -109,3 +109,38 @@ def test_set_it_back_to_that_takes_the_value_it_was() -> None:
     assert steps[0].rollback == (
         "kafka-configs.sh --bootstrap-server k:9092 --alter --add-config retention.ms=259200000"
     )
+
+
+def test_apostrophes_in_words_do_not_hide_a_backticked_command() -> None:
+    steps = _steps(
+        "flapping service\n\n"
+        "make sure you're on the right box with `cat /etc/hostname` , i've done it wrong before\n"
+    )
+    assert [s.command for s in steps if s.command] == ["cat /etc/hostname"]
+
+
+def test_a_sentence_after_an_own_line_command_is_not_part_of_it() -> None:
+    commands = _commands(
+        "flapping service\n\n"
+        'systemctl status app.service  -- if it says "start request repeated" systemd gave up\n'
+        "journalctl -u app.service -n 200 --no-pager to see why it died. last time it was creds\n"
+        'kubectl describe node <node> and look at Conditions, ours said "PLEG is not healthy"\n'
+        "redis-cli -h $REDIS_HOST --latency   (ctrl-c after a few secs, normal is <1)\n"
+    )
+    assert commands == [
+        "systemctl status app.service",
+        "journalctl -u app.service -n 200 --no-pager",
+        "kubectl describe node {{ node }}",
+        "redis-cli -h {{ redis_host }} --latency",
+    ]
+
+
+def test_a_shell_loop_and_a_comment_keep_their_words() -> None:
+    commands = _commands(
+        "loop\n\nfor h in web1 web2 web3; do ssh $h uptime; done\n"
+        "etcdctl endpoint status -w table   # check the DB SIZE column\n"
+    )
+    assert commands == [
+        "for h in web1 web2 web3; do ssh $h uptime; done",
+        "etcdctl endpoint status -w table",
+    ]

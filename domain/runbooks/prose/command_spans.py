@@ -48,6 +48,9 @@ def is_plain_text(body: str) -> bool:
     )
 
 
+_CONTRACTION_RE = re.compile(r"(?<=[A-Za-z])'(?=(?:s|re|ve|ll|d|m|t)\b)", re.I)
+
+
 def _scan_end(text: str, start: int, closer: str | None) -> int:
     """Where a command that starts at `start` inside a sentence ends (quote-aware)."""
     quote: str | None = None
@@ -141,7 +144,8 @@ def _find_commands(text: str) -> list[Found]:
     lead = len(text) - len(text.lstrip())
     bare = _PROMPT_RE.sub("", stripped)
     body = _FILLER_RE.sub("", bare)
-    quoted_ticks_only = "`" in body and "`" not in _QUOTED_RE.sub("", body)
+    unquoted = _QUOTED_RE.sub("", _CONTRACTION_RE.sub("", body))  # "you're" holds no quote
+    quoted_ticks_only = "`" in body and "`" not in unquoted
     arrow = _ARROW_RE.search(_QUOTED_RE.sub(lambda m: "_" * len(m.group(0)), body))
     if arrow and ("`" not in body or quoted_ticks_only):
         left = body[: arrow.start()].rstrip()

@@ -134,8 +134,40 @@ def _cut_clause(command: str) -> tuple[str, str]:
                 and len(rest.split()) >= 2
                 and rest.split()[0] not in {"do", "done", "then", "fi", "else", "esac"}
             ):
-                return command[:i].rstrip(), rest
+                head, more = _cut_prose_tail(command[:i].rstrip())
+                return head, f"{more}, {rest}" if more else rest
+    return _cut_prose_tail(command)
+
+
+_GAP_COMMENT_RE = re.compile(r"\s{2,}(?:--|\()\s*(?=[A-Za-z])")  # a "# comment" is the title
+_TAIL_WORDS = frozenset(["to", "and", "so", "because", "which", "until", "till"])
+_PLAIN_WORD_RE = re.compile(r"[A-Za-z][a-z']*[,.]?")
+
+
+def _cut_prose_tail(command: str) -> tuple[str, str]:
+    """A sentence that goes on after an own-line command: "cmd  -- if it says X ...", "cmd
+    (ctrl-c after a few secs)" after a wide gap, or "cmd to see why it died. ..." / "cmd and
+    look at Conditions, ...": three plain words after "to"/"and"... end the command."""
+    if "\n" in command:
+        return command, ""
+    bare = _QUOTED_SPANS_RE.sub(lambda m: "_" * len(m.group(0)), command)
+    gap = _GAP_COMMENT_RE.search(bare)
+    if gap and cmdline.is_command(command[: gap.start()]):
+        return command[: gap.start()].rstrip(), command[gap.end() :].strip(" )")
+    words = list(re.finditer(r"\S+", bare))
+    for k in range(2, len(words) - 2):
+        if words[k].group(0).lower() not in _TAIL_WORDS:
+            continue
+        following = [w.group(0) for w in words[k + 1 : k + 4]]
+        if len(following) < 3 or not all(_PLAIN_WORD_RE.fullmatch(w) for w in following):
+            continue
+        head = command[: words[k].start()].rstrip()
+        if cmdline.is_command(head):
+            return head, command[words[k].start() :].strip()
     return command, ""
+
+
+_QUOTED_SPANS_RE = re.compile(r"'[^']*'|\"(?:[^\"\\]|\\.)*\"")
 
 
 def _condition_rest(text: str) -> str:
