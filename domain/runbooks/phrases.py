@@ -28,7 +28,9 @@ ROLLBACK_RE = re.compile(
     r"|\bmakes?\s+(?:it|things|this|that)\s+worse\b|\bgets?\s+worse\b"
     r"|\b(?:scale|set|put|turn|change|switch|move|bring)\s+(?:it\s+|them\s+|this\s+|that\s+)?back\b"
     r"|\bback\s+to\b"
-    r"|\broll(?:ing)?\s+(?:it\s+|this\s+|that\s+)?back\s+(?:with|using|via|by)\b",
+    r"|\broll(?:ing)?\s+(?:it\s+|this\s+|that\s+)?back\s+(?:with|using|via|by)\b"
+    r"|^\W*re-?enable\s+(?:it|them|this|that)\b"
+    r"|\b(?:start|enable|resume|turn)\s+(?:it|them)\s+(?:again|back\s+on)\s+(?:with|using|via)\b",
     re.I,
 )
 

@@ -144,3 +144,51 @@ def test_a_shell_loop_and_a_comment_keep_their_words() -> None:
         "for h in web1 web2 web3; do ssh $h uptime; done",
         "etcdctl endpoint status -w table",
     ]
+
+
+def test_an_aside_with_a_contraction_does_not_swallow_the_next_lines() -> None:
+    steps = _steps(
+        "Redis memory\n\n"
+        "Step 6 \u2013 If more than 2 GB is free, raise the limit a bit:\n"
+        "  redis-cli -h r1 CONFIG SET maxmemory 6gb\n"
+        "  undo: redis-cli -h r1 CONFIG SET maxmemory 4gb (4gb is what's in redis.conf)\n"
+        "Step 7 \u2013 Delete the key: redis-cli -h r1 UNLINK <key>\n"
+    )
+    assert steps[0].rollback == "redis-cli -h r1 CONFIG SET maxmemory 4gb"
+    assert [s.command for s in steps if s.command] == [
+        "redis-cli -h r1 CONFIG SET maxmemory 6gb",
+        "redis-cli -h r1 UNLINK {{ key }}",
+    ]
+
+
+def test_re_enable_it_with_a_command_is_the_undo_of_the_step_before() -> None:
+    steps = _steps(
+        "Canary\n"
+        "Step 5: Pause auto-sync:\n"
+        "argocd app set checkout --sync-policy none\n"
+        "Re-enable it after the fix is merged with "
+        "argocd app set checkout --sync-policy automated.\n"
+        "Step 6: Inform #checkout-dev.\n"
+    )
+    assert [s.command for s in steps if s.command] == ["argocd app set checkout --sync-policy none"]
+    assert steps[0].rollback == "argocd app set checkout --sync-policy automated"
+
+
+def test_start_it_again_with_after_a_command_on_the_same_line_is_its_undo() -> None:
+    steps = _steps(
+        "redis latency\n\n"
+        "stopped the cron: `sudo systemctl stop cleanup.timer` (you can start it again with "
+        "systemctl start cleanup.timer once they fix the script)\n"
+    )
+    assert [s.command for s in steps if s.command] == ["sudo systemctl stop cleanup.timer"]
+    assert steps[0].rollback == "systemctl start cleanup.timer"
+    assert not steps[0].rollback_inferred
+
+
+def test_start_them_again_as_an_item_of_its_own_is_a_step() -> None:
+    commands = _commands(
+        "Lag\n\n"
+        "a) stop the consumers: kubectl -n q scale deployment/proc --replicas=0\n"
+        "b) start them again: kubectl -n q scale deployment/proc --replicas=12\n"
+    )
+    assert len(commands) == 2

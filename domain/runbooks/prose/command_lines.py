@@ -53,6 +53,12 @@ def _command_line(reader: _Reader, lines: list[_Line], i: int, found: list[Found
         and phrases.ROLLBACK_RE.search(after)
     ):
         own_undo = _derive_rollback(_clean_command(found[0].command)[0], after)
+    if len(found) == 2 and not phrases.ROLLBACK_RE.search(before):
+        between = _prose_only(text[found[0].end : found[1].start])
+        if phrases.ROLLBACK_RE.search(between):  # "`stop x` (you can start it again with ...)"
+            own_undo = _collapse(_clean_command(found[1].command)[0])
+            found = found[:1]
+            last = found[0]
     is_rollback = (
         own_undo is None
         and previous is not None

@@ -91,12 +91,21 @@ def _prose_only(text: str) -> str:
     return text.translate(_CURLY)
 
 
+def _prose_paren_free(command: str) -> str:
+    """A command without the apostrophes of a closing prose aside ("... 4gb (4gb is what's in
+    redis.conf)"): a contraction there opens no quote."""
+    aside = re.search(r"\s\((?=[^()]*\b[A-Za-z]{3,}\b)[^()]*\)\s*\.?$", command)
+    if aside is None:
+        return command
+    return command[: aside.start()] + re.sub(r"(?<=[A-Za-z])'(?=[A-Za-z])", "", aside.group(0))
+
+
 def _needs_more(command: str) -> bool:
     """Whether a command line goes on: a trailing backslash/pipe/&&, an open quote or loop."""
     stripped = command.rstrip()
     if stripped.endswith(("\\", "|", "&&", "||")):
         return True
-    if commands._unbalanced(command):
+    if commands._unbalanced(command) and commands._unbalanced(_prose_paren_free(command)):
         return True
     bare = _QUOTED_RE.sub("''", command)
     heredoc = re.search(r"<<-?\s*['\"]?([A-Za-z_]\w*)['\"]?", bare)
