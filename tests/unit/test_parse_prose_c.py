@@ -192,3 +192,33 @@ def test_start_them_again_as_an_item_of_its_own_is_a_step() -> None:
         "b) start them again: kubectl -n q scale deployment/proc --replicas=12\n"
     )
     assert len(commands) == 2
+
+
+def test_a_put_them_back_lead_in_makes_the_next_command_the_undo() -> None:
+    steps = _steps(
+        "ES red\n\n"
+        "5. Drop the replicas for now:\n"
+        '   curl -s -X PUT "$ES/idx/_settings" -d \'{"number_of_replicas":0}\'\n'
+        "   Put them back afterwards (same call with 1):\n"
+        '   curl -s -X PUT "$ES/idx/_settings" -d \'{"number_of_replicas":1}\'\n'
+        "6. Wait for yellow:\n"
+        '   curl -s "$ES/_cluster/health?wait_for_status=yellow"\n'
+    )
+    assert len([s for s in steps if s.command]) == 2
+    assert (
+        steps[0].rollback
+        == 'curl -s -X PUT "{{ es }}/idx/_settings" -d \'{"number_of_replicas":1}\''
+    )
+
+
+def test_a_conditional_restore_lead_in_still_heads_a_step() -> None:
+    steps = _steps(
+        "nginx\n\n"
+        "sudo nginx -t\n"
+        "If the config test fails, restore the old config and reload:\n"
+        "sudo cp /etc/nginx/nginx.conf.bak /etc/nginx/nginx.conf\n"
+    )
+    assert [s.command for s in steps if s.command] == [
+        "sudo nginx -t",
+        "sudo cp /etc/nginx/nginx.conf.bak /etc/nginx/nginx.conf",
+    ]

@@ -67,6 +67,9 @@ def _command_line(reader: _Reader, lines: list[_Line], i: int, found: list[Found
     ) or (
         previous is not None and before.strip().startswith("(") and phrases.ROLLBACK_RE.search(text)
     )
+    if not before.strip() and state.lead is not None and not state.lead_used and state.lead_undo:
+        is_rollback = previous is not None  # "Put them back afterwards:" over the undo command
+        state.lead = None
     if _step_rollback(reader, before, _collapse(_clean_command(found[0].command)[0])):
         return end_index + 1
     if is_rollback and previous is not None:

@@ -45,6 +45,7 @@ class _State:
     lead: str | None = None
     lead_no: int = 0
     lead_used: bool = False
+    lead_undo: bool = False  # the lead-in ("Put them back afterwards:") introduces an undo
     last_cond: str | None = None
     item_indent: int = -1
     numbered_item: bool = False  # the current item is "1." or "Step 1:" (bullets under it are its)

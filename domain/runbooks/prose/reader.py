@@ -36,6 +36,11 @@ from domain.runbooks.prose.patterns import (
 )
 from domain.runbooks.prose.rollbacks import _derive_rollback
 
+_UNDO_LEAD_RE = re.compile(  # "Put them back afterwards (same call with 1):" over a command
+    r"^\W*(?:(?:undo|revert)\b|(?:put|set|scale|turn|switch|change|bring|move)\s+"
+    r"(?:it|them|this|that|these|those)\s+back\b)",
+    re.I,
+)
 _STEP_ITEM_RE = re.compile(r"(?:step|schritt)\s*\d", re.I)
 
 
@@ -211,6 +216,12 @@ def _prose_line(reader: _Reader, lines: list[_Line], i: int) -> int:
     state.lead = text
     state.lead_no = line.no
     state.lead_used = False
+    state.lead_undo = (
+        not line.marker
+        and previous is not None
+        and prose.rstrip().endswith(":")
+        and bool(_UNDO_LEAD_RE.match(_FILLER_RE.sub("", prose.strip())))
+    )
     if cond is not None:
         state.cond = cond
     waits = phrases.WAIT_RE.match(_FILLER_RE.sub("", prose.strip()))
