@@ -64,10 +64,28 @@ NO_APPROVAL_RE = re.compile(
 
 WAIT_RE = re.compile(
     r"^(?:wait|give it|give them|let it|let them|let the\b[^,.;]*?|allow|sleep|pause|hold off|"
-    r"hold on|after)\b.*?\b(?:\d+|a few|few|(?:a\s+)?couple(?:\s+of)?|several|some)"
+    r"hold on|after)\b.*?\b(?:\d+|a few|few|(?:a\s+)?couple(?:\s+of)?|several|some|an?|one|two|"
+    r"three|four|five|ten|fifteen|thirty)"
     r"\s*(?:s|sec|secs|seconds?|m|min|mins|minutes?|h|hrs?|hours?)\b",
     re.I,
 )
+
+
+WAIT_THEN_RE = re.compile(  # "Wait about 2 minutes, then check ...": a wait, then the next step
+    r"^\W*(?P<wait>.+?),?\s+then\b[\s:,]*(?P<rest>.*)$", re.I | re.S
+)
+
+
+def wait_then(prose: str) -> tuple[str, str] | None:
+    """ "Give it 10 minutes, then look at the depth again:" -> ("Give it 10 minutes", "look at
+    the depth again:"), when the part before "then" is a wait; None otherwise."""
+    match = WAIT_THEN_RE.match(prose.strip())
+    if match is None:
+        return None
+    wait = match.group("wait").strip(" ,;")
+    if not WAIT_RE.match(wait) or re.search(r"[.;]", wait):
+        return None
+    return wait, match.group("rest").strip()
 
 
 _LIMIT_RE = re.compile(

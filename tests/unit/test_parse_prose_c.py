@@ -222,3 +222,42 @@ def test_a_conditional_restore_lead_in_still_heads_a_step() -> None:
         "sudo nginx -t",
         "sudo cp /etc/nginx/nginx.conf.bak /etc/nginx/nginx.conf",
     ]
+
+
+def _kinds(steps: list[Step]) -> list[str]:
+    return ["command" if s.command else s.title for s in steps]
+
+
+def test_wait_then_a_lead_in_over_a_command_is_a_wait_step_and_a_command_step() -> None:
+    steps = _steps(
+        "Certs\n\n"
+        "Renew it:\ncmctl renew api -n ingress\n\n"
+        "Wait about 2 minutes, then check that the secret holds a new certificate:\n"
+        "kubectl -n ingress get secret api-tls -o yaml\n"
+    )
+    assert _kinds(steps) == ["command", "Wait about 2 minutes", "command"]
+    assert steps[2].title.lower().startswith("check that the secret")
+
+
+def test_wait_then_on_the_command_line_is_a_wait_step_first() -> None:
+    steps = _steps(
+        "node\n\nsudo systemctl restart kubelet\nwait 2-3 min, then: kubectl get node n1\n"
+    )
+    assert _kinds(steps) == ["command", "Wait 2-3 min", "command"]
+    assert steps[2].command == "kubectl get node n1"
+
+
+def test_wait_a_minute_in_words_is_a_wait() -> None:
+    steps = _steps(
+        "x\n\nsudo systemctl restart app\nWait about a minute.\ncurl -s localhost/health\n"
+    )
+    assert steps[1].command is None
+    assert steps[1].title.lower().startswith("wait about a minute")
+
+
+def test_wait_then_check_again_without_a_command_stays_one_wait_step() -> None:
+    steps = _steps(
+        "x\n\n1. Check: curl -s localhost/health\n2. Wait 5 minutes, then repeat step 1\n"
+    )
+    assert len(steps) == 2
+    assert steps[1].title.startswith("Wait 5 minutes, then repeat step 1")

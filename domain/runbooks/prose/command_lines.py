@@ -8,7 +8,7 @@ import re
 
 from domain.runbooks import cmdline, phrases
 from domain.runbooks.drafts import Draft, attach_rollback
-from domain.runbooks.prose.blocks import _after_clause, _flush_lead
+from domain.runbooks.prose.blocks import _after_clause, _flush_lead, _manual
 from domain.runbooks.prose.command_spans import Found, _clean_command, _collapse, _split_chained
 from domain.runbooks.prose.conditions import _condition_of, _cut_clause
 from domain.runbooks.prose.lines import (
@@ -19,6 +19,7 @@ from domain.runbooks.prose.lines import (
     _Reader,
     _title,
 )
+from domain.runbooks.prose.patterns import _FILLER_RE
 from domain.runbooks.prose.rollbacks import _derive_rollback, _step_rollback, _undo_target
 
 
@@ -41,6 +42,11 @@ def _command_line(reader: _Reader, lines: list[_Line], i: int, found: list[Found
         prose_parts.append(text[cursor : f.start])
         cursor = f.end
     before = _prose_only(text[: found[0].start])
+    split = phrases.wait_then(_FILLER_RE.sub("", before.strip()))
+    if split is not None:  # "wait 2-3 min, then: cmd": a wait step before the command's step
+        _flush_lead(reader)
+        _manual(reader, split[0], line.no, None, False, force=True)
+        before = split[1]
     after = _prose_only(text[found[-1].end :]) if last.how not in {"line", "split"} else ""
     tail = tail or after
     whole_prose = " ".join(p for p in prose_parts if p.strip()) + " " + after

@@ -6,7 +6,7 @@ import re
 
 from domain.runbooks import branches, cmdline, phrases
 from domain.runbooks.drafts import Walk, category_of
-from domain.runbooks.prose.blocks import _flush_lead, _new_block, _table_row
+from domain.runbooks.prose.blocks import _flush_lead, _manual, _new_block, _table_row
 from domain.runbooks.prose.command_lines import _command_line
 from domain.runbooks.prose.command_spans import find_commands
 from domain.runbooks.prose.conditions import _approval_statement, _condition_of
@@ -205,6 +205,13 @@ def _prose_line(reader: _Reader, lines: list[_Line], i: int) -> int:
     if _approval_statement(reader, lines, i, prose):
         return i + 1
     _flush_lead(reader)
+    split = phrases.wait_then(_FILLER_RE.sub("", prose.strip()))
+    if split is not None and split[1].endswith(":"):
+        # "Wait about 2 minutes, then check that ...:" over a command: a wait, then the lead-in
+        _manual(reader, split[0], line.no, None if line.marker else state.cond, False, force=True)
+        if not split[1]:
+            return i + 1
+        text = prose = split[1]
     cond = _condition_of(prose, state.last_cond)
     if cond:
         state.last_cond = cond
