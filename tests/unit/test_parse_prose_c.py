@@ -261,3 +261,49 @@ def test_wait_then_check_again_without_a_command_stays_one_wait_step() -> None:
     )
     assert len(steps) == 2
     assert steps[1].title.startswith("Wait 5 minutes, then repeat step 1")
+
+
+def test_a_verb_followed_by_a_preposition_in_a_sentence_is_not_a_command() -> None:
+    steps = _steps(
+        "RDS CPU\n\n"
+        "Step 6: If CPU stays pegged, reboot with failover to the standby. "
+        "Get sign-off from the IC before running this.\n"
+        "  aws rds reboot-db-instance --db-instance-identifier db1 --force-failover\n"
+    )
+    assert [s.command for s in steps if s.command] == [
+        "aws rds reboot-db-instance --db-instance-identifier db1 --force-failover"
+    ]
+    assert steps[0].require_approval
+    assert steps[0].condition is not None
+
+
+def test_an_approval_sentence_after_a_description_guards_the_command_above() -> None:
+    steps = _steps(
+        "Replica\n\n"
+        "7. If it has not caught up, reinitialise it: patronictl -c /etc/p.yml reinit orders r1\n"
+        "This wipes its data directory. Only do this after getting approval from the DBA on call.\n"
+    )
+    assert len(steps) == 1
+    assert steps[0].require_approval
+
+
+def test_a_warning_after_a_command_that_names_an_approver_guards_it() -> None:
+    steps = _steps(
+        "Prometheus\n"
+        "Step 6: Reduce retention\n"
+        "kubectl -n monitoring patch prometheus k8s --type merge "
+        '-p \'{"spec":{"retention":"7d"}}\'\n'
+        "Warning: Older data is deleted. Only with approval from the monitoring lead.\n"
+    )
+    assert steps[0].require_approval
+
+
+def test_an_approval_sentence_on_a_list_item_stays_with_that_item() -> None:
+    steps = _steps(
+        "nginx\n\n"
+        "4. Reload it: `sudo systemctl reload nginx`\n"
+        "5. If one host is bad, take it out of DNS: set its weight to 0 in the console. "
+        "Needs approval from the on-call lead.\n"
+    )
+    assert not steps[0].require_approval
+    assert steps[1].require_approval

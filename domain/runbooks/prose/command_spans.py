@@ -48,6 +48,7 @@ def is_plain_text(body: str) -> bool:
     )
 
 
+_PREPOSITIONS = frozenset(["with", "to", "from", "into", "onto", "for", "at", "by", "of", "off"])
 _CONTRACTION_RE = re.compile(r"(?<=[A-Za-z])'(?=(?:s|re|ve|ll|d|m|t)\b)", re.I)
 
 
@@ -209,6 +210,8 @@ def _find_commands(text: str) -> list[Found]:
         end = _scan_end(blanked, start, closer)
         candidate = blanked[start:end].strip()
         cmd, _ = _clean_command(candidate)
+        if len(cmd.split()) >= 2 and cmd.split()[1].lower() in _PREPOSITIONS:
+            continue  # "reboot with failover to the standby": a verb in a sentence
         if len(cmd.split()) >= 2 and cmdline.is_command(cmd, bare=True):
             found.append(Found(cmd, start, end, "bare"))
     return sorted(found, key=lambda f: f.start)

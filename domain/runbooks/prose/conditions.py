@@ -111,6 +111,16 @@ def _approval_statement(reader: _Reader, lines: list[_Line], i: int, prose: str)
     return True
 
 
+def _approval_sentence(prose: str) -> str | None:
+    """A later sentence of a line that only says who must approve ("This wipes its data
+    directory. Only do this after getting approval from the DBA on call.")."""
+    parts = branches.sentences(_FILLER_RE.sub("", prose.strip()))
+    for sentence in parts[1:]:
+        if _APPROVAL_LINE_RE.match(sentence) and phrases.needs_approval(sentence):
+            return sentence
+    return None
+
+
 def _cut_clause(command: str) -> tuple[str, str]:
     """Split "cmd, tell #team" into the command and the prose clause after it."""
     quote: str | None = None

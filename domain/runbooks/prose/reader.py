@@ -6,10 +6,15 @@ import re
 
 from domain.runbooks import branches, cmdline, phrases
 from domain.runbooks.drafts import Walk, category_of
-from domain.runbooks.prose.blocks import _flush_lead, _manual, _new_block, _table_row
+from domain.runbooks.prose.blocks import _actionable, _flush_lead, _manual, _new_block, _table_row
 from domain.runbooks.prose.command_lines import _command_line
 from domain.runbooks.prose.command_spans import find_commands
-from domain.runbooks.prose.conditions import _approval_statement, _condition_of
+from domain.runbooks.prose.conditions import (
+    _approval_sentence,
+    _approval_statement,
+    _condition_of,
+    _condition_rest,
+)
 from domain.runbooks.prose.lines import (
     _is_heading,
     _Line,
@@ -178,7 +183,10 @@ def _read_lines(reader: _Reader, lines: list[_Line], first_content: int) -> None
             i += 1
             continue
         if _WARNING_RE.match(text):
-            if phrases.needs_approval(text):
+            said = _approval_sentence(text)  # "Warning: ... Only with approval from X." after a cmd
+            if said and _approval_statement(reader, lines, i, said):
+                pass
+            elif phrases.needs_approval(text):
                 state.approval = text
             i += 1
             continue
@@ -203,6 +211,16 @@ def _prose_line(reader: _Reader, lines: list[_Line], i: int) -> int:
             previous.rollback = derived
             return i + 1
     if _approval_statement(reader, lines, i, prose):
+        return i + 1
+    said = _approval_sentence(prose)
+    first = branches.sentences(prose)[0] if said else ""
+    if (
+        said
+        and not line.marker  # a list item's own sentence says what its own step needs
+        and not _actionable(_condition_rest(first))
+        and _approval_statement(reader, lines, i, said)
+    ):
+        reader.out.description.append(" ".join(text.split()))
         return i + 1
     _flush_lead(reader)
     split = phrases.wait_then(_FILLER_RE.sub("", prose.strip()))
