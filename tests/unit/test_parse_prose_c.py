@@ -307,3 +307,40 @@ def test_an_approval_sentence_on_a_list_item_stays_with_that_item() -> None:
     )
     assert not steps[0].require_approval
     assert steps[1].require_approval
+
+
+def test_a_check_in_parentheses_then_a_lead_in_guards_the_next_command() -> None:
+    steps = _steps(
+        "Disk\n\n"
+        "If the systemd journal is big (check with journalctl --disk-usage), shrink it to 500M:\n"
+        "journalctl --vacuum-size=500M\n"
+    )
+    assert [s.command for s in steps] == [
+        "journalctl --disk-usage",
+        "journalctl --vacuum-size=500M",
+    ]
+    assert steps[0].condition is None
+    assert steps[1].condition == "the systemd journal is big"
+    assert steps[1].title.startswith("Shrink it to 500M")
+
+
+def test_a_condition_said_after_a_command_heads_the_next_command() -> None:
+    steps = _steps(
+        "Disk\n\n"
+        "Check whether logrotate ran today (grep logrotate /var/log/syslog | tail -5). "
+        "When it did not, run it by hand:\n"
+        "logrotate -f /etc/logrotate.d/app\n"
+    )
+    assert len(steps) == 2
+    assert steps[1].command == "logrotate -f /etc/logrotate.d/app"
+    assert steps[1].condition == "it did not"
+
+
+def test_less_than_and_more_than_in_a_sentence_are_not_commands() -> None:
+    steps = _steps(
+        "Certs\n\n"
+        "If the renewal still fails and less than 3 days are left, install the backup "
+        "certificate by hand:\n"
+        "kubectl -n ing apply -f backup-cert.yaml\n"
+    )
+    assert [s.command for s in steps if s.command] == ["kubectl -n ing apply -f backup-cert.yaml"]

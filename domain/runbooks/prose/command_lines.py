@@ -9,7 +9,13 @@ import re
 from domain.runbooks import cmdline, phrases
 from domain.runbooks.drafts import Draft, attach_rollback
 from domain.runbooks.prose.blocks import _after_clause, _flush_lead, _manual
-from domain.runbooks.prose.command_spans import Found, _clean_command, _collapse, _split_chained
+from domain.runbooks.prose.command_spans import (
+    Found,
+    _clean_command,
+    _collapse,
+    _split_chained,
+    find_commands,
+)
 from domain.runbooks.prose.conditions import _condition_of, _cut_clause
 from domain.runbooks.prose.lines import (
     _join_continuations,
@@ -100,6 +106,11 @@ def _command_line(reader: _Reader, lines: list[_Line], i: int, found: list[Found
     cond = _condition_of(before, state.last_cond) if before.strip() else None
     if cond is None and whole_prose.strip():
         cond = _condition_of(whole_prose, state.last_cond)
+    line_cond = cond
+    check = _CHECK_PAREN_RE.search(before)
+    if check is not None:  # "If the journal is big (check with cmd), shrink it:": cmd is the check
+        line_cond = _condition_of(before[: check.start()] + ",", state.last_cond)
+        cond = None
     if cond:
         state.last_cond = cond
     scope_cond = state.cond if (state.lead is not None or state.cond) and not own_prose else None
@@ -107,6 +118,8 @@ def _command_line(reader: _Reader, lines: list[_Line], i: int, found: list[Found
         _flush_lead(reader)
     inherited = state.approval if (lead_applies or not own_prose) else ""
     title_source = own_prose if own_prose else (state.lead or "")
+    if check is not None:
+        title_source = check.group(0).strip(" (")  # "check with"
     first_no = state.lead_no if (not own_prose and state.lead) else line.no
     for index, f in enumerate(found):
         cmd, comment = _clean_command(f.command)
@@ -141,6 +154,14 @@ def _command_line(reader: _Reader, lines: list[_Line], i: int, found: list[Found
         reader.out.drafts.append(draft)
     if state.lead is not None and not own_prose:
         state.lead_used = True
-    if tail.strip() and own_undo is None:
+    lead = tail.strip(" ,;.)").strip()
+    nxt = lines[end_index + 1] if end_index + 1 < len(lines) else None
+    if lead.endswith(":") and nxt is not None and not nxt.marker and find_commands(nxt.text):
+        state.lead, state.lead_no, state.lead_used = lead, line.no, False  # "..., shrink it:"
+        state.cond = _condition_of(lead, state.last_cond) or line_cond
+    elif tail.strip() and own_undo is None:
         _after_clause(reader, tail, cond, line.no)
     return end_index + 1
+
+
+_CHECK_PAREN_RE = re.compile(r"\s*\((?:check|see|verify|confirm|look)\b[^()]*$", re.I)

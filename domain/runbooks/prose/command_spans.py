@@ -48,7 +48,9 @@ def is_plain_text(body: str) -> bool:
     )
 
 
-_PREPOSITIONS = frozenset(["with", "to", "from", "into", "onto", "for", "at", "by", "of", "off"])
+_PREPOSITIONS = frozenset(
+    ["with", "to", "from", "into", "onto", "for", "at", "by", "of", "off", "than"]
+)
 _CONTRACTION_RE = re.compile(r"(?<=[A-Za-z])'(?=(?:s|re|ve|ll|d|m|t)\b)", re.I)
 
 
