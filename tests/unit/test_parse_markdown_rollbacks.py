@@ -1,0 +1,121 @@
+"""Markdown runbooks: commands in table cells, and Rollback sections that name the step they
+undo by number (a list item, a numbered heading, a table row) or by the file they remove."""
+
+from __future__ import annotations
+
+from domain.runbooks import parse_runbook
+from schemas.runbook import Step
+
+
+def _steps(text: str) -> list[Step]:
+    return list(parse_runbook(text, source_name="t.md").runbook.steps)
+
+
+def _by_command(steps: list[Step], start: str) -> Step:
+    return next(s for s in steps if s.command and s.command.startswith(start))
+
+
+def test_a_table_cell_with_a_code_span_in_a_sentence_gives_only_the_span() -> None:
+    steps = _steps(
+        "# ES\n\n## Checks\n\n```bash\ncurl -s localhost:9200\n```\n\n"
+        "| Check | How |\n|---|---|\n"
+        '| No red indices | `curl -s "$ES_URL/_cat/indices?v&health=red"` '
+        "returns only the header |\n"
+    )
+    assert [s.command for s in steps] == [
+        "curl -s localhost:9200",
+        'curl -s "{{ es_url }}/_cat/indices?v&health=red"',
+    ]
+
+
+def test_a_rollback_table_row_attaches_to_the_list_item_of_that_number() -> None:
+    steps = _steps(
+        "# Rollout stuck\n\n## Mitigation\n\n"
+        "1. Pause the rollout:\n"
+        "   `kubectl -n shop rollout pause deploy/web`\n"
+        "2. To roll back to the previous revision:\n"
+        "   ```sh\n"
+        "   kubectl -n shop rollout undo deploy/web\n"
+        "   kubectl -n shop rollout resume deploy/web\n"
+        "   ```\n\n"
+        "## Rollback\n\n"
+        "| Step | Undo |\n|---|---|\n"
+        "| 1 | `kubectl -n shop rollout resume deploy/web` |\n"
+        "| 2 | re-apply through the pipeline (don't `kubectl set image` by hand) |\n"
+    )
+    commands = [s.command for s in steps if s.command]
+    assert commands == [
+        "kubectl -n shop rollout pause deploy/web",
+        "kubectl -n shop rollout undo deploy/web",
+        "kubectl -n shop rollout resume deploy/web",
+    ]
+    assert _by_command(steps, "kubectl -n shop rollout pause").rollback == (
+        "kubectl -n shop rollout resume deploy/web"
+    )
+    undo = _by_command(steps, "kubectl -n shop rollout undo")
+    assert undo.rollback is None or undo.rollback_inferred
+
+
+def test_an_undo_that_names_a_step_attaches_to_the_most_alike_command_of_it() -> None:
+    steps = _steps(
+        "# ASG\n\n## Steps\n\n"
+        "3. Pin the template:\n\n"
+        "   ```bash\n"
+        "   aws autoscaling update-auto-scaling-group --auto-scaling-group-name web "
+        "--launch-template Version=41\n"
+        "   aws autoscaling start-instance-refresh --auto-scaling-group-name web\n"
+        "   ```\n\n"
+        "4. Pin the other group:\n\n"
+        "   ```bash\n"
+        "   aws autoscaling update-auto-scaling-group --auto-scaling-group-name web "
+        "--launch-template Version=40\n"
+        "   ```\n\n"
+        "## Rollback\n\n"
+        "To go forward again after step 3, point the group back at the latest version:\n\n"
+        "```bash\n"
+        "aws autoscaling update-auto-scaling-group --auto-scaling-group-name web "
+        "--launch-template Version=42\n"
+        "```\n"
+    )
+    updates = [s for s in steps if s.command and s.command.startswith("aws autoscaling update")]
+    assert updates[0].rollback is not None
+    assert updates[0].rollback.endswith("Version=42")
+    assert updates[1].rollback is None or updates[1].rollback_inferred
+    refresh = _by_command(steps, "aws autoscaling start-instance-refresh")
+    assert refresh.rollback is None or refresh.rollback_inferred
+
+
+def test_a_numbered_heading_is_the_step_number_a_rollback_names() -> None:
+    steps = _steps(
+        "# ES flood stage\n\n"
+        "## 4. Raise the watermark\n\n"
+        '```bash\ncurl -X PUT localhost:9200/_cluster/settings -d \'{"flood":"97%"}\'\n```\n\n'
+        "## 5. Raise it again\n\n"
+        '```bash\ncurl -X PUT localhost:9200/_cluster/settings -d \'{"flood":"98%"}\'\n```\n\n'
+        "## Rollback\n\n"
+        "Step 4 must be undone once disk is back under 85%:\n\n"
+        "```bash\ncurl -X PUT localhost:9200/_cluster/settings -d '{\"flood\":null}'\n```\n"
+    )
+    puts = [s for s in steps if s.command]
+    assert puts[0].rollback == "curl -X PUT localhost:9200/_cluster/settings -d '{\"flood\":null}'"
+    assert puts[1].rollback is None or puts[1].rollback_inferred
+
+
+def test_removing_a_file_undoes_the_step_that_wrote_it() -> None:
+    steps = _steps(
+        "# Restart loop\n\n## Override\n\n"
+        "```bash\n"
+        "sudo tee /etc/systemd/system/app.service.d/override.conf <<'EOF'\n"
+        "[Service]\nTimeoutStartSec=180\nEOF\n"
+        "sudo systemctl daemon-reload\n"
+        "```\n\n"
+        "## Rollback\n\n"
+        "Remove the drop-in once the real fix is deployed:\n\n"
+        "```bash\n"
+        "sudo rm /etc/systemd/system/app.service.d/override.conf && sudo systemctl daemon-reload\n"
+        "```\n"
+    )
+    tee = _by_command(steps, "sudo tee")
+    assert tee.rollback == (
+        "sudo rm /etc/systemd/system/app.service.d/override.conf && sudo systemctl daemon-reload"
+    )
