@@ -344,3 +344,44 @@ def test_less_than_and_more_than_in_a_sentence_are_not_commands() -> None:
         "kubectl -n ing apply -f backup-cert.yaml\n"
     )
     assert [s.command for s in steps if s.command] == ["kubectl -n ing apply -f backup-cert.yaml"]
+
+
+def test_a_contraction_in_the_sentence_after_a_command_opens_no_quote() -> None:
+    commands = _commands(
+        "kafka urp\n\n"
+        "- the cleaner needs a few min: watch -n 30 df -h /var/lib/kafka until it's under 80%\n"
+        "- if disk is fine, restart it: `sudo systemctl restart kafka` on that broker only\n"
+    )
+    assert commands == ["watch -n 30 df -h /var/lib/kafka", "sudo systemctl restart kafka"]
+
+
+def test_then_wait_after_a_comma_is_a_wait_step_not_part_of_the_command() -> None:
+    steps = _steps(
+        "broker down\n\n"
+        "disk ok + process dead -> sudo systemctl start kafka, then wait 5-10 min (log recovery)\n"
+    )
+    assert steps[0].command == "sudo systemctl start kafka"
+    assert steps[1].command is None
+    assert steps[1].title.lower().startswith("wait 5-10 min")
+
+
+def test_a_question_before_a_command_is_not_part_of_it() -> None:
+    steps = _steps(
+        "dns\n\nforwarders changed recently? kubectl -n kube-system get configmap coredns -o yaml\n"
+    )
+    assert steps[0].command == "kubectl -n kube-system get configmap coredns -o yaml"
+
+
+def test_a_shell_comment_does_not_make_a_command_line_prose() -> None:
+    steps = _steps("mysql\n\ndate +%s.%N   # for the timeline, right before the kill\n")
+    assert steps[0].command == "date +%s.%N"
+
+
+def test_a_status_command_without_arguments_in_backticks_is_a_command() -> None:
+    steps = _steps('clock\n\n`timedatectl` should say "System clock synchronized: yes"\n')
+    assert steps[0].command == "timedatectl"
+
+
+def test_a_hyphenated_word_in_the_sentence_after_a_command_is_prose() -> None:
+    steps = _steps("es\n\nand fix curator: systemctl status curator.timer on the es-ops box\n")
+    assert steps[0].command == "systemctl status curator.timer"

@@ -142,7 +142,10 @@ def _cut_clause(command: str) -> tuple[str, str]:
                 re.match(r"^[A-Za-z]", rest)
                 and not cmdline.TECHNICAL_RE.search(rest)
                 and len(rest.split()) >= 2
-                and rest.split()[0] not in {"do", "done", "then", "fi", "else", "esac"}
+                and (
+                    rest.split()[0] not in {"do", "done", "then", "fi", "else", "esac"}
+                    or (ch == "," and rest.split()[0] == "then")  # ", then wait": prose
+                )
             ):
                 head, more = _cut_prose_tail(command[:i].rstrip())
                 return head, f"{more}, {rest}" if more else rest
@@ -151,7 +154,7 @@ def _cut_clause(command: str) -> tuple[str, str]:
 
 _GAP_COMMENT_RE = re.compile(r"\s{2,}(?:--|\()\s*(?=[A-Za-z])")  # a "# comment" is the title
 _TAIL_WORDS = frozenset(["to", "and", "so", "because", "which", "until", "till"])
-_PLAIN_WORD_RE = re.compile(r"[A-Za-z][a-z']*[,.]?")
+_PLAIN_WORD_RE = re.compile(r"(?:[A-Za-z][a-z']*|\d+(?:\.\d+)?%)[,.]?")  # "it's under 80%"
 
 
 def _cut_prose_tail(command: str) -> tuple[str, str]:

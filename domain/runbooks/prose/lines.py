@@ -93,12 +93,17 @@ def _prose_only(text: str) -> str:
 
 
 def _prose_paren_free(command: str) -> str:
-    """A command without the apostrophes of a closing prose aside ("... 4gb (4gb is what's in
-    redis.conf)"): a contraction there opens no quote."""
+    """A command without the apostrophes of prose around it ("... 4gb (4gb is what's in
+    redis.conf)", "... until it's under 80%"): a contraction opens no quote."""
     aside = re.search(r"\s\((?=[^()]*\b[A-Za-z]{3,}\b)[^()]*\)\s*\.?$", command)
-    if aside is None:
-        return command
-    return command[: aside.start()] + re.sub(r"(?<=[A-Za-z])'(?=[A-Za-z])", "", aside.group(0))
+    if aside is not None:
+        command = command[: aside.start()] + re.sub(
+            r"(?<=[A-Za-z])'(?=[A-Za-z])", "", aside.group(0)
+        )
+    return _CONTRACTION_RE.sub("", command)  # "watch ... until it's under 80%"
+
+
+_CONTRACTION_RE = re.compile(r"(?<=[A-Za-z])'(?=(?:s|re|ve|ll|d|m|t)\b)", re.I)
 
 
 def _needs_more(command: str) -> bool:
