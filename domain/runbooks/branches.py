@@ -52,6 +52,13 @@ def clean(text: str) -> str:
     return text.strip().rstrip(":").strip()
 
 
+_ASKED_RE = re.compile(
+    r"^(?!(?:what|why|how|who|which|where|when|whose|whom|any\s+questions)\b)"
+    r"(?P<cond>[^?.!:]{3,}?)\?(?:\s+(?P<rest>.*))?$",
+    re.I,
+)
+
+
 def split_condition(
     sentence: str, previous: str | None = None, before: str | None = None
 ) -> tuple[str | None, str]:
@@ -69,6 +76,9 @@ def split_condition(
         return "the previous steps did not resolve the problem", rest
     match = _IF_RE.match(text)
     if not match:
+        asked = _ASKED_RE.match(text)  # "Pods `Pending`? Check quota": the question guards it
+        if asked and len(asked.group("cond").split()) <= 10:
+            return clean(asked.group("cond")), (asked.group("rest") or "").strip()
         return None, text
     cond = clean(match.group("cond")).rstrip(".")
     rest = match.group("rest") or match.group("rest2") or ""

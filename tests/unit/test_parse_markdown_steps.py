@@ -1,5 +1,6 @@
-"""Markdown runbooks: commands in table cells, and Rollback sections that name the step they
-undo by number (a list item, a numbered heading, a table row) or by the file they remove."""
+"""Markdown runbooks: commands in table cells, questions that guard a list item, and Rollback
+sections that name the step they undo by number (a list item, a numbered heading, a table row)
+or by the file they remove."""
 
 from __future__ import annotations
 
@@ -119,3 +120,13 @@ def test_removing_a_file_undoes_the_step_that_wrote_it() -> None:
     assert tee.rollback == (
         "sudo rm /etc/systemd/system/app.service.d/override.conf && sudo systemctl daemon-reload"
     )
+
+
+def test_a_question_that_opens_a_list_item_guards_its_command() -> None:
+    steps = _steps(
+        "# Rollout stuck\n\n## Diagnosis\n\n"
+        "- Pods `Pending`? Check quota: `kubectl -n shop describe resourcequota`\n"
+        "- What does the event log say? `kubectl -n shop get events`\n"
+    )
+    assert steps[0].condition == "Pods Pending"
+    assert steps[1].condition is None
