@@ -385,3 +385,29 @@ def test_a_status_command_without_arguments_in_backticks_is_a_command() -> None:
 def test_a_hyphenated_word_in_the_sentence_after_a_command_is_prose() -> None:
     steps = _steps("es\n\nand fix curator: systemctl status curator.timer on the es-ops box\n")
     assert steps[0].command == "systemctl status curator.timer"
+
+
+def test_a_condition_arrow_action_line_guards_itself_not_the_lines_below() -> None:
+    steps = _steps(
+        "node NotReady\n\n"
+        "kubectl describe node <node>\n"
+        "DiskPressure -> use the disk-full notes instead, don't drain\n"
+        "ssh <node>\n"
+        "  systemctl status kubelet\n"
+    )
+    assert steps[1].command is None
+    assert steps[1].condition == "DiskPressure"
+    assert _by_command(steps, "ssh").condition is None
+    assert _by_command(steps, "systemctl status kubelet").condition is None
+
+
+def test_a_condition_arrow_over_an_indented_block_guards_the_block() -> None:
+    steps = _steps(
+        "etcd\n\n"
+        "- etcdctl alarm list\n"
+        "- >2GB -> compact + defrag\n"
+        "    etcdctl compact 42\n"
+        "    etcdctl defrag --endpoints=https://m1:2379\n"
+    )
+    assert _by_command(steps, "etcdctl compact").condition == ">2GB"
+    assert _by_command(steps, "etcdctl defrag").condition == ">2GB"

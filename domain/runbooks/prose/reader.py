@@ -26,6 +26,7 @@ from domain.runbooks.prose.lines import (
     _unwrap,
 )
 from domain.runbooks.prose.patterns import (
+    _ARROW_RE,
     _CONTEXT_HEADING_RE,
     _FILLER_RE,
     _GAP_RE,
@@ -250,6 +251,17 @@ def _prose_line(reader: _Reader, lines: list[_Line], i: int) -> int:
     if cond is not None:
         state.cond = cond
     waits = phrases.WAIT_RE.match(_FILLER_RE.sub("", prose.strip()))
+    arrow = _ARROW_RE.split(prose.strip(), maxsplit=1)
+    done = (
+        len(arrow) == 2
+        and bool(arrow[0].strip())
+        and bool(arrow[1].strip(" .:"))
+        and (nxt is None or nxt.blank or nxt.indent <= line.indent)  # no block of its own below
+    )
+    if done and not prose.rstrip().endswith(":"):
+        _flush_lead(reader)  # "DiskPressure -> use the disk-full notes": a whole step of its own
+        state.cond = None  # ... whose condition guards it alone, not the lines below
+        return i + 1
     if nxt is None or nxt.blank or (waits and not prose.rstrip().endswith(":")):
         _flush_lead(reader)  # a wait is a step of its own, not the title of the next command
     return i + 1
