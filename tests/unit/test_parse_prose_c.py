@@ -411,3 +411,42 @@ def test_a_condition_arrow_over_an_indented_block_guards_the_block() -> None:
     )
     assert _by_command(steps, "etcdctl compact").condition == ">2GB"
     assert _by_command(steps, "etcdctl defrag").condition == ">2GB"
+
+
+def test_an_approval_on_an_item_with_sub_steps_guards_each_sub_step() -> None:
+    steps = _steps(
+        "Lag\n\n"
+        "7. If lag still grows, it's a poison message. Everything in 7 needs sign-off from "
+        "the payments lead.\n"
+        "   a) stop the consumers: kubectl -n q scale deployment/proc --replicas=0\n"
+        "   b) skip one message:\n"
+        "      kafka-consumer-groups.sh --bootstrap-server k:9092 --group proc --reset-offsets "
+        "--shift-by 1 --execute\n"
+        "   c) start them again: kubectl -n q scale deployment/proc --replicas=12\n"
+    )
+    assert [s.require_approval for s in steps if s.command] == [True, True, True]
+
+
+def test_an_approval_after_a_parenthesised_command_guards_the_next_command() -> None:
+    steps = _steps(
+        "Lag\n\n"
+        "Stop the consumers first (kubectl -n s scale deploy/proj --replicas=0), then, only after "
+        "the tech lead has approved it, move the offset:\n"
+        "kafka-consumer-groups.sh --bootstrap-server k:9092 --group proj --reset-offsets "
+        "--to-latest --execute\n"
+    )
+    assert [s.require_approval for s in steps] == [False, True]
+
+
+def test_agreed_and_ask_someone_in_a_channel_first_are_approvals() -> None:
+    agreed = _steps(
+        "Queue\n"
+        "Step 7: Purging deletes every message. Only do this when the product owner has agreed:\n"
+        "rabbitmqctl purge_queue -p /prod notifications\n"
+    )
+    assert agreed[0].require_approval
+    ask = _steps(
+        "mysql\n\nkill the offender -> ask app owner in #orders first\n"
+        '  mysql -h h1 -e "KILL 42;"\n'
+    )
+    assert ask[0].require_approval

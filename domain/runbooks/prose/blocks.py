@@ -17,6 +17,7 @@ from domain.runbooks.prose.patterns import _ARROW_RE, _EXTRA_VERBS, _FILLER_RE, 
 def _new_block(state: _State) -> None:
     state.cond = None
     state.item_cond = None
+    state.item_approval = ""
     state.approval = ""
     state.lead = None
     state.lead_used = False

@@ -118,6 +118,11 @@ def _command_line(reader: _Reader, lines: list[_Line], i: int, found: list[Found
         _flush_lead(reader)
     inherited = state.approval if (lead_applies or not own_prose) else ""
     title_source = own_prose if own_prose else (state.lead or "")
+    lead = (tail or after).strip(" ,;.)").strip()
+    nxt = lines[end_index + 1] if end_index + 1 < len(lines) else None
+    lead_after = (
+        lead.endswith(":") and nxt is not None and not nxt.marker and bool(find_commands(nxt.text))
+    )
     if check is not None:
         title_source = check.group(0).strip(" (")  # "check with"
     first_no = state.lead_no if (not own_prose and state.lead) else line.no
@@ -146,19 +151,21 @@ def _command_line(reader: _Reader, lines: list[_Line], i: int, found: list[Found
         draft.lines = (first_no if index == 0 else line.no, _last_no(lines[end_index]))
         draft.item = state.item
         draft.rollback = own_undo
-        draft.approval = phrases.needs_approval(text, cmd) or (
-            bool(inherited) and phrases.needs_approval(inherited, cmd)
+        stated = before if lead_after else text  # "(cmd), then, only after X approves, do Y:"
+        draft.approval = (
+            phrases.needs_approval(stated, cmd)
+            or (bool(inherited) and phrases.needs_approval(inherited, cmd))
+            or (bool(state.item_approval) and phrases.needs_approval(state.item_approval, cmd))
         )
         if f.how in {"span", "bare"} and (doubt := cmdline.common_word_doubt(cmd)):
             draft.notes.append(doubt)
         reader.out.drafts.append(draft)
     if state.lead is not None and not own_prose:
         state.lead_used = True
-    lead = tail.strip(" ,;.)").strip()
-    nxt = lines[end_index + 1] if end_index + 1 < len(lines) else None
-    if lead.endswith(":") and nxt is not None and not nxt.marker and find_commands(nxt.text):
+    if lead_after:
         state.lead, state.lead_no, state.lead_used = lead, line.no, False  # "..., shrink it:"
         state.cond = _condition_of(lead, state.last_cond) or line_cond
+        state.approval = lead if phrases.needs_approval(lead) else ""
     elif tail.strip() and own_undo is None:
         _after_clause(reader, tail, cond, line.no)
     return end_index + 1

@@ -53,6 +53,7 @@ class _State:
     section: str = "steps"
     item: str | None = None  # the number of the list item being read
     item_cond: str | None = None  # "2. If X:" over sub-items a) b): X guards each of them
+    item_approval: str = ""  # "7. ... Everything in 7 needs sign-off": each sub-item needs it
 
 
 @dataclass

@@ -124,9 +124,12 @@ def _read_lines(reader: _Reader, lines: list[_Line], first_content: int) -> None
             state.numbered_item = not line.bullet
             state.item = line.item
             state.item_cond = None
+            state.item_approval = ""
         elif line.marker:
             if state.lead is not None and not state.lead_used and state.cond:
                 state.item_cond = state.cond
+            if state.lead is not None and not state.lead_used and state.approval:
+                state.item_approval = state.approval
             state.lead_used = True  # a lead-in with sub-steps heads them, it is not one itself
             _flush_lead(reader)
         if state.context and _ends_context(line):
