@@ -236,6 +236,8 @@ class _Walker:
                         self.text(part, after)
             else:
                 self.code(block)
+        said = "\n".join(b.text for b in self.blocks if b.kind == "text")
+        phrases.mark_approvals(self.out.drafts, said)  # "Get sign-off ... before step 4."
         return self.out
 
     def list_has_commands(self, depth: int) -> bool:
@@ -510,7 +512,7 @@ class _Walker:
             title = make_title(cc.comment) if cc.comment else make_title(base, None, "")
             if title == "Manual step":
                 title = f"Run {cc.command.splitlines()[0][:70]}"
-            self.add(
+            draft = self.add(
                 Draft(
                     self.category,
                     title,
@@ -520,6 +522,8 @@ class _Walker:
                     source_text=base,
                 )
             )
+            if cc.comment and phrases.needs_approval(cc.comment, cc.command):
+                draft.approval = True  # "# needs approval from the lead: ..." over the command
 
 
 def walk(blocks: list[Block]) -> Walk:

@@ -6,6 +6,8 @@ Shared by the plain-text reader and the Markdown walker so both read prose the s
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+from typing import Protocol
 
 PROHIBIT_RE = re.compile(
     r"^(?:(?:but|and|also|please|important|warning|note|caution)\s*:?\s+)?"
@@ -118,6 +120,32 @@ def needs_approval(text: str, command: str | None = None) -> bool:
         if any(n > bound for n in numbers):
             return True
     return False
+
+
+_STEP_NAMED_RE = re.compile(r"\b(?:before|for|in|of)\s+steps?\s*#?(\d{1,2})\b", re.I)
+
+
+def approval_step_refs(text: str) -> set[str]:
+    """Step numbers a sentence says need approval ("Get sign-off from the IC before step 4.")."""
+    refs: set[str] = set()
+    for sentence in _SENTENCE_END_RE.split(text):
+        if needs_approval(sentence):
+            refs.update(m.group(1) for m in _STEP_NAMED_RE.finditer(sentence))
+    return refs
+
+
+class _NumberedStep(Protocol):
+    command: str | None
+    item: str | None
+    approval: bool
+
+
+def mark_approvals(drafts: Sequence[_NumberedStep], text: str) -> None:
+    """Set require-approval on the command steps a sentence names by number."""
+    refs = approval_step_refs(text)
+    for draft in drafts:
+        if draft.command and draft.item in refs:
+            draft.approval = True
 
 
 def prohibited(text: str) -> bool:

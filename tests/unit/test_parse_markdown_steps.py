@@ -130,3 +130,24 @@ def test_a_question_that_opens_a_list_item_guards_its_command() -> None:
     )
     assert steps[0].condition == "Pods Pending"
     assert steps[1].condition is None
+
+
+def test_a_sentence_naming_a_step_by_number_makes_that_step_need_approval() -> None:
+    steps = _steps(
+        "# Switchover\n\n"
+        "> **Warning:** connections drop. **Get sign-off from the incident commander before "
+        "step 2.**\n\n"
+        "## Steps\n\n"
+        "1. Check the cluster:\n   `patronictl -c /etc/p.yml list`\n"
+        "2. Switch over:\n   `patronictl -c /etc/p.yml switchover main --force`\n"
+    )
+    assert [s.require_approval for s in steps] == [False, True]
+
+
+def test_an_approval_comment_over_a_command_in_a_code_block_guards_it() -> None:
+    steps = _steps(
+        "# Sentinel\n\n## Fix\n\n```sh\nredis-cli -p 26379 SENTINEL masters\n"
+        "# needs approval from the on-call lead: unsynced writes are lost\n"
+        "redis-cli -p 26379 SENTINEL failover sessions\n```\n"
+    )
+    assert [s.require_approval for s in steps] == [False, True]

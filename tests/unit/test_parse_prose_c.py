@@ -450,3 +450,13 @@ def test_agreed_and_ask_someone_in_a_channel_first_are_approvals() -> None:
         '  mysql -h h1 -e "KILL 42;"\n'
     )
     assert ask[0].require_approval
+
+
+def test_a_prose_sentence_naming_a_step_by_number_makes_it_need_approval() -> None:
+    steps = _steps(
+        "Failover\n"
+        "Warning: writes fail for a minute. Get approval from the IC before step 2.\n"
+        "Step 1: Check\nmysqladmin -h db1 ping\n"
+        "Step 2: Fail over\n./scripts/failover.sh --promote db2 --confirm\n"
+    )
+    assert [s.require_approval for s in steps] == [False, True]

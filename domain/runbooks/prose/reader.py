@@ -83,6 +83,7 @@ def read(text: str) -> Walk:
     reader = _Reader(raw_lines)
     first_content = next((ln.no for ln in lines if not ln.blank), 0)
     _read_lines(reader, lines, first_content)
+    phrases.mark_approvals(reader.out.drafts, text)  # "Get sign-off ... before step 4."
     for name in _prose_variables(text):
         reader.prose_vars.setdefault(name, name)
     reader.out.prose_variables = list(reader.prose_vars)
