@@ -460,3 +460,22 @@ def test_a_prose_sentence_naming_a_step_by_number_makes_it_need_approval() -> No
         "Step 2: Fail over\n./scripts/failover.sh --promote db2 --confirm\n"
     )
     assert [s.require_approval for s in steps] == [False, True]
+
+
+def _variables(text: str) -> set[str]:
+    return {v.name for v in parse_runbook(text, source_name="t.txt").runbook.variables}
+
+
+def test_variables_named_in_prose_in_more_ways() -> None:
+    assert "edge_host" in _variables(
+        "502s\n\nOn the edge proxy named in the alert (<edge_host>), look at the error log:\n"
+        "tail -n 100 /var/log/nginx/error.log\n"
+    )
+    assert "host" in _variables(
+        "flapping\n\nssh batch-02 (or whichever host the alert says)\nsystemctl status app\n"
+    )
+    assert "id" in _variables(
+        'mysql\n\nmysql -h db1 -e "KILL 12345;"\n(replace 12345 with the id from the list above)\n'
+    )
+    assert "broker" in _variables("kafka\n\n- disk on that broker: `df -h /var/lib/kafka`\n")
+    assert "host" in _variables("clock\n\n`date +%s.%N` on the box and on your laptop\n")

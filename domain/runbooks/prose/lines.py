@@ -18,6 +18,7 @@ from domain.runbooks.prose.patterns import (
     _FILLER_RE,
     _FILTER_HEADS,
     _GENERIC_ADJ,
+    _NAMED_VAR_RES,
     _PROSE_VAR_RE,
     _QUOTED_RE,
     _STEP_HEADING_RE,
@@ -198,9 +199,14 @@ def _prose_variables(text: str) -> list[str]:
     """Things the reader fills in that the text names in words: "the host from the alert"."""
     names: list[str] = []
     for match in _TARGET_RE.finditer(text):
-        name = match.group(1).lower()
+        name = {"box": "host"}.get(match.group(1).lower(), match.group(1).lower())
         if name not in names:
             names.append(name)
+    for pattern in _NAMED_VAR_RES:
+        for match in pattern.finditer(text):
+            name = match.group(1).lower()
+            if name not in names:
+                names.append(name)
     for match in _PROSE_VAR_RE.finditer(text.translate(_ESCAPED_NBSP)):
         noun = re.sub(r"\s+", "_", match.group("noun").lower())
         mod = (match.group("mod") or "").strip().lower()
