@@ -487,6 +487,11 @@ class _Walker:
         scope = branches.combine(self.scope_condition(block.list_depth), self.lead_cond)
         item = self.item_text.get(block.list_depth) if block.list_depth else None
         base = self.lead or item or ""
+        split = phrases.wait_then(base)
+        if split is not None and split[1].endswith(":"):  # "5. Wait a minute, then confirm:"
+            self.add(Draft(self.category, make_title(split[0]), None, [split[0]], scope,
+                           source_text=split[0]))  # fmt: skip
+            base = split[1]
         for cc in found:
             if cc.todo:
                 draft = self.add(

@@ -151,3 +151,17 @@ def test_an_approval_comment_over_a_command_in_a_code_block_guards_it() -> None:
         "redis-cli -p 26379 SENTINEL failover sessions\n```\n"
     )
     assert [s.require_approval for s in steps] == [False, True]
+
+
+def test_a_wait_then_lead_in_over_a_code_block_is_a_wait_step_first() -> None:
+    steps = _steps(
+        "# Switchover\n\n## Steps\n\n"
+        "4. Switch over:\n   `patronictl -c /etc/p.yml switchover main --force`\n"
+        "5. Wait about a minute, then confirm the new leader:\n\n"
+        "   ```sh\n   patronictl -c /etc/p.yml list\n   ```\n"
+    )
+    assert [s.command or s.title for s in steps] == [
+        "patronictl -c /etc/p.yml switchover main --force",
+        "Wait about a minute",
+        "patronictl -c /etc/p.yml list",
+    ]
