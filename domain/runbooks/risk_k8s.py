@@ -212,6 +212,8 @@ def helm(_tool: str, args: list[str], _recurse: Recurse) -> list[Verdict]:
         return [(CAUTION, f"helm repo {sub} changes the local repository list")]
     if verb in _HELM_SAFE:
         return [(SAFE, f"helm {verb} only reads")]
+    if verb in {"rollback", "upgrade"} and has_flag(args, "--force"):
+        return [(DANGEROUS, f"helm {verb} --force deletes and recreates the release's resources")]
     if verb == "rollback":
         return [(CAUTION, "helm rollback returns the release to an earlier revision")]
     if verb in {"install", "upgrade"}:

@@ -27,6 +27,19 @@ def rabbitmqctl(tool: str, args: list[str], _recurse: Recurse) -> list[Verdict]:
     return [(CAUTION, f"{tool} {cmd or 'command'} changes the broker")]
 
 
+_CHRONYC_READS = frozenset({"tracking", "sources", "sourcestats", "activity", "ntpdata", "clients",
+                            "serverstats", "selectdata", "rtcdata", "smoothing", "waitsync",
+                            "authdata", "manual"})  # fmt: skip
+
+
+def chronyc(tool: str, args: list[str], _recurse: Recurse) -> list[Verdict]:
+    pos = positional(args, frozenset({"-h", "-p", "-f"}))
+    cmd = pos[0] if pos else "tracking"
+    if cmd in _CHRONYC_READS and (cmd != "manual" or pos[1:2] == ["list"]):
+        return [(SAFE, f"{tool} {cmd} only reads")]
+    return [(CAUTION, f"{tool} {cmd} changes the clock or chronyd's sources (makestep jumps time)")]
+
+
 def patronictl(tool: str, args: list[str], _recurse: Recurse) -> list[Verdict]:
     pos = positional(args, frozenset({"-c", "--config-file", "-d", "--dcs-url"}))
     cmd = pos[0] if pos else ""
