@@ -479,3 +479,26 @@ def test_variables_named_in_prose_in_more_ways() -> None:
     )
     assert "broker" in _variables("kafka\n\n- disk on that broker: `df -h /var/lib/kafka`\n")
     assert "host" in _variables("clock\n\n`date +%s.%N` on the box and on your laptop\n")
+
+
+def test_a_hand_off_after_a_prohibition_is_a_manual_step() -> None:
+    steps = _steps(
+        "drift\n\nterraform plan -detailed-exitcode\n"
+        "If the plan wants to destroy anything, do NOT apply. Page the infra lead instead.\n"
+    )
+    assert steps[1].command is None
+    assert steps[1].title.startswith("Page the infra lead")
+    assert steps[1].condition is not None
+    dont = _steps(
+        "replica\n\npsql -h r1 -c 'SELECT 1'\n"
+        "Don't rebuild the replica yourself, escalate to #dba-oncall.\n"
+    )
+    assert dont[1].title.startswith("Escalate to #dba-oncall")
+
+
+def test_a_later_sentence_of_a_label_line_is_not_a_step() -> None:
+    steps = _steps(
+        "mysql\n\nPrimary: db1.internal. Connect as the ops user; the password is in ~/.my.cnf.\n"
+        'mysql -h db1.internal -e "SHOW PROCESSLIST"\n'
+    )
+    assert len(steps) == 1

@@ -6,7 +6,14 @@ import re
 
 from domain.runbooks import branches, cmdline, phrases
 from domain.runbooks.drafts import Walk, category_of
-from domain.runbooks.prose.blocks import _actionable, _flush_lead, _manual, _new_block, _table_row
+from domain.runbooks.prose.blocks import (
+    _actionable,
+    _flush_lead,
+    _handoff_after_prohibition,
+    _manual,
+    _new_block,
+    _table_row,
+)
 from domain.runbooks.prose.command_lines import _command_line
 from domain.runbooks.prose.command_spans import find_commands
 from domain.runbooks.prose.conditions import (
@@ -185,6 +192,8 @@ def _read_lines(reader: _Reader, lines: list[_Line], first_content: int) -> None
         if phrases.PROHIBIT_RE.match(_FILLER_RE.sub("", text)) or _NOTE_RE.match(text):
             if not found and phrases.needs_approval(text):  # "Do not run without the DBA's OK"
                 _approval_statement(reader, lines, i, _prose_only(text))
+            elif not found and phrases.PROHIBIT_RE.match(_FILLER_RE.sub("", text)):
+                _handoff_after_prohibition(reader, text, line.no)
             i += 1
             continue
         if _WARNING_RE.match(text):
