@@ -502,3 +502,14 @@ def test_a_later_sentence_of_a_label_line_is_not_a_step() -> None:
         'mysql -h db1.internal -e "SHOW PROCESSLIST"\n'
     )
     assert len(steps) == 1
+
+
+def test_an_approval_before_running_a_named_command_guards_that_command() -> None:
+    steps = _steps(
+        "clock skew\n\n"
+        "forced a step: sudo chronyc makestep\n"
+        "and restarted chrony: `sudo systemctl restart chronyd`\n"
+        "heads up: makestep jumps the clock. get an ok from the data team before running "
+        "makestep on any db host\n"
+    )
+    assert [s.require_approval for s in steps] == [True, False]

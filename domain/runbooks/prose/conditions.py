@@ -121,6 +121,26 @@ def _approval_sentence(prose: str) -> str | None:
     return None
 
 
+_BEFORE_RUNNING_RE = re.compile(
+    r"\bbefore\s+(?:running|doing|you\s+run|issuing|using)\s+(?:the\s+|a\s+)?`?([\w.-]{3,})", re.I
+)
+
+
+def _approval_for_named_command(reader: _Reader, prose: str) -> bool:
+    """ "get an ok from the data team before running makestep": the approval guards the latest
+    step whose command names that word."""
+    for sentence in branches.sentences(prose):
+        named = _BEFORE_RUNNING_RE.search(sentence)
+        if named is None or not phrases.needs_approval(sentence):
+            continue
+        word = named.group(1).lower()
+        for draft in reversed(reader.out.drafts):
+            if draft.command and word in re.split(r"[\s|;&/]+", draft.command.lower()):
+                draft.approval = True
+                return True
+    return False
+
+
 def _cut_clause(command: str) -> tuple[str, str]:
     """Split "cmd, tell #team" into the command and the prose clause after it."""
     quote: str | None = None

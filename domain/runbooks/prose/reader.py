@@ -17,6 +17,7 @@ from domain.runbooks.prose.blocks import (
 from domain.runbooks.prose.command_lines import _command_line
 from domain.runbooks.prose.command_spans import find_commands
 from domain.runbooks.prose.conditions import (
+    _approval_for_named_command,
     _approval_sentence,
     _approval_statement,
     _condition_of,
@@ -225,6 +226,9 @@ def _prose_line(reader: _Reader, lines: list[_Line], i: int) -> int:
             previous.rollback = derived
             return i + 1
     if _approval_statement(reader, lines, i, prose):
+        return i + 1
+    if _approval_for_named_command(reader, prose):
+        reader.out.description.append(" ".join(text.split()))
         return i + 1
     said = _approval_sentence(prose)
     first = branches.sentences(prose)[0] if said else ""
