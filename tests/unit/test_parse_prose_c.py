@@ -513,3 +513,15 @@ def test_an_approval_before_running_a_named_command_guards_that_command() -> Non
         "makestep on any db host\n"
     )
     assert [s.require_approval for s in steps] == [True, False]
+
+
+def test_a_condition_in_the_last_clause_before_a_command_guards_it() -> None:
+    steps = _steps(
+        "failover\n\n"
+        "Post in #orders that the failover is done. order-api reconnects by itself; if it has "
+        "not reconnected after 2 minutes, restart it (kubectl -n orders rollout restart "
+        "deploy/order-api).\n"
+    )
+    step = _by_command(steps, "kubectl -n orders rollout restart")
+    assert step.condition is not None
+    assert "not reconnected after 2 minutes" in step.condition

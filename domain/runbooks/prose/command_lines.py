@@ -104,6 +104,9 @@ def _command_line(reader: _Reader, lines: list[_Line], i: int, found: list[Found
     own_prose = before.strip()
     lead_applies = not own_prose or (last.how == "line" and not own_prose)
     cond = _condition_of(before, state.last_cond) if before.strip() else None
+    last_clause = re.split(r"[.;!?]\s+", before.strip())[-1]
+    if cond is None and last_clause != before.strip():  # "... by itself; if it has not, restart"
+        cond = _condition_of(last_clause, state.last_cond)
     if cond is None and whole_prose.strip():
         cond = _condition_of(whole_prose, state.last_cond)
     line_cond = cond
