@@ -11,7 +11,8 @@ import re
 _IF_RE = re.compile(
     r"^\s*(?:and\s+|then\s+|but\s+|also,?\s+)?"
     r"(?P<kw>if|when|whenever|in case(?: of| that)?|in the case (?:of|that)|for the case that|"
-    r"should|unless|only if|once|as soon as|assuming(?: that)?|provided(?: that)?)\s+(?P<cond>.+?)"
+    r"should|unless|only if|only (?:for|on|when)|once|as soon as|assuming(?: that)?|"
+    r"provided(?: that)?)\s+(?P<cond>.+?)"
     r"(?:\s*(?:,|;|\s-{1,2}\s)\s*(?:then\s+)?(?P<rest>.*)|\s+then\s+(?P<rest2>.*)|:\s*$|\.?\s*$)",
     re.I | re.S,
 )

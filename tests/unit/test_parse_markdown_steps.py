@@ -165,3 +165,15 @@ def test_a_wait_then_lead_in_over_a_code_block_is_a_wait_step_first() -> None:
         "Wait about a minute",
         "patronictl -c /etc/p.yml list",
     ]
+
+
+def test_only_for_the_node_that_guards_the_code_block_below() -> None:
+    steps = _steps(
+        "# RabbitMQ partition\n\n## Fix\n\n"
+        "Only for the node that `cluster_status` lists as the minority.\n\n"
+        "```bash\nrabbitmqctl stop_app\nrabbitmqctl reset\n```\n"
+    )
+    assert [s.condition for s in steps] == [
+        "the node that cluster_status lists as the minority",
+        "the node that cluster_status lists as the minority",
+    ]
