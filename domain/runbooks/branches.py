@@ -36,6 +36,11 @@ _TRIVIAL = frozenset(
         "you wish",
         "you like",
         "in doubt",
+        "you are done",
+        "you're done",
+        "done",
+        "finished",
+        "you are finished",
     }
 )
 _SENTENCE_RE = re.compile(
@@ -54,7 +59,8 @@ def clean(text: str) -> str:
 
 
 _ASKED_RE = re.compile(
-    r"^(?!(?:what|why|how|who|which|where|when|whose|whom|any\s+questions)\b)"
+    r"^(?!(?:what|why|how|who|which|where|when|whose|whom|any\s+questions|is|are|was|were|"
+    r"does|do|did|has|have|can|could|will|would|should)\b)"
     r"(?P<cond>[^?.!:]{3,}?)\?(?:\s+(?P<rest>.*))?$",
     re.I,
 )

@@ -525,3 +525,34 @@ def test_a_condition_in_the_last_clause_before_a_command_guards_it() -> None:
     step = _by_command(steps, "kubectl -n orders rollout restart")
     assert step.condition is not None
     assert "not reconnected after 2 minutes" in step.condition
+
+
+def test_a_yes_no_question_before_a_command_is_what_it_checks_not_a_condition() -> None:
+    steps = _steps(
+        "certs\n\n"
+        "1. Is the renewal timer alive?  systemctl list-timers certbot.timer\n"
+        "Step 2 \u2013 Are keys being evicted? `redis-cli -h r1 INFO stats`\n"
+    )
+    assert [s.condition for s in steps] == [None, None]
+
+
+def test_a_short_noun_question_still_guards_its_command() -> None:
+    steps = _steps("docker\n\ndisk full? docker system df\n")
+    assert steps[0].condition is not None
+    assert steps[0].condition.startswith("disk full")
+
+
+def test_a_condition_inside_an_aside_after_a_command_is_not_the_steps() -> None:
+    steps = _steps(
+        "disk\n\nLook for deleted-but-open files (the space only comes back when the process "
+        "closes them):\nsudo lsof +L1 | sort -k7 -rn | head\n"
+    )
+    assert steps[0].condition is None
+
+
+def test_when_you_are_done_is_not_a_condition() -> None:
+    steps = _steps(
+        "restore\n\nWhen you are done, delete the restored instance:\n"
+        "aws rds delete-db-instance --db-instance-identifier tmp-restore --skip-final-snapshot\n"
+    )
+    assert steps[0].condition is None

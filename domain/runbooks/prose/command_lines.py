@@ -107,8 +107,10 @@ def _command_line(reader: _Reader, lines: list[_Line], i: int, found: list[Found
     last_clause = re.split(r"[.;!?]\s+", before.strip())[-1]
     if cond is None and last_clause != before.strip():  # "... by itself; if it has not, restart"
         cond = _condition_of(last_clause, state.last_cond)
-    if cond is None and whole_prose.strip():
+    if cond is None and whole_prose.strip() and own_undo is None:
         cond = _condition_of(whole_prose, state.last_cond)
+        if cond and cond.endswith(")") and "(" not in cond:
+            cond = None  # "cmd (..., once they fix it)": said inside an aside, not of the step
     line_cond = cond
     check = _CHECK_PAREN_RE.search(before)
     if check is not None:  # "If the journal is big (check with cmd), shrink it:": cmd is the check

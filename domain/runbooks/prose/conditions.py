@@ -52,6 +52,12 @@ def _condition_of(prose: str, previous: str | None) -> str | None:
     return cond
 
 
+_CHECK_QUESTION_RE = re.compile(  # "Is the renewal timer alive?": what the command checks
+    r"^\W*(?:is|are|was|were|does|do|did|has|have|can|could|will|would|what|why|how|which|where)\b",
+    re.I,
+)
+
+
 def _condition_text(prose: str, previous: str | None) -> tuple[str | None, bool]:
     """The condition and whether the text separated it from the action (comma, colon...)."""
     text = branches.clean(_FILLER_RE.sub("", _EMOJI_RE.sub("", prose).strip()))
@@ -65,10 +71,14 @@ def _condition_text(prose: str, previous: str | None) -> tuple[str | None, bool]
         if cond:
             separated = bool(rest) or bool(re.search(r"[,;:]\s*$", sentence))
             return cond, separated
-    if text.rstrip().endswith("?") and len(text.split()) <= 6:
+    if (
+        text.rstrip().endswith("?")
+        and len(text.split()) <= 6
+        and not _CHECK_QUESTION_RE.match(text)
+    ):
         return text.strip(), True
     question = _QUESTION_RE.match(text)
-    if question and len(question.group(1).split()) <= 8:
+    if question and len(question.group(1).split()) <= 8 and not _CHECK_QUESTION_RE.match(text):
         return question.group(1).strip(), True
     match = _TRAILING_IF_RE.search(text)
     if (
@@ -76,7 +86,8 @@ def _condition_text(prose: str, previous: str | None) -> tuple[str | None, bool]
         and not phrases.APPROVAL_RE.search(match.group("cond"))
         and len(match.group("cond").split()) >= 2
         and match.group("cond").strip().lower() not in branches._TRIVIAL
-    ):
+        and not (match.group("cond").rstrip().endswith(")") and "(" not in match.group("cond"))
+    ):  # "(..., so do it off-peak if you can)": said inside an aside
         return match.group("cond").strip(), True
     return None, True
 
