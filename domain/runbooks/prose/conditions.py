@@ -58,6 +58,12 @@ _CHECK_QUESTION_RE = re.compile(  # "Is the renewal timer alive?": what the comm
 )
 
 
+def _checks(text: str) -> bool:
+    """A yes/no question the next command answers ("Is the timer alive? cmd"), unless the text
+    goes on "then ..." ("Did that not help? Then cmd": the answer guards the command)."""
+    return bool(_CHECK_QUESTION_RE.match(text)) and not re.search(r"\?\s*then\b", text, re.I)
+
+
 def _condition_text(prose: str, previous: str | None) -> tuple[str | None, bool]:
     """The condition and whether the text separated it from the action (comma, colon...)."""
     text = branches.clean(_FILLER_RE.sub("", _EMOJI_RE.sub("", prose).strip()))
@@ -78,7 +84,7 @@ def _condition_text(prose: str, previous: str | None) -> tuple[str | None, bool]
     ):
         return text.strip(), True
     question = _QUESTION_RE.match(text)
-    if question and len(question.group(1).split()) <= 8 and not _CHECK_QUESTION_RE.match(text):
+    if question and len(question.group(1).split()) <= 8 and not _checks(text):
         return question.group(1).strip(), True
     match = _TRAILING_IF_RE.search(text)
     if (
