@@ -556,3 +556,16 @@ def test_when_you_are_done_is_not_a_condition() -> None:
         "aws rds delete-db-instance --db-instance-identifier tmp-restore --skip-final-snapshot\n"
     )
     assert steps[0].condition is None
+
+
+def test_a_page_level_approval_warning_guards_the_destructive_steps() -> None:
+    steps = _steps(
+        "MySQL failover\n"
+        "Overview\n"
+        "Warning: A failover is disruptive. Only do this after getting approval from the "
+        "incident commander.\n"
+        "Procedure\n"
+        "Step 1: Confirm the primary is down\nmysqladmin -h db1 ping\n"
+        "Step 2: Fail over\n./scripts/failover.sh --cluster orders --promote db2 --confirm\n"
+    )
+    assert [s.require_approval for s in steps] == [False, True]

@@ -63,6 +63,7 @@ class _Reader:
     out: Walk = field(default_factory=Walk)
     state: _State = field(default_factory=_State)
     prose_vars: dict[str, str] = field(default_factory=dict)
+    page_approval: str = ""  # "Warning: a failover ... Only do this after approval from the IC."
 
     def last_command_draft(self) -> Draft | None:
         for draft in reversed(self.out.drafts):

@@ -49,6 +49,8 @@ from domain.runbooks.prose.patterns import (
     _WARNING_RE,
 )
 from domain.runbooks.prose.rollbacks import _derive_rollback
+from domain.runbooks.risk import classify
+from schemas.runbook import StepRisk
 
 _UNDO_LEAD_RE = re.compile(  # "Put them back afterwards (same call with 1):" over a command
     r"^\W*(?:(?:undo|revert)\b|(?:put|set|scale|turn|switch|change|bring|move)\s+"
@@ -92,6 +94,10 @@ def read(text: str) -> Walk:
     first_content = next((ln.no for ln in lines if not ln.blank), 0)
     _read_lines(reader, lines, first_content)
     phrases.mark_approvals(reader.out.drafts, text)  # "Get sign-off ... before step 4."
+    if reader.page_approval:  # a warning at the top of the page guards its destructive steps
+        for draft in reader.out.drafts:
+            if draft.command and classify(draft.command).risk is StepRisk.DANGEROUS:
+                draft.approval = True
     for name in _prose_variables(text):
         reader.prose_vars.setdefault(name, name)
     reader.out.prose_variables = list(reader.prose_vars)
@@ -175,8 +181,9 @@ def _read_lines(reader: _Reader, lines: list[_Line], first_content: int) -> None
             i += 1
             continue
         if state.context:
-            if line.marker or phrases.PROHIBIT_RE.match(text):
-                pass
+            said = _approval_sentence(text) if _WARNING_RE.match(text) else None
+            if said and not reader.out.drafts:
+                reader.page_approval = said  # "Warning: ... Only after approval from the IC."
             reader.out.description.append(" ".join(text.split()))
             i += 1
             continue
@@ -199,7 +206,9 @@ def _read_lines(reader: _Reader, lines: list[_Line], first_content: int) -> None
             continue
         if _WARNING_RE.match(text):
             said = _approval_sentence(text)  # "Warning: ... Only with approval from X." after a cmd
-            if said and _approval_statement(reader, lines, i, said):
+            if said and not reader.out.drafts:
+                reader.page_approval = said  # a page-level warning, before any step
+            elif said and _approval_statement(reader, lines, i, said):
                 pass
             elif phrases.needs_approval(text):
                 state.approval = text
