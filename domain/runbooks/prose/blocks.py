@@ -76,7 +76,7 @@ def _manual(
 
 
 # "do NOT apply. Page the infra lead instead." / "missing - escalate to the platform team"
-_CLAUSE_SPLIT_RE = re.compile(r"[,;:]\s+|(?<=[.!?])\s+|\s+[-\u2013\u2014]\s+")
+_CLAUSE_SPLIT_RE = re.compile(r"[,;:]\s+|(?<=[.!?])\s+|(?<!\s)\s+[-\u2013\u2014]\s+")
 _HANDOFF_RE = re.compile(  # an action that hands the problem to people, said after a "don't"
     r"^(?:escalate|page|ask|tell|ping|call|notify|open|file|raise|hand)\b", re.I
 )

@@ -189,7 +189,7 @@ def _cut_clause(command: str) -> tuple[str, str]:
     return _cut_prose_tail(command)
 
 
-_GAP_COMMENT_RE = re.compile(r"\s{2,}(?:--|\()\s*(?=[A-Za-z])")  # a "# comment" is the title
+_GAP_COMMENT_RE = re.compile(r"(?<!\s)\s{2,}(?:--|\()\s*(?=[A-Za-z])")  # a "# comment" is the title
 _TAIL_WORDS = frozenset(["to", "and", "so", "because", "which", "until", "till"])
 _PLAIN_WORD_RE = re.compile(r"(?:[A-Za-z][a-z']*|\d+(?:\.\d+)?%)[,.]?")  # "it's under 80%"
 

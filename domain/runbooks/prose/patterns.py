@@ -41,7 +41,7 @@ _STATEMENT_RE = re.compile(
 _TRAILING_IF_RE = re.compile(
     r"[\s,]+\b(if|unless|in case|when|once)\s+(?P<cond>[^,;]+?)\s*[.!]?$", re.I
 )
-_ARROW_RE = re.compile(r"\s*(?:->|\u2192|=>)\s*")
+_ARROW_RE = re.compile(r"(?<!\s)\s*(?:->|\u2192|=>)\s*")  # (?<!\s): linear on long blank runs
 _SPLIT_RE = re.compile(r":\s+|\?\s+|\s+[-\u2013\u2014]\s+|\s*(?:->|\u2192|=>)\s*")
 _TRIGGER_RE = re.compile(
     r"(?:^|(?<=[\s(:]))(?:run|running|with|using|via|execute|executing|exec|try|type|just|then|"

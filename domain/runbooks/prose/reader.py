@@ -277,7 +277,8 @@ def _prose_line(reader: _Reader, lines: list[_Line], i: int) -> int:
     if cond is not None:
         state.cond = cond
     waits = phrases.WAIT_RE.match(_FILLER_RE.sub("", prose.strip()))
-    arrow = _ARROW_RE.split(prose.strip(), maxsplit=1)
+    has_arrow = any(a in prose for a in ("->", "=>", "\u2192"))
+    arrow = _ARROW_RE.split(prose.strip(), maxsplit=1) if has_arrow else [prose]
     done = (
         len(arrow) == 2
         and bool(arrow[0].strip())
