@@ -569,3 +569,18 @@ def test_a_page_level_approval_warning_guards_the_destructive_steps() -> None:
         "Step 2: Fail over\n./scripts/failover.sh --cluster orders --promote db2 --confirm\n"
     )
     assert [s.require_approval for s in steps] == [False, True]
+
+
+def test_a_command_after_so_is_kept_only_when_it_has_arguments() -> None:
+    steps = _steps(
+        "node\n\n5. containerd was hung, so sudo systemctl restart containerd && sudo systemctl "
+        "restart kubelet\n"
+    )
+    assert steps[0].command == (
+        "sudo systemctl restart containerd && sudo systemctl restart kubelet"
+    )
+    prose = _steps(
+        "mysql\n\nmysql -h db1 -e 'SHOW PROCESSLIST'\n"
+        "The credentials are in ~/.my.cnf, so mysql picks them up without a password prompt.\n"
+    )
+    assert [s.command for s in prose if s.command] == ["mysql -h db1 -e 'SHOW PROCESSLIST'"]

@@ -214,6 +214,10 @@ def _find_commands(text: str) -> list[Found]:
         cmd, _ = _clean_command(candidate)
         if len(cmd.split()) >= 2 and cmd.split()[1].lower() in _PREPOSITIONS:
             continue  # "reboot with failover to the standby": a verb in a sentence
+        if re.search(r"(?:^|\s)so\s*$", before, re.I) and not re.search(
+            r"\s-|[/=|<>$\"'{]|&&", cmd
+        ):
+            continue  # "..., so mysql picks them up": "so" leads to a command only with arguments
         if len(cmd.split()) >= 2 and cmdline.is_command(cmd, bare=True):
             found.append(Found(cmd, start, end, "bare"))
     return sorted(found, key=lambda f: f.start)

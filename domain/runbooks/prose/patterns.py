@@ -44,7 +44,7 @@ _TRAILING_IF_RE = re.compile(
 _ARROW_RE = re.compile(r"(?<!\s)\s*(?:->|\u2192|=>)\s*")  # (?<!\s): linear on long blank runs
 _SPLIT_RE = re.compile(r":\s+|\?\s+|\s+[-\u2013\u2014]\s+|\s*(?:->|\u2192|=>)\s*")
 _TRIGGER_RE = re.compile(
-    r"(?:^|(?<=[\s(:]))(?:run|running|with|using|via|execute|executing|exec|try|type|just|then|"
+    r"(?:^|(?<=[\s(:]))(?:run|running|with|using|via|execute|executing|exec|try|type|just|then|so|"
     r"and|do|call|e\.g\.|i\.e\.|like|such as|->|\u2192|:|\()\s*$",
     re.I,
 )
