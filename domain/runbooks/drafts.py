@@ -71,6 +71,11 @@ _LEADING_FILLER_RE = re.compile(
 )
 _REMOVE_RE = re.compile(r"(?:^|[;&|]\s*|sudo\s+)rm\s")
 _PATH_RE = re.compile(r"/[\w.-]+(?:/[\w.-]+)+")
+_SYMPTOM_HEADER_RE = re.compile(
+    r"^(?:symptoms?|log(?: line| message)?|error(?: message)?|message|signal|if|when|"
+    r"condition|situation|you see|observed|alert)$",
+    re.I,
+)
 _NEGATED_RE = re.compile(r"\b(?:don'?t|do not|never|not|avoid|instead of)\b[^.;]*$", re.I)
 _NUMBERED_HEADING_RE = re.compile(r"^(?:step\s*)?(\d{1,2})\s*[.):\-\u2013]\s", re.I)
 _STEP_NUMBER_RE = re.compile(r"\bsteps?\s*#?(\d{1,2})\b", re.I)
@@ -402,14 +407,20 @@ class _Walker:
         self.describe(text)
 
     def table(self, text: str) -> None:
-        """A pipe table (a "table of checks"): a row with a command cell is a step."""
-        for row in text.split("\n"):
+        """A pipe table (a "table of checks"): a row with a command cell is a step. Under a
+        "Symptom | Action" header, the first cell says when the row's step applies."""
+        rows = [r for r in text.split("\n") if r.strip()]
+        header = [c.strip() for c in rows[0].strip().strip("|").split("|")] if rows else []
+        symptom_table = bool(header) and bool(_SYMPTOM_HEADER_RE.match(branches.clean(header[0])))
+        for row in rows:
             cells = [c.strip() for c in row.strip().strip("|").split("|")]
             if not any(cells) or all(re.fullmatch(r":?-{2,}:?", c) for c in cells if c):
                 continue
             label = branches.clean(cells[0]) if cells else ""
             command = next((c for c in map(_cell_command, cells) if c), None)
             scope = self.scope_condition(0)
+            if symptom_table and row is not rows[0] and command and command not in cells[0]:
+                scope = branches.combine(scope, label)  # "| `bind: address in use` | ... | cmd |"
             if command:
                 self.undo_ref = cells[0] if re.fullmatch(r"\d{1,2}", cells[0]) else ""
                 self.add(Draft(self.category, make_title(label, None, "Run " + command[:70]),

@@ -177,3 +177,22 @@ def test_only_for_the_node_that_guards_the_code_block_below() -> None:
         "the node that cluster_status lists as the minority",
         "the node that cluster_status lists as the minority",
     ]
+
+
+def test_a_symptom_action_table_row_is_guarded_by_its_symptom() -> None:
+    steps = _steps(
+        "# Restart loop\n\n## Causes\n\n"
+        "| Log line | Cause | Action |\n|---|---|---|\n"
+        "| `permission denied` | owner changed | `sudo chown app: /etc/app/key.pem` |\n"
+    )
+    assert steps[0].command == "sudo chown app: /etc/app/key.pem"
+    assert steps[0].condition == "permission denied"
+
+
+def test_a_check_table_row_is_not_guarded_by_its_label() -> None:
+    steps = _steps(
+        "# ES\n\n## Checks\n\n"
+        "| Check | How |\n|---|---|\n"
+        "| Disk per node | `curl -s localhost:9200/_cat/allocation?v` |\n"
+    )
+    assert steps[0].condition is None
