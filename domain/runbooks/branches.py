@@ -66,6 +66,15 @@ _ASKED_RE = re.compile(
 )
 
 
+_FOR_CASE_RE = re.compile(
+    r"^\s*for\s+(?!each\b|every\b|all\b|example\b|instance\b|more\b|details?\b|reference\b|"
+    r"now\b|a\s+while\b|this\b|that\b)(?P<cond>[^,:;.]{2,40}?),\s*"
+    r"(?P<rest>(?:check|run|use|verify|confirm|make|look|set|restart|add|remove|delete|scale|"
+    r"ensure|open|test|inspect|query)\b.*)$",
+    re.I | re.S,
+)
+
+
 def split_condition(
     sentence: str, previous: str | None = None, before: str | None = None
 ) -> tuple[str | None, str]:
@@ -82,6 +91,9 @@ def split_condition(
             return f"not ({previous})", rest
         return "the previous steps did not resolve the problem", rest
     match = _IF_RE.match(text)
+    scoped = _FOR_CASE_RE.match(text) if not match else None
+    if scoped:  # "For HTTP-01 challenges, check that ...": the case the action is for
+        return clean(scoped.group("cond")), scoped.group("rest").strip()
     if not match:
         asked = _ASKED_RE.match(text)  # "Pods `Pending`? Check quota": the question guards it
         if asked and len(asked.group("cond").split()) <= 10:

@@ -196,3 +196,15 @@ def test_a_check_table_row_is_not_guarded_by_its_label() -> None:
         "| Disk per node | `curl -s localhost:9200/_cat/allocation?v` |\n"
     )
     assert steps[0].condition is None
+
+
+def test_for_a_case_then_an_action_guards_the_code_below() -> None:
+    steps = _steps(
+        "# cert-manager\n\n## Challenges\n\n"
+        "For **HTTP-01** challenges, check that the solver URL is reachable:\n\n"
+        "```bash\ncurl -sv http://example.com/.well-known/acme-challenge/tok\n```\n\n"
+        "For each node, check the kubelet:\n\n"
+        "```bash\nsystemctl status kubelet\n```\n"
+    )
+    assert steps[0].condition == "HTTP-01 challenges"
+    assert steps[1].condition is None
