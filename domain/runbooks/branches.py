@@ -11,7 +11,8 @@ import re
 _IF_RE = re.compile(
     r"^\s*(?:and\s+|then\s+|but\s+|also,?\s+)?"
     r"(?P<kw>if|when|whenever|in case(?: of| that)?|in the case (?:of|that)|for the case that|"
-    r"should|unless|only if|once|as soon as|assuming(?: that)?|provided(?: that)?)\s+(?P<cond>.+?)"
+    r"should|unless|only if|only (?:for|on|when)|once|as soon as|assuming(?: that)?|"
+    r"provided(?: that)?)\s+(?P<cond>.+?)"
     r"(?:\s*(?:,|;|\s-{1,2}\s)\s*(?:then\s+)?(?P<rest>.*)|\s+then\s+(?P<rest2>.*)|:\s*$|\.?\s*$)",
     re.I | re.S,
 )
@@ -35,6 +36,11 @@ _TRIVIAL = frozenset(
         "you wish",
         "you like",
         "in doubt",
+        "you are done",
+        "you're done",
+        "done",
+        "finished",
+        "you are finished",
     }
 )
 _SENTENCE_RE = re.compile(
@@ -50,6 +56,23 @@ def sentences(text: str) -> list[str]:
 def clean(text: str) -> str:
     text = _MARKUP_RE.sub("", " ".join(text.split())).replace("`", "")
     return text.strip().rstrip(":").strip()
+
+
+_ASKED_RE = re.compile(
+    r"^(?!(?:what|why|how|who|which|where|when|whose|whom|any\s+questions|is|are|was|were|"
+    r"does|do|did|has|have|can|could|will|would|should)\b)"
+    r"(?P<cond>[^?.!:]{3,}?)\?(?:\s+(?P<rest>.*))?$",
+    re.I,
+)
+
+
+_FOR_CASE_RE = re.compile(
+    r"^\s*for\s+(?!each\b|every\b|all\b|example\b|instance\b|more\b|details?\b|reference\b|"
+    r"now\b|a\s+while\b|this\b|that\b)(?P<cond>[^,:;.]{2,40}?),\s*"
+    r"(?P<rest>(?:check|run|use|verify|confirm|make|look|set|restart|add|remove|delete|scale|"
+    r"ensure|open|test|inspect|query)\b.*)$",
+    re.I | re.S,
+)
 
 
 def split_condition(
@@ -68,7 +91,13 @@ def split_condition(
             return f"not ({previous})", rest
         return "the previous steps did not resolve the problem", rest
     match = _IF_RE.match(text)
+    scoped = _FOR_CASE_RE.match(text) if not match else None
+    if scoped:  # "For HTTP-01 challenges, check that ...": the case the action is for
+        return clean(scoped.group("cond")), scoped.group("rest").strip()
     if not match:
+        asked = _ASKED_RE.match(text)  # "Pods `Pending`? Check quota": the question guards it
+        if asked and len(asked.group("cond").split()) <= 10:
+            return clean(asked.group("cond")), (asked.group("rest") or "").strip()
         return None, text
     cond = clean(match.group("cond")).rstrip(".")
     rest = match.group("rest") or match.group("rest2") or ""

@@ -232,6 +232,11 @@ def flagged_unknown(text: str) -> bool:
     if text.rstrip().endswith((".", "?", "!", ":")):
         return False
     flags = [w for w in words[1:] if re.fullmatch(r"--?[A-Za-z][\w-]*(=\S+)?", w)]
+    first_flag = words.index(flags[0]) if flags else len(words)
+    if words[1] in {"=", ":", "-", "\u2013"} or any(
+        w.endswith((":", "?")) for w in words[:first_flag]
+    ):
+        return False  # "undo = roll forward: helm ..." / "note: cmd --x": a label, then a command
     prose = [w for w in words[1:] if w.lower() in _COMMON_WORDS]
     return bool(flags) and len(prose) <= 1
 
@@ -289,7 +294,7 @@ def trim_prose_tail(command: str) -> str:
         if words[k].lower() not in TAIL_START:
             continue
         tail = words[k:]
-        if all(re.fullmatch(r"[A-Za-z][A-Za-z',]*[.!]?", w) for w in tail) and not (
+        if all(re.fullmatch(r"[A-Za-z][A-Za-z',]*(?:-[A-Za-z]+)*[.!]?", w) for w in tail) and not (
             commands._unbalanced(" ".join(words[:k]))
         ):
             return " ".join(words[:k]).rstrip(" ,;")
@@ -364,6 +369,12 @@ def is_command(text: str, *, bare: bool = False) -> bool:
                 "iostat",
                 "vmstat",
                 "netstat",
+                "timedatectl",
+                "hostnamectl",
+                "lscpu",
+                "lsmod",
+                "getenforce",
+                "sestatus",
             }
             and not bare
         )
@@ -412,6 +423,6 @@ def common_word_doubt(command: str) -> str | None:
 def reads_as_prose(text: str) -> bool:
     """A line that starts with a tool's name but goes on as a sentence ("kubelet restarts are
     rare and usually not needed.")."""
-    words = text.split()
+    words = re.sub(r"\s+#\s.*$", "", text).split()  # a shell comment's words are not the line's
     common = sum(1 for w in words[1:] if w.lower().strip(".,;") in _COMMON_WORDS)
     return common >= 3 and not TECHNICAL_RE.search(" ".join(words[1:]))

@@ -69,6 +69,16 @@ _LEADING_FILLER_RE = re.compile(
     r"be sure to\s+|it is (?:recommended|advisable) to\s+)+",
     re.I,
 )
+_REMOVE_RE = re.compile(r"(?:^|[;&|]\s*|sudo\s+)rm\s")
+_PATH_RE = re.compile(r"/[\w.-]+(?:/[\w.-]+)+")
+_SYMPTOM_HEADER_RE = re.compile(
+    r"^(?:symptoms?|log(?: line| message)?|error(?: message)?|message|signal|if|when|"
+    r"condition|situation|you see|observed|alert)$",
+    re.I,
+)
+_NEGATED_RE = re.compile(r"\b(?:don'?t|do not|never|not|avoid|instead of)\b[^.;]*$", re.I)
+_NUMBERED_HEADING_RE = re.compile(r"^(?:step\s*)?(\d{1,2})\s*[.):\-\u2013]\s", re.I)
+_STEP_NUMBER_RE = re.compile(r"\bsteps?\s*#?(\d{1,2})\b", re.I)
 _ROLLBACK_SENT_RE = re.compile(
     r"^\s*(?:to\s+(?:undo|revert|roll\s*back)|undo|revert|roll\s*back|rollback)\b|"
     r"\b(?:undo|revert|roll\s*back)\s+(?:this|it|the change|that)?\s*(?:with|using|by running)\b",
@@ -181,6 +191,8 @@ class _Walker:
         self.index = 0
         self.heading_text = ""
         self.labelled: set[str] = set()
+        self.heading_item = ""  # "4" under "## 4. Raise the watermark"
+        self.undo_ref = ""  # in a Rollback section: the step number the next undo names
 
     @property
     def category(self) -> str:
@@ -200,8 +212,12 @@ class _Walker:
             draft.lines = (start or block.line, max(block.end_line, block.line))
         said = " ".join([draft.source_text, *draft.instructions[:1]])
         draft.approval = phrases.needs_approval(said, draft.command)
-        if draft.command and self.category == "rollback" and self.attach_rollback(draft.command):
-            return draft
+        draft.item = (block.item if block is not None else "") or self.heading_item or None
+        if draft.command and self.category == "rollback":
+            if self.undo_ref and attach_to_item(self.out.drafts, self.undo_ref, draft.command):
+                return draft
+            if self.attach_rollback(draft.command):
+                return draft
         self.out.drafts.append(draft)
         return draft
 
@@ -225,6 +241,8 @@ class _Walker:
                         self.text(part, after)
             else:
                 self.code(block)
+        said = "\n".join(b.text for b in self.blocks if b.kind == "text")
+        phrases.mark_approvals(self.out.drafts, said)  # "Get sign-off ... before step 4."
         return self.out
 
     def list_has_commands(self, depth: int) -> bool:
@@ -250,6 +268,9 @@ class _Walker:
             category = category_of(block.text, parent)
         self.headings.append((block.level, category, branches.heading_condition(block.text)))
         self.heading_text = branches.clean(_LINK_RE.sub(r"\1\2", block.text))
+        number = _NUMBERED_HEADING_RE.match(self.heading_text)
+        self.heading_item = number.group(1) if number else ""
+        self.undo_ref = ""
         self.item_cond.clear()
         self.item_text.clear()
         self.lead = self.lead_cond = self.last_cond = self.para_cond = None
@@ -267,6 +288,8 @@ class _Walker:
         self.lead = self.lead_cond = None
         self.lead_rollback = False
         text = block.text
+        ref = _STEP_NUMBER_RE.search(text) if self.category == "rollback" else None
+        self.undo_ref = ref.group(1) if ref else ""  # "Step 4 must be undone once ...:"
         category = self.category
         if category in {"context", "intro"}:
             if category == "intro" and commands.inline_commands(text):
@@ -325,7 +348,9 @@ class _Walker:
         if (following is not None and following.kind == "code") or text.rstrip().endswith(":"):
             self.lead, self.lead_cond = text, cond or _any_condition(sents, self.last_cond)
             self.lead_line = block.line
-            self.lead_rollback = bool(_ROLLBACK_SENT_RE.search(last))
+            # a numbered item's own "To roll back to the previous revision:" is its action
+            numbered_item = block.item_start and bool(block.item)
+            self.lead_rollback = bool(_ROLLBACK_SENT_RE.search(last)) and not numbered_item
             if following is not None and following.kind == "text" and following.list_depth > depth:
                 self.lead = None
                 if not self.list_has_commands(depth) and (
@@ -382,24 +407,25 @@ class _Walker:
         self.describe(text)
 
     def table(self, text: str) -> None:
-        """A pipe table (a "table of checks"): a row with a command cell is a step."""
-        for row in text.split("\n"):
+        """A pipe table (a "table of checks"): a row with a command cell is a step. Under a
+        "Symptom | Action" header, the first cell says when the row's step applies."""
+        rows = [r for r in text.split("\n") if r.strip()]
+        header = [c.strip() for c in rows[0].strip().strip("|").split("|")] if rows else []
+        symptom_table = bool(header) and bool(_SYMPTOM_HEADER_RE.match(branches.clean(header[0])))
+        for row in rows:
             cells = [c.strip() for c in row.strip().strip("|").split("|")]
             if not any(cells) or all(re.fullmatch(r":?-{2,}:?", c) for c in cells if c):
                 continue
             label = branches.clean(cells[0]) if cells else ""
-            command = next(
-                (
-                    c.strip("`").strip()
-                    for c in cells
-                    if c.strip("`").strip() and cmdline.is_command(c.strip("`").strip())
-                ),
-                None,
-            )
+            command = next((c for c in map(_cell_command, cells) if c), None)
             scope = self.scope_condition(0)
+            if symptom_table and row is not rows[0] and command and command not in cells[0]:
+                scope = branches.combine(scope, label)  # "| `bind: address in use` | ... | cmd |"
             if command:
+                self.undo_ref = cells[0] if re.fullmatch(r"\d{1,2}", cells[0]) else ""
                 self.add(Draft(self.category, make_title(label, None, "Run " + command[:70]),
                                command, [row], scope, source_text=row))  # fmt: skip
+                self.undo_ref = ""
             elif len(cells) > 1 and is_imperative(cells[-1]) and label.lower() not in {
                 "check", "what", "step", "action"
             }:  # fmt: skip
@@ -472,6 +498,11 @@ class _Walker:
         scope = branches.combine(self.scope_condition(block.list_depth), self.lead_cond)
         item = self.item_text.get(block.list_depth) if block.list_depth else None
         base = self.lead or item or ""
+        split = phrases.wait_then(base)
+        if split is not None and split[1].endswith(":"):  # "5. Wait a minute, then confirm:"
+            self.add(Draft(self.category, make_title(split[0]), None, [split[0]], scope,
+                           source_text=split[0]))  # fmt: skip
+            base = split[1]
         for cc in found:
             if cc.todo:
                 draft = self.add(
@@ -493,10 +524,11 @@ class _Walker:
                 self.out.drafts[-1].rollback = cc.command
                 self.lead_rollback = False
                 continue
+            self.lead_rollback = False  # "To roll back:" over a block it opens: the block's steps
             title = make_title(cc.comment) if cc.comment else make_title(base, None, "")
             if title == "Manual step":
                 title = f"Run {cc.command.splitlines()[0][:70]}"
-            self.add(
+            draft = self.add(
                 Draft(
                     self.category,
                     title,
@@ -506,6 +538,8 @@ class _Walker:
                     source_text=base,
                 )
             )
+            if cc.comment and phrases.needs_approval(cc.comment, cc.command):
+                draft.approval = True  # "# needs approval from the lead: ..." over the command
 
 
 def walk(blocks: list[Block]) -> Walk:
@@ -528,8 +562,9 @@ def _tokens(command: str) -> set[str]:
 def attach_rollback(drafts: list[Draft], command: str) -> bool:
     """Set `command` as the rollback of the earlier command step it resembles most.
 
-    Same tool required and at least a third of the words shared; a step that already has a
-    rollback is skipped. Returns False when no step fits (the caller keeps it as a step).
+    Same tool required and at least a third of the words shared; a read-only step or one that
+    already has a rollback is skipped. Returns False when no step fits (the caller keeps it as a
+    step).
     """
     words = _tokens(command)
     head = command.split()[0] if command.split() else ""
@@ -537,10 +572,17 @@ def attach_rollback(drafts: list[Draft], command: str) -> bool:
     for draft in drafts:
         if not draft.command or draft.rollback or draft.command.split()[0] != head:
             continue
+        if (
+            classify(draft.command).risk is StepRisk.SAFE
+            or draft.command.strip() == command.strip()
+        ):
+            continue  # an undo undoes a change, not a read, and is not the change itself
         other = _tokens(draft.command)
         score = len(words & other) / len(words | other)
-        if classify(draft.command).risk is not StepRisk.SAFE:
-            score += 1.0  # an undo undoes a change, not a read
+        if _REMOVE_RE.search(command) and set(_PATH_RE.findall(command)) & set(
+            _PATH_RE.findall(draft.command)
+        ):
+            score += 0.5  # "rm /etc/x/override.conf" undoes the step that wrote that file
         if score >= 0.34 and (best is None or score >= best[0]):  # a tie: the later change
             best = (score, draft)
     if best is None:
@@ -588,6 +630,35 @@ def _part(block: Block, kind: str, lines: list[str], *, first: bool) -> Block:
         line=block.line,
         end_line=block.end_line,
     )
+
+
+def attach_to_item(drafts: list[Draft], item: str, command: str) -> bool:
+    """A Rollback section's undo that names its step ("Step 4 must be undone", a table row
+    "| 1 | cmd |"): the rollback of the command step written under that number."""
+    named = [d for d in drafts if d.item == item and d.command]
+    if attach_rollback(named, command):  # the step of that number the undo resembles most
+        return True
+    target = named[-1] if named else None
+    if target is None or target.rollback or target.command == command:
+        return False
+    target.rollback = command
+    return True
+
+
+def _cell_command(cell: str) -> str | None:
+    """The command a table cell holds: the whole cell, or a code span inside a sentence
+    ("find it with `ss -ltnp` and kill it"), never the sentence around a span."""
+    whole = cell.strip()
+    bare = whole.strip("`").strip()
+    if not bare:
+        return None
+    if "`" not in bare:
+        return bare if cmdline.is_command(bare) else None
+    for span in commands.inline_commands(whole):
+        before = whole[: max(whole.find(span), 0)]
+        if not _NEGATED_RE.search(before[-25:]):  # "(don't `kubectl set image` by hand)"
+            return span
+    return None
 
 
 def _is_table(text: str) -> bool:

@@ -35,6 +35,7 @@ class Block:
     item_start: bool = False  # first block of a list item
     line: int = 0
     end_line: int = 0  # last line of the block (1-based), 0 when unknown
+    item: str = ""  # the number of the top-level ordered list item it belongs to ("3" for "3.")
 
 
 def split_front_matter(text: str) -> tuple[dict[str, object], str]:
@@ -66,6 +67,7 @@ def blocks(markdown: str) -> list[Block]:
     out: list[Block] = []
     depth = 0
     item_pending = False
+    item = ""
     i = 0
     while i < len(tokens):
         tok = tokens[i]
@@ -75,8 +77,11 @@ def blocks(markdown: str) -> list[Block]:
             depth += 1
         elif tok.type in {"bullet_list_close", "ordered_list_close"}:
             depth -= 1
+            item = item if depth else ""
         elif tok.type == "list_item_open":
             item_pending = True
+            if depth == 1:
+                item = tok.info if tok.info.isdigit() else ""
         elif tok.type == "heading_open":
             content = _inline_text(tokens[i + 1] if i + 1 < len(tokens) else None)
             out.append(
@@ -94,6 +99,7 @@ def blocks(markdown: str) -> list[Block]:
                     item_start=item_pending,
                     line=line,
                     end_line=end,
+                    item=item,
                 )
             )
             item_pending = False
@@ -112,6 +118,7 @@ def blocks(markdown: str) -> list[Block]:
                     item_start=item_pending,
                     line=line,
                     end_line=end,
+                    item=item,
                 )
             )
             item_pending = False

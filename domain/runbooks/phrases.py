@@ -6,6 +6,8 @@ Shared by the plain-text reader and the Markdown walker so both read prose the s
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+from typing import Protocol
 
 PROHIBIT_RE = re.compile(
     r"^(?:(?:but|and|also|please|important|warning|note|caution)\s*:?\s+)?"
@@ -28,7 +30,9 @@ ROLLBACK_RE = re.compile(
     r"|\bmakes?\s+(?:it|things|this|that)\s+worse\b|\bgets?\s+worse\b"
     r"|\b(?:scale|set|put|turn|change|switch|move|bring)\s+(?:it\s+|them\s+|this\s+|that\s+)?back\b"
     r"|\bback\s+to\b"
-    r"|\broll(?:ing)?\s+(?:it\s+|this\s+|that\s+)?back\s+(?:with|using|via|by)\b",
+    r"|\broll(?:ing)?\s+(?:it\s+|this\s+|that\s+)?back\s+(?:with|using|via|by)\b"
+    r"|^\W*re-?enable\s+(?:it|them|this|that)\b"
+    r"|\b(?:start|enable|resume|turn)\s+(?:it|them)\s+(?:again|back\s+on)\s+(?:with|using|via)\b",
     re.I,
 )
 
@@ -36,7 +40,8 @@ APPROVAL_RE = re.compile(
     r"\b(?:approval|approved\s+by|approves\b|(?:must|has to|have to|needs? to|should|to|will|"
     r"can|shall)\s+(?:first\s+)?approve\b|approving|sign[- ]?off|signs?\s+off|signed\s+off|"
     r"(?:an?\s+|the\s+)?ok\s+from|says?\s+ok|gives?\s+(?:the\s+|an?\s+|you\s+)?(?:ok|go)\b|"
-    r"\b(?:ask|check with|clear it with|run it by)\s+@?[\w.-]+(?:\s+[\w.-]+)?\s+first\b|"
+    r"\b(?:ask|check with|clear it with|run it by)\s+@?[\w.-]+(?:\s+[\w#@.-]+){0,4}\s+first\b|"
+    r"\b(?:has|have)\s+agreed\b|"
     r"go-ahead|green light|permission\s+(?:from|of)\b|\bok\s+(?:needed|required|first)\b|"
     r"needs?\s+(?:an?\s+|the\s+|their\s+|his\s+|her\s+)?ok\b|get(?:ting)?\s+(?:an?\s+|the\s+)?ok\b|"
     r"\bwith\s+(?:an?\s+)?ok\b|must\s+(?:be\s+)?(?:ok'?d|agreed)|"
@@ -62,10 +67,28 @@ NO_APPROVAL_RE = re.compile(
 
 WAIT_RE = re.compile(
     r"^(?:wait|give it|give them|let it|let them|let the\b[^,.;]*?|allow|sleep|pause|hold off|"
-    r"hold on|after)\b.*?\b(?:\d+|a few|few|(?:a\s+)?couple(?:\s+of)?|several|some)"
+    r"hold on|after)\b.*?\b(?:\d+|a few|few|(?:a\s+)?couple(?:\s+of)?|several|some|an?|one|two|"
+    r"three|four|five|ten|fifteen|thirty)"
     r"\s*(?:s|sec|secs|seconds?|m|min|mins|minutes?|h|hrs?|hours?)\b",
     re.I,
 )
+
+
+WAIT_THEN_RE = re.compile(  # "Wait about 2 minutes, then check ...": a wait, then the next step
+    r"^\W*(?P<wait>.+?),?\s+then\b[\s:,]*(?P<rest>.*)$", re.I | re.S
+)
+
+
+def wait_then(prose: str) -> tuple[str, str] | None:
+    """ "Give it 10 minutes, then look at the depth again:" -> ("Give it 10 minutes", "look at
+    the depth again:"), when the part before "then" is a wait; None otherwise."""
+    match = WAIT_THEN_RE.match(prose.strip())
+    if match is None:
+        return None
+    wait = match.group("wait").strip(" ,;")
+    if not WAIT_RE.match(wait) or re.search(r"[.;]", wait):
+        return None
+    return wait, match.group("rest").strip()
 
 
 _LIMIT_RE = re.compile(
@@ -97,6 +120,32 @@ def needs_approval(text: str, command: str | None = None) -> bool:
         if any(n > bound for n in numbers):
             return True
     return False
+
+
+_STEP_NAMED_RE = re.compile(r"\b(?:before|for|in|of)\s+steps?\s*#?(\d{1,2})\b", re.I)
+
+
+def approval_step_refs(text: str) -> set[str]:
+    """Step numbers a sentence says need approval ("Get sign-off from the IC before step 4.")."""
+    refs: set[str] = set()
+    for sentence in _SENTENCE_END_RE.split(text):
+        if needs_approval(sentence):
+            refs.update(m.group(1) for m in _STEP_NAMED_RE.finditer(sentence))
+    return refs
+
+
+class _NumberedStep(Protocol):
+    command: str | None
+    item: str | None
+    approval: bool
+
+
+def mark_approvals(drafts: Sequence[_NumberedStep], text: str) -> None:
+    """Set require-approval on the command steps a sentence names by number."""
+    refs = approval_step_refs(text)
+    for draft in drafts:
+        if draft.command and draft.item in refs:
+            draft.approval = True
 
 
 def prohibited(text: str) -> bool:

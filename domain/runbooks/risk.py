@@ -48,7 +48,7 @@ _READ_ONLY = frozenset(
     lsof iostat vmstat mpstat pidstat sar stat file base64 xxd od hexdump strings diff cmp
     comm test [ [[ ]] true false sleep cd pwd export set unset alias read wait exit return
     shift local declare history clear tcpdump getent lsblk blkid nproc lscpu lsmem lspci lsusb
-    lsmod timedatectl hostnamectl chronyc ntpq tree realpath basename dirname seq tac rev nl
+    lsmod timedatectl hostnamectl ntpq tree realpath basename dirname seq tac rev nl
     fold paste join expand md5sum sha256sum sha1sum cksum getenforce sestatus ausearch last w
     who ulimit locale awk gawk mawk : numastat nc ncat telnet openssl-version free runc tput
     env-list true promtool-check grpcurl sha512sum iftop iotop atop sestatus lsattr namei
@@ -58,6 +58,7 @@ _READ_ONLY = frozenset(
 _HANDLERS: dict[str, Handler] = {
     "kubectl": risk_k8s.kubectl, "oc": risk_k8s.kubectl, "k": risk_k8s.kubectl,
     "helm": risk_k8s.helm,
+    "chronyc": risk_tools.chronyc,
     "virtctl": risk_k8s.virtctl,
     "aws": risk_cloud.aws, "gcloud": risk_cloud.gcloud, "az": risk_cloud.az,
     "terraform": risk_cloud.terraform, "terragrunt": risk_cloud.terraform,
@@ -193,7 +194,32 @@ def _classify_text(text: str, depth: int) -> list[Verdict]:
 def _classify_segment(segment: Segment, depth: int) -> list[Verdict]:
     verdicts = _classify_words(list(segment.words), depth, segment.piped_into)
     verdicts.extend(_redirect_verdicts(segment))
+    verdicts.extend(_data_loss_verdicts(list(segment.words), verdicts, segment.piped_into))
     return verdicts
+
+
+_SQL_LOADERS = frozenset({"psql", "mysql", "mariadb", "sqlite3", "clickhouse-client"})
+
+
+def _data_loss_verdicts(words: list[str], verdicts: list[Verdict], piped: bool) -> list[Verdict]:
+    """Changes whose arguments say data goes away or gets overwritten, whatever the tool."""
+    if not verdicts or worst(verdicts) is SAFE:
+        return []
+    text = " ".join(words).lower()
+    if re.search(r"accept_data_loss|allocate_(?:stale|empty)_primary", text):
+        return [(DANGEROUS, "forces a shard allocation that accepts data loss")]
+    if "retention" in text:
+        return [(DANGEROUS, "changes retention: data older than the new limit is deleted")]
+    bare = _strip_wrappers(list(words), [])
+    head = os.path.basename(bare[0]) if bare else ""
+    if piped and head in _SQL_LOADERS and not re.search(r"\s(?:-c|--command|-e|--execute)\b", text):
+        return [
+            (
+                DANGEROUS,
+                f"{head} runs the statements piped into it (a dump loaded into a live database)",
+            )
+        ]
+    return []
 
 
 def _redirect_verdicts(segment: Segment) -> list[Verdict]:

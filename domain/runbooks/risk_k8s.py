@@ -86,6 +86,11 @@ def kubectl(tool: str, args: list[str], recurse: Recurse) -> list[Verdict]:
     if not pos:
         return [(CAUTION, f"{tool} with no verb")]
     verb, rest = pos[0], pos[1:]
+    if verb == "argo" and rest[:1] == ["rollouts"]:
+        sub = rest[1] if len(rest) > 1 else ""
+        if sub in {"get", "status", "list", "version", "lint"}:
+            return [(SAFE, f"{tool} argo rollouts {sub} only reads")]
+        return [(CAUTION, f"{tool} argo rollouts {sub or '(no verb)'} changes the rollout")]
     if verb == "adm":
         if not rest:
             return [(SAFE, f"{tool} adm with no verb only prints help")]
@@ -212,6 +217,8 @@ def helm(_tool: str, args: list[str], _recurse: Recurse) -> list[Verdict]:
         return [(CAUTION, f"helm repo {sub} changes the local repository list")]
     if verb in _HELM_SAFE:
         return [(SAFE, f"helm {verb} only reads")]
+    if verb in {"rollback", "upgrade"} and has_flag(args, "--force"):
+        return [(DANGEROUS, f"helm {verb} --force deletes and recreates the release's resources")]
     if verb == "rollback":
         return [(CAUTION, "helm rollback returns the release to an earlier revision")]
     if verb in {"install", "upgrade"}:

@@ -27,6 +27,19 @@ def rabbitmqctl(tool: str, args: list[str], _recurse: Recurse) -> list[Verdict]:
     return [(CAUTION, f"{tool} {cmd or 'command'} changes the broker")]
 
 
+_CHRONYC_READS = frozenset({"tracking", "sources", "sourcestats", "activity", "ntpdata", "clients",
+                            "serverstats", "selectdata", "rtcdata", "smoothing", "waitsync",
+                            "authdata", "manual"})  # fmt: skip
+
+
+def chronyc(tool: str, args: list[str], _recurse: Recurse) -> list[Verdict]:
+    pos = positional(args, frozenset({"-h", "-p", "-f"}))
+    cmd = pos[0] if pos else "tracking"
+    if cmd in _CHRONYC_READS and (cmd != "manual" or pos[1:2] == ["list"]):
+        return [(SAFE, f"{tool} {cmd} only reads")]
+    return [(CAUTION, f"{tool} {cmd} changes the clock or chronyd's sources (makestep jumps time)")]
+
+
 def patronictl(tool: str, args: list[str], _recurse: Recurse) -> list[Verdict]:
     pos = positional(args, frozenset({"-c", "--config-file", "-d", "--dcs-url"}))
     cmd = pos[0] if pos else ""
@@ -107,7 +120,27 @@ def backup_tool(tool: str, _args: list[str], _recurse: Recurse) -> list[Verdict]
     return [(SAFE, f"{tool} takes a backup; the database is only read")]
 
 
+def rabbitmq_diagnostics(tool: str, args: list[str], _recurse: Recurse) -> list[Verdict]:
+    pos = positional(args, frozenset({"-n", "--node", "-t", "--timeout", "--unit", "-p"}))
+    return [(SAFE, f"{tool} {pos[0] if pos else 'status'} only reports on the node")]
+
+
+_MYSQLADMIN_READS = frozenset({"ping", "status", "extended-status", "processlist", "variables",
+                               "version"})  # fmt: skip
+
+
+def mysqladmin(tool: str, args: list[str], _recurse: Recurse) -> list[Verdict]:
+    pos = positional(args, frozenset({"-h", "--host", "-u", "--user", "-P", "--port", "-S"}))
+    if pos and all(p in _MYSQLADMIN_READS for p in pos):
+        return [(SAFE, f"{tool} {' '.join(pos)} only reads")]
+    if any(p in {"shutdown", "drop"} for p in pos):
+        return [(DANGEROUS, f"{tool} shutdown/drop stops the server or deletes a database")]
+    return [(CAUTION, f"{tool} {' '.join(pos) or 'command'} changes the server")]
+
+
 HANDLERS = {
+    "rabbitmq-diagnostics": rabbitmq_diagnostics,
+    "mysqladmin": mysqladmin,
     "consul": hashicorp,
     "nomad": hashicorp,
     "pg_dump": backup_tool,

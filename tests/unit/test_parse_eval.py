@@ -1,9 +1,11 @@
-"""The parser evaluation on the tuning set, with floors so a regression fails.
+"""The parser evaluation on the tuning sets, with floors so a regression fails.
 
-The floors sit a little under the figures measured when they were set; the held-out sets in
-tests/data/heldout/runbooks get no floors (they are measured, never tuned to). Set B
+The floors sit a little under the figures measured when they were set. Set B
 (tests/data/tuning/runbooks-b) was written for the weak styles (Slack threads, Confluence exports,
-numbered lists with rollback sections) before the parser was changed for them.
+numbered lists with rollback sections) before the parser was changed for them. Set C
+(tests/data/heldout/runbooks, README-a.md/README-b.md) was the held-out set until its failures
+were looked at (2026-12-03); from then on it is a tuning set and gets floors too. A fresh held-out
+set gets none: it is measured, never tuned to.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from bench.parse_eval import evaluate, in_text, load, norm_command, score
 
 TUNING = Path(__file__).resolve().parents[1] / "data" / "tuning" / "runbooks"
 TUNING_B = TUNING.parent / "runbooks-b"
+TUNING_C = TUNING.parents[1] / "heldout" / "runbooks"  # seen, so now tuned on
 
 FLOORS = {
     "step_recall": 95.0,
@@ -43,6 +46,40 @@ FLOORS_B = {
     "approval_recall": 90.0,
     "wait_recall": 90.0,
 }
+
+
+FLOORS_C = {
+    "step_recall": 92.0,
+    "step_precision": 95.0,
+    "command_exact": 96.0,
+    "commands_kept": 97.0,
+    "rollbacks_attached": 95.0,
+    "variable_recall": 95.0,
+    "risk_agreement": 88.0,
+    "condition_recall": 77.0,
+    "approval_recall": 88.0,
+    "wait_recall": 80.0,
+}
+
+
+@pytest.fixture(scope="module")
+def figures_c() -> dict[str, float | int]:
+    docs = load([TUNING_C])
+    assert len(docs) >= 64
+    return evaluate(docs)["all"].figures()
+
+
+@pytest.mark.parametrize("name", sorted(FLOORS_C))
+def test_tuning_set_c_floor(figures_c: dict[str, float | int], name: str) -> None:
+    assert figures_c[name] >= FLOORS_C[name], f"{name} fell to {figures_c[name]}"
+
+
+def test_tuning_set_c_has_no_invented_commands_or_misplaced_rollbacks(
+    figures_c: dict[str, float | int],
+) -> None:
+    assert figures_c["invented_commands"] == 0
+    assert figures_c["rollbacks_misplaced"] == 0
+    assert figures_c["parse_errors"] == 0
 
 
 @pytest.fixture(scope="module")

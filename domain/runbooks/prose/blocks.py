@@ -17,6 +17,7 @@ from domain.runbooks.prose.patterns import _ARROW_RE, _EXTRA_VERBS, _FILLER_RE, 
 def _new_block(state: _State) -> None:
     state.cond = None
     state.item_cond = None
+    state.item_approval = ""
     state.approval = ""
     state.lead = None
     state.lead_used = False
@@ -49,6 +50,12 @@ def _manual(
             if _actionable(clause):
                 body = clause
                 break
+        else:  # "do NOT apply. Page the infra lead instead.": a hand-off in a later sentence
+            for clause in _CLAUSE_SPLIT_RE.split(body)[1:]:
+                clause = _FILLER_RE.sub("", clause.strip())
+                if _HANDOFF_RE.match(clause) and _actionable(clause):
+                    body = clause
+                    break
     if not (force or wait or _actionable(body)):
         reader.out.description.append(" ".join(text.split()))
         return
@@ -66,6 +73,24 @@ def _manual(
     draft.lines = (no, no)
     draft.approval = approval or phrases.needs_approval(text)
     reader.out.drafts.append(draft)
+
+
+# "do NOT apply. Page the infra lead instead." / "missing - escalate to the platform team"
+_CLAUSE_SPLIT_RE = re.compile(r"[,;:]\s+|(?<=[.!?])\s+|(?<!\s)\s+[-\u2013\u2014]\s+")
+_HANDOFF_RE = re.compile(  # an action that hands the problem to people, said after a "don't"
+    r"^(?:escalate|page|ask|tell|ping|call|notify|open|file|raise|hand)\b", re.I
+)
+
+
+def _handoff_after_prohibition(reader: _Reader, text: str, no: int) -> bool:
+    """ "Do not rebuild it yourself, escalate to #dba-oncall": the hand-off is a step."""
+    prose = _FILLER_RE.sub("", _prose_only(text).strip())
+    for clause in _CLAUSE_SPLIT_RE.split(prose)[1:]:
+        clause = _FILLER_RE.sub("", clause.strip())
+        if _HANDOFF_RE.match(clause) and not phrases.PROHIBIT_RE.match(clause):
+            _manual(reader, clause, no, reader.state.cond, False, force=True)
+            return True
+    return False
 
 
 def _actionable(text: str) -> bool:

@@ -8,8 +8,14 @@ import re
 
 from domain.runbooks import cmdline, phrases
 from domain.runbooks.drafts import Draft, attach_rollback
-from domain.runbooks.prose.blocks import _after_clause, _flush_lead
-from domain.runbooks.prose.command_spans import Found, _clean_command, _collapse, _split_chained
+from domain.runbooks.prose.blocks import _after_clause, _flush_lead, _manual
+from domain.runbooks.prose.command_spans import (
+    Found,
+    _clean_command,
+    _collapse,
+    _split_chained,
+    find_commands,
+)
 from domain.runbooks.prose.conditions import _condition_of, _cut_clause
 from domain.runbooks.prose.lines import (
     _join_continuations,
@@ -19,6 +25,7 @@ from domain.runbooks.prose.lines import (
     _Reader,
     _title,
 )
+from domain.runbooks.prose.patterns import _FILLER_RE
 from domain.runbooks.prose.rollbacks import _derive_rollback, _step_rollback, _undo_target
 
 
@@ -41,6 +48,11 @@ def _command_line(reader: _Reader, lines: list[_Line], i: int, found: list[Found
         prose_parts.append(text[cursor : f.start])
         cursor = f.end
     before = _prose_only(text[: found[0].start])
+    split = phrases.wait_then(_FILLER_RE.sub("", before.strip()))
+    if split is not None:  # "wait 2-3 min, then: cmd": a wait step before the command's step
+        _flush_lead(reader)
+        _manual(reader, split[0], line.no, None, False, force=True)
+        before = split[1]
     after = _prose_only(text[found[-1].end :]) if last.how not in {"line", "split"} else ""
     tail = tail or after
     whole_prose = " ".join(p for p in prose_parts if p.strip()) + " " + after
@@ -53,6 +65,12 @@ def _command_line(reader: _Reader, lines: list[_Line], i: int, found: list[Found
         and phrases.ROLLBACK_RE.search(after)
     ):
         own_undo = _derive_rollback(_clean_command(found[0].command)[0], after)
+    if len(found) == 2 and not phrases.ROLLBACK_RE.search(before):
+        between = _prose_only(text[found[0].end : found[1].start])
+        if phrases.ROLLBACK_RE.search(between):  # "`stop x` (you can start it again with ...)"
+            own_undo = _collapse(_clean_command(found[1].command)[0])
+            found = found[:1]
+            last = found[0]
     is_rollback = (
         own_undo is None
         and previous is not None
@@ -61,6 +79,9 @@ def _command_line(reader: _Reader, lines: list[_Line], i: int, found: list[Found
     ) or (
         previous is not None and before.strip().startswith("(") and phrases.ROLLBACK_RE.search(text)
     )
+    if not before.strip() and state.lead is not None and not state.lead_used and state.lead_undo:
+        is_rollback = previous is not None  # "Put them back afterwards:" over the undo command
+        state.lead = None
     if _step_rollback(reader, before, _collapse(_clean_command(found[0].command)[0])):
         return end_index + 1
     if is_rollback and previous is not None:
@@ -83,8 +104,18 @@ def _command_line(reader: _Reader, lines: list[_Line], i: int, found: list[Found
     own_prose = before.strip()
     lead_applies = not own_prose or (last.how == "line" and not own_prose)
     cond = _condition_of(before, state.last_cond) if before.strip() else None
-    if cond is None and whole_prose.strip():
+    last_clause = re.split(r"[.;!?]\s+", before.strip())[-1]
+    if cond is None and last_clause != before.strip():  # "... by itself; if it has not, restart"
+        cond = _condition_of(last_clause, state.last_cond)
+    if cond is None and whole_prose.strip() and own_undo is None:
         cond = _condition_of(whole_prose, state.last_cond)
+        if cond and cond.endswith(")") and "(" not in cond:
+            cond = None  # "cmd (..., once they fix it)": said inside an aside, not of the step
+    line_cond = cond
+    check = _CHECK_PAREN_RE.search(before)
+    if check is not None:  # "If the journal is big (check with cmd), shrink it:": cmd is the check
+        line_cond = _condition_of(before[: check.start()] + ",", state.last_cond)
+        cond = None
     if cond:
         state.last_cond = cond
     scope_cond = state.cond if (state.lead is not None or state.cond) and not own_prose else None
@@ -92,6 +123,13 @@ def _command_line(reader: _Reader, lines: list[_Line], i: int, found: list[Found
         _flush_lead(reader)
     inherited = state.approval if (lead_applies or not own_prose) else ""
     title_source = own_prose if own_prose else (state.lead or "")
+    lead = (tail or after).strip(" ,;.)").strip()
+    nxt = lines[end_index + 1] if end_index + 1 < len(lines) else None
+    lead_after = (
+        lead.endswith(":") and nxt is not None and not nxt.marker and bool(find_commands(nxt.text))
+    )
+    if check is not None:
+        title_source = check.group(0).strip(" (")  # "check with"
     first_no = state.lead_no if (not own_prose and state.lead) else line.no
     for index, f in enumerate(found):
         cmd, comment = _clean_command(f.command)
@@ -118,14 +156,24 @@ def _command_line(reader: _Reader, lines: list[_Line], i: int, found: list[Found
         draft.lines = (first_no if index == 0 else line.no, _last_no(lines[end_index]))
         draft.item = state.item
         draft.rollback = own_undo
-        draft.approval = phrases.needs_approval(text, cmd) or (
-            bool(inherited) and phrases.needs_approval(inherited, cmd)
+        stated = before if lead_after else text  # "(cmd), then, only after X approves, do Y:"
+        draft.approval = (
+            phrases.needs_approval(stated, cmd)
+            or (bool(inherited) and phrases.needs_approval(inherited, cmd))
+            or (bool(state.item_approval) and phrases.needs_approval(state.item_approval, cmd))
         )
         if f.how in {"span", "bare"} and (doubt := cmdline.common_word_doubt(cmd)):
             draft.notes.append(doubt)
         reader.out.drafts.append(draft)
     if state.lead is not None and not own_prose:
         state.lead_used = True
-    if tail.strip() and own_undo is None:
+    if lead_after:
+        state.lead, state.lead_no, state.lead_used = lead, line.no, False  # "..., shrink it:"
+        state.cond = _condition_of(lead, state.last_cond) or line_cond
+        state.approval = lead if phrases.needs_approval(lead) else ""
+    elif tail.strip() and own_undo is None:
         _after_clause(reader, tail, cond, line.no)
     return end_index + 1
+
+
+_CHECK_PAREN_RE = re.compile(r"\s*\((?:check|see|verify|confirm|look)\b[^()]*$", re.I)

@@ -48,6 +48,12 @@ def is_plain_text(body: str) -> bool:
     )
 
 
+_PREPOSITIONS = frozenset(
+    ["with", "to", "from", "into", "onto", "for", "at", "by", "of", "off", "than"]
+)
+_CONTRACTION_RE = re.compile(r"(?<=[A-Za-z])'(?=(?:s|re|ve|ll|d|m|t)\b)", re.I)
+
+
 def _scan_end(text: str, start: int, closer: str | None) -> int:
     """Where a command that starts at `start` inside a sentence ends (quote-aware)."""
     quote: str | None = None
@@ -141,7 +147,8 @@ def _find_commands(text: str) -> list[Found]:
     lead = len(text) - len(text.lstrip())
     bare = _PROMPT_RE.sub("", stripped)
     body = _FILLER_RE.sub("", bare)
-    quoted_ticks_only = "`" in body and "`" not in _QUOTED_RE.sub("", body)
+    unquoted = _QUOTED_RE.sub("", _CONTRACTION_RE.sub("", body))  # "you're" holds no quote
+    quoted_ticks_only = "`" in body and "`" not in unquoted
     arrow = _ARROW_RE.search(_QUOTED_RE.sub(lambda m: "_" * len(m.group(0)), body))
     if arrow and ("`" not in body or quoted_ticks_only):
         left = body[: arrow.start()].rstrip()
@@ -186,7 +193,7 @@ def _find_commands(text: str) -> list[Found]:
             if not any(a <= offset < b for a, b in taken):
                 found.append(Found(candidate, offset, len(text), "split"))
                 return sorted(found, key=lambda f: f.start)
-    for match in re.finditer(r"(?<![\w./-])([./~]?[A-Za-z][\w./-]*)", blanked):
+    for match in re.finditer(r"(?<![\w./-])((?:\.{1,2}/|[./~])?[A-Za-z][\w./-]*)", blanked):
         start = match.start()
         if any(f.start <= start < f.end for f in found):
             continue
@@ -205,6 +212,12 @@ def _find_commands(text: str) -> list[Found]:
         end = _scan_end(blanked, start, closer)
         candidate = blanked[start:end].strip()
         cmd, _ = _clean_command(candidate)
+        if len(cmd.split()) >= 2 and cmd.split()[1].lower() in _PREPOSITIONS:
+            continue  # "reboot with failover to the standby": a verb in a sentence
+        if re.search(r"(?:^|\s)so\s*$", before, re.I) and not re.search(
+            r"\s-|[/=|<>$\"'{]|&&", cmd
+        ):
+            continue  # "..., so mysql picks them up": "so" leads to a command only with arguments
         if len(cmd.split()) >= 2 and cmdline.is_command(cmd, bare=True):
             found.append(Found(cmd, start, end, "bare"))
     return sorted(found, key=lambda f: f.start)

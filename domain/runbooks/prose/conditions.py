@@ -52,6 +52,18 @@ def _condition_of(prose: str, previous: str | None) -> str | None:
     return cond
 
 
+_CHECK_QUESTION_RE = re.compile(  # "Is the renewal timer alive?": what the command checks
+    r"^\W*(?:is|are|was|were|does|do|did|has|have|can|could|will|would|what|why|how|which|where)\b",
+    re.I,
+)
+
+
+def _checks(text: str) -> bool:
+    """A yes/no question the next command answers ("Is the timer alive? cmd"), unless the text
+    goes on "then ..." ("Did that not help? Then cmd": the answer guards the command)."""
+    return bool(_CHECK_QUESTION_RE.match(text)) and not re.search(r"\?\s*then\b", text, re.I)
+
+
 def _condition_text(prose: str, previous: str | None) -> tuple[str | None, bool]:
     """The condition and whether the text separated it from the action (comma, colon...)."""
     text = branches.clean(_FILLER_RE.sub("", _EMOJI_RE.sub("", prose).strip()))
@@ -65,10 +77,14 @@ def _condition_text(prose: str, previous: str | None) -> tuple[str | None, bool]
         if cond:
             separated = bool(rest) or bool(re.search(r"[,;:]\s*$", sentence))
             return cond, separated
-    if text.rstrip().endswith("?") and len(text.split()) <= 6:
+    if (
+        text.rstrip().endswith("?")
+        and len(text.split()) <= 6
+        and not _CHECK_QUESTION_RE.match(text)
+    ):
         return text.strip(), True
     question = _QUESTION_RE.match(text)
-    if question and len(question.group(1).split()) <= 8:
+    if question and len(question.group(1).split()) <= 8 and not _checks(text):
         return question.group(1).strip(), True
     match = _TRAILING_IF_RE.search(text)
     if (
@@ -76,7 +92,8 @@ def _condition_text(prose: str, previous: str | None) -> tuple[str | None, bool]
         and not phrases.APPROVAL_RE.search(match.group("cond"))
         and len(match.group("cond").split()) >= 2
         and match.group("cond").strip().lower() not in branches._TRIVIAL
-    ):
+        and not (match.group("cond").rstrip().endswith(")") and "(" not in match.group("cond"))
+    ):  # "(..., so do it off-peak if you can)": said inside an aside
         return match.group("cond").strip(), True
     return None, True
 
@@ -111,6 +128,36 @@ def _approval_statement(reader: _Reader, lines: list[_Line], i: int, prose: str)
     return True
 
 
+def _approval_sentence(prose: str) -> str | None:
+    """A later sentence of a line that only says who must approve ("This wipes its data
+    directory. Only do this after getting approval from the DBA on call.")."""
+    parts = branches.sentences(_FILLER_RE.sub("", prose.strip()))
+    for sentence in parts[1:]:
+        if _APPROVAL_LINE_RE.match(sentence) and phrases.needs_approval(sentence):
+            return sentence
+    return None
+
+
+_BEFORE_RUNNING_RE = re.compile(
+    r"\bbefore\s+(?:running|doing|you\s+run|issuing|using)\s+(?:the\s+|a\s+)?`?([\w.-]{3,})", re.I
+)
+
+
+def _approval_for_named_command(reader: _Reader, prose: str) -> bool:
+    """ "get an ok from the data team before running makestep": the approval guards the latest
+    step whose command names that word."""
+    for sentence in branches.sentences(prose):
+        named = _BEFORE_RUNNING_RE.search(sentence)
+        if named is None or not phrases.needs_approval(sentence):
+            continue
+        word = named.group(1).lower()
+        for draft in reversed(reader.out.drafts):
+            if draft.command and word in re.split(r"[\s|;&/]+", draft.command.lower()):
+                draft.approval = True
+                return True
+    return False
+
+
 def _cut_clause(command: str) -> tuple[str, str]:
     """Split "cmd, tell #team" into the command and the prose clause after it."""
     quote: str | None = None
@@ -132,10 +179,45 @@ def _cut_clause(command: str) -> tuple[str, str]:
                 re.match(r"^[A-Za-z]", rest)
                 and not cmdline.TECHNICAL_RE.search(rest)
                 and len(rest.split()) >= 2
-                and rest.split()[0] not in {"do", "done", "then", "fi", "else", "esac"}
+                and (
+                    rest.split()[0] not in {"do", "done", "then", "fi", "else", "esac"}
+                    or (ch == "," and rest.split()[0] == "then")  # ", then wait": prose
+                )
             ):
-                return command[:i].rstrip(), rest
+                head, more = _cut_prose_tail(command[:i].rstrip())
+                return head, f"{more}, {rest}" if more else rest
+    return _cut_prose_tail(command)
+
+
+_GAP_COMMENT_RE = re.compile(r"(?<!\s)\s{2,}(?:--|\()\s*(?=[A-Za-z])")  # a "# comment" is the title
+_TAIL_WORDS = frozenset(["to", "and", "so", "because", "which", "until", "till"])
+_PLAIN_WORD_RE = re.compile(r"(?:[A-Za-z][a-z']*|\d+(?:\.\d+)?%)[,.]?")  # "it's under 80%"
+
+
+def _cut_prose_tail(command: str) -> tuple[str, str]:
+    """A sentence that goes on after an own-line command: "cmd  -- if it says X ...", "cmd
+    (ctrl-c after a few secs)" after a wide gap, or "cmd to see why it died. ..." / "cmd and
+    look at Conditions, ...": three plain words after "to"/"and"... end the command."""
+    if "\n" in command:
+        return command, ""
+    bare = _QUOTED_SPANS_RE.sub(lambda m: "_" * len(m.group(0)), command)
+    gap = _GAP_COMMENT_RE.search(bare)
+    if gap and cmdline.is_command(command[: gap.start()]):
+        return command[: gap.start()].rstrip(), command[gap.end() :].strip(" )")
+    words = list(re.finditer(r"\S+", bare))
+    for k in range(2, len(words) - 2):
+        if words[k].group(0).lower() not in _TAIL_WORDS:
+            continue
+        following = [w.group(0) for w in words[k + 1 : k + 4]]
+        if len(following) < 3 or not all(_PLAIN_WORD_RE.fullmatch(w) for w in following):
+            continue
+        head = command[: words[k].start()].rstrip()
+        if cmdline.is_command(head):
+            return head, command[words[k].start() :].strip()
     return command, ""
+
+
+_QUOTED_SPANS_RE = re.compile(r"'[^']*'|\"(?:[^\"\\]|\\.)*\"")
 
 
 def _condition_rest(text: str) -> str:

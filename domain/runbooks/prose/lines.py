@@ -18,6 +18,7 @@ from domain.runbooks.prose.patterns import (
     _FILLER_RE,
     _FILTER_HEADS,
     _GENERIC_ADJ,
+    _NAMED_VAR_RES,
     _PROSE_VAR_RE,
     _QUOTED_RE,
     _STEP_HEADING_RE,
@@ -45,6 +46,7 @@ class _State:
     lead: str | None = None
     lead_no: int = 0
     lead_used: bool = False
+    lead_undo: bool = False  # the lead-in ("Put them back afterwards:") introduces an undo
     last_cond: str | None = None
     item_indent: int = -1
     numbered_item: bool = False  # the current item is "1." or "Step 1:" (bullets under it are its)
@@ -52,6 +54,7 @@ class _State:
     section: str = "steps"
     item: str | None = None  # the number of the list item being read
     item_cond: str | None = None  # "2. If X:" over sub-items a) b): X guards each of them
+    item_approval: str = ""  # "7. ... Everything in 7 needs sign-off": each sub-item needs it
 
 
 @dataclass
@@ -60,6 +63,7 @@ class _Reader:
     out: Walk = field(default_factory=Walk)
     state: _State = field(default_factory=_State)
     prose_vars: dict[str, str] = field(default_factory=dict)
+    page_approval: str = ""  # "Warning: a failover ... Only do this after approval from the IC."
 
     def last_command_draft(self) -> Draft | None:
         for draft in reversed(self.out.drafts):
@@ -91,12 +95,26 @@ def _prose_only(text: str) -> str:
     return text.translate(_CURLY)
 
 
+def _prose_paren_free(command: str) -> str:
+    """A command without the apostrophes of prose around it ("... 4gb (4gb is what's in
+    redis.conf)", "... until it's under 80%"): a contraction opens no quote."""
+    aside = re.search(r"\s\((?=[^()]*\b[A-Za-z]{3,}\b)[^()]*\)\s*\.?$", command)
+    if aside is not None:
+        command = command[: aside.start()] + re.sub(
+            r"(?<=[A-Za-z])'(?=[A-Za-z])", "", aside.group(0)
+        )
+    return _CONTRACTION_RE.sub("", command)  # "watch ... until it's under 80%"
+
+
+_CONTRACTION_RE = re.compile(r"(?<=[A-Za-z])'(?=(?:s|re|ve|ll|d|m|t)\b)", re.I)
+
+
 def _needs_more(command: str) -> bool:
     """Whether a command line goes on: a trailing backslash/pipe/&&, an open quote or loop."""
     stripped = command.rstrip()
     if stripped.endswith(("\\", "|", "&&", "||")):
         return True
-    if commands._unbalanced(command):
+    if commands._unbalanced(command) and commands._unbalanced(_prose_paren_free(command)):
         return True
     bare = _QUOTED_RE.sub("''", command)
     heredoc = re.search(r"<<-?\s*['\"]?([A-Za-z_]\w*)['\"]?", bare)
@@ -182,9 +200,14 @@ def _prose_variables(text: str) -> list[str]:
     """Things the reader fills in that the text names in words: "the host from the alert"."""
     names: list[str] = []
     for match in _TARGET_RE.finditer(text):
-        name = match.group(1).lower()
+        name = {"box": "host"}.get(match.group(1).lower(), match.group(1).lower())
         if name not in names:
             names.append(name)
+    for pattern in _NAMED_VAR_RES:
+        for match in pattern.finditer(text):
+            name = match.group(1).lower()
+            if name not in names:
+                names.append(name)
     for match in _PROSE_VAR_RE.finditer(text.translate(_ESCAPED_NBSP)):
         noun = re.sub(r"\s+", "_", match.group("noun").lower())
         mod = (match.group("mod") or "").strip().lower()

@@ -41,10 +41,10 @@ _STATEMENT_RE = re.compile(
 _TRAILING_IF_RE = re.compile(
     r"[\s,]+\b(if|unless|in case|when|once)\s+(?P<cond>[^,;]+?)\s*[.!]?$", re.I
 )
-_ARROW_RE = re.compile(r"\s*(?:->|\u2192|=>)\s*")
+_ARROW_RE = re.compile(r"(?<!\s)\s*(?:->|\u2192|=>)\s*")  # (?<!\s): linear on long blank runs
 _SPLIT_RE = re.compile(r":\s+|\?\s+|\s+[-\u2013\u2014]\s+|\s*(?:->|\u2192|=>)\s*")
 _TRIGGER_RE = re.compile(
-    r"(?:^|(?<=[\s(:]))(?:run|running|with|using|via|execute|executing|exec|try|type|just|then|"
+    r"(?:^|(?<=[\s(:]))(?:run|running|with|using|via|execute|executing|exec|try|type|just|then|so|"
     r"and|do|call|e\.g\.|i\.e\.|like|such as|->|\u2192|:|\()\s*$",
     re.I,
 )
@@ -138,6 +138,21 @@ _PROSE_VAR_RE = re.compile(
     r"(?P<tail>\s+(?:(?:named|given|listed|mentioned|reported|shown|referenced|that fired)\s+)?"
     r"(?:from|in|on|of|by)\s+the\s+(?:alert|page|incident|notification))?",
     re.I,
+)
+_NAMED_VAR_RES = (  # other ways prose names what the reader fills in
+    re.compile(
+        r"(?<![<\w])<([a-z][a-z0-9]*(?:_[a-z0-9]+)+)>(?!>)"
+    ),  # "(<edge_host>)" in a sentence
+    re.compile(  # "(or whichever host the alert says)"
+        r"\bwhichever\s+(instance|host|node|server|broker|pod|namespace|cluster|replica|vm)\s+"
+        r"(?:the\s+)?(?:alert|page|incident)\b",
+        re.I,
+    ),
+    re.compile(  # "(replace 12345 with the id from the list above)"
+        r"\breplace\s+\S+\s+with\s+(?:the|your)\s+(?:[a-z]+\s+)?(id|name|host|pod|node|"
+        r"revision|pid|ip|port|path|key|index|topic|table|version)\b",
+        re.I,
+    ),
 )
 _GENERIC_ADJ = frozenset(
     [
@@ -233,7 +248,7 @@ _EXTRA_VERBS = frozenset(
 
 
 _TARGET_RE = re.compile(
-    r"\b(?:on|to|into|onto|from|of|in)\s+the\s+(instance|host|node|server|broker|replica|vm)\b"
+    r"\b(?:on|to|into|onto|from|of|in)\s+(?:the|that)\s+(instance|host|node|server|broker|replica|vm|box)\b"
     r"(?!\s+[\w.-]*\d)(?!\s*(?:pool|group|list|count|name|type|level|side|itself)\b)",
     re.I,
 )

@@ -6,10 +6,23 @@ import re
 
 from domain.runbooks import branches, cmdline, phrases
 from domain.runbooks.drafts import Walk, category_of
-from domain.runbooks.prose.blocks import _flush_lead, _new_block, _table_row
+from domain.runbooks.prose.blocks import (
+    _actionable,
+    _flush_lead,
+    _handoff_after_prohibition,
+    _manual,
+    _new_block,
+    _table_row,
+)
 from domain.runbooks.prose.command_lines import _command_line
 from domain.runbooks.prose.command_spans import find_commands
-from domain.runbooks.prose.conditions import _approval_statement, _condition_of
+from domain.runbooks.prose.conditions import (
+    _approval_for_named_command,
+    _approval_sentence,
+    _approval_statement,
+    _condition_of,
+    _condition_rest,
+)
 from domain.runbooks.prose.lines import (
     _is_heading,
     _Line,
@@ -21,6 +34,7 @@ from domain.runbooks.prose.lines import (
     _unwrap,
 )
 from domain.runbooks.prose.patterns import (
+    _ARROW_RE,
     _CONTEXT_HEADING_RE,
     _FILLER_RE,
     _GAP_RE,
@@ -35,6 +49,15 @@ from domain.runbooks.prose.patterns import (
     _WARNING_RE,
 )
 from domain.runbooks.prose.rollbacks import _derive_rollback
+from domain.runbooks.risk import classify
+from schemas.runbook import StepRisk
+
+_UNDO_LEAD_RE = re.compile(  # "Put them back afterwards (same call with 1):" over a command
+    r"^\W*(?:(?:undo|revert)\b|(?:put|set|scale|turn|switch|change|bring|move)\s+"
+    r"(?:it|them|this|that|these|those)\s+back\b)",
+    re.I,
+)
+_STEP_ITEM_RE = re.compile(r"(?:step|schritt)\s*\d", re.I)
 
 
 def read(text: str) -> Walk:
@@ -70,6 +93,11 @@ def read(text: str) -> Walk:
     reader = _Reader(raw_lines)
     first_content = next((ln.no for ln in lines if not ln.blank), 0)
     _read_lines(reader, lines, first_content)
+    phrases.mark_approvals(reader.out.drafts, text)  # "Get sign-off ... before step 4."
+    if reader.page_approval:  # a warning at the top of the page guards its destructive steps
+        for draft in reader.out.drafts:
+            if draft.command and classify(draft.command).risk is StepRisk.DANGEROUS:
+                draft.approval = True
     for name in _prose_variables(text):
         reader.prose_vars.setdefault(name, name)
     reader.out.prose_variables = list(reader.prose_vars)
@@ -111,11 +139,17 @@ def _read_lines(reader: _Reader, lines: list[_Line], first_content: int) -> None
             state.numbered_item = not line.bullet
             state.item = line.item
             state.item_cond = None
+            state.item_approval = ""
         elif line.marker:
             if state.lead is not None and not state.lead_used and state.cond:
                 state.item_cond = state.cond
+            if state.lead is not None and not state.lead_used and state.approval:
+                state.item_approval = state.approval
             state.lead_used = True  # a lead-in with sub-steps heads them, it is not one itself
             _flush_lead(reader)
+        if state.context and _ends_context(line):
+            state.context = False
+            state.section = "steps"
         found = [] if state.context else find_commands(text)
         if (
             line.no == first_content
@@ -147,8 +181,9 @@ def _read_lines(reader: _Reader, lines: list[_Line], first_content: int) -> None
             i += 1
             continue
         if state.context:
-            if line.marker or phrases.PROHIBIT_RE.match(text):
-                pass
+            said = _approval_sentence(text) if _WARNING_RE.match(text) else None
+            if said and not reader.out.drafts:
+                reader.page_approval = said  # "Warning: ... Only after approval from the IC."
             reader.out.description.append(" ".join(text.split()))
             i += 1
             continue
@@ -165,10 +200,17 @@ def _read_lines(reader: _Reader, lines: list[_Line], first_content: int) -> None
         if phrases.PROHIBIT_RE.match(_FILLER_RE.sub("", text)) or _NOTE_RE.match(text):
             if not found and phrases.needs_approval(text):  # "Do not run without the DBA's OK"
                 _approval_statement(reader, lines, i, _prose_only(text))
+            elif not found and phrases.PROHIBIT_RE.match(_FILLER_RE.sub("", text)):
+                _handoff_after_prohibition(reader, text, line.no)
             i += 1
             continue
         if _WARNING_RE.match(text):
-            if phrases.needs_approval(text):
+            said = _approval_sentence(text)  # "Warning: ... Only with approval from X." after a cmd
+            if said and not reader.out.drafts:
+                reader.page_approval = said  # a page-level warning, before any step
+            elif said and _approval_statement(reader, lines, i, said):
+                pass
+            elif phrases.needs_approval(text):
                 state.approval = text
             i += 1
             continue
@@ -194,7 +236,27 @@ def _prose_line(reader: _Reader, lines: list[_Line], i: int) -> int:
             return i + 1
     if _approval_statement(reader, lines, i, prose):
         return i + 1
+    if _approval_for_named_command(reader, prose):
+        reader.out.description.append(" ".join(text.split()))
+        return i + 1
+    said = _approval_sentence(prose)
+    first = branches.sentences(prose)[0] if said else ""
+    if (
+        said
+        and not line.marker  # a list item's own sentence says what its own step needs
+        and not _actionable(_condition_rest(first))
+        and _approval_statement(reader, lines, i, said)
+    ):
+        reader.out.description.append(" ".join(text.split()))
+        return i + 1
     _flush_lead(reader)
+    split = phrases.wait_then(_FILLER_RE.sub("", prose.strip()))
+    if split is not None and split[1].endswith(":"):
+        # "Wait about 2 minutes, then check that ...:" over a command: a wait, then the lead-in
+        _manual(reader, split[0], line.no, None if line.marker else state.cond, False, force=True)
+        if not split[1]:
+            return i + 1
+        text = prose = split[1]
     cond = _condition_of(prose, state.last_cond)
     if cond:
         state.last_cond = cond
@@ -206,9 +268,36 @@ def _prose_line(reader: _Reader, lines: list[_Line], i: int) -> int:
     state.lead = text
     state.lead_no = line.no
     state.lead_used = False
+    state.lead_undo = (
+        not line.marker
+        and previous is not None
+        and prose.rstrip().endswith(":")
+        and bool(_UNDO_LEAD_RE.match(_FILLER_RE.sub("", prose.strip())))
+    )
     if cond is not None:
         state.cond = cond
     waits = phrases.WAIT_RE.match(_FILLER_RE.sub("", prose.strip()))
+    has_arrow = any(a in prose for a in ("->", "=>", "\u2192"))
+    arrow = _ARROW_RE.split(prose.strip(), maxsplit=1) if has_arrow else [prose]
+    done = (
+        len(arrow) == 2
+        and bool(arrow[0].strip())
+        and bool(arrow[1].strip(" .:"))
+        and (nxt is None or nxt.blank or nxt.indent <= line.indent)  # no block of its own below
+    )
+    if done and not prose.rstrip().endswith(":"):
+        _flush_lead(reader)  # "DiskPressure -> use the disk-full notes": a whole step of its own
+        state.cond = None  # ... whose condition guards it alone, not the lines below
+        return i + 1
     if nxt is None or nxt.blank or (waits and not prose.rstrip().endswith(":")):
         _flush_lead(reader)  # a wait is a step of its own, not the title of the next command
     return i + 1
+
+
+def _ends_context(line: _Line) -> bool:
+    """Whether a line inside a context section (Symptoms, Background...) starts the steps: a
+    "Step N:" item, or a line that is a whole shell command (a description does not hold one)."""
+    if line.item and _STEP_ITEM_RE.match(line.raw.strip()):
+        return True
+    text = line.text.strip()
+    return not line.marker and cmdline.is_command(text) and not cmdline.reads_as_prose(text)

@@ -21,7 +21,9 @@ def _derive_rollback(previous: str, prose: str) -> str | None:
         if pattern.search(previous):
             return pattern.sub(lambda m: m.group(1) + value, previous, count=1)
         return None
-    back = re.search(r"\bback\s+to\s+(\d+(?:\.\d+)?)(\s*)([A-Za-z%]*)", prose, re.I)
+    back = re.search(r"\bback\s+to\s+(\d+(?:\.\d+)?)(\s*)([A-Za-z%]*)", prose, re.I) or (
+        _old_value(prose)
+    )
     if not back:
         return None
     number, unit = back.group(1), back.group(3)
@@ -30,13 +32,27 @@ def _derive_rollback(previous: str, prose: str) -> str | None:
     if unit.lower() in {"replicas", "replica", "nodes", "pods", "instances"}:
         unit = ""
     value_re = re.compile(
-        rf"(?<=[\s=])(\d+(?:\.\d+)?){re.escape(unit)}(?=$|[\s'\"}},])", re.I if unit else 0
+        rf"(?<=[\s='\"])(\d+(?:\.\d+)?){re.escape(unit)}(?=$|[\s'\"}},;])", re.I if unit else 0
     )
     matches = list(value_re.finditer(previous))
     if len(matches) != 1:
         return None
     match = matches[0]
     return previous[: match.start()] + number + unit + previous[match.end() :]
+
+
+def _old_value(prose: str) -> re.Match[str] | None:
+    """ "it was 3 days = 259200000, set it back to that": the value named before "back to that"
+    (the last number of the "it was ..." clause)."""
+    if not re.search(
+        r"\bback\s+to\s+(?:that|it|the\s+(?:old|previous|original)\s+value)\b", prose, re.I
+    ):
+        return None
+    was = re.search(r"\b(?:it|this|that|they)\s+(?:was|were)\s+([^,;()]*)", prose, re.I)
+    if was is None:
+        return None
+    values = list(re.finditer(r"(?<![\w.])(\d+(?:\.\d+)?)(\s*)([A-Za-z%]*)", was.group(1)))
+    return values[-1] if values else None
 
 
 def _step_rollback(reader: _Reader, before: str, command: str) -> bool:
