@@ -233,8 +233,15 @@ def _concept_table() -> dict[str, tuple[str, ...]]:
     return {term: tuple(concepts) for term, concepts in table.items()}
 
 
+NUMBER = "#"  # any number, in a phrase ("restarted # times")
+
+
+def _phrase_word(word: str) -> str:
+    return NUMBER if word.isdigit() or word == NUMBER else stem(word)
+
+
 def _phrase_key(words: list[str]) -> tuple[str, ...]:
-    return tuple(stem(w) for w in words)
+    return tuple(_phrase_word(w) for w in words)
 
 
 _CONCEPTS_OF = _concept_table()
@@ -257,12 +264,16 @@ def _canonical(word: str, concepts_only: bool = False) -> tuple[str, ...]:
 
 
 def _phrase_terms(words: list[str]) -> list[str]:
-    """Terms of the vocabulary's phrases found in a sequence of (stemmed) words."""
+    """Terms of the vocabulary's phrases found in a sequence of (stemmed) words, and the
+    compound words written apart ("stateful set", "Prometheus rule": statefulset,
+    prometheusrule), so prose meets the CamelCase names that keep them whole."""
     out: list[str] = []
     for i, word in enumerate(words):
+        if i + 1 < len(words) and word + words[i + 1] in COMPOUNDS:
+            out.extend(t for t in _canonical(word + words[i + 1]) if t not in STOPWORDS)
         if word not in _PHRASE_STARTS:
             continue
-        for size in range(min(_PHRASE_MAX, len(words) - i), 1, -1):
+        for size in range(min(_PHRASE_MAX, len(words) - i), 0, -1):
             found = _PHRASES.get(tuple(words[i : i + size]))
             if found is not None:
                 out.extend(found)
@@ -286,7 +297,7 @@ def _word(
         if part in STOPWORDS or len(part) < 2:
             continue
         out.extend(t for t in _canonical(part, concepts_only) if t not in STOPWORDS)
-    return tuple(out), tuple(stem(p) for p in parts)
+    return tuple(out), tuple(_phrase_word(p) for p in parts)
 
 
 def tokens(text: str, *, compounds: bool = True, concepts_only: bool = False) -> list[str]:

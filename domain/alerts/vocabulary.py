@@ -8,7 +8,8 @@ terms. Three kinds:
 * SPELLINGS: abbreviations and variants, replaced by the canonical word(s);
 * CONCEPTS: words that keep their own term and also carry a shared concept term
   ("unreachable" stays, and adds "down");
-* PHRASES: word sequences that mean one thing ("out of space", "over and over").
+* PHRASES: word sequences that mean one thing ("out of space", "over and over"); `#` stands
+  for any number ("restarted # times").
 
 Words are written naturally; they are reduced with the tokenizer's stemmer when looked up.
 """
@@ -159,7 +160,7 @@ CONCEPTS: dict[str, tuple[str, ...]] = {
     "storage": ("disk", "disks", "filesystem", "filesystems", "fs", "partition", "volume", "volumes", "mountpoint", "storage"),  # noqa: E501
     "inode": ("inode", "inodes"),
     "down": ("down", "unreachable", "unavailable", "offline", "dead", "unresponsive", "outage", "disappeared"),  # noqa: E501
-    "fault": ("fail", "failing", "failed", "error", "broken", "cannot", "unable"),
+    "fault": ("fail", "failing", "failed", "error", "broken", "cannot", "unable", "bad", "invalid", "malformed"),  # noqa: E501
     "slow": ("slow", "slowness", "latency", "latencies", "lag", "lagging", "delay", "delayed", "duration", "durations", "sluggish"),  # noqa: E501
     "high": ("high", "elevated", "excessive", "spike", "spiking", "surge"),
     "crash": ("crash", "crashing", "crashed", "restart", "restarting", "restarted", "restarts", "reboot", "rebooted"),  # noqa: E501
@@ -178,6 +179,8 @@ CONCEPTS: dict[str, tuple[str, ...]] = {
     "transmit": ("transmit", "transmitting", "transmitted", "outbound", "outgoing", "egress"),
     "complete": ("complete", "completed", "completion", "completing", "finish", "finished", "finishing"),  # noqa: E501
     "overcommit": ("overcommit", "overcommitted", "oversubscribed"),
+    "request": ("request", "requests", "call", "calls"),
+    "grow": ("grow", "growing", "grows", "grew", "growth", "increasing", "climbing", "rising"),
 }  # fmt: skip
 
 # word: terms it implies without being their synonym (a pod is a Kubernetes thing)
@@ -218,6 +221,23 @@ PHRASES: dict[str, tuple[str, ...]] = {
     "over and over": ("loop",),
     "again and again": ("loop",),
     "repeatedly": ("loop",),
+    "keep restarting": ("loop",),
+    "keeps restarting": ("loop",),
+    "kept restarting": ("loop",),
+    "restarting again": ("loop",),
+    "restarted again": ("loop",),
+    "restarting every": ("loop",),
+    "restarts every": ("loop",),
+    "back off restarting": ("loop",),
+    "restarted # times": ("loop",),
+    "restarts #": ("loop",),
+    "# restarts": ("loop",),
+    "exceed cluster": ("overcommit",),
+    "exceed the cluster": ("overcommit",),
+    "exceed capacity": ("overcommit",),
+    "survive losing": ("overcommit",),
+    "tolerate losing": ("overcommit",),
+    "they should not": ("mis",),
     "does not match": ("mismatch",),
     "do not match": ("mismatch",),
     "doesn t match": ("mismatch",),
@@ -316,6 +336,7 @@ DEVICE_KINDS: tuple[tuple[str, str], ...] = (
 # Terms that together mean a third: a storage thing filling up is running out of space (unless
 # the alert is about inodes or a Kubernetes volume). (all of, none of, adds)
 INFERENCES: tuple[tuple[frozenset[str], frozenset[str], str], ...] = (
+    (frozenset({"storage", "grow"}), frozenset(), "fill"),  # a volume growing is filling up
     (frozenset({"storage", "fill"}), frozenset({"inode", "persistent"}), "space"),
 )
 
