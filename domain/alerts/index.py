@@ -342,7 +342,7 @@ class RunbookIndex:
         threshold: float,
         within: frozenset[int] | None = None,
     ) -> MatchResult:
-        content, context = alert_query(alert)
+        content, context = alert_query(alert, self._name_postings.keys())
         query = dict(context)
         for term, weight in content.items():
             query[term] = min(QUERY_WEIGHT_CAP, query.get(term, 0.0) + weight)

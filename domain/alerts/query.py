@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from urllib.parse import parse_qs, urlsplit
 
 from domain.alerts.entities import entity_names, split_entities
@@ -57,13 +58,20 @@ def _metric_names(generator_url: str | None) -> list[str]:
     return names
 
 
-def alert_query(alert: Alert) -> tuple[dict[str, float], dict[str, float]]:
+def alert_query(
+    alert: Alert, topics: Collection[str] = frozenset()
+) -> tuple[dict[str, float], dict[str, float]]:
     """The alert as weighted terms: what it says (content) and where it happens (context).
 
     Both are searched; only content counts when judging how much of the alert a runbook
     covers, since service or namespace names rarely appear in a runbook's prose. Names of
     things in the text (hosts, pods, the service: see entities.py) are context, and label
     names that say what kind of thing is affected (`mountpoint`: a filesystem) are content.
+
+    A word of the text that is also part of a label value is read as a name (`payment` of
+    `payment-svc`), unless it is one of `topics`, the terms runbook names are made of: a
+    title's "OSD" or "CPU" says what is wrong even when a label reads `osd.5` or
+    `requests.cpu`.
     """
     content: dict[str, float] = {}
     context: dict[str, float] = {}
@@ -103,7 +111,8 @@ def alert_query(alert: Alert) -> tuple[dict[str, float], dict[str, float]]:
     for metric in _metric_names(alert.generator_url):
         add(context, metric, 0.3)
     for term in list(content):
-        if (term in context and term not in COMPONENT_TERMS) or term.isdigit():
+        named = term in context and term not in COMPONENT_TERMS and term not in topics
+        if named or term.isdigit():
             context[term] = context.get(term, 0.0) + content.pop(term)
     for key, value in alert.labels.items():
         meaning = LABEL_MEANINGS.get(key.lower())
