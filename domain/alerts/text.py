@@ -14,7 +14,8 @@ from domain.alerts.vocabulary import COMPOUNDS, CONCEPTS, IMPLIES, PHRASES, SPEL
 
 _TEMPLATE_RE = re.compile(r"\{\{.*?\}\}", re.DOTALL)
 _WORD_RE = re.compile(r"[A-Za-z0-9]+")
-_CAMEL_RE = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|[0-9]+")
+# An HTTP status class (5xx, 4XX) is one word; otherwise digits and letters part.
+_CAMEL_RE = re.compile(r"[0-9][xX]{2}(?![a-z])|[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|[0-9]+")
 _IDENTIFIER_RE = re.compile(r"^[A-Za-z][A-Za-z0-9]*(?:[_.:-][A-Za-z0-9]+)*$")
 
 STOPWORDS = frozenset(
@@ -246,7 +247,15 @@ def _phrase_key(words: list[str]) -> tuple[str, ...]:
 
 _CONCEPTS_OF = _concept_table()
 _IMPLIED = IMPLIES
-_PHRASES = {_phrase_key(split_words(p)): terms for p, terms in PHRASES.items()}
+
+
+def _phrase_words(phrase: str) -> list[str]:
+    return [
+        w for piece in phrase.split() for w in ([piece] if piece == NUMBER else split_words(piece))
+    ]
+
+
+_PHRASES = {_phrase_key(_phrase_words(p)): terms for p, terms in PHRASES.items()}
 _PHRASE_STARTS = frozenset(k[0] for k in _PHRASES)
 _PHRASE_MAX = max(len(k) for k in _PHRASES)
 

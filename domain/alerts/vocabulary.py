@@ -152,6 +152,11 @@ SPELLINGS: dict[str, tuple[str, ...]] = {
     "deadman": ("watchdog",),
     "deadmansswitch": ("watchdog",),
     "unschedulable": ("not", "schedul"),
+    "reserve": ("reservation",),
+    "reserved": ("reservation",),
+    "reserves": ("reservation",),
+    "router": ("router", "ingress"),  # the ingress controller (OpenShift's router)
+    "routers": ("router", "ingress"),
 }
 
 # concept term: words that carry it (each keeps its own term too)
@@ -164,7 +169,7 @@ CONCEPTS: dict[str, tuple[str, ...]] = {
     "slow": ("slow", "slowness", "latency", "latencies", "lag", "lagging", "delay", "delayed", "duration", "durations", "sluggish"),  # noqa: E501
     "high": ("high", "elevated", "excessive", "spike", "spiking", "surge"),
     "crash": ("crash", "crashing", "crashed", "restart", "restarting", "restarted", "restarts", "reboot", "rebooted"),  # noqa: E501
-    "mismatch": ("mismatch", "mismatched", "inconsistent", "inconsistency", "differ", "differs", "different", "discrepancy", "diverged", "divergent"),  # noqa: E501
+    "mismatch": ("mismatch", "mismatched", "mixed", "inconsistent", "inconsistency", "differ", "differs", "different", "discrepancy", "diverged", "divergent"),  # noqa: E501
     "send": ("send", "sending", "sent", "deliver", "delivery", "delivering", "delivered", "dispatch", "notify", "notifying", "notification", "notifications"),  # noqa: E501
     "alert": ("notification", "notifications", "page", "pages"),
     "limit": ("limit", "limits", "max", "maxed", "maximum", "ceiling", "cap", "capped"),
@@ -238,6 +243,9 @@ PHRASES: dict[str, tuple[str, ...]] = {
     "survive losing": ("overcommit",),
     "tolerate losing": ("overcommit",),
     "they should not": ("mis",),
+    "# of # ready": ("mismatch",),
+    "# of # replicas": ("mismatch",),
+    "# of # available": ("mismatch",),
     "does not match": ("mismatch",),
     "do not match": ("mismatch",),
     "doesn t match": ("mismatch",),
