@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from pydantic import BaseModel, Field
 
 from domain.alerts.bm25 import BM25Index
+from domain.alerts.compounds import split_unknown
 from domain.alerts.documents import RunbookDocument, collection_of, folder_of, stem_of
 from domain.alerts.explicit import (
     Mapping,
@@ -343,6 +344,7 @@ class RunbookIndex:
         within: frozenset[int] | None = None,
     ) -> MatchResult:
         content, context = alert_query(alert, self._name_postings.keys())
+        content = split_unknown(content, self._bm25.idf, self._name_postings)
         query = dict(context)
         for term, weight in content.items():
             query[term] = min(QUERY_WEIGHT_CAP, query.get(term, 0.0) + weight)

@@ -1,0 +1,141 @@
+"""The operations language the matcher reads: each rule of domain/alerts/vocabulary.py, text.py,
+query.py and compounds.py on its own, and a few end-to-end paraphrases (worded here, not taken
+from any evaluation set) against the shared corpus."""
+
+from __future__ import annotations
+
+import pytest
+
+from bench.match_bench import find_corpus, product_runbooks
+from bench.match_eval import alert_of
+from domain.alerts.choose import RunbookMatcher
+from domain.alerts.compounds import split_unknown
+from domain.alerts.query import alert_query
+from domain.alerts.text import name_concepts, tokens
+
+P = "prometheus-operator-runbooks/"
+
+
+@pytest.fixture(scope="module")
+def matcher() -> RunbookMatcher:
+    return RunbookMatcher(product_runbooks(find_corpus()))
+
+
+def _best(matcher: RunbookMatcher, title: str, description: str = "", **labels: str) -> str | None:
+    alert = alert_of({"id": "t", "title": title, "description": description, "labels": labels})
+    return matcher.match(alert).runbook
+
+
+# -- text.py ------------------------------------------------------------------------------------
+
+
+def test_compound_words_written_apart_meet_the_camel_case_name() -> None:
+    assert "prometheusrule" in tokens("Prometheus rule evaluations failing")
+    assert "statefulset" in tokens("stateful set has too few replicas")
+    assert "configmap" in tokens("config map missing")
+    assert "prometheusrule" in name_concepts("PrometheusRuleFailures")
+
+
+def test_one_word_phrases_apply() -> None:
+    """The phrase loop stopped at two words, so a one-word phrase never matched."""
+    assert "loop" in tokens("worker killed repeatedly")
+
+
+def test_numbers_in_phrases_match_any_number() -> None:
+    assert "loop" in tokens("api container restarted 12 times in an hour")
+    assert "loop" in tokens("restarts > 3 in 10m")
+    assert "mismatch" in tokens("2 of 5 ready")
+    assert "loop" not in tokens("pod restarted after the node drain")  # once is not a loop
+
+
+def test_status_classes_stay_one_word_in_camel_case() -> None:
+    assert {"error", "server"} <= set(tokens("Ingress5xxErrors"))
+    assert "xx" not in tokens("Ingress5xxErrors")
+    assert {"error", "client"} <= set(tokens("Gateway4XXRate"))
+
+
+# -- vocabulary.py ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "term"),
+    [
+        ("bad config", "fault"),
+        ("invalid manifest", "fault"),
+        ("errors on gRPC calls", "request"),
+        ("mixed versions in the fleet", "mismatch"),
+        ("memory above the reserved amount", "reservation"),
+        ("router returns 503", "ingress"),
+        ("pods keep restarting", "loop"),
+        ("back-off restarting failed container", "loop"),
+        ("namespace quotas exceed cluster capacity", "overcommit"),
+        ("DaemonSet pods land on nodes they should not", "mis"),
+    ],
+)
+def test_operations_words_carry_their_concept(text: str, term: str) -> None:
+    assert term in tokens(text)
+
+
+def test_a_growing_volume_is_filling_up() -> None:
+    content, _ = alert_query(alert_of({"id": "t", "title": "PVC data-0 at 81% and growing"}))
+    assert "fill" in content
+    content, _ = alert_query(alert_of({"id": "t", "title": "request rate growing"}))
+    assert "fill" not in content  # nothing stored is growing
+
+
+# -- query.py -----------------------------------------------------------------------------------
+
+
+def test_a_topic_word_stays_content_when_a_label_value_holds_it() -> None:
+    alert = alert_of(
+        {
+            "id": "t",
+            "title": "payment namespace near its cpu quota",
+            "labels": {"resource": "requests.cpu", "namespace": "payment"},
+        }
+    )
+    content, context = alert_query(alert, topics={"cpu", "quota"})
+    assert "cpu" in content
+    assert "payment" in context  # a name, not a topic
+    assert "payment" not in content
+    content, _ = alert_query(alert)
+    assert "cpu" not in content
+
+
+# -- compounds.py -------------------------------------------------------------------------------
+
+
+def test_unknown_words_split_into_runbook_name_words() -> None:
+    known = {"text", "file", "collector", "scrape", "able"}
+    names = {"text", "file", "collector", "scrape"}
+    got = split_unknown({"textfile": 2.0, "collector": 1.0}, known, names)
+    assert got == {"text": 2.0, "file": 2.0, "collector": 1.0}
+    # `able` is no name word; known words and short words are left alone
+    assert split_unknown({"scrapeable": 1.0}, known, names) == {"scrapeable": 1.0}
+    assert split_unknown({"collector": 1.0, "txtf": 1.0}, known, names) == {
+        "collector": 1.0,
+        "txtf": 1.0,
+    }
+
+
+# -- end to end on the shared corpus -----------------------------------------------------------
+
+
+def test_rule_failures_are_not_missing_evaluations(matcher: RunbookMatcher) -> None:
+    got = _best(matcher, "prometheus rule eval failing on prometheus-main-1")
+    assert got == f"{P}prometheus/PrometheusRuleFailures.md"
+
+
+def test_a_bad_configuration_is_the_bad_config_runbook(matcher: RunbookMatcher) -> None:
+    got = _best(matcher, "Prometheus reload: invalid config file", "config reload failed")
+    assert got == f"{P}prometheus/PrometheusBadConfig.md"
+
+
+def test_restarting_over_and_over_is_a_crash_loop(matcher: RunbookMatcher) -> None:
+    got = _best(matcher, "orders-api container restarted 9 times in 15m", namespace="shop")
+    assert got == f"{P}kubernetes/KubePodCrashLooping.md"
+
+
+def test_a_run_together_word_finds_the_runbook_named_apart(matcher: RunbookMatcher) -> None:
+    got = _best(matcher, "textfile collector failing on host-7")
+    assert got == f"{P}node/NodeTextFileCollectorScrapeError.md"
