@@ -10,6 +10,7 @@ from bench.match_bench import find_corpus, product_runbooks
 from bench.match_eval import alert_of
 from domain.alerts.choose import RunbookMatcher
 from domain.alerts.compounds import split_unknown
+from domain.alerts.quantities import nearly_full
 from domain.alerts.query import alert_query
 from domain.alerts.text import name_concepts, tokens
 
@@ -139,3 +140,46 @@ def test_restarting_over_and_over_is_a_crash_loop(matcher: RunbookMatcher) -> No
 def test_a_run_together_word_finds_the_runbook_named_apart(matcher: RunbookMatcher) -> None:
     got = _best(matcher, "textfile collector failing on host-7")
     assert got == f"{P}node/NodeTextFileCollectorScrapeError.md"
+
+
+# -- quantities.py ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "volume 93% full",
+        "namespace at 88% of its memory quota",
+        "pool 81% allocated",
+        "object store 76.5% used",
+        "only 4% space left on /data",
+    ],
+)
+def test_a_share_close_to_the_whole_is_nearly_full(text: str) -> None:
+    assert nearly_full(text)
+    content, _ = alert_query(alert_of({"id": "t", "title": text}))
+    assert {"almost", "fill"} <= content.keys()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "CPU > 95% for 10m",
+        "3% of requests failing",
+        "volume 40% used",
+        "100% full",  # full, not nearly: the words say it
+        "62% free on /data",
+    ],
+)
+def test_other_percentages_say_nothing_about_fullness(text: str) -> None:
+    assert not nearly_full(text)
+
+
+def test_a_quota_nearly_used_up_is_the_almost_full_runbook(matcher: RunbookMatcher) -> None:
+    got = _best(
+        matcher,
+        "ns reporting at 91% of its requests.memory ResourceQuota",
+        resource="requests.memory",
+        namespace="reporting",
+    )
+    assert got == f"{P}kubernetes/KubeQuotaAlmostFull.md"
