@@ -56,6 +56,7 @@ CALIBRATION: dict[str, float] = {
 }
 IDENTIFIER_WITHOUT_NAMESAKE = 0.5
 FOREIGN_COMPONENT = 0.6  # the alert names software the runbook is not about
+OTHER_RESOURCE = 0.6  # the runbook's name is about another resource than the alert's
 
 
 def collection_markers(

@@ -372,3 +372,8 @@ WORKLOAD_WORDS = frozenset(
         "persistent", "volume", "claim", "namespace", "horizontal",
     }
 )  # fmt: skip
+
+# Kinds of resource a runbook's name can be about. An alert about one (host memory) is poorly
+# answered by a runbook whose name is about another and not it (a volume filling up), however
+# many other words they share ("usage", "almost", "high").
+RESOURCES = frozenset({"memory", "cpu", "storage", "inode", "network"})

@@ -8,8 +8,11 @@ import pytest
 
 from bench.match_bench import find_corpus, product_runbooks
 from bench.match_eval import alert_of
+from domain.alerts import index as index_module
 from domain.alerts.choose import RunbookMatcher
 from domain.alerts.compounds import split_unknown
+from domain.alerts.documents import RunbookDocument
+from domain.alerts.index import RunbookIndex
 from domain.alerts.quantities import nearly_full
 from domain.alerts.query import alert_query
 from domain.alerts.text import name_concepts, tokens
@@ -183,3 +186,37 @@ def test_a_quota_nearly_used_up_is_the_almost_full_runbook(matcher: RunbookMatch
         namespace="reporting",
     )
     assert got == f"{P}kubernetes/KubeQuotaAlmostFull.md"
+
+
+# -- index.py: resources ------------------------------------------------------------------------
+
+
+def test_a_runbook_about_another_resource_is_held_back(monkeypatch: pytest.MonkeyPatch) -> None:
+    docs = [
+        RunbookDocument(
+            key="rb/VolumeUsageNearFull.md",
+            title="VolumeUsageNearFull",
+            body="The volume usage is high and almost full. Expand the volume.",
+        ),
+        RunbookDocument(
+            key="rb/ServiceMemoryUsageHigh.md",
+            title="ServiceMemoryUsageHigh",
+            body="Memory usage of the service is high. Raise its limit.",
+        ),
+    ]
+    index = RunbookIndex.build(docs)
+    alert = alert_of({"id": "t", "title": "memory usage almost full on app-3"})
+
+    def volume_score() -> float:
+        result = index.match(alert, threshold=0.0)
+        by_key = {c.runbook: c for c in result.candidates}
+        assert by_key["rb/VolumeUsageNearFull.md"].evidence["resource_not_about"] == 1.0
+        assert by_key["rb/ServiceMemoryUsageHigh.md"].evidence["resource_not_about"] == 0.0
+        return by_key["rb/VolumeUsageNearFull.md"].score
+
+    held_back = volume_score()
+    monkeypatch.setattr(index_module, "OTHER_RESOURCE", 1.0)
+    assert held_back < 0.7 * volume_score()
+    disk = index.match(alert_of({"id": "t", "title": "disk usage almost full"}), threshold=0.0)
+    assert disk.candidates[0].runbook == "rb/VolumeUsageNearFull.md"
+    assert disk.evidence["other_resource"] == 0.0
