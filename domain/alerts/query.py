@@ -59,6 +59,21 @@ def _metric_names(generator_url: str | None) -> list[str]:
     return names
 
 
+# Labels that name the service or workload itself: their words are names, never the topic.
+# (Not the namespace: platforms name theirs for the component, openshift-cluster-version.)
+_WORKLOAD_LABELS = (
+    "service", "app", "application", "app.kubernetes.io/name", "app_kubernetes_io_name",
+    "container", "job",
+)  # fmt: skip
+
+
+def _workload_names(alert: Alert) -> list[str]:
+    names = [alert.labels.get(key, "") for key in _WORKLOAD_LABELS]
+    if alert.service not in ("unknown", alert.labels.get("namespace")):
+        names.append(alert.service)  # not when it was only read off the namespace
+    return [n for n in names if n]
+
+
 def alert_query(
     alert: Alert, topics: Collection[str] = frozenset()
 ) -> tuple[dict[str, float], dict[str, float]]:
@@ -70,9 +85,10 @@ def alert_query(
     names that say what kind of thing is affected (`mountpoint`: a filesystem) are content.
 
     A word of the text that is also part of a label value is read as a name (`payment` of
-    `payment-svc`), unless it is one of `topics`, the terms runbook names are made of: a
-    title's "OSD" or "CPU" says what is wrong even when a label reads `osd.5` or
-    `requests.cpu`.
+    `payment-svc`), unless it is one of `topics`, the terms runbook names are made of, and not
+    part of the service's or workload's own name: a title's "OSD" or "CPU" says what is wrong
+    even when a label reads `osd.5` or `requests.cpu`, while `payments` stays the service's
+    name even when a runbook is called "Restart payments".
     """
     content: dict[str, float] = {}
     context: dict[str, float] = {}
@@ -111,8 +127,13 @@ def alert_query(
         add(context, key, 0.3)
     for metric in _metric_names(alert.generator_url):
         add(context, metric, 0.3)
+    workload = {t for v in _workload_names(alert) for t in tokens(v)}
     for term in list(content):
-        named = term in context and term not in COMPONENT_TERMS and term not in topics
+        named = (
+            term in context
+            and term not in COMPONENT_TERMS
+            and (term in workload or term not in topics)
+        )
         if named or term.isdigit():
             context[term] = context.get(term, 0.0) + content.pop(term)
     for key, value in alert.labels.items():

@@ -220,3 +220,23 @@ def test_a_runbook_about_another_resource_is_held_back(monkeypatch: pytest.Monke
     disk = index.match(alert_of({"id": "t", "title": "disk usage almost full"}), threshold=0.0)
     assert disk.candidates[0].runbook == "rb/VolumeUsageNearFull.md"
     assert disk.evidence["other_resource"] == 0.0
+
+
+def test_the_services_own_name_stays_a_name_even_when_a_runbook_uses_it() -> None:
+    alert = alert_of(
+        {"id": "t", "title": "payments pods crashing", "labels": {"service": "payments"}}
+    )
+    content, context = alert_query(alert, topics={"payment", "crash"})
+    assert "payment" in context
+    assert "payment" not in content
+    assert "crash" in content
+    # a namespace named for the component is where, not which service
+    alert = alert_of(
+        {
+            "id": "t",
+            "title": "cluster version operator not reporting",
+            "labels": {"namespace": "openshift-cluster-version"},
+        }
+    )
+    content, _ = alert_query(alert, topics={"cluster", "version", "operator"})
+    assert {"cluster", "version"} <= content.keys()
