@@ -29,6 +29,7 @@ from domain.alerts.explicit import (
 from domain.alerts.query import (
     COMPONENT_TERMS,
     QUERY_WEIGHT_CAP,
+    TITLE_WEIGHT,
     WORKLOAD_TERMS,
     alert_query,
     is_mentioned,
@@ -384,7 +385,8 @@ class RunbookIndex:
                 cover_of[number] = cover_of.get(number, 0.0) + term_idf
                 if weight:
                     said_of[number] = said_of.get(number, 0.0) + term_idf * weight
-        named = COMPONENT_TERMS & content.keys()
+        # software the title (or name) names: a description may name what reports the problem
+        named = frozenset(t for t in COMPONENT_TERMS & content.keys() if content[t] >= TITLE_WEIGHT)
         if WORKLOAD_TERMS & content.keys():
             named = frozenset()  # `postgres` is likely the workload's name, not the subject
         resources = RESOURCES & content.keys()

@@ -37,6 +37,7 @@ _SILENT_LABELS = frozenset(
 )  # fmt: skip
 _TEXT_ANNOTATIONS_SKIP = frozenset({"summary", "description", *RUNBOOK_ANNOTATIONS})
 QUERY_WEIGHT_CAP = 4.0
+TITLE_WEIGHT = 2.0  # a word of the title or name; the description's count 1
 _ENTITY_WEIGHT = 0.3  # a host or service named in the text: where, not what
 COMPONENT_TERMS = frozenset(t for word in COMPONENTS for t in tokens(word) if t != "kubernetes")
 WORKLOAD_TERMS = frozenset(tokens(word)[0] for word in WORKLOAD_WORDS)  # not implied terms
@@ -108,11 +109,11 @@ def alert_query(
     if looks_like_identifier(name):
         add(content, name, 3.0)
     else:
-        say(name, 2.0)
+        say(name, TITLE_WEIGHT)
     if alert.name != name:
-        say(alert.name, 2.0)
+        say(alert.name, TITLE_WEIGHT)
     if alert.title and alert.title not in (name, alert.name):
-        say(alert.title, 2.0)
+        say(alert.title, TITLE_WEIGHT)
     say(alert.description, 1.0)
     for key, value in alert.annotations.items():
         if key.lower() not in _TEXT_ANNOTATIONS_SKIP:

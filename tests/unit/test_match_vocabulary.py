@@ -240,3 +240,21 @@ def test_the_services_own_name_stays_a_name_even_when_a_runbook_uses_it() -> Non
     )
     content, _ = alert_query(alert, topics={"cluster", "version", "operator"})
     assert {"cluster", "version"} <= content.keys()
+
+
+def test_software_named_only_in_the_description_does_not_make_a_runbook_foreign() -> None:
+    docs = [
+        RunbookDocument(
+            key="rb/NodeNotReady.md", title="NodeNotReady", body="A node is not ready."
+        ),
+        RunbookDocument(key="rb/KubeletDown.md", title="KubeletDown", body="The kubelet is down."),
+    ]
+    index = RunbookIndex.build(docs)
+
+    def foreign(title: str, description: str) -> float:
+        alert = alert_of({"id": "t", "title": title, "description": description})
+        by_key = {c.runbook: c for c in index.match(alert, threshold=0.0).candidates}
+        return by_key["rb/NodeNotReady.md"].evidence["software_not_about"]
+
+    assert foreign("node worker-7 not ready", "kubelet stopped posting node status") == 0.0
+    assert foreign("kubelet on worker-7 not ready", "") == 1.0
