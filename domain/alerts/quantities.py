@@ -6,11 +6,16 @@ A runbook for a resource close to its limit is named for it (…AlmostFull, …N
 NEARLY_FULL (and below 100%), or a share left at or below NEARLY_EMPTY, adds the terms
 "almost" and "fill". Percentages of anything else (CPU > 90%, 5% of requests failing) say
 nothing about fullness and add nothing.
+
+A share of anything failing ("errors on 8% of calls", "SERVFAIL for >1% of queries") is an
+error *rate*, which runbooks name as high (…ErrorsHigh, HighNumberOfFailed…): it adds "high".
 """
 
 from __future__ import annotations
 
 import re
+
+from domain.alerts.text import tokens
 
 NEARLY_FULL = 70.0
 NEARLY_EMPTY = 30.0
@@ -22,6 +27,9 @@ _USED_RE = re.compile(
 )
 _LEFT_RE = re.compile(rf"{_NUMBER}\W+{_GAP}(?:left|free|remaining|available)\b", re.IGNORECASE)
 NEARLY_FULL_TERMS = "almost fill"
+ERROR_RATE_TERMS = "high"
+_PERCENT_RE = re.compile(_NUMBER)
+_FAULT = "fault"  # the concept every failure word carries (vocabulary.CONCEPTS)
 _MAX_GAP_CHARS = 45  # the figure and its noun within a short phrase
 
 
@@ -34,3 +42,8 @@ def nearly_full(text: str) -> bool:
         if len(match.group(0)) <= _MAX_GAP_CHARS and float(match.group(1)) <= NEARLY_EMPTY:
             return True
     return False
+
+
+def error_rate(text: str) -> bool:
+    """True when the text gives a share of something failing: a percentage and a failure."""
+    return bool(_PERCENT_RE.search(text)) and _FAULT in tokens(text)

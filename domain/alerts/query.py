@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from domain.alerts.entities import entity_names, split_entities
 from domain.alerts.explicit import RUNBOOK_ANNOTATIONS
-from domain.alerts.quantities import NEARLY_FULL_TERMS, nearly_full
+from domain.alerts.quantities import ERROR_RATE_TERMS, NEARLY_FULL_TERMS, error_rate, nearly_full
 from domain.alerts.text import looks_like_identifier, tokens
 from domain.alerts.vocabulary import (
     COMPONENTS,
@@ -147,6 +147,8 @@ def alert_query(
                 add(content, kind, 1.0)
     if nearly_full(alert.title) or nearly_full(alert.description):
         add(content, NEARLY_FULL_TERMS, 0.5)
+    if error_rate(alert.title) or error_rate(alert.description):
+        add(content, ERROR_RATE_TERMS, 0.5)
     for needed, excluded, term in INFERENCES:
         if needed <= content.keys() and not excluded & content.keys() and term not in content:
             content[term] = min(content[t] for t in needed)

@@ -144,6 +144,7 @@ SPELLINGS: dict[str, tuple[str, ...]] = {
     "cronjob": ("cron", "job"),
     "cronjobs": ("cron", "job"),
     "5xx": ("error", "server"),
+    "servfail": ("server", "fail"),  # DNS: the server failed to answer
     "4xx": ("error", "client"),
     "overcommitted": ("overcommit",),
     "oversubscribed": ("overcommit",),

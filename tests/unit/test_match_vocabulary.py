@@ -13,7 +13,7 @@ from domain.alerts.choose import RunbookMatcher
 from domain.alerts.compounds import split_unknown
 from domain.alerts.documents import RunbookDocument
 from domain.alerts.index import RunbookIndex
-from domain.alerts.quantities import nearly_full
+from domain.alerts.quantities import error_rate, nearly_full
 from domain.alerts.query import alert_query
 from domain.alerts.text import name_concepts, tokens
 
@@ -258,3 +258,25 @@ def test_software_named_only_in_the_description_does_not_make_a_runbook_foreign(
 
     assert foreign("node worker-7 not ready", "kubelet stopped posting node status") == 0.0
     assert foreign("kubelet on worker-7 not ready", "") == 1.0
+
+
+@pytest.mark.parametrize(
+    ("text", "rate"),
+    [
+        ("errors on 6% of RPC calls", True),
+        ("DNS answering SERVFAIL for >2% of queries", True),
+        ("log output failing > 10%", True),
+        ("CPU > 95% for 10m", False),  # a share, but nothing failing
+        ("API calls failing", False),  # failing, but no share
+    ],
+)
+def test_a_share_of_failures_is_a_high_error_rate(text: str, rate: bool) -> None:
+    assert error_rate(text) is rate
+    content, _ = alert_query(alert_of({"id": "t", "title": text}))
+    assert ("high" in content) is (rate or "high" in tokens(text))
+
+
+def test_a_failure_share_prefers_the_high_failure_runbook(matcher: RunbookMatcher) -> None:
+    got = _best(matcher, "etcd: 7% of gRPC calls return errors")
+    assert got is not None
+    assert got.endswith("etcdHighNumberOfFailedGRPCRequests.md")
