@@ -17,6 +17,8 @@ from domain.alerts.vocabulary import (
     KUBERNETES_LABELS,
     LABEL_MEANINGS,
     PLATFORM_OF_TOOL,
+    WHOLE_GROUP_TERM,
+    WHOLE_GROUP_WORDS,
     WORKLOAD_WORDS,
 )
 from schemas.alert import Alert
@@ -36,6 +38,7 @@ _SILENT_LABELS = frozenset(
     }
 )  # fmt: skip
 _TEXT_ANNOTATIONS_SKIP = frozenset({"summary", "description", *RUNBOOK_ANNOTATIONS})
+_WHOLE_GROUP_RE = re.compile(rf"\b(?:{'|'.join(WHOLE_GROUP_WORDS)})\b", re.IGNORECASE)
 QUERY_WEIGHT_CAP = 4.0
 TITLE_WEIGHT = 2.0  # a word of the title or name; the description's count 1
 _ENTITY_WEIGHT = 0.3  # a host or service named in the text: where, not what
@@ -147,6 +150,8 @@ def alert_query(
                 add(content, kind, 1.0)
     if nearly_full(alert.title) or nearly_full(alert.description):
         add(content, NEARLY_FULL_TERMS, 0.5)
+    if _WHOLE_GROUP_RE.search(alert.title) or _WHOLE_GROUP_RE.search(alert.description):
+        add(content, WHOLE_GROUP_TERM, 0.5)
     if error_rate(alert.title) or error_rate(alert.description):
         add(content, ERROR_RATE_TERMS, 0.5)
     for needed, excluded, term in INFERENCES:

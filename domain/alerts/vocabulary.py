@@ -378,3 +378,9 @@ WORKLOAD_WORDS = frozenset(
 # answered by a runbook whose name is about another and not it (a volume filling up), however
 # many other words they share ("usage", "almost", "high").
 RESOURCES = frozenset({"memory", "cpu", "storage", "inode", "network"})
+
+# Words that say every member of a group is affected ("all Alertmanagers", "every replica"):
+# runbooks name that case for the whole group, the cluster (AlertmanagerClusterDown). They
+# are stopwords in prose, so the alert's own title and description are read for them.
+WHOLE_GROUP_WORDS = ("all", "every", "entire", "whole")
+WHOLE_GROUP_TERM = "cluster"

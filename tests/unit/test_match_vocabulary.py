@@ -280,3 +280,10 @@ def test_a_failure_share_prefers_the_high_failure_runbook(matcher: RunbookMatche
     got = _best(matcher, "etcd: 7% of gRPC calls return errors")
     assert got is not None
     assert got.endswith("etcdHighNumberOfFailedGRPCRequests.md")
+
+
+def test_every_member_of_a_group_means_the_whole_cluster() -> None:
+    content, _ = alert_query(alert_of({"id": "t", "title": "every broker replica unreachable"}))
+    assert content.get("cluster") == 0.5
+    content, _ = alert_query(alert_of({"id": "t", "title": "one broker replica unreachable"}))
+    assert "cluster" not in content
