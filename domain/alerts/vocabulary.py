@@ -244,6 +244,10 @@ PHRASES: dict[str, tuple[str, ...]] = {
     "survive losing": ("overcommit",),
     "tolerate losing": ("overcommit",),
     "they should not": ("mis",),
+    "pods pending": ("not", "ready"),  # a Pending pod is a pod not ready (yet)
+    "pending pods": ("not", "ready"),
+    "pods stuck pending": ("not", "ready"),
+    "pods stuck in pending": ("not", "ready"),
     "# of # ready": ("mismatch",),
     "# of # replicas": ("mismatch",),
     "# of # available": ("mismatch",),

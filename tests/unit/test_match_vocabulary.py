@@ -74,6 +74,8 @@ def test_status_classes_stay_one_word_in_camel_case() -> None:
         ("back-off restarting failed container", "loop"),
         ("namespace quotas exceed cluster capacity", "overcommit"),
         ("DaemonSet pods land on nodes they should not", "mis"),
+        ("3 pods stuck in Pending", "ready"),
+        ("pending pods in batch", "ready"),
     ],
 )
 def test_operations_words_carry_their_concept(text: str, term: str) -> None:
