@@ -246,6 +246,10 @@ def _phrase_key(words: list[str]) -> tuple[str, ...]:
 
 
 _CONCEPTS_OF = _concept_table()
+# Words the vocabulary knows as one word: a hyphenated pair that joins into one is that word.
+_KNOWN_JOINED = frozenset(
+    {*SPELLINGS, *COMPOUNDS, *(stem(w) for words in CONCEPTS.values() for w in words)}
+)
 _IMPLIED = IMPLIES
 
 
@@ -315,11 +319,29 @@ def tokens(text: str, *, compounds: bool = True, concepts_only: bool = False) ->
     that carries a concept gives only the concept ("unreachable" → "down")."""
     out: list[str] = []
     sequence: list[str] = []
-    for raw in _WORD_RE.findall(strip_templates(text)):
+    text = strip_templates(text)
+    for raw in _WORD_RE.findall(text):
         terms, parts = _word(raw, compounds, concepts_only)
         out.extend(terms)
         sequence.extend(parts)
     out.extend(_phrase_terms(sequence))
+    if "-" in text:
+        seen = set(out)
+        out.extend(t for t in _hyphenated(text, concepts_only) if t not in seen)
+    return out
+
+
+_HYPHENATED_RE = re.compile(r"\b([A-Za-z]{2,})-([A-Za-z]{2,})\b")
+
+
+def _hyphenated(text: str, concepts_only: bool) -> list[str]:
+    """Vocabulary words written with a hyphen (over-committed, crash-looping, file-system): the
+    joined word's terms too, when the joined word is one the vocabulary knows."""
+    out: list[str] = []
+    for left, right in _HYPHENATED_RE.findall(text):
+        joined = (left + right).lower()
+        if joined in _KNOWN_JOINED or stem(joined) in _KNOWN_JOINED:
+            out.extend(_word(joined, False, concepts_only)[0])
     return out
 
 

@@ -244,6 +244,11 @@ PHRASES: dict[str, tuple[str, ...]] = {
     "survive losing": ("overcommit",),
     "tolerate losing": ("overcommit",),
     "they should not": ("mis",),
+    "space low": ("almost", "fill"),
+    "low space": ("almost", "fill"),
+    "low on space": ("almost", "fill"),
+    "low disk space": ("almost", "fill"),
+    "low on disk": ("almost", "fill"),
     "pods pending": ("not", "ready"),  # a Pending pod is a pod not ready (yet)
     "pending pods": ("not", "ready"),
     "pods stuck pending": ("not", "ready"),

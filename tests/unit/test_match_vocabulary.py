@@ -289,3 +289,16 @@ def test_every_member_of_a_group_means_the_whole_cluster() -> None:
     assert content.get("cluster") == 0.5
     content, _ = alert_query(alert_of({"id": "t", "title": "one broker replica unreachable"}))
     assert "cluster" not in content
+
+
+def test_hyphenated_vocabulary_words_are_the_word() -> None:
+    assert "overcommit" in tokens("memory over-committed")
+    assert "filesystem" in tokens("file-system errors")
+    assert tokens("crash-looping pods").count("loop") == 1  # no double weight
+    assert tokens("payment-svc down") == ["payment", "svc", "down"]  # unknown joins: nothing
+
+
+def test_low_space_is_nearly_full() -> None:
+    assert {"almost", "fill"} <= set(tokens("disk space low on /var"))
+    assert {"almost", "fill"} <= set(tokens("node low on disk"))
+    assert "almost" not in tokens("low latency mode")
