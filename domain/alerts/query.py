@@ -30,6 +30,9 @@ _MEANINGFUL_LABEL_VALUES = (
     "app.kubernetes.io/name", "app_kubernetes_io_name", "reason", "device", "mountpoint",
     "fstype", "resource", "verb", "condition", "phase", "integration", "controller",
 )  # fmt: skip
+# Labels whose value is the state of the affected thing (reason=CrashLoopBackOff,
+# phase=Pending, condition=DiskPressure): what is wrong, so content like the title's words.
+_STATE_LABELS = frozenset({"reason", "phase", "condition", "status_reason"})
 _SILENT_LABELS = frozenset(
     {
         "alertname", "severity", "prometheus", "prometheus_replica", "cluster", "instance",
@@ -126,7 +129,9 @@ def alert_query(
     for key, value in alert.labels.items():
         if key in _SILENT_LABELS or key.lower() in LABEL_MEANINGS:
             continue
-        if key in _MEANINGFUL_LABEL_VALUES:
+        if key in _STATE_LABELS:
+            add(content, value, 1.0)  # the state it is in says what is wrong
+        elif key in _MEANINGFUL_LABEL_VALUES:
             add(context, value, 0.5)
         add(context, key, 0.3)
     for metric in _metric_names(alert.generator_url):

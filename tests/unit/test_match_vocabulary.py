@@ -302,3 +302,11 @@ def test_low_space_is_nearly_full() -> None:
     assert {"almost", "fill"} <= set(tokens("disk space low on /var"))
     assert {"almost", "fill"} <= set(tokens("node low on disk"))
     assert "almost" not in tokens("low latency mode")
+
+
+def test_a_state_label_says_what_is_wrong() -> None:
+    alert = alert_of(
+        {"id": "t", "title": "pod trouble in shop", "labels": {"reason": "CrashLoopBackOff"}}
+    )
+    content, _ = alert_query(alert)
+    assert {"crash", "loop"} <= content.keys()
