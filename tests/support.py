@@ -19,7 +19,12 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared"
+# Beside the repository, or beside the folder of worktrees it is checked out in (as the bench's
+# corpus lookup: ../shared, ../../shared).
+SHARED = next(
+    (d for d in (REPO.parent / "shared", REPO.parent.parent / "shared") if d.is_dir()),
+    REPO.parent / "shared",
+)
 CORPUS = SHARED / "corpus"
 CONTRACTS = SHARED / "contracts"
 POSTGRES_DSN = os.environ.get(

@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from pydantic import BaseModel, Field
 
 from domain.alerts.bm25 import BM25Index
+from domain.alerts.compounds import split_unknown
 from domain.alerts.documents import RunbookDocument, collection_of, folder_of, stem_of
 from domain.alerts.explicit import (
     Mapping,
@@ -28,6 +29,7 @@ from domain.alerts.explicit import (
 from domain.alerts.query import (
     COMPONENT_TERMS,
     QUERY_WEIGHT_CAP,
+    TITLE_WEIGHT,
     WORKLOAD_TERMS,
     alert_query,
     is_mentioned,
@@ -48,6 +50,7 @@ from domain.alerts.scoring import (
     MARKER_PENALTY,
     MARKER_PENALTY_CAP,
     NAME_GATE,
+    OTHER_RESOURCE,
     SAID_FULL,
     SHORTLIST,
     TOP_CANDIDATES,
@@ -58,6 +61,7 @@ from domain.alerts.scoring import (
 )
 from domain.alerts.selectors import selector_matches, specificity
 from domain.alerts.text import looks_like_identifier, name_concepts, name_tokens, tokens
+from domain.alerts.vocabulary import RESOURCES
 from schemas.alert import Alert
 from schemas.incident import MatchCandidate
 from schemas.runbook import AlertSelector
@@ -96,6 +100,7 @@ class _Doc:
     name_idf: tuple[tuple[str, float], ...] = ()
     name_idf_total: float = 0.0
     about: frozenset[str] = frozenset()  # components its name, folder or selectors name
+    resources: frozenset[str] = frozenset()  # kinds of resource its name is about
 
 
 @dataclass(frozen=True)
@@ -107,6 +112,7 @@ class _Row:
     coverage: float
     name_cover: float
     foreign: bool = False  # the alert names software this runbook is not about
+    other_resource: bool = False  # its name is about another resource than the alert's
 
 
 class RunbookIndex:
@@ -170,6 +176,7 @@ class RunbookIndex:
                     tuple(sorted(own & term_sets[number])),
                     about=COMPONENT_TERMS
                     & frozenset(t for f in ("name", "folder", "meta") for t in fields[number][f]),
+                    resources=RESOURCES & frozenset(concepts),
                 )
             )
             self._by_key[doc.key] = number
@@ -342,7 +349,8 @@ class RunbookIndex:
         threshold: float,
         within: frozenset[int] | None = None,
     ) -> MatchResult:
-        content, context = alert_query(alert)
+        content, context = alert_query(alert, self._name_postings.keys())
+        content = split_unknown(content, self._bm25.idf, self._name_postings)
         query = dict(context)
         for term, weight in content.items():
             query[term] = min(QUERY_WEIGHT_CAP, query.get(term, 0.0) + weight)
@@ -377,10 +385,16 @@ class RunbookIndex:
                 cover_of[number] = cover_of.get(number, 0.0) + term_idf
                 if weight:
                     said_of[number] = said_of.get(number, 0.0) + term_idf * weight
-        named = COMPONENT_TERMS & content.keys()
+        # software the title (or name) names: a description may name what reports the problem
+        named = frozenset(t for t in COMPONENT_TERMS & content.keys() if content[t] >= TITLE_WEIGHT)
         if WORKLOAD_TERMS & content.keys():
             named = frozenset()  # `postgres` is likely the workload's name, not the subject
+        resources = RESOURCES & content.keys()
         docs = self._docs
+
+        def other_resource(number: int) -> bool:
+            held = docs[number].resources
+            return bool(resources and held and not resources & held)
 
         def row_of(number: int) -> tuple[int, float, str, int, float]:
             doc = docs[number]
@@ -395,6 +409,7 @@ class RunbookIndex:
                 * platform
                 * (1.0 - NAME_GATE + NAME_GATE * cover)
                 * (FOREIGN_COMPONENT if named and not named & doc.about else 1.0)
+                * (OTHER_RESOURCE if other_resource(number) else 1.0)
             )
             # Name hits first; among runbooks carrying the alert's name (the same alert in two
             # collections), the one written for a platform the alert does not contradict.
@@ -418,6 +433,7 @@ class RunbookIndex:
                 mass.get(number, 0.0) / query_mass,
                 cover,
                 bool(named) and not named & self._docs[number].about,
+                other_resource(number),
             )
             for far, neg, key, number, cover in shortlist
         ]
@@ -445,6 +461,7 @@ class RunbookIndex:
                 "name_cover": top.name_cover,
                 "lead": min(1.0, 2 * margin),
                 "foreign": float(top.foreign),
+                "other_resource": float(top.other_resource),
                 "said": min(1.0, content_mass / SAID_FULL),
                 "kubernetes_unsaid": float(
                     "kubernetes" not in platforms
@@ -466,6 +483,8 @@ class RunbookIndex:
             )
             if top.foreign:
                 why += f"; the alert names {', '.join(sorted(named))}, which it is not about"
+            if top.other_resource:
+                why += f"; the alert is about {', '.join(sorted(resources))}, the runbook not"
             if looks_like_identifier(name):
                 why += f"; no runbook is named {name!r}"
             if urls:
@@ -559,6 +578,8 @@ class RunbookIndex:
             reasons.append(f"scored {relative:.0%} of the best ({top.key})")
         if row.foreign:
             reasons.append("the alert names software this runbook is not about")
+        if row.other_resource:
+            reasons.append("its name is about another resource than the alert's")
         if foreign:
             reasons.append(f"unmentioned platform terms: {', '.join(foreign[:4])}")
         return Candidate(
@@ -571,6 +592,7 @@ class RunbookIndex:
                 "name_cover": round(row.name_cover, 4),
                 "relative_to_best": round(relative, 4),
                 "software_not_about": float(row.foreign),
+                "resource_not_about": float(row.other_resource),
                 "unmentioned_platform_terms": float(len(foreign)),
             },
         )

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from urllib.parse import parse_qs, urlsplit
 
 from domain.alerts.entities import entity_names, split_entities
 from domain.alerts.explicit import RUNBOOK_ANNOTATIONS
+from domain.alerts.quantities import ERROR_RATE_TERMS, NEARLY_FULL_TERMS, error_rate, nearly_full
 from domain.alerts.text import looks_like_identifier, tokens
 from domain.alerts.vocabulary import (
     COMPONENTS,
@@ -15,6 +17,8 @@ from domain.alerts.vocabulary import (
     KUBERNETES_LABELS,
     LABEL_MEANINGS,
     PLATFORM_OF_TOOL,
+    WHOLE_GROUP_TERM,
+    WHOLE_GROUP_WORDS,
     WORKLOAD_WORDS,
 )
 from schemas.alert import Alert
@@ -26,6 +30,9 @@ _MEANINGFUL_LABEL_VALUES = (
     "app.kubernetes.io/name", "app_kubernetes_io_name", "reason", "device", "mountpoint",
     "fstype", "resource", "verb", "condition", "phase", "integration", "controller",
 )  # fmt: skip
+# Labels whose value is the state of the affected thing (reason=CrashLoopBackOff,
+# phase=Pending, condition=DiskPressure): what is wrong, so content like the title's words.
+_STATE_LABELS = frozenset({"reason", "phase", "condition", "status_reason"})
 _SILENT_LABELS = frozenset(
     {
         "alertname", "severity", "prometheus", "prometheus_replica", "cluster", "instance",
@@ -34,7 +41,9 @@ _SILENT_LABELS = frozenset(
     }
 )  # fmt: skip
 _TEXT_ANNOTATIONS_SKIP = frozenset({"summary", "description", *RUNBOOK_ANNOTATIONS})
+_WHOLE_GROUP_RE = re.compile(rf"\b(?:{'|'.join(WHOLE_GROUP_WORDS)})\b", re.IGNORECASE)
 QUERY_WEIGHT_CAP = 4.0
+TITLE_WEIGHT = 2.0  # a word of the title or name; the description's count 1
 _ENTITY_WEIGHT = 0.3  # a host or service named in the text: where, not what
 COMPONENT_TERMS = frozenset(t for word in COMPONENTS for t in tokens(word) if t != "kubernetes")
 WORKLOAD_TERMS = frozenset(tokens(word)[0] for word in WORKLOAD_WORDS)  # not implied terms
@@ -57,13 +66,36 @@ def _metric_names(generator_url: str | None) -> list[str]:
     return names
 
 
-def alert_query(alert: Alert) -> tuple[dict[str, float], dict[str, float]]:
+# Labels that name the service or workload itself: their words are names, never the topic.
+# (Not the namespace: platforms name theirs for the component, openshift-cluster-version.)
+_WORKLOAD_LABELS = (
+    "service", "app", "application", "app.kubernetes.io/name", "app_kubernetes_io_name",
+    "container", "job",
+)  # fmt: skip
+
+
+def _workload_names(alert: Alert) -> list[str]:
+    names = [alert.labels.get(key, "") for key in _WORKLOAD_LABELS]
+    if alert.service not in ("unknown", alert.labels.get("namespace")):
+        names.append(alert.service)  # not when it was only read off the namespace
+    return [n for n in names if n]
+
+
+def alert_query(
+    alert: Alert, topics: Collection[str] = frozenset()
+) -> tuple[dict[str, float], dict[str, float]]:
     """The alert as weighted terms: what it says (content) and where it happens (context).
 
     Both are searched; only content counts when judging how much of the alert a runbook
     covers, since service or namespace names rarely appear in a runbook's prose. Names of
     things in the text (hosts, pods, the service: see entities.py) are context, and label
     names that say what kind of thing is affected (`mountpoint`: a filesystem) are content.
+
+    A word of the text that is also part of a label value is read as a name (`payment` of
+    `payment-svc`), unless it is one of `topics`, the terms runbook names are made of, and not
+    part of the service's or workload's own name: a title's "OSD" or "CPU" says what is wrong
+    even when a label reads `osd.5` or `requests.cpu`, while `payments` stays the service's
+    name even when a runbook is called "Restart payments".
     """
     content: dict[str, float] = {}
     context: dict[str, float] = {}
@@ -83,11 +115,11 @@ def alert_query(alert: Alert) -> tuple[dict[str, float], dict[str, float]]:
     if looks_like_identifier(name):
         add(content, name, 3.0)
     else:
-        say(name, 2.0)
+        say(name, TITLE_WEIGHT)
     if alert.name != name:
-        say(alert.name, 2.0)
+        say(alert.name, TITLE_WEIGHT)
     if alert.title and alert.title not in (name, alert.name):
-        say(alert.title, 2.0)
+        say(alert.title, TITLE_WEIGHT)
     say(alert.description, 1.0)
     for key, value in alert.annotations.items():
         if key.lower() not in _TEXT_ANNOTATIONS_SKIP:
@@ -97,13 +129,21 @@ def alert_query(alert: Alert) -> tuple[dict[str, float], dict[str, float]]:
     for key, value in alert.labels.items():
         if key in _SILENT_LABELS or key.lower() in LABEL_MEANINGS:
             continue
-        if key in _MEANINGFUL_LABEL_VALUES:
+        if key in _STATE_LABELS:
+            add(content, value, 1.0)  # the state it is in says what is wrong
+        elif key in _MEANINGFUL_LABEL_VALUES:
             add(context, value, 0.5)
         add(context, key, 0.3)
     for metric in _metric_names(alert.generator_url):
         add(context, metric, 0.3)
+    workload = {t for v in _workload_names(alert) for t in tokens(v)}
     for term in list(content):
-        if (term in context and term not in COMPONENT_TERMS) or term.isdigit():
+        named = (
+            term in context
+            and term not in COMPONENT_TERMS
+            and (term in workload or term not in topics)
+        )
+        if named or term.isdigit():
             context[term] = context.get(term, 0.0) + content.pop(term)
     for key, value in alert.labels.items():
         meaning = LABEL_MEANINGS.get(key.lower())
@@ -113,6 +153,12 @@ def alert_query(alert: Alert) -> tuple[dict[str, float], dict[str, float]]:
             kind = next((words for rx, words in _DEVICE_KINDS if rx.match(value.strip())), None)
             if kind is not None:
                 add(content, kind, 1.0)
+    if nearly_full(alert.title) or nearly_full(alert.description):
+        add(content, NEARLY_FULL_TERMS, 0.5)
+    if _WHOLE_GROUP_RE.search(alert.title) or _WHOLE_GROUP_RE.search(alert.description):
+        add(content, WHOLE_GROUP_TERM, 0.5)
+    if error_rate(alert.title) or error_rate(alert.description):
+        add(content, ERROR_RATE_TERMS, 0.5)
     for needed, excluded, term in INFERENCES:
         if needed <= content.keys() and not excluded & content.keys() and term not in content:
             content[term] = min(content[t] for t in needed)

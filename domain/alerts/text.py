@@ -14,7 +14,8 @@ from domain.alerts.vocabulary import COMPOUNDS, CONCEPTS, IMPLIES, PHRASES, SPEL
 
 _TEMPLATE_RE = re.compile(r"\{\{.*?\}\}", re.DOTALL)
 _WORD_RE = re.compile(r"[A-Za-z0-9]+")
-_CAMEL_RE = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|[0-9]+")
+# An HTTP status class (5xx, 4XX) is one word; otherwise digits and letters part.
+_CAMEL_RE = re.compile(r"[0-9][xX]{2}(?![a-z])|[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|[0-9]+")
 _IDENTIFIER_RE = re.compile(r"^[A-Za-z][A-Za-z0-9]*(?:[_.:-][A-Za-z0-9]+)*$")
 
 STOPWORDS = frozenset(
@@ -233,13 +234,32 @@ def _concept_table() -> dict[str, tuple[str, ...]]:
     return {term: tuple(concepts) for term, concepts in table.items()}
 
 
+NUMBER = "#"  # any number, in a phrase ("restarted # times")
+
+
+def _phrase_word(word: str) -> str:
+    return NUMBER if word.isdigit() or word == NUMBER else stem(word)
+
+
 def _phrase_key(words: list[str]) -> tuple[str, ...]:
-    return tuple(stem(w) for w in words)
+    return tuple(_phrase_word(w) for w in words)
 
 
 _CONCEPTS_OF = _concept_table()
+# Words the vocabulary knows as one word: a hyphenated pair that joins into one is that word.
+_KNOWN_JOINED = frozenset(
+    {*SPELLINGS, *COMPOUNDS, *(stem(w) for words in CONCEPTS.values() for w in words)}
+)
 _IMPLIED = IMPLIES
-_PHRASES = {_phrase_key(split_words(p)): terms for p, terms in PHRASES.items()}
+
+
+def _phrase_words(phrase: str) -> list[str]:
+    return [
+        w for piece in phrase.split() for w in ([piece] if piece == NUMBER else split_words(piece))
+    ]
+
+
+_PHRASES = {_phrase_key(_phrase_words(p)): terms for p, terms in PHRASES.items()}
 _PHRASE_STARTS = frozenset(k[0] for k in _PHRASES)
 _PHRASE_MAX = max(len(k) for k in _PHRASES)
 
@@ -257,12 +277,16 @@ def _canonical(word: str, concepts_only: bool = False) -> tuple[str, ...]:
 
 
 def _phrase_terms(words: list[str]) -> list[str]:
-    """Terms of the vocabulary's phrases found in a sequence of (stemmed) words."""
+    """Terms of the vocabulary's phrases found in a sequence of (stemmed) words, and the
+    compound words written apart ("stateful set", "Prometheus rule": statefulset,
+    prometheusrule), so prose meets the CamelCase names that keep them whole."""
     out: list[str] = []
     for i, word in enumerate(words):
+        if i + 1 < len(words) and word + words[i + 1] in COMPOUNDS:
+            out.extend(t for t in _canonical(word + words[i + 1]) if t not in STOPWORDS)
         if word not in _PHRASE_STARTS:
             continue
-        for size in range(min(_PHRASE_MAX, len(words) - i), 1, -1):
+        for size in range(min(_PHRASE_MAX, len(words) - i), 0, -1):
             found = _PHRASES.get(tuple(words[i : i + size]))
             if found is not None:
                 out.extend(found)
@@ -286,7 +310,7 @@ def _word(
         if part in STOPWORDS or len(part) < 2:
             continue
         out.extend(t for t in _canonical(part, concepts_only) if t not in STOPWORDS)
-    return tuple(out), tuple(stem(p) for p in parts)
+    return tuple(out), tuple(_phrase_word(p) for p in parts)
 
 
 def tokens(text: str, *, compounds: bool = True, concepts_only: bool = False) -> list[str]:
@@ -295,11 +319,29 @@ def tokens(text: str, *, compounds: bool = True, concepts_only: bool = False) ->
     that carries a concept gives only the concept ("unreachable" → "down")."""
     out: list[str] = []
     sequence: list[str] = []
-    for raw in _WORD_RE.findall(strip_templates(text)):
+    text = strip_templates(text)
+    for raw in _WORD_RE.findall(text):
         terms, parts = _word(raw, compounds, concepts_only)
         out.extend(terms)
         sequence.extend(parts)
     out.extend(_phrase_terms(sequence))
+    if "-" in text:
+        seen = set(out)
+        out.extend(t for t in _hyphenated(text, concepts_only) if t not in seen)
+    return out
+
+
+_HYPHENATED_RE = re.compile(r"\b([A-Za-z]{2,})-([A-Za-z]{2,})\b")
+
+
+def _hyphenated(text: str, concepts_only: bool) -> list[str]:
+    """Vocabulary words written with a hyphen (over-committed, crash-looping, file-system): the
+    joined word's terms too, when the joined word is one the vocabulary knows."""
+    out: list[str] = []
+    for left, right in _HYPHENATED_RE.findall(text):
+        joined = (left + right).lower()
+        if joined in _KNOWN_JOINED or stem(joined) in _KNOWN_JOINED:
+            out.extend(_word(joined, False, concepts_only)[0])
     return out
 
 

@@ -8,7 +8,8 @@ terms. Three kinds:
 * SPELLINGS: abbreviations and variants, replaced by the canonical word(s);
 * CONCEPTS: words that keep their own term and also carry a shared concept term
   ("unreachable" stays, and adds "down");
-* PHRASES: word sequences that mean one thing ("out of space", "over and over").
+* PHRASES: word sequences that mean one thing ("out of space", "over and over"); `#` stands
+  for any number ("restarted # times").
 
 Words are written naturally; they are reduced with the tokenizer's stemmer when looked up.
 """
@@ -143,6 +144,7 @@ SPELLINGS: dict[str, tuple[str, ...]] = {
     "cronjob": ("cron", "job"),
     "cronjobs": ("cron", "job"),
     "5xx": ("error", "server"),
+    "servfail": ("server", "fail"),  # DNS: the server failed to answer
     "4xx": ("error", "client"),
     "overcommitted": ("overcommit",),
     "oversubscribed": ("overcommit",),
@@ -151,6 +153,11 @@ SPELLINGS: dict[str, tuple[str, ...]] = {
     "deadman": ("watchdog",),
     "deadmansswitch": ("watchdog",),
     "unschedulable": ("not", "schedul"),
+    "reserve": ("reservation",),
+    "reserved": ("reservation",),
+    "reserves": ("reservation",),
+    "router": ("router", "ingress"),  # the ingress controller (OpenShift's router)
+    "routers": ("router", "ingress"),
 }
 
 # concept term: words that carry it (each keeps its own term too)
@@ -159,11 +166,11 @@ CONCEPTS: dict[str, tuple[str, ...]] = {
     "storage": ("disk", "disks", "filesystem", "filesystems", "fs", "partition", "volume", "volumes", "mountpoint", "storage"),  # noqa: E501
     "inode": ("inode", "inodes"),
     "down": ("down", "unreachable", "unavailable", "offline", "dead", "unresponsive", "outage", "disappeared"),  # noqa: E501
-    "fault": ("fail", "failing", "failed", "error", "broken", "cannot", "unable"),
+    "fault": ("fail", "failing", "failed", "error", "broken", "cannot", "unable", "bad", "invalid", "malformed"),  # noqa: E501
     "slow": ("slow", "slowness", "latency", "latencies", "lag", "lagging", "delay", "delayed", "duration", "durations", "sluggish"),  # noqa: E501
     "high": ("high", "elevated", "excessive", "spike", "spiking", "surge"),
     "crash": ("crash", "crashing", "crashed", "restart", "restarting", "restarted", "restarts", "reboot", "rebooted"),  # noqa: E501
-    "mismatch": ("mismatch", "mismatched", "inconsistent", "inconsistency", "differ", "differs", "different", "discrepancy", "diverged", "divergent"),  # noqa: E501
+    "mismatch": ("mismatch", "mismatched", "mixed", "inconsistent", "inconsistency", "differ", "differs", "different", "discrepancy", "diverged", "divergent"),  # noqa: E501
     "send": ("send", "sending", "sent", "deliver", "delivery", "delivering", "delivered", "dispatch", "notify", "notifying", "notification", "notifications"),  # noqa: E501
     "alert": ("notification", "notifications", "page", "pages"),
     "limit": ("limit", "limits", "max", "maxed", "maximum", "ceiling", "cap", "capped"),
@@ -178,6 +185,8 @@ CONCEPTS: dict[str, tuple[str, ...]] = {
     "transmit": ("transmit", "transmitting", "transmitted", "outbound", "outgoing", "egress"),
     "complete": ("complete", "completed", "completion", "completing", "finish", "finished", "finishing"),  # noqa: E501
     "overcommit": ("overcommit", "overcommitted", "oversubscribed"),
+    "request": ("request", "requests", "call", "calls"),
+    "grow": ("grow", "growing", "grows", "grew", "growth", "increasing", "climbing", "rising"),
 }  # fmt: skip
 
 # word: terms it implies without being their synonym (a pod is a Kubernetes thing)
@@ -218,6 +227,35 @@ PHRASES: dict[str, tuple[str, ...]] = {
     "over and over": ("loop",),
     "again and again": ("loop",),
     "repeatedly": ("loop",),
+    "keep restarting": ("loop",),
+    "keeps restarting": ("loop",),
+    "kept restarting": ("loop",),
+    "restarting again": ("loop",),
+    "restarted again": ("loop",),
+    "restarting every": ("loop",),
+    "restarts every": ("loop",),
+    "back off restarting": ("loop",),
+    "restarted # times": ("loop",),
+    "restarts #": ("loop",),
+    "# restarts": ("loop",),
+    "exceed cluster": ("overcommit",),
+    "exceed the cluster": ("overcommit",),
+    "exceed capacity": ("overcommit",),
+    "survive losing": ("overcommit",),
+    "tolerate losing": ("overcommit",),
+    "they should not": ("mis",),
+    "space low": ("almost", "fill"),
+    "low space": ("almost", "fill"),
+    "low on space": ("almost", "fill"),
+    "low disk space": ("almost", "fill"),
+    "low on disk": ("almost", "fill"),
+    "pods pending": ("not", "ready"),  # a Pending pod is a pod not ready (yet)
+    "pending pods": ("not", "ready"),
+    "pods stuck pending": ("not", "ready"),
+    "pods stuck in pending": ("not", "ready"),
+    "# of # ready": ("mismatch",),
+    "# of # replicas": ("mismatch",),
+    "# of # available": ("mismatch",),
     "does not match": ("mismatch",),
     "do not match": ("mismatch",),
     "doesn t match": ("mismatch",),
@@ -316,6 +354,7 @@ DEVICE_KINDS: tuple[tuple[str, str], ...] = (
 # Terms that together mean a third: a storage thing filling up is running out of space (unless
 # the alert is about inodes or a Kubernetes volume). (all of, none of, adds)
 INFERENCES: tuple[tuple[frozenset[str], frozenset[str], str], ...] = (
+    (frozenset({"storage", "grow"}), frozenset(), "fill"),  # a volume growing is filling up
     (frozenset({"storage", "fill"}), frozenset({"inode", "persistent"}), "space"),
 )
 
@@ -343,3 +382,14 @@ WORKLOAD_WORDS = frozenset(
         "persistent", "volume", "claim", "namespace", "horizontal",
     }
 )  # fmt: skip
+
+# Kinds of resource a runbook's name can be about. An alert about one (host memory) is poorly
+# answered by a runbook whose name is about another and not it (a volume filling up), however
+# many other words they share ("usage", "almost", "high").
+RESOURCES = frozenset({"memory", "cpu", "storage", "inode", "network"})
+
+# Words that say every member of a group is affected ("all Alertmanagers", "every replica"):
+# runbooks name that case for the whole group, the cluster (AlertmanagerClusterDown). They
+# are stopwords in prose, so the alert's own title and description are read for them.
+WHOLE_GROUP_WORDS = ("all", "every", "entire", "whole")
+WHOLE_GROUP_TERM = "cluster"
