@@ -20,6 +20,8 @@ from schemas.settings import Settings
 from schemas.severity import Severity, SlaKind
 from schemas.status_updates import UpdatePhase
 
+#: met in time; due (still to come); overdue (passed, the workflow has not recorded it yet);
+#: breached (recorded by the workflow); missed (met late, or closed without it).
 SlaStatus = Literal["met", "due", "overdue", "breached", "missed"]
 
 #: The roles a person can be given from the page, with their label.
@@ -38,7 +40,7 @@ class SlaRow:
     within_s: int
     deadline: datetime
     status: SlaStatus
-    #: What the person reads next to it: "met 2 min after opening", "due in 3 min", ...
+    #: What follows the status word: "(met) 2 min after opening", "(due) in 3 min", ...
     note: str
 
     @property
@@ -103,16 +105,18 @@ def sla_rows(
         if kind in breached:
             status, note = (
                 "breached",
-                f"breached: not met within {minutes(timedelta(seconds=within))}",
+                f"not met within {minutes(timedelta(seconds=within))}",
             )
         elif met is not None and _aware(met) <= deadline:
-            status, note = "met", f"met {minutes(_aware(met) - opened)} after opening"
-        elif met is not None or incident.status.is_closed:
-            status, note = "missed", "closed after the deadline"
+            status, note = "met", f"{minutes(_aware(met) - opened)} after opening"
+        elif met is not None:
+            status, note = "missed", f"late: {minutes(_aware(met) - opened)} after opening"
+        elif incident.status.is_closed:
+            status, note = "missed", "closed without it"
         elif deadline > now:
-            status, note = "due", f"due in {minutes(deadline - now)}"
+            status, note = "due", f"in {minutes(deadline - now)}"
         else:
-            status, note = "overdue", f"overdue by {minutes(now - deadline)}"
+            status, note = "overdue", f"by {minutes(now - deadline)}"
         rows.append(SlaRow(kind, within, deadline, status, note))
     return rows
 
