@@ -44,8 +44,13 @@ def _refused(request: Request, message: str) -> Response:
 
 
 async def _run(request: Request, call: Callable[[], Awaitable[Outcome]], done: str) -> Response:
-    """The body is built inside the call, so a field the API refuses is a flash too."""
-    return await _outcome(request, call(), done)
+    """Run the API's function and answer with a flash (api/web/incidents.py's `_outcome`). The
+    body is built inside the call, so a field the API's model refuses is a flash too."""
+
+    async def act() -> Outcome:
+        return await call()
+
+    return await _outcome(request, act(), done)
 
 
 @router.post("/{incident_id}/severity", response_class=HTMLResponse)
@@ -61,9 +66,9 @@ async def change_severity(
         return _refused(request, f"choose a severity level: {', '.join(Severity)}")
     if not reason.strip():
         return _refused(request, "a change of severity needs a reason")
-    body = api_command.SeverityBody(severity=Severity(severity), reason=reason.strip())
 
     def call() -> Awaitable[Outcome]:
+        body = api_command.SeverityBody(severity=Severity(severity), reason=reason.strip())
         return api_command.change_severity(
             incident_id, body, _as_web(request), state, user.principal, None
         )
@@ -85,9 +90,9 @@ async def assign_role(
         return _refused(request, f"choose a role: {', '.join(r.value for r in IncidentRole)}")
     if not person.strip():
         return _refused(request, "name the person (their handle)")
-    body = api_command.RoleBody(role=IncidentRole(role), person=person.strip(), remove=remove)
 
     def call() -> Awaitable[Outcome]:
+        body = api_command.RoleBody(role=IncidentRole(role), person=person.strip(), remove=remove)
         return api_command.assign_role(
             incident_id, body, _as_web(request), state, user.principal, None
         )
@@ -101,9 +106,9 @@ async def mark_false_positive(
 ) -> Response:
     if not reason.strip():
         return _refused(request, "a false positive needs a reason (it is kept to tune the alert)")
-    body = api_command.FalsePositiveBody(reason=reason.strip())
 
     def call() -> Awaitable[Outcome]:
+        body = api_command.FalsePositiveBody(reason=reason.strip())
         return api_command.mark_false_positive(
             incident_id, body, _as_web(request), state, user.principal, None
         )
@@ -122,9 +127,9 @@ async def link_parent(
 ) -> Response:
     if not parent.strip():
         return _refused(request, "name the parent incident (its id)")
-    body = api_command.ParentBody(parent=parent.strip(), reason=reason.strip())
 
     def call() -> Awaitable[Outcome]:
+        body = api_command.ParentBody(parent=parent.strip(), reason=reason.strip())
         return api_command.link_parent(
             incident_id, body, _as_web(request), state, user.principal, None
         )
@@ -149,16 +154,16 @@ async def post_status_update(
         return _refused(request, f"choose a phase: {', '.join(p.value for p in UpdatePhase)}")
     if not impact.strip():
         return _refused(request, "a status update needs its impact (who is affected, how)")
-    body = api_status.StatusUpdateBody(
-        phase=UpdatePhase(phase),
-        impact=impact.strip(),
-        root_cause=root_cause.strip(),
-        next_steps=next_steps.strip(),
-        eta=eta.strip(),
-        public=public,
-    )
 
     def call() -> Awaitable[Outcome]:
+        body = api_status.StatusUpdateBody(
+            phase=UpdatePhase(phase),
+            impact=impact.strip(),
+            root_cause=root_cause.strip(),
+            next_steps=next_steps.strip(),
+            eta=eta.strip(),
+            public=public,
+        )
         return api_status.post_status_update(
             incident_id, body, _as_web(request), state, user.principal, None
         )
