@@ -6,6 +6,7 @@ A viewer reads; only a responder acts; the workflow's refusals are shown with it
 from __future__ import annotations
 
 import html
+import json
 import re
 
 import pytest
@@ -113,6 +114,17 @@ async def test_severity_change_from_the_page(client: Client, engine: AsyncEngine
         assert responder.handle in shown
         assert 'class="sla-met" data-sla="engage"' in shown  # acting engaged the responder
         assert 'data-sla="escalate"' in shown  # a P1 deadline
+
+        # The audit export has the change, by the session's person, on the web channel.
+        audit = await viewer.get(f"/web/incidents/{incident_id}/export", params={"format": "json"})
+        [record] = [
+            r
+            for r in map(json.loads, audit.text.splitlines())
+            if r.get("kind") == "severity_changed"
+        ]
+        assert record["actor"] == responder.handle
+        assert record["data"]["channel"] == "web"
+        assert record["data"]["authenticated_by"].startswith("web-session ")
 
         # The same level again: the workflow's own refusal, with its reason.
         again = await responder.post(url, {"severity": "P1", "reason": "still"})
