@@ -13,6 +13,7 @@ from fastapi.staticfiles import StaticFiles
 from api.deps import AppState
 from api.web import (
     account,
+    command,
     dashboard,
     editor,
     imports,
@@ -35,6 +36,7 @@ for module in (
     login,
     account,
     oidc,
+    command,  # before incidents: its catch-all POST /web/incidents/{id}/{action} takes the rest
     incidents,
     parse,
     library,

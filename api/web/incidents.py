@@ -24,6 +24,7 @@ from api import incidents as api_incidents
 from api.deps import AppState, State
 from api.errors import ApiError
 from api.web import history
+from api.web.command_panel import CommandPanel, command_panel
 from api.web.render import flash, render, templates
 from api.web.session import Responder, Viewer, WebUser
 from schemas.incident import IncidentState, StepState
@@ -81,7 +82,13 @@ async def list_page(
     )
 
 
-def _body(request: Request, state: AppState, user: WebUser, incident: IncidentState) -> str:
+def _body(
+    request: Request,
+    state: AppState,
+    user: WebUser,
+    incident: IncidentState,
+    panel: CommandPanel | None = None,
+) -> str:
     return templates.get_template("_incident_live.html").render(
         request=request,
         user=user,
@@ -89,6 +96,7 @@ def _body(request: Request, state: AppState, user: WebUser, incident: IncidentSt
         incident=incident,
         StepState=StepState,
         temporal_url=temporal_link(state, incident.id),
+        command=panel or command_panel(incident, state.settings),
     )
 
 
@@ -98,13 +106,15 @@ async def incident_page(incident_id: str, request: Request, state: State, user: 
         incident = await incident_client.get_state(state.client, incident_id)
     except IncidentNotFoundError:
         return render(request, "error.html", user, 404, message=f"No incident {incident_id!r}.")
+    panel = command_panel(incident, state.settings)
     return render(
         request,
         "incident.html",
         user,
         nav="incidents",
         incident=incident,
-        live=_body(request, state, user, incident),
+        command=panel,
+        live=_body(request, state, user, incident, panel),
         temporal_url=temporal_link(state, incident_id),
     )
 
