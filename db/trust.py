@@ -33,18 +33,31 @@ class TrustStore:
     # ------------------------------------------------------------------ runbook modes
 
     async def get(self, runbook_id: str) -> RunbookTrust:
-        async with AsyncSession(self._engine) as session:
-            record = await session.get(RunbookTrustRecord, runbook_id)
-        if record is None:
-            return RunbookTrust(runbook_id=runbook_id)
-        return RunbookTrust(
-            runbook_id=record.runbook_id,
-            mode=Mode(record.mode),
-            changed_by=record.changed_by,
-            changed_at=record.changed_at,
-            reason=record.reason,
-            suggestion=record.suggestion,
-        )
+        """Read on every firing webhook: one worker-thread call on SQLite (db.write_turns)."""
+
+        def body(conn: Connection) -> RunbookTrust:
+            t = RunbookTrustRecord
+            record = conn.execute(
+                sa_select(
+                    col(t.mode),
+                    col(t.changed_by),
+                    col(t.changed_at),
+                    col(t.reason),
+                    col(t.suggestion),
+                ).where(col(t.runbook_id) == runbook_id)
+            ).first()
+            if record is None:
+                return RunbookTrust(runbook_id=runbook_id)
+            return RunbookTrust(
+                runbook_id=runbook_id,
+                mode=Mode(record.mode),
+                changed_by=record.changed_by,
+                changed_at=record.changed_at,
+                reason=record.reason,
+                suggestion=record.suggestion,
+            )
+
+        return await read_in_one_call(self._engine, body)
 
     async def change(
         self,
