@@ -29,11 +29,13 @@ class TrustActivities:
     @activity.defn(name="check_automation")
     async def check_automation(self, request: SlotRequest) -> SlotGrant:
         """Right before an automatic step: the kill switches now, and a blast-radius slot."""
-        switches = await self.store.kill_switches()
         if request.limit <= 0:
-            return SlotGrant(granted=True, kill_switches=switches)
+            return SlotGrant(granted=True, kill_switches=await self.store.kill_switches())
         scopes = [f"runbook:{request.runbook_id}", f"service:{request.service}"]
-        granted, reason = await self.store.acquire_slots(request.incident_id, scopes, request.limit)
+        # One transaction: the switches are read in the same call that takes the slots.
+        switches, granted, reason = await self.store.check_automation(
+            request.incident_id, scopes, request.limit
+        )
         if not granted and await self._release_ended_holders(scopes, request.incident_id):
             granted, reason = await self.store.acquire_slots(
                 request.incident_id, scopes, request.limit

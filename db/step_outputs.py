@@ -6,13 +6,16 @@ purpose, attempt): a retried write stores nothing twice."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import Column, DateTime, Text, UniqueConstraint
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from db.write_turns import write_in_one_call
 from schemas.incident import StepOutput
 
 
@@ -38,25 +41,30 @@ class StepOutputStore:
         self._engine = engine
 
     async def save(self, output: StepOutput) -> None:
-        async with AsyncSession(self._engine) as session:
-            session.add(
-                StepOutputRecord(
-                    incident_id=output.incident_id,
-                    run_id=output.run_id,
-                    step_id=output.step_id,
-                    purpose=output.purpose,
-                    attempt=output.attempt,
-                    exit_code=output.exit_code,
-                    stdout=output.stdout,
-                    stderr=output.stderr,
-                    digest=output.digest,
-                    stored_at=datetime.now(UTC),
-                )
+        """One INSERT ... ON CONFLICT DO NOTHING (a retried write stores nothing twice), on
+        SQLite one worker-thread call (db.write_turns): it runs between two steps."""
+        dialect: Any = postgresql if self._engine.dialect.name == "postgresql" else sqlite
+        insert = (
+            dialect.insert(StepOutputRecord)
+            .values(
+                incident_id=output.incident_id,
+                run_id=output.run_id,
+                step_id=output.step_id,
+                purpose=output.purpose,
+                attempt=output.attempt,
+                exit_code=output.exit_code,
+                stdout=output.stdout,
+                stderr=output.stderr,
+                digest=output.digest,
+                stored_at=datetime.now(UTC),
             )
-            try:
-                await session.commit()
-            except IntegrityError:  # stored by an earlier attempt of this write
-                await session.rollback()
+            .on_conflict_do_nothing()
+        )
+
+        def body(conn: Connection) -> None:
+            conn.execute(insert)
+
+        await write_in_one_call(self._engine, body)
 
     async def for_step(self, incident_id: str, step_id: str) -> list[StepOutput]:
         """Every stored output of the step (each run, attempt, and its rollback), oldest first."""

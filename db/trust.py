@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import delete
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import select as sa_select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -16,6 +19,7 @@ from db.tables import (
     RunbookTrustRecord,
     TrustChangeRecord,
 )
+from db.write_turns import read_in_one_call, write_in_one_call
 from schemas.trust import KillSwitch, KillSwitchScope, Mode, RunbookTrust, TrustChange
 
 #: A slot held longer than this belongs to an incident that vanished without releasing it.
@@ -29,18 +33,31 @@ class TrustStore:
     # ------------------------------------------------------------------ runbook modes
 
     async def get(self, runbook_id: str) -> RunbookTrust:
-        async with AsyncSession(self._engine) as session:
-            record = await session.get(RunbookTrustRecord, runbook_id)
-        if record is None:
-            return RunbookTrust(runbook_id=runbook_id)
-        return RunbookTrust(
-            runbook_id=record.runbook_id,
-            mode=Mode(record.mode),
-            changed_by=record.changed_by,
-            changed_at=record.changed_at,
-            reason=record.reason,
-            suggestion=record.suggestion,
-        )
+        """Read on every firing webhook: one worker-thread call on SQLite (db.write_turns)."""
+
+        def body(conn: Connection) -> RunbookTrust:
+            t = RunbookTrustRecord
+            record = conn.execute(
+                sa_select(
+                    col(t.mode),
+                    col(t.changed_by),
+                    col(t.changed_at),
+                    col(t.reason),
+                    col(t.suggestion),
+                ).where(col(t.runbook_id) == runbook_id)
+            ).first()
+            if record is None:
+                return RunbookTrust(runbook_id=runbook_id)
+            return RunbookTrust(
+                runbook_id=runbook_id,
+                mode=Mode(record.mode),
+                changed_by=record.changed_by,
+                changed_at=record.changed_at,
+                reason=record.reason,
+                suggestion=record.suggestion,
+            )
+
+        return await read_in_one_call(self._engine, body)
 
     async def change(
         self,
@@ -122,25 +139,7 @@ class TrustStore:
 
     async def kill_switches(self) -> list[KillSwitch]:
         """The engaged switches: the newest row of each scope decides."""
-        async with AsyncSession(self._engine) as session:
-            rows = (
-                await session.exec(select(KillSwitchRecord).order_by(col(KillSwitchRecord.id)))
-            ).all()
-        current: dict[tuple[str, str], KillSwitchRecord] = {}
-        for row in rows:
-            current[(row.scope, row.value)] = row
-        return [
-            KillSwitch(
-                scope=KillSwitchScope(r.scope),
-                value=r.value or None,
-                engaged=True,
-                actor=r.actor,
-                reason=r.reason,
-                at=r.at,
-            )
-            for r in current.values()
-            if r.engaged
-        ]
+        return await read_in_one_call(self._engine, _engaged_switches)
 
     # ------------------------------------------------------------------ blast radius
 
@@ -148,19 +147,40 @@ class TrustStore:
         self, incident_id: str, scopes: list[str], limit: int
     ) -> tuple[bool, str]:
         """Take one of `limit` slots in every scope, or none at all."""
+        _, granted, reason = await self.check_automation(incident_id, scopes, limit)
+        return granted, reason
+
+    async def check_automation(
+        self, incident_id: str, scopes: list[str], limit: int
+    ) -> tuple[list[KillSwitch], bool, str]:
+        """The engaged kill switches and one of `limit` slots in every scope (or none at all),
+        in one transaction: on SQLite one worker-thread call, where the same work as one
+        statement per event-loop round trip (stale delete, holder reads, inserts, switch read)
+        took ~6.5 ms on the first automatic step of every incident."""
         now = datetime.now(UTC)
+
+        def body(conn: Connection) -> tuple[list[KillSwitch], bool, str]:
+            granted, reason = self._take_slots(conn, incident_id, scopes, limit, now)
+            return _engaged_switches(conn), granted, reason
+
+        return await write_in_one_call(self._engine, body)
+
+    def _take_slots(
+        self, conn: Connection, incident_id: str, scopes: list[str], limit: int, now: datetime
+    ) -> tuple[bool, str]:
+        slots = AutomationSlotRecord
+        # The first statement writes: SQLite takes its write lock at once (db.write_turns).
+        conn.execute(delete(slots).where(col(slots.acquired_at) < now - SLOT_STALE_AFTER))
         taken: list[str] = []
-        async with AsyncSession(self._engine) as session:
-            await session.exec(
-                delete(AutomationSlotRecord).where(
-                    col(AutomationSlotRecord.acquired_at) < now - SLOT_STALE_AFTER
-                )
-            )
-            await session.commit()
         for scope in scopes:
-            if not await self._take_one(incident_id, scope, limit, now):
-                await self.release(incident_id, only=taken)
-                holders = await self.holders(scope)
+            if not self._take_one(conn, incident_id, scope, limit, now):
+                if taken:
+                    conn.execute(
+                        delete(slots).where(
+                            col(slots.incident_id) == incident_id, col(slots.scope).in_(taken)
+                        )
+                    )
+                holders = _holders(conn, scope)
                 return False, (
                     f"blast-radius limit: {len(holders)} of {limit} incidents already execute "
                     f"automatically for {scope} ({', '.join(holders)})"
@@ -168,21 +188,20 @@ class TrustStore:
             taken.append(scope)
         return True, ""
 
-    async def _take_one(self, incident_id: str, scope: str, limit: int, now: datetime) -> bool:
-        if incident_id in await self.holders(scope):
+    def _take_one(
+        self, conn: Connection, incident_id: str, scope: str, limit: int, now: datetime
+    ) -> bool:
+        if incident_id in _holders(conn, scope):
             return True
+        dialect: Any = postgresql if conn.dialect.name == "postgresql" else sqlite
         for slot in range(limit):
-            async with AsyncSession(self._engine) as session:
-                session.add(
-                    AutomationSlotRecord(
-                        scope=scope, slot=slot, incident_id=incident_id, acquired_at=now
-                    )
-                )
-                try:
-                    await session.commit()
-                    return True
-                except IntegrityError:
-                    await session.rollback()
+            inserted = conn.execute(
+                dialect.insert(AutomationSlotRecord)
+                .values(scope=scope, slot=slot, incident_id=incident_id, acquired_at=now)
+                .on_conflict_do_nothing()
+            )
+            if inserted.rowcount == 1:
+                return True
         return False
 
     async def holders(self, scope: str) -> list[str]:
@@ -207,3 +226,35 @@ class TrustStore:
         async with AsyncSession(self._engine) as session:
             await session.exec(query)
             await session.commit()
+
+
+def _engaged_switches(conn: Connection) -> list[KillSwitch]:
+    """The engaged switches: the newest row of each scope decides."""
+    t = KillSwitchRecord
+    rows = conn.execute(
+        sa_select(
+            col(t.scope), col(t.value), col(t.engaged), col(t.actor), col(t.reason), col(t.at)
+        ).order_by(col(t.id))
+    ).all()
+    current: dict[tuple[str, str], Any] = {}
+    for row in rows:
+        current[(row.scope, row.value)] = row
+    return [
+        KillSwitch(
+            scope=KillSwitchScope(r.scope),
+            value=r.value or None,
+            engaged=True,
+            actor=r.actor,
+            reason=r.reason,
+            at=r.at,
+        )
+        for r in current.values()
+        if r.engaged
+    ]
+
+
+def _holders(conn: Connection, scope: str) -> list[str]:
+    t = AutomationSlotRecord
+    return sorted(
+        conn.execute(sa_select(col(t.incident_id)).where(col(t.scope) == scope)).scalars()
+    )
