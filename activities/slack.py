@@ -164,13 +164,13 @@ class SlackActivities:
         if self.client is None:
             return f"not posted: {SLACK_OFF}"
         setting = inp.setting or None
-        await _post_call(
+        await _slack_call(
             "conversations.join",
             self.client.conversations_join(channel=inp.channel),
             setting,
             tolerate=("method_not_supported_for_channel_type", "already_in_channel"),
         )
-        answer = await _post_call(
+        answer = await _slack_call(
             "chat.postMessage",
             self.client.chat_postMessage(
                 channel=inp.channel, text=inp.text, unfurl_links=False, unfurl_media=False
@@ -182,21 +182,26 @@ class SlackActivities:
         return f"posted in Slack {inp.channel} (ts {ts})"
 
 
-async def _post_call(
+async def _slack_call(
     method: str,
     call: Awaitable[AsyncSlackResponse],
     setting: str | None,
     tolerate: Iterable[str] = (),
+    *,
+    reused_channel: bool = True,
+    scope: str = "",
 ) -> AsyncSlackResponse | None:
-    """A Web API call outside an incident's channel sync: Slack's errors as Temporal's."""
+    """One Web API call, Slack's errors as Temporal's; None when Slack answered one of the
+    `tolerate` error codes. `setting` names what to fix when a configured channel is refused."""
     try:
         return await call
     except SlackApiError as err:
         code = slack_errors.error_code(err)
         if code and code in set(tolerate):
+            log.info("slack %s %s: %s (tolerated)", method, scope, code)
             return None
         raise slack_errors.from_api_error(
-            err, method, reused_channel=True, channel_setting=setting
+            err, method, reused_channel=reused_channel, channel_setting=setting
         ) from err
     except (aiohttp.ClientError, TimeoutError, OSError) as err:
         raise slack_errors.unreachable(err, method) from err
@@ -265,17 +270,10 @@ class _Sync:
         call: Awaitable[AsyncSlackResponse],
         tolerate: Iterable[str] = (),
     ) -> AsyncSlackResponse | None:
-        """One Web API call; None when Slack answered one of the `tolerate` error codes."""
-        try:
-            return await call
-        except SlackApiError as err:
-            code = slack_errors.error_code(err)
-            if code and code in set(tolerate):
-                log.info("slack %s for %s: %s (tolerated)", method, self.state.id, code)
-                return None
-            raise slack_errors.from_api_error(err, method, reused_channel=self.reused) from err
-        except (aiohttp.ClientError, TimeoutError, OSError) as err:
-            raise slack_errors.unreachable(err, method) from err
+        """One Web API call in this incident's channel sync."""
+        return await _slack_call(
+            method, call, None, tolerate, reused_channel=self.reused, scope=f"for {self.state.id}"
+        )
 
     async def _channel(self) -> SlackChannelRef:
         known = await self.store.channel(self.state.id)
