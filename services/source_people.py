@@ -16,6 +16,19 @@ from schemas.identity import Person
 log = logging.getLogger(__name__)
 
 
+#: Longest source user id or e-mail worth looking up (the people table's column widths).
+_MAX_KEY = 200
+
+
+def _key(value: str | None) -> str | None:
+    """A source's user id or e-mail as a lookup key, or None when it cannot be one: from a
+    signed but still outside payload, so a NUL or control character (which PostgreSQL refuses)
+    or an oversized value simply matches nobody."""
+    if not value or len(value) > _MAX_KEY or not value.isprintable():
+        return None
+    return value
+
+
 def _active(person: Person | None) -> Person | None:
     return None if person is None or person.disabled else person
 
@@ -24,7 +37,7 @@ async def on_call_of(people: PeopleStore, alert: Alert) -> str | None:
     """The handle of the first PagerDuty assignee who is a dd0c/run person, or None."""
     if alert.source is not AlertSource.PAGERDUTY:
         return None
-    ids = [i for i in alert.annotations.get("assignee_ids", "").split(",") if i]
+    ids = [k for i in alert.annotations.get("assignee_ids", "").split(",") if (k := _key(i))]
     for user_id in ids:
         person = _active(await people.by_pagerduty_user(user_id))
         if person is not None:
@@ -40,12 +53,13 @@ async def on_call_of(people: PeopleStore, alert: Alert) -> str | None:
 
 
 async def _actor(people: PeopleStore, alert: Alert) -> Person | None:
-    if alert.source is AlertSource.PAGERDUTY and (user_id := alert.annotations.get("actor_id")):
+    key = {AlertSource.PAGERDUTY: "actor_id", AlertSource.OPSGENIE: "opsgenie_actor_id"}
+    user_id = _key(alert.annotations.get(key.get(alert.source, "")))
+    if user_id is None:
+        return None
+    if alert.source is AlertSource.PAGERDUTY:
         return _active(await people.by_pagerduty_user(user_id))
-    if alert.source is AlertSource.OPSGENIE and (
-        user_id := alert.annotations.get("opsgenie_actor_id")
-    ):
-        return _active(await people.by_opsgenie_user(user_id, alert.actor))
+    return _active(await people.by_opsgenie_user(user_id, _key(alert.actor)))
     return None
 
 
