@@ -49,6 +49,14 @@ COMPONENT_TERMS = frozenset(t for word in COMPONENTS for t in tokens(word) if t 
 WORKLOAD_TERMS = frozenset(tokens(word)[0] for word in WORKLOAD_WORDS)  # not implied terms
 _DEVICE_KINDS = tuple((re.compile(rx), words) for rx, words in DEVICE_KINDS)
 _METRIC_RE = re.compile(r"\b([a-z_][a-z0-9_]*:?[a-z0-9_]*)\s*[{\[(]")
+# Alertmanager's default notification title: "[FIRING:2] <group label values>". The status and
+# the count say that it fires, as every alert does, and nothing about what is wrong.
+_STATUS_PREFIX_RE = re.compile(r"^\s*\[(?:FIRING|RESOLVED)(?::\d+)?\]\s*", re.IGNORECASE)
+
+
+def without_status(title: str) -> str:
+    """The title without Alertmanager's "[FIRING:n]" / "[RESOLVED]" prefix."""
+    return _STATUS_PREFIX_RE.sub("", title, count=1)
 
 
 def _metric_names(generator_url: str | None) -> list[str]:
@@ -118,8 +126,9 @@ def alert_query(
         say(name, TITLE_WEIGHT)
     if alert.name != name:
         say(alert.name, TITLE_WEIGHT)
-    if alert.title and alert.title not in (name, alert.name):
-        say(alert.title, TITLE_WEIGHT)
+    title = without_status(alert.title)
+    if title and title not in (name, alert.name):
+        say(title, TITLE_WEIGHT)
     say(alert.description, 1.0)
     for key, value in alert.annotations.items():
         if key.lower() not in _TEXT_ANNOTATIONS_SKIP:

@@ -75,6 +75,12 @@ SPELLINGS: dict[str, tuple[str, ...]] = {
     "fd": ("file", "descriptor"),
     "fds": ("file", "descriptor"),
     "am": ("alertmanager",),
+    "prom": ("prometheus",),
+    "ksm": ("kubernetes", "state", "metric"),  # kube-state-metrics
+    "req": ("request",),
+    "reqs": ("request",),
+    "dup": ("duplicate",),
+    "dups": ("duplicate",),
     "ds": ("daemonset",),
     "sts": ("statefulset",),
     "deploy": ("deployment",),
