@@ -54,6 +54,12 @@ _METRIC_RE = re.compile(r"\b([a-z_][a-z0-9_]*:?[a-z0-9_]*)\s*[{\[(]")
 _STATUS_PREFIX_RE = re.compile(r"^\s*\[(?:FIRING|RESOLVED)(?::\d+)?\]\s*", re.IGNORECASE)
 
 
+# "desired != current" in a title: two figures that should agree and do not (in a description
+# it is as likely a PromQL matcher, label!="").
+_NOT_EQUAL_RE = re.compile(r"\w\s*(?:!=|≠|=/=|<>)\s*\w")
+NOT_EQUAL_TERM = "mismatch"
+
+
 def without_status(title: str) -> str:
     """The title without Alertmanager's "[FIRING:n]" / "[RESOLVED]" prefix."""
     return _STATUS_PREFIX_RE.sub("", title, count=1)
@@ -166,6 +172,8 @@ def alert_query(
         add(content, NEARLY_FULL_TERMS, 0.5)
     if _WHOLE_GROUP_RE.search(alert.title) or _WHOLE_GROUP_RE.search(alert.description):
         add(content, WHOLE_GROUP_TERM, 0.5)
+    if _NOT_EQUAL_RE.search(title):
+        add(content, NOT_EQUAL_TERM, 1.0)
     if error_rate(alert.title) or error_rate(alert.description):
         add(content, ERROR_RATE_TERMS, 0.5)
     for needed, excluded, term in INFERENCES:

@@ -282,6 +282,8 @@ PHRASES: dict[str, tuple[str, ...]] = {
     "rolling update": ("rollout",),
     "out of order": ("disorder",),
     "dead man s switch": ("watchdog",),
+    "always firing": ("watchdog",),  # the alert that must always fire (Watchdog)
+    "always be firing": ("watchdog",),
     "dead mans switch": ("watchdog",),
     "falling behind": ("behind", "slow"),
     "oom killer": ("crash",),
