@@ -260,6 +260,9 @@ PHRASES: dict[str, tuple[str, ...]] = {
     "pods stuck pending": ("not", "ready"),
     "pods stuck in pending": ("not", "ready"),
     "# of # ready": ("mismatch",),
+    "# # ready": ("mismatch",),  # 2/3 ready
+    "# # available": ("mismatch",),
+    "# # replicas": ("mismatch",),
     "# of # replicas": ("mismatch",),
     "# of # available": ("mismatch",),
     "does not match": ("mismatch",),
