@@ -67,7 +67,7 @@ from domain.alerts.text import (
     split_words,
     tokens,
 )
-from domain.alerts.vocabulary import RESOURCES
+from domain.alerts.vocabulary import PART_OF, RESOURCES
 from schemas.alert import Alert
 from schemas.incident import MatchCandidate
 from schemas.runbook import AlertSelector
@@ -217,7 +217,12 @@ class RunbookIndex:
                             t for f in ("name", "folder", "meta") for t in fields[number][f]
                         )
                     )
-                    | components_in(flat),
+                    | components_in(flat)
+                    | frozenset(
+                        part
+                        for part, platform in PART_OF.items()
+                        if any(platform in name_terms for name_terms in terms)
+                    ),
                     resources=RESOURCES & frozenset(concepts),
                 )
             )

@@ -45,15 +45,15 @@ CLOSE_MARGIN = 0.1  # runners-up within 10% of the best score make it a close ca
 SAID_FULL = 30.0  # idf mass of what an alert says at which it counts as saying enough
 # Fitted by bench/match_calibrate.py (see text_confidence).
 CALIBRATION: dict[str, float] = {
-    "bias": -4.882,
-    "coverage": 2.642,
-    "name_cover": 4.077,
-    "lead": 1.896,
-    "foreign": -2.296,
-    "said": 1.351,
-    "kubernetes_unsaid": -1.378,
-    "identifier": -1.192,
-    "identifier_family": -2.791,
+    "bias": -5.014,
+    "coverage": 2.686,
+    "name_cover": 4.141,
+    "lead": 1.854,
+    "foreign": -2.26,
+    "said": 1.411,
+    "kubernetes_unsaid": -1.358,
+    "identifier": -1.179,
+    "identifier_family": -2.789,
     "url_elsewhere": -0.5,  # no tuning alert carries one: a prior, not fitted
     "other_resource": -1.0,  # no tuning alert's best match has it: a prior, not fitted
 }
