@@ -54,6 +54,16 @@ def nearly_full(text: str) -> bool:
     return False
 
 
+# "memory > 90%", "CPU above 85%": a share over a bound is a high reading.
+_ABOVE_RE = re.compile(r"(?:>=?|≥|\babove|\bover)\s*" + _NUMBER, re.IGNORECASE)
+ABOVE_TERMS = "high"
+
+
+def above_bound(text: str) -> bool:
+    """True when the text gives a share over a bound (> 90%, above 85%)."""
+    return bool(_ABOVE_RE.search(text))
+
+
 def error_rate(text: str) -> bool:
     """True when the text gives a share of something failing: a percentage and a failure."""
     return bool(_PERCENT_RE.search(text)) and _FAULT in tokens(text)

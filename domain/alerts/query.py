@@ -8,7 +8,14 @@ from urllib.parse import parse_qs, urlsplit
 
 from domain.alerts.entities import entity_names, split_entities
 from domain.alerts.explicit import RUNBOOK_ANNOTATIONS
-from domain.alerts.quantities import ERROR_RATE_TERMS, NEARLY_FULL_TERMS, error_rate, nearly_full
+from domain.alerts.quantities import (
+    ABOVE_TERMS,
+    ERROR_RATE_TERMS,
+    NEARLY_FULL_TERMS,
+    above_bound,
+    error_rate,
+    nearly_full,
+)
 from domain.alerts.text import looks_like_identifier, tokens
 from domain.alerts.vocabulary import (
     COMPONENTS,
@@ -174,6 +181,8 @@ def alert_query(
         add(content, WHOLE_GROUP_TERM, 0.5)
     if _NOT_EQUAL_RE.search(title):
         add(content, NOT_EQUAL_TERM, 1.0)
+    if above_bound(title):
+        add(content, ABOVE_TERMS, 0.5)
     if error_rate(alert.title) or error_rate(alert.description):
         add(content, ERROR_RATE_TERMS, 0.5)
     for needed, excluded, term in INFERENCES:
