@@ -136,11 +136,11 @@ def alert_query(
     if looks_like_identifier(name):
         add(content, name, 3.0)
     else:
-        say(name, TITLE_WEIGHT)
+        say(without_status(name), TITLE_WEIGHT)
     if alert.name != name:
-        say(alert.name, TITLE_WEIGHT)
+        say(without_status(alert.name), TITLE_WEIGHT)
     title = without_status(alert.title)
-    if title and title not in (name, alert.name):
+    if title and alert.title not in (name, alert.name):
         say(title, TITLE_WEIGHT)
     say(alert.description, 1.0)
     for key, value in alert.annotations.items():
