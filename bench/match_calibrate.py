@@ -5,8 +5,9 @@ that answer was right (a negative answered is wrong) become one sample of a logi
 (L2, gradient descent: a few hundred samples, seven features). The coefficients are printed for
 scoring.py, with the in-sample reliability by confidence bucket.
 
-Tuning data: tests/data/tuning/*.yaml, the first held-out set (tests/data/heldout/alerts: its
-results have been seen, so it is tuning data now), the tuned paraphrase and off-topic groups
+Tuning data: tests/data/tuning/*.yaml, the first and second held-out sets
+(tests/data/heldout/alerts, tests/data/heldout2/alerts: their results have been seen, so they are
+tuning data now), the tuned paraphrase and off-topic groups
 of bench/match_bench.py, and the corpus rules without a runbook file (identifier names).
 Evidence no sample carries (url_elsewhere) keeps its prior from scoring.CALIBRATION.
 
