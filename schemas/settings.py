@@ -155,7 +155,7 @@ class Settings(BaseSettings):
         "as a new linked run (0: off)",
     )
     match_threshold: float = Field(
-        default=0.64, ge=0.0, le=1.0, description="Below this confidence: no runbook matched"
+        default=0.74, ge=0.0, le=1.0, description="Below this confidence: no runbook matched"
     )
     # --- Slack (the 3am interface); off without a bot token
     slack_bot_token: SecretStr | None = None

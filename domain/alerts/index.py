@@ -44,9 +44,9 @@ from domain.alerts.scoring import (
     CONF_SELECTOR,
     CONF_URL,
     DEFAULT_THRESHOLD,
+    FAMILY_MIN_RUNBOOKS,
     FIELDS,
     FOREIGN_COMPONENT,
-    IDENTIFIER_WITHOUT_NAMESAKE,
     MARKER_PENALTY,
     MARKER_PENALTY_CAP,
     NAME_GATE,
@@ -60,8 +60,14 @@ from domain.alerts.scoring import (
     text_confidence,
 )
 from domain.alerts.selectors import selector_matches, specificity
-from domain.alerts.text import looks_like_identifier, name_concepts, name_tokens, tokens
-from domain.alerts.vocabulary import RESOURCES
+from domain.alerts.text import (
+    looks_like_identifier,
+    name_concepts,
+    name_tokens,
+    split_words,
+    tokens,
+)
+from domain.alerts.vocabulary import PART_OF, RESOURCES
 from schemas.alert import Alert
 from schemas.incident import MatchCandidate
 from schemas.runbook import AlertSelector
@@ -113,6 +119,37 @@ class _Row:
     name_cover: float
     foreign: bool = False  # the alert names software this runbook is not about
     other_resource: bool = False  # its name is about another resource than the alert's
+
+
+def components_in(flat_names: Iterable[str]) -> frozenset[str]:
+    """Software a runbook's name spells inside one CamelCase word (NooBaa, CoreDNS are split
+    apart as words, `noobaasystemcapacitywarning95` still says noobaa)."""
+    return frozenset(
+        c for c in COMPONENT_TERMS if len(c) >= 4 and any(c in flat for flat in flat_names)
+    )
+
+
+def family_of(name: str) -> str:
+    """The first word of a machine name, as written: `Kube` of KubePodCrashLooping."""
+    words = split_words(name)
+    return words[0] if words else ""
+
+
+def naming_families(names: Iterable[str]) -> frozenset[str]:
+    """First words that several runbooks' machine names share (Kube, Node, Prometheus ...).
+
+    Alert rule sets name their alerts in such a scheme, and the runbooks written for them
+    follow it. An alert named in one of these schemes that no runbook carries is most likely
+    that rule set's alert whose runbook is missing (a neighbour's is a guess); a machine name
+    in no runbook's scheme (CheckoutPodsFlapping, PromNoAlertmanagers) is more likely a team's
+    own name for a common alert, which says nothing about whether its runbook exists.
+    """
+    counts: dict[str, int] = {}
+    for name in names:
+        if looks_like_identifier(name):
+            first = family_of(name)
+            counts[first] = counts.get(first, 0) + 1
+    return frozenset(f for f, n in counts.items() if f and n >= FAMILY_MIN_RUNBOOKS)
 
 
 class RunbookIndex:
@@ -174,8 +211,18 @@ class RunbookIndex:
                     terms,
                     concepts,
                     tuple(sorted(own & term_sets[number])),
-                    about=COMPONENT_TERMS
-                    & frozenset(t for f in ("name", "folder", "meta") for t in fields[number][f]),
+                    about=(
+                        COMPONENT_TERMS
+                        & frozenset(
+                            t for f in ("name", "folder", "meta") for t in fields[number][f]
+                        )
+                    )
+                    | components_in(flat)
+                    | frozenset(
+                        part
+                        for part, platform in PART_OF.items()
+                        if any(platform in name_terms for name_terms in terms)
+                    ),
                     resources=RESOURCES & frozenset(concepts),
                 )
             )
@@ -197,6 +244,9 @@ class RunbookIndex:
                         (number, selector)
                     )
         self._bm25 = BM25Index(fields, FIELDS)
+        self._families = naming_families(
+            stem_of(doc.key) if "/" in doc.key else doc.title for doc in documents
+        )
         self._name_postings: dict[str, list[tuple[int, float]]] = {}
         self._markers = frozenset(m for d in self._docs for m in d.markers)
         for number, doc_entry in enumerate(self._docs):
@@ -372,7 +422,13 @@ class RunbookIndex:
         platforms = platforms_of(alert, query)
         mentioned = {m for m in self._markers if is_mentioned(m, query, platforms)}
         idf = self._bm25.idf
-        query_mass = self._bm25.query_mass(content) or 1.0
+        name = alert.labels.get("alertname") or alert.name
+        # An alert name no runbook carries is, as one word, unknown to every runbook; its parts
+        # say what it means, so the whole word is not something a runbook fails to cover.
+        unseen_name = flat_name(name) if flat_name(name) not in idf else ""
+        query_mass = (
+            self._bm25.query_mass({t: w for t, w in content.items() if t != unseen_name}) or 1.0
+        )
         content_mass = sum(idf.get(t, 0.0) * w for t, w in content.items()) or 1.0
         top_raw = max(raw.values()) or 1.0
         # Name terms the alert says, term at a time: cover (share of the name's idf mass) and
@@ -441,7 +497,6 @@ class RunbookIndex:
         second = next(
             (r for r in rows[1:] if not self._docs[r.number].flat_names & top_names), None
         )
-        name = alert.labels.get("alertname") or alert.name
         evidence: dict[str, float] = {}
         close_rows: list[_Row] = []
         if top.exact:
@@ -469,13 +524,12 @@ class RunbookIndex:
                     and any("kubernetes" in t for t in self._docs[top.number].name_terms)
                 ),
                 "identifier": float(looks_like_identifier(name)),
+                "identifier_family": float(
+                    looks_like_identifier(name) and family_of(name) in self._families
+                ),
                 "url_elsewhere": float(bool(urls)),
             }
             confidence = text_confidence(evidence)
-            if evidence["identifier"]:
-                # A machine alert name no runbook carries: its own runbook is most likely
-                # missing, and a neighbour's is a guess (kept from the uncalibrated scorer).
-                confidence *= IDENTIFIER_WITHOUT_NAMESAKE
             method = "text"
             why = (
                 f"text relevance (alert terms covered {top.coverage:.2f}, runbook name covered "
@@ -485,8 +539,13 @@ class RunbookIndex:
                 why += f"; the alert names {', '.join(sorted(named))}, which it is not about"
             if top.other_resource:
                 why += f"; the alert is about {', '.join(sorted(resources))}, the runbook not"
-            if looks_like_identifier(name):
-                why += f"; no runbook is named {name!r}"
+            if evidence["identifier_family"]:
+                why += (
+                    f"; no runbook is named {name!r}, though runbooks are named like it "
+                    f"({family_of(name)}...): its own runbook may be missing"
+                )
+            elif evidence["identifier"]:
+                why += f"; no runbook is named {name!r} (a name of the team's own?)"
             if urls:
                 why += "; its runbook_url points at a runbook that is not loaded"
             close_rows = [

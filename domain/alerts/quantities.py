@@ -25,6 +25,13 @@ _USED_RE = re.compile(
     rf"{_NUMBER}\W+{_GAP}(?:full|used|in use|allocated|\w*quota|capacity|utili[sz]ed)\b",
     re.IGNORECASE,
 )
+# "disk 92%", "capacity 95%", "inodes: 97%": a share straight after a thing that fills is how
+# full it is (CPU 92% or memory 92% is load, not fullness).
+_FILLS_RE = re.compile(
+    r"\b(?:disks?|filesystems?|fs|volumes?|storage|capacity|inodes?|pvcs?|quota)"
+    r"(?:\s+(?:usage|use|used|at|is))?\s*[:=]?\s*" + _NUMBER,
+    re.IGNORECASE,
+)
 _LEFT_RE = re.compile(rf"{_NUMBER}\W+{_GAP}(?:left|free|remaining|available)\b", re.IGNORECASE)
 NEARLY_FULL_TERMS = "almost fill"
 ERROR_RATE_TERMS = "high"
@@ -38,10 +45,23 @@ def nearly_full(text: str) -> bool:
     for match in _USED_RE.finditer(text):
         if len(match.group(0)) <= _MAX_GAP_CHARS and NEARLY_FULL <= float(match.group(1)) < 100:
             return True
+    for match in _FILLS_RE.finditer(text):
+        if NEARLY_FULL <= float(match.group(1)) < 100:
+            return True
     for match in _LEFT_RE.finditer(text):
         if len(match.group(0)) <= _MAX_GAP_CHARS and float(match.group(1)) <= NEARLY_EMPTY:
             return True
     return False
+
+
+# "memory > 90%", "CPU above 85%": a share over a bound is a high reading.
+_ABOVE_RE = re.compile(r"(?:>=?|≥|\babove|\bover)\s*" + _NUMBER, re.IGNORECASE)
+ABOVE_TERMS = "high"
+
+
+def above_bound(text: str) -> bool:
+    """True when the text gives a share over a bound (> 90%, above 85%)."""
+    return bool(_ABOVE_RE.search(text))
 
 
 def error_rate(text: str) -> bool:

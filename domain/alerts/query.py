@@ -8,7 +8,14 @@ from urllib.parse import parse_qs, urlsplit
 
 from domain.alerts.entities import entity_names, split_entities
 from domain.alerts.explicit import RUNBOOK_ANNOTATIONS
-from domain.alerts.quantities import ERROR_RATE_TERMS, NEARLY_FULL_TERMS, error_rate, nearly_full
+from domain.alerts.quantities import (
+    ABOVE_TERMS,
+    ERROR_RATE_TERMS,
+    NEARLY_FULL_TERMS,
+    above_bound,
+    error_rate,
+    nearly_full,
+)
 from domain.alerts.text import looks_like_identifier, tokens
 from domain.alerts.vocabulary import (
     COMPONENTS,
@@ -49,6 +56,20 @@ COMPONENT_TERMS = frozenset(t for word in COMPONENTS for t in tokens(word) if t 
 WORKLOAD_TERMS = frozenset(tokens(word)[0] for word in WORKLOAD_WORDS)  # not implied terms
 _DEVICE_KINDS = tuple((re.compile(rx), words) for rx, words in DEVICE_KINDS)
 _METRIC_RE = re.compile(r"\b([a-z_][a-z0-9_]*:?[a-z0-9_]*)\s*[{\[(]")
+# Alertmanager's default notification title: "[FIRING:2] <group label values>". The status and
+# the count say that it fires, as every alert does, and nothing about what is wrong.
+_STATUS_PREFIX_RE = re.compile(r"^\s*\[(?:FIRING|RESOLVED)(?::\d+)?\]\s*", re.IGNORECASE)
+
+
+# "desired != current" in a title: two figures that should agree and do not (in a description
+# it is as likely a PromQL matcher, label!="").
+_NOT_EQUAL_RE = re.compile(r"\w\s*(?:!=|≠|=/=|<>)\s*\w")
+NOT_EQUAL_TERM = "mismatch"
+
+
+def without_status(title: str) -> str:
+    """The title without Alertmanager's "[FIRING:n]" / "[RESOLVED]" prefix."""
+    return _STATUS_PREFIX_RE.sub("", title, count=1)
 
 
 def _metric_names(generator_url: str | None) -> list[str]:
@@ -115,11 +136,12 @@ def alert_query(
     if looks_like_identifier(name):
         add(content, name, 3.0)
     else:
-        say(name, TITLE_WEIGHT)
+        say(without_status(name), TITLE_WEIGHT)
     if alert.name != name:
-        say(alert.name, TITLE_WEIGHT)
-    if alert.title and alert.title not in (name, alert.name):
-        say(alert.title, TITLE_WEIGHT)
+        say(without_status(alert.name), TITLE_WEIGHT)
+    title = without_status(alert.title)
+    if title and alert.title not in (name, alert.name):
+        say(title, TITLE_WEIGHT)
     say(alert.description, 1.0)
     for key, value in alert.annotations.items():
         if key.lower() not in _TEXT_ANNOTATIONS_SKIP:
@@ -157,6 +179,10 @@ def alert_query(
         add(content, NEARLY_FULL_TERMS, 0.5)
     if _WHOLE_GROUP_RE.search(alert.title) or _WHOLE_GROUP_RE.search(alert.description):
         add(content, WHOLE_GROUP_TERM, 0.5)
+    if _NOT_EQUAL_RE.search(title):
+        add(content, NOT_EQUAL_TERM, 1.0)
+    if above_bound(title):
+        add(content, ABOVE_TERMS, 0.5)
     if error_rate(alert.title) or error_rate(alert.description):
         add(content, ERROR_RATE_TERMS, 0.5)
     for needed, excluded, term in INFERENCES:

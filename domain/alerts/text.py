@@ -301,7 +301,7 @@ def _word(
     """One word's terms, and its (stemmed) parts for phrase matching."""
     whole = raw.lower()
     if whole in SPELLINGS:
-        return _canonical(whole, concepts_only), (whole,)
+        return _canonical(whole, concepts_only), (_phrase_word(whole),)  # as phrases are keyed
     out: list[str] = []
     parts = _camel_parts(raw)
     if compounds and len(parts) > 1 and not raw.isupper():

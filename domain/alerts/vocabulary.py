@@ -75,6 +75,12 @@ SPELLINGS: dict[str, tuple[str, ...]] = {
     "fd": ("file", "descriptor"),
     "fds": ("file", "descriptor"),
     "am": ("alertmanager",),
+    "prom": ("prometheus",),
+    "ksm": ("kubernetes", "state", "metric"),  # kube-state-metrics
+    "req": ("request",),
+    "reqs": ("request",),
+    "dup": ("duplicate",),
+    "dups": ("duplicate",),
     "ds": ("daemonset",),
     "sts": ("statefulset",),
     "deploy": ("deployment",),
@@ -253,9 +259,12 @@ PHRASES: dict[str, tuple[str, ...]] = {
     "pending pods": ("not", "ready"),
     "pods stuck pending": ("not", "ready"),
     "pods stuck in pending": ("not", "ready"),
-    "# of # ready": ("mismatch",),
+    "# of # ready": ("mismatch", "replica"),
+    "# # ready": ("mismatch", "replica"),  # 2/3 ready
+    "# # available": ("mismatch", "replica"),
+    "# # replicas": ("mismatch",),
     "# of # replicas": ("mismatch",),
-    "# of # available": ("mismatch",),
+    "# of # available": ("mismatch", "replica"),
     "does not match": ("mismatch",),
     "do not match": ("mismatch",),
     "doesn t match": ("mismatch",),
@@ -276,6 +285,8 @@ PHRASES: dict[str, tuple[str, ...]] = {
     "rolling update": ("rollout",),
     "out of order": ("disorder",),
     "dead man s switch": ("watchdog",),
+    "always firing": ("watchdog",),  # the alert that must always fire (Watchdog)
+    "always be firing": ("watchdog",),
     "dead mans switch": ("watchdog",),
     "falling behind": ("behind", "slow"),
     "oom killer": ("crash",),
@@ -373,6 +384,10 @@ COMPONENTS = frozenset(
         "minio", "containerd", "bigquery", "dynamodb", "cloudsql", "sendgrid", "clickhouse",
     }
 )  # fmt: skip
+
+# Software that is part of a platform: a runbook named for the platform (Kube...) is about it
+# too ("Mixed kubelet versions" is KubeVersionMismatch's topic, not another product's).
+PART_OF: dict[str, str] = {"kubelet": "kubernetes"}
 
 # Words that name a Kubernetes workload or object: with one of them, a component's name in the
 # alert is likely the workload's name, not the subject.

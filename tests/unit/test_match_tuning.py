@@ -1,8 +1,8 @@
 """Matching hand-written alerts against the shared corpus: floors on the TUNING sets (the sets the
-matcher was tuned on: tests/data/tuning, and the first held-out set, tests/data/heldout/alerts,
-whose results have been seen), the issue's own examples, and the pieces that read operations
-language. A held-out set written later is never asserted on here (bench/match_eval.py reports
-it).
+matcher was tuned on: tests/data/tuning, and the first and second held-out sets,
+tests/data/heldout/alerts and tests/data/heldout2/alerts, whose results have been seen), the
+issue's own examples, and the pieces that read operations language. A held-out set written later
+is never asserted on here (bench/match_eval.py reports it).
 """
 
 from __future__ import annotations
@@ -20,7 +20,12 @@ from domain.alerts.index import RunbookIndex
 from domain.alerts.query import alert_query
 
 DATA = Path(__file__).resolve().parents[1] / "data"
-TUNING = [*sorted((DATA / "tuning").glob("*.yaml")), DATA / "heldout" / "alerts" / "alerts.yaml"]
+HELDOUT2 = DATA / "heldout2" / "alerts" / "alerts.yaml"  # seen in round 2: tuning data now
+TUNING = [
+    *sorted((DATA / "tuning").glob("*.yaml")),
+    DATA / "heldout" / "alerts" / "alerts.yaml",
+    HELDOUT2,
+]
 P = "prometheus-operator-runbooks/"
 OS = "openshift-runbooks/"
 DISK_FILL = {
@@ -38,7 +43,7 @@ def matcher() -> RunbookMatcher:
 
 @pytest.fixture(scope="module")
 def tuning() -> list[LabelledAlert]:
-    assert len(TUNING) >= 3
+    assert len(TUNING) >= 4
     return [case for path in TUNING for case in load_set(path)]
 
 
@@ -49,11 +54,33 @@ def _report(title: str, report: Report) -> None:
 def test_tuning_sets_floors(matcher: RunbookMatcher, tuning: list[LabelledAlert]) -> None:
     report = evaluate(matcher, tuning)
     _report("tuning sets", report)
-    assert report.positives >= 250
-    assert report.negatives >= 65
-    assert report.top1 / report.positives >= 0.92
-    assert report.top3 / report.positives >= 0.97
-    assert report.false_matches / report.negatives <= 0.06
+    assert report.positives >= 375
+    assert report.negatives >= 90
+    assert report.top1 / report.positives >= 0.88
+    assert report.top3 / report.positives >= 0.98
+    assert report.false_matches / report.negatives <= 0.03
+
+
+@pytest.mark.parametrize("path", TUNING, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_every_tuning_set_keeps_false_matches_at_most_5_percent(
+    matcher: RunbookMatcher, path: Path
+) -> None:
+    report = evaluate(matcher, load_set(path))
+    assert report.negatives >= 15
+    assert report.false_matches / report.negatives <= 0.05
+
+
+def test_second_held_out_set_floors(matcher: RunbookMatcher) -> None:
+    """Round 2 started at top-1 63.2% (79/125), top-3 94.4%, 22 of 50 generic alerts right."""
+    cases = load_set(HELDOUT2)
+    report = evaluate(matcher, cases)
+    _report("heldout2", report)
+    assert report.positives == 125
+    assert report.top1 / report.positives >= 0.74
+    assert report.top3 / report.positives >= 0.96
+    assert report.ece() <= 0.05
+    generic = evaluate(matcher, [c for c in cases if c.source == "generic"])
+    assert generic.top1 >= 36  # free text and Alertmanager-style renamed alert names
 
 
 def test_confident_answers_are_mostly_right(
@@ -61,9 +88,9 @@ def test_confident_answers_are_mostly_right(
 ) -> None:
     report = evaluate(matcher, tuning)
     sure = [right for confidence, right in report.answered if confidence >= 0.8]
-    assert len(sure) >= 50
-    assert sum(sure) / len(sure) >= 0.9
-    assert report.ece() <= 0.15
+    assert len(sure) >= 250
+    assert sum(sure) / len(sure) >= 0.93
+    assert report.ece() <= 0.05
 
 
 def _match(matcher: RunbookMatcher, title: str, **labels: str) -> tuple[str | None, list[str]]:

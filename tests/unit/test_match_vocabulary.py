@@ -268,7 +268,7 @@ def test_software_named_only_in_the_description_does_not_make_a_runbook_foreign(
         ("errors on 6% of RPC calls", True),
         ("DNS answering SERVFAIL for >2% of queries", True),
         ("log output failing > 10%", True),
-        ("CPU > 95% for 10m", False),  # a share, but nothing failing
+        ("CPU at 95% for 10m", False),  # a share, but nothing failing (and not over a bound)
         ("API calls failing", False),  # failing, but no share
     ],
 )
