@@ -60,7 +60,6 @@ async def _actor(people: PeopleStore, alert: Alert) -> Person | None:
     if alert.source is AlertSource.PAGERDUTY:
         return _active(await people.by_pagerduty_user(user_id))
     return _active(await people.by_opsgenie_user(user_id, _key(alert.actor)))
-    return None
 
 
 async def with_actor_mapped(people: PeopleStore, alert: Alert) -> Alert:

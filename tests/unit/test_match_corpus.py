@@ -97,13 +97,15 @@ def test_captured_alertmanager_payloads(index: Matcher, strip: bool) -> None:
 @pytest.mark.parametrize(
     ("group", "accepted", "wrong"),
     [
-        # tuned on; 0.85 -> 0.80 in round 2: the threshold rose 0.64 -> 0.74 to keep near-miss
-        # negatives under a team's own alert name out (heldout2), and two short titles here
-        # (0.65, 0.57) now say "no runbook" with the right runbook shown first (89.3 -> 82.1%)
-        ("paraphrased", 0.80, 0.10),
+        # A trade, not a looser test: the threshold rose 0.64 -> 0.74 so near-miss negatives
+        # under a team's own alert name stay unanswered (false matches <= 5% on every tuning
+        # set). Two short titles here now say "no runbook" with the right runbook listed first
+        # (accepted 89.3 -> 82.1%), so the accepted floor is 0.80 (was 0.85) and the wrong-
+        # answer ceilings fall to 0.05 (were 0.10; the blind group had 8.3% wrong before).
+        ("paraphrased", 0.80, 0.05),  # tuned on
         ("paraphrased-vocabulary", 0.85, 0.05),  # tuned on
         ("held-out", 0.80, 0.15),  # never tuned on; reported, floor against regressions
-        ("blind", 0.80, 0.10),  # never tuned on, first evaluated after tuning
+        ("blind", 0.80, 0.05),  # never tuned on, first evaluated after tuning
     ],
 )
 def test_paraphrased_titles(index: Matcher, group: str, accepted: float, wrong: float) -> None:
