@@ -32,7 +32,14 @@ ROLLBACK_RE = re.compile(
     r"|\bback\s+to\b"
     r"|\broll(?:ing)?\s+(?:it\s+|this\s+|that\s+)?back\s+(?:with|using|via|by)\b"
     r"|^\W*re-?enable\s+(?:it|them|this|that)\b"
-    r"|\b(?:start|enable|resume|turn)\s+(?:it|them)\s+(?:again|back\s+on)\s+(?:with|using|via)\b",
+    r"|\b(?:start|enable|resume|turn)\s+(?:it|them)\s+(?:again|back\s+on)\s+(?:with|using|via)\b"
+    # "(to pause it again, same patch with true)", "remove the label again with ...",
+    # "rb (once caught up): ...", "...; `undrain x` puts it back"
+    r"|\bto\s+(?:pause|stop|suspend|disable|enable|resume|lock|unlock|close|reopen|re-?enable|"
+    r"turn|switch|put|set|bring)\s+(?:it|them|this|that)\s+(?:again|back)\b"
+    r"|\b(?:remove|delete|drop|disable|pause|stop)\s+(?:it|them|the\s+[\w-]+)\s+again\b"
+    r"|^\W*(?:rb|rollback|undo)\s*\([^()]{0,40}\)\s*:"
+    r"|\bputs?\s+(?:it|them)\s+back\b",
     re.I,
 )
 

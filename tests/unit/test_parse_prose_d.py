@@ -1,0 +1,144 @@
+"""Rollbacks stated in words on a third-party set (heldout2, round 2): "same X with VALUE",
+"X and Y swapped", "back to VALUE with the same patch", a flag and its value named in the undo,
+and a JSON value put back ("patch it back to 300")."""
+
+from __future__ import annotations
+
+from domain.runbooks import parse_runbook
+from schemas.runbook import Step
+
+
+def _steps(text: str) -> list[Step]:
+    return list(parse_runbook(text, source_name="t.txt").runbook.steps)
+
+
+def _rollback_of(text: str, command_start: str) -> Step:
+    return next(s for s in _steps(text) if (s.command or "").startswith(command_start))
+
+
+def test_same_call_with_a_bare_value_replaces_the_one_value_of_its_kind() -> None:
+    step = _rollback_of(
+        "Slow the relay down:\n"
+        "sudo postconf -e 'relay_rate_delay = 5s'\n"
+        "Undo: same postconf with 1s, then reload again.\n",
+        "sudo postconf",
+    )
+    assert step.rollback == "sudo postconf -e 'relay_rate_delay = 1s'"
+    assert not step.rollback_inferred
+
+
+def test_same_patch_with_true_flips_the_boolean() -> None:
+    step = _rollback_of(
+        "Unpause it with\n"
+        "kubectl -n b patch cronjob exp -p '{\"spec\":{\"suspend\":false}}'\n"
+        "(to pause it again, same patch with true)\n",
+        "kubectl -n b patch",
+    )
+    assert step.rollback == "kubectl -n b patch cronjob exp -p '{\"spec\":{\"suspend\":true}}'"
+
+
+def test_same_call_with_a_json_pair() -> None:
+    step = _rollback_of(
+        "Turn the flag off:\n"
+        'curl -s -X PATCH https://flags/x -d \'{"env":"prod","enabled":false}\'\n'
+        'to turn it back on it\'s the same call with `"enabled":true`\n',
+        "curl",
+    )
+    assert step.rollback == 'curl -s -X PATCH https://flags/x -d \'{"env":"prod","enabled":true}\''
+
+
+def test_same_with_key_equals_value() -> None:
+    step = _rollback_of(
+        "more workers: kubectl -n l set env ds/fb WORKERS=4\n  rb: same w/ WORKERS=2\n",
+        "kubectl",
+    )
+    assert step.rollback == "kubectl -n l set env ds/fb WORKERS=2"
+
+
+def test_same_with_a_quoted_sql_value() -> None:
+    step = _rollback_of(
+        "out of the pool first:\n"
+        "  mysql -e \"UPDATE servers SET status='OFFLINE_SOFT' WHERE host='<replica>';\"\n"
+        "  rb (once caught up): same w/ status='ONLINE'\n",
+        "mysql",
+    )
+    assert step.rollback == "mysql -e \"UPDATE servers SET status='ONLINE' WHERE host='<replica>';\""
+
+
+def test_same_command_with_word_and_value() -> None:
+    step = _rollback_of(
+        "Lower the preference:\n"
+        "sudo vtysh -c 'route-map IN permit 10' -c 'set local-preference 50'\n"
+        "Undo: the same command with local-preference 100.\n",
+        "sudo vtysh",
+    )
+    assert step.rollback == "sudo vtysh -c 'route-map IN permit 10' -c 'set local-preference 100'"
+
+
+def test_same_patch_with_an_upper_case_enum() -> None:
+    step = _rollback_of(
+        "Step 4: Mitigate\n"
+        "kubectl -n ns patch peerauthentication default -p '{\"spec\":{\"mtls\":{\"mode\":\"PERMISSIVE\"}}}'\n"
+        "To revert: the same patch with STRICT.\n",
+        "kubectl",
+    )
+    assert step.rollback is not None and '"mode":"STRICT"' in step.rollback
+
+
+def test_back_to_a_word_with_the_same_patch() -> None:
+    step = _rollback_of(
+        "7. Fail open:\n"
+        '   kubectl patch vwc adm -p=\'[{"op":"replace","value":"Ignore"}]\'\n'
+        '   Put it back to "Fail" with the same patch as soon as it works again.\n',
+        "kubectl",
+    )
+    assert step.rollback == 'kubectl patch vwc adm -p=\'[{"op":"replace","value":"Fail"}]\''
+
+
+def test_same_url_ending_in_a_path() -> None:
+    step = _rollback_of(
+        "If the run is PAUSED, resume it:\n"
+        'curl -s -X PUT "https://reaper/run/<run_id>/state/RUNNING"\n'
+        "To pause it again use the same URL ending in /state/PAUSED.\n",
+        "curl",
+    )
+    assert step.rollback == 'curl -s -X PUT "https://reaper/run/<run_id>/state/PAUSED"'
+
+
+def test_two_values_swapped() -> None:
+    step = _rollback_of(
+        "More memory:\n"
+        "sudo sed -i 's/^-m 4096/-m 6144/' /etc/memcached.conf && sudo systemctl restart memcached\n"
+        "Undo: the same line with 6144 and 4096 swapped.\n",
+        "sudo sed",
+    )
+    assert step.rollback == (
+        "sudo sed -i 's/^-m 6144/-m 4096/' /etc/memcached.conf && sudo systemctl restart memcached"
+    )
+
+
+def test_same_thing_with_a_number_in_chat() -> None:
+    step = _rollback_of(
+        "[11:10] <ines> aws lambda put-function-concurrency --function-name f "
+        "--reserved-concurrent-executions 150\n"
+        "[11:11] <ines> (undo = same thing with 50)\n",
+        "aws lambda",
+    )
+    assert step.rollback is not None and step.rollback.endswith("--reserved-concurrent-executions 50")
+
+
+def test_back_to_a_json_number() -> None:
+    step = _rollback_of(
+        "bea: add a window\n"
+        "    kubectl -n o patch hpa api --type merge -p '{\"spec\":{\"window\":600}}'\n"
+        "bea: to undo, patch it back to 300 (the default)\n",
+        "kubectl",
+    )
+    assert step.rollback == "kubectl -n o patch hpa api --type merge -p '{\"spec\":{\"window\":300}}'"
+
+
+def test_an_ambiguous_bare_value_gives_no_rollback() -> None:
+    step = _rollback_of(
+        "Resize:\naws x update --read 2000 --write 4000\nUndo: same call with 1500.\n", "aws x"
+    )
+    assert step.rollback is None or step.rollback_inferred
