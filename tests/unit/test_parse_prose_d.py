@@ -49,7 +49,7 @@ def test_same_call_with_a_json_pair() -> None:
 
 def test_same_with_key_equals_value() -> None:
     step = _rollback_of(
-        "more workers: kubectl -n l set env ds/fb WORKERS=4\n  rb: same w/ WORKERS=2\n",
+        "more workers:\n  kubectl -n l set env ds/fb WORKERS=4\n  rb: same w/ WORKERS=2\n",
         "kubectl",
     )
     assert step.rollback == "kubectl -n l set env ds/fb WORKERS=2"
@@ -62,7 +62,7 @@ def test_same_with_a_quoted_sql_value() -> None:
         "  rb (once caught up): same w/ status='ONLINE'\n",
         "mysql",
     )
-    assert step.rollback == "mysql -e \"UPDATE servers SET status='ONLINE' WHERE host='<replica>';\""
+    assert step.rollback == "mysql -e \"UPDATE servers SET status='ONLINE' WHERE host='{{ replica }}';\""
 
 
 def test_same_command_with_word_and_value() -> None:
@@ -102,7 +102,7 @@ def test_same_url_ending_in_a_path() -> None:
         "To pause it again use the same URL ending in /state/PAUSED.\n",
         "curl",
     )
-    assert step.rollback == 'curl -s -X PUT "https://reaper/run/<run_id>/state/PAUSED"'
+    assert step.rollback == 'curl -s -X PUT "https://reaper/run/{{ run_id }}/state/PAUSED"'
 
 
 def test_two_values_swapped() -> None:
