@@ -142,3 +142,33 @@ def test_an_ambiguous_bare_value_gives_no_rollback() -> None:
         "Resize:\naws x update --read 2000 --write 4000\nUndo: same call with 1500.\n", "aws x"
     )
     assert step.rollback is None or step.rollback_inferred
+
+
+def test_the_undo_said_in_the_lead_in_over_the_command() -> None:
+    step = _rollback_of(
+        "4. If the workers are saturated, add workers. 4 is the normal count; scale back to 4 "
+        "once the queue is under 50:\n"
+        "   kubectl -n af scale statefulset/worker --replicas=8\n",
+        "kubectl",
+    )
+    assert step.rollback == "kubectl -n af scale statefulset/worker --replicas=4"
+    assert not step.rollback_inferred
+
+
+def test_a_flag_value_to_turn_it_off_named_in_the_lead_in() -> None:
+    step = _rollback_of(
+        "Step 3 - Turn on insights (costs money, so turn it off afterwards with "
+        "--insights-action DISABLE):\n"
+        "  aws dynamodb update-contributor-insights --table-name s --insights-action ENABLE\n",
+        "aws dynamodb",
+    )
+    assert step.rollback == (
+        "aws dynamodb update-contributor-insights --table-name s --insights-action DISABLE"
+    )
+
+
+def test_a_lead_in_that_states_the_new_value_is_not_its_own_undo() -> None:
+    step = _rollback_of(
+        "Scale back to 3 replicas:\n  kubectl -n a scale deploy/x --replicas=3\n", "kubectl"
+    )
+    assert step.rollback != "kubectl -n a scale deploy/x --replicas=3"

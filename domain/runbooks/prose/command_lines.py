@@ -65,6 +65,18 @@ def _command_line(reader: _Reader, lines: list[_Line], i: int, found: list[Found
         and phrases.ROLLBACK_RE.search(after)
     ):
         own_undo = _derive_rollback(_clean_command(found[0].command)[0], after)
+    if (
+        own_undo is None
+        and len(found) == 1
+        and not before.strip()
+        and state.lead is not None
+        and not state.lead_used
+        and not state.lead_undo
+        and _LATER_UNDO_RE.search(state.lead)
+    ):  # "raise it (and back to 10 afterwards):" over the command: the undo said in its lead-in
+        cmd0 = _clean_command(found[0].command)[0]
+        derived = _derive_rollback(cmd0, _prose_only(state.lead))
+        own_undo = derived if derived and derived != cmd0 else None
     if len(found) == 2 and not phrases.ROLLBACK_RE.search(before):
         between = _prose_only(text[found[0].end : found[1].start])
         if phrases.ROLLBACK_RE.search(between):  # "`stop x` (you can start it again with ...)"
@@ -176,4 +188,9 @@ def _command_line(reader: _Reader, lines: list[_Line], i: int, found: list[Found
     return end_index + 1
 
 
+_LATER_UNDO_RE = re.compile(  # a lead-in that says how to undo the change it introduces
+    r"\bback\s+to\b|\bsame\b[^.;:]{0,40}\b(?:with|w/)\b|"
+    r"\b(?:turn|switch|set|put)\s+(?:it|them)\s+(?:off|on|back)\b[^.;:]{0,30}\b(?:with|using)\s+-",
+    re.I,
+)
 _CHECK_PAREN_RE = re.compile(r"\s*\((?:check|see|verify|confirm|look)\b[^()]*$", re.I)

@@ -44,7 +44,7 @@ def _derive_rollback(previous: str, prose: str) -> str | None:
     if unit.lower() in {"replicas", "replica", "nodes", "pods", "instances"}:
         unit = ""
     value_re = re.compile(
-        rf"(?:(?<=[\s='\"])|(?<=\":))(\d+(?:\.\d+)?){re.escape(unit)}(?=$|[\s'\"}},;])", re.I if unit else 0
+        rf"(?:(?<=[\s='\"])|(?<=\":))(\d+(?:\.\d+)?){re.escape(unit)}(?=$|[\s'\"}},;\\])", re.I if unit else 0
     )
     matches = list(value_re.finditer(previous))
     if len(matches) != 1:
