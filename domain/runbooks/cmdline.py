@@ -319,7 +319,9 @@ def is_command(text: str, *, bare: bool = False) -> bool:
         return (bool(re.search(r";\s*(?:do|then)\b|\bin\s+\S", line)) and first != "if") or bool(
             re.search(r";\s*then\b", line)
         )
+    sudo = False
     while first in {"sudo", "time", "watch", "nohup", "env"} and len(words) > 1:
+        sudo = sudo or first == "sudo"
         if first in {"time", "watch"}:
             if head_ok(words[1]) and words[1] not in commands._ENGLISH_HEADS:
                 return True
@@ -335,8 +337,8 @@ def is_command(text: str, *, bare: bool = False) -> bool:
         while words and re.match(r"^[A-Za-z_]\w*=\S*$", words[0]):
             words = words[1:]
         return bool(words) and is_command(" ".join(words))
-    if not head_ok(first):
-        return False
+    if not head_ok(first) and not (sudo and _program_name(first)):
+        return False  # "sudo postfix reload": what follows sudo is a program, known or not
     if re.match(
         r"^[\w-]+\s+(?:is|are|was|will|can|should|has|have|does|did|and|or)\b", " ".join(words)
     ):
@@ -391,6 +393,12 @@ def is_command(text: str, *, bare: bool = False) -> bool:
         prose_words = sum(1 for a in args if re.fullmatch(r"[a-z]{2,}", a) and a in STOP_WORDS)
         return prose_words <= 1 and (len(args) >= 2 or bool(TECHNICAL_RE.search(" ".join(args))))
     return True
+
+
+def _program_name(word: str) -> bool:
+    return bool(re.fullmatch(r"[a-z][a-z0-9._-]{1,30}", word)) and word not in _COMMON_WORDS and (
+        word not in commands._ENGLISH_HEADS
+    )
 
 
 TECHNICAL_RE = re.compile(r"(?:^|\s)-{1,2}\w|[/=|<>$\"'{]")

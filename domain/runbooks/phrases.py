@@ -39,7 +39,9 @@ ROLLBACK_RE = re.compile(
     r"turn|switch|put|set|bring)\s+(?:it|them|this|that)\s+(?:again|back)\b"
     r"|\b(?:remove|delete|drop|disable|pause|stop)\s+(?:it|them|the\s+[\w-]+)\s+again\b"
     r"|^\W*(?:rb|rollback|undo)\s*\([^()]{0,40}\)\s*:"
-    r"|\bputs?\s+(?:it|them)\s+back\b",
+    r"|\bputs?\s+(?:it|them)\s+back\b"
+    r"|^\W*to\s+(?:release|unpause|unhold|unblock|unlock|uncordon|undrain|re-?enable|restore)\s+"
+    r"(?:it|them|this|that)\b",
     re.I,
 )
 

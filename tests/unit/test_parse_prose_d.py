@@ -172,3 +172,49 @@ def test_a_lead_in_that_states_the_new_value_is_not_its_own_undo() -> None:
         "Scale back to 3 replicas:\n  kubectl -n a scale deploy/x --replicas=3\n", "kubectl"
     )
     assert step.rollback != "kubectl -n a scale deploy/x --replicas=3"
+
+
+def test_an_undo_in_prose_goes_to_the_step_it_mirrors_not_the_last_one() -> None:
+    steps = _steps(
+        "Enable injection on its namespace and restart it:\n"
+        "kubectl label namespace app istio-injection=enabled --overwrite\n"
+        "kubectl -n app rollout restart deploy/api\n"
+        "If that breaks the caller, remove the label again with "
+        "kubectl label namespace app istio-injection- and restart once more.\n"
+    )
+    label = next(s for s in steps if (s.command or "").startswith("kubectl label"))
+    restart = next(s for s in steps if "rollout restart" in (s.command or ""))
+    assert label.rollback == "kubectl label namespace app istio-injection-"
+    assert restart.rollback is None or restart.rollback_inferred
+
+
+def test_the_known_inverse_under_an_if_trouble_lead_is_the_rollback() -> None:
+    steps = _steps(
+        "6. Raise parallelism through Helm:\n"
+        "   helm -n af upgrade af chart/af --reuse-values --set parallelism=64\n"
+        "   If the warehouse starts to struggle: helm -n af rollback af\n"
+    )
+    assert [s.command for s in steps if s.command] == [
+        "helm -n af upgrade af chart/af --reuse-values --set parallelism=64"
+    ]
+    assert steps[-1].rollback == "helm -n af rollback af"
+    assert not steps[-1].rollback_inferred
+
+
+def test_to_release_them_later_is_the_undo_of_the_hold() -> None:
+    steps = _steps(
+        "Put those messages on hold:\n"
+        "sudo postqueue -j | sudo postsuper -h -\n"
+        "To release them later: sudo postsuper -H ALL\n"
+    )
+    assert [s.command for s in steps if s.command] == ["sudo postqueue -j | sudo postsuper -h -"]
+    assert steps[-1].rollback == "sudo postsuper -H ALL"
+
+
+def test_a_program_after_sudo_is_a_command_even_when_unknown() -> None:
+    commands = [
+        s.command
+        for s in _steps("Slow it down:\nsudo postconf -e 'x = 5s'\nsudo postfix reload\n")
+        if s.command
+    ]
+    assert commands == ["sudo postconf -e 'x = 5s'", "sudo postfix reload"]

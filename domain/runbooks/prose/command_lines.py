@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from domain.runbooks import cmdline, phrases
+from domain.runbooks import cmdline, phrases, rollback
 from domain.runbooks.drafts import Draft, attach_rollback
 from domain.runbooks.prose.blocks import _after_clause, _flush_lead, _manual
 from domain.runbooks.prose.command_spans import (
@@ -91,6 +91,14 @@ def _command_line(reader: _Reader, lines: list[_Line], i: int, found: list[Found
     ) or (
         previous is not None and before.strip().startswith("(") and phrases.ROLLBACK_RE.search(text)
     )
+    if (
+        not is_rollback
+        and previous is not None
+        and len(found) == 1
+        and _IF_TROUBLE_RE.match(before)
+        and _is_inverse(previous.command or "", _clean_command(found[0].command)[0])
+    ):  # "If the warehouse starts to struggle: helm -n x rollback x" after "helm upgrade x"
+        is_rollback = True
     if not before.strip() and state.lead is not None and not state.lead_used and state.lead_undo:
         is_rollback = previous is not None  # "Put them back afterwards:" over the undo command
         state.lead = None
@@ -186,6 +194,18 @@ def _command_line(reader: _Reader, lines: list[_Line], i: int, found: list[Found
     elif tail.strip() and own_undo is None:
         _after_clause(reader, tail, cond, line.no)
     return end_index + 1
+
+
+_IF_TROUBLE_RE = re.compile(r"^\W*(?:if|when|should|in\s+case)\b", re.I)
+
+
+def _is_inverse(previous: str, command: str) -> bool:
+    """Whether `command` is, word for word in any order, the well-known inverse of `previous`
+    (one that needs no value captured at run time)."""
+    inverse = rollback.infer(previous) if previous else None
+    if inverse is None or inverse.capture or "{{ previous_" in inverse.command:
+        return False
+    return sorted(inverse.command.split()) == sorted(command.split())
 
 
 _LATER_UNDO_RE = re.compile(  # a lead-in that says how to undo the change it introduces

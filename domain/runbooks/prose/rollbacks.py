@@ -209,12 +209,15 @@ def _undo_target(reader: _Reader, previous: Draft, command: str) -> Draft:
         words = [w for w in text.split() if w != "sudo"]
         return words[0] if words else ""
 
-    if tool(previous.command or "") == tool(command):
-        return previous
     recent = [
         d
         for d in reader.out.drafts[-5:]
         if d.command and not d.rollback and tool(d.command) == tool(command)
     ]
     best = max(recent, key=likeness, default=previous)
+    if tool(previous.command or "") == tool(command):
+        # "kubectl label ns x a=b", "kubectl rollout restart ...", then "remove the label again
+        # with kubectl label ns x a-": the undo belongs to the step it mirrors, not the last one
+        near = likeness(best) >= 0.5 and likeness(best) >= 2 * likeness(previous)
+        return best if near else previous
     return best if likeness(best) >= 0.5 else previous
