@@ -247,7 +247,17 @@ def head_ok(word: str) -> bool:
         return True
     if re.match(r"^[\w.-]+\.(?:sh|py|rb|pl)$", base):
         return True
-    return bool(re.match(r"^kafka-[\w-]+(?:\.sh)?$", base))
+    return bool(re.match(r"^kafka-[\w-]+(?:\.sh)?$", base)) or bool(_CMDLET_RE.match(word))
+
+
+# A PowerShell cmdlet: an approved verb, a dash, a capitalised noun ("Get-WinEvent")
+_CMDLET_RE = re.compile(
+    r"^(?:Get|Set|Start|Stop|Restart|Remove|New|Invoke|Enter|Exit|Import|Export|Test|Add|Clear|"
+    r"Resolve|Select|Where|Measure|Format|Out|Write|Update|Enable|Disable|Suspend|Resume|"
+    r"Register|Unregister|Reset|Move|Copy|Rename|Install|Uninstall|Connect|Disconnect|Send|"
+    r"Receive|Mount|Dismount|Repair|Sync|Restore|Grant|Revoke|Lock|Unlock|ConvertTo|ConvertFrom|"
+    r"Compare|Sort|Tee|Wait)-[A-Z][A-Za-z]{1,40}$"
+)
 
 
 NOT_HEADS = frozenset({"wait", "which", "type", "test", "true", "false", "yes", "no", "set",

@@ -218,3 +218,19 @@ def test_a_program_after_sudo_is_a_command_even_when_unknown() -> None:
         if s.command
     ]
     assert commands == ["sudo postconf -e 'x = 5s'", "sudo postfix reload"]
+
+
+def test_powershell_cmdlets_are_commands() -> None:
+    commands = [
+        s.command
+        for s in _steps(
+            "Check the pool:\n"
+            "Import-Module WebAdministration; Get-WebAppPoolState -Name Portal\n"
+            "start:  Invoke-Command -ComputerName <server> { Start-Service Bridge }\n"
+        )
+        if s.command
+    ]
+    assert commands == [
+        "Import-Module WebAdministration; Get-WebAppPoolState -Name Portal",
+        "Invoke-Command -ComputerName {{ server }} { Start-Service Bridge }",
+    ]
