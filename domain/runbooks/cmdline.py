@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from domain.runbooks import commands
+from domain.runbooks import commands, risk_tools
 
 STOP_WORDS = frozenset(
     [
@@ -247,17 +247,9 @@ def head_ok(word: str) -> bool:
         return True
     if re.match(r"^[\w.-]+\.(?:sh|py|rb|pl)$", base):
         return True
-    return bool(re.match(r"^kafka-[\w-]+(?:\.sh)?$", base)) or bool(_CMDLET_RE.match(word))
-
-
-# A PowerShell cmdlet: an approved verb, a dash, a capitalised noun ("Get-WinEvent")
-_CMDLET_RE = re.compile(
-    r"^(?:Get|Set|Start|Stop|Restart|Remove|New|Invoke|Enter|Exit|Import|Export|Test|Add|Clear|"
-    r"Resolve|Select|Where|Measure|Format|Out|Write|Update|Enable|Disable|Suspend|Resume|"
-    r"Register|Unregister|Reset|Move|Copy|Rename|Install|Uninstall|Connect|Disconnect|Send|"
-    r"Receive|Mount|Dismount|Repair|Sync|Restore|Grant|Revoke|Lock|Unlock|ConvertTo|ConvertFrom|"
-    r"Compare|Sort|Tee|Wait)-[A-Z][A-Za-z]{1,40}$"
-)
+    return bool(re.match(r"^kafka-[\w-]+(?:\.sh)?$", base)) or bool(
+        risk_tools.CMDLET_RE.match(word)
+    )
 
 
 NOT_HEADS = frozenset({"wait", "which", "type", "test", "true", "false", "yes", "no", "set",
@@ -406,8 +398,10 @@ def is_command(text: str, *, bare: bool = False) -> bool:
 
 
 def _program_name(word: str) -> bool:
-    return bool(re.fullmatch(r"[a-z][a-z0-9._-]{1,30}", word)) and word not in _COMMON_WORDS and (
-        word not in commands._ENGLISH_HEADS
+    return (
+        bool(re.fullmatch(r"[a-z][a-z0-9._-]{1,30}", word))
+        and word not in _COMMON_WORDS
+        and (word not in commands._ENGLISH_HEADS)
     )
 
 

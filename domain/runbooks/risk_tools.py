@@ -4,6 +4,8 @@ Kafka's scripts, HAProxy, nginx and certbot (read-only verbs are safe, destructi
 
 from __future__ import annotations
 
+import re
+
 from domain.runbooks.risk_base import (
     CAUTION,
     DANGEROUS,
@@ -161,3 +163,32 @@ HANDLERS = {
         for suffix in ("", ".sh")
     },
 }  # fmt: skip
+
+
+# A PowerShell cmdlet: an approved verb, a dash, a capitalised noun ("Get-WinEvent")
+CMDLET_RE = re.compile(
+    r"^(?:Get|Set|Start|Stop|Restart|Remove|New|Invoke|Enter|Exit|Import|Export|Test|Add|Clear|"
+    r"Resolve|Select|Where|Measure|Format|Out|Write|Update|Enable|Disable|Suspend|Resume|"
+    r"Register|Unregister|Reset|Move|Copy|Rename|Install|Uninstall|Connect|Disconnect|Send|"
+    r"Receive|Mount|Dismount|Repair|Sync|Restore|Grant|Revoke|Lock|Unlock|ConvertTo|ConvertFrom|"
+    r"Compare|Sort|Tee|Wait)-[A-Z][A-Za-z]{1,40}$"
+)
+
+_CMDLET_READS = frozenset({"Get", "Select", "Where", "Measure", "Format", "Test", "Resolve",
+                           "Compare", "Sort", "ConvertTo", "ConvertFrom", "Import", "Enter",
+                           "Exit", "Wait", "Tee"})  # fmt: skip
+
+
+def cmdlet(tool: str, args: list[str], recurse: Recurse) -> list[Verdict]:
+    """PowerShell: the verb says what a cmdlet does; a script block run remotely
+    (`Invoke-Command -ComputerName x { ... }`) is rated by what it holds."""
+    verb = tool.split("-", 1)[0]
+    if tool == "Invoke-Command" and "{" in args:
+        inner = [a for a in args[args.index("{") + 1 :] if a != "}"]
+        if inner:
+            return [(r, f"remotely: {why}") for r, why in recurse(inner)]
+    if verb in _CMDLET_READS:
+        return [(SAFE, f"{tool} only reads")]
+    if verb in {"Remove", "Uninstall"}:
+        return [(DANGEROUS, f"{tool} deletes (irreversible)")]
+    return [(CAUTION, f"{tool} changes the system")]

@@ -30,11 +30,11 @@ def test_same_call_with_a_bare_value_replaces_the_one_value_of_its_kind() -> Non
 def test_same_patch_with_true_flips_the_boolean() -> None:
     step = _rollback_of(
         "Unpause it with\n"
-        "kubectl -n b patch cronjob exp -p '{\"spec\":{\"suspend\":false}}'\n"
+        'kubectl -n b patch cronjob exp -p \'{"spec":{"suspend":false}}\'\n'
         "(to pause it again, same patch with true)\n",
         "kubectl -n b patch",
     )
-    assert step.rollback == "kubectl -n b patch cronjob exp -p '{\"spec\":{\"suspend\":true}}'"
+    assert step.rollback == 'kubectl -n b patch cronjob exp -p \'{"spec":{"suspend":true}}\''
 
 
 def test_same_call_with_a_json_pair() -> None:
@@ -62,7 +62,10 @@ def test_same_with_a_quoted_sql_value() -> None:
         "  rb (once caught up): same w/ status='ONLINE'\n",
         "mysql",
     )
-    assert step.rollback == "mysql -e \"UPDATE servers SET status='ONLINE' WHERE host='{{ replica }}';\""
+    assert (
+        step.rollback
+        == "mysql -e \"UPDATE servers SET status='ONLINE' WHERE host='{{ replica }}';\""
+    )
 
 
 def test_same_command_with_word_and_value() -> None:
@@ -78,11 +81,13 @@ def test_same_command_with_word_and_value() -> None:
 def test_same_patch_with_an_upper_case_enum() -> None:
     step = _rollback_of(
         "Step 4: Mitigate\n"
-        "kubectl -n ns patch peerauthentication default -p '{\"spec\":{\"mtls\":{\"mode\":\"PERMISSIVE\"}}}'\n"
+        "kubectl -n ns patch peerauthentication default "
+        '-p \'{"spec":{"mtls":{"mode":"PERMISSIVE"}}}\'\n'
         "To revert: the same patch with STRICT.\n",
         "kubectl",
     )
-    assert step.rollback is not None and '"mode":"STRICT"' in step.rollback
+    assert step.rollback is not None
+    assert '"mode":"STRICT"' in step.rollback
 
 
 def test_back_to_a_word_with_the_same_patch() -> None:
@@ -108,7 +113,8 @@ def test_same_url_ending_in_a_path() -> None:
 def test_two_values_swapped() -> None:
     step = _rollback_of(
         "More memory:\n"
-        "sudo sed -i 's/^-m 4096/-m 6144/' /etc/memcached.conf && sudo systemctl restart memcached\n"
+        "sudo sed -i 's/^-m 4096/-m 6144/' /etc/memcached.conf "
+        "&& sudo systemctl restart memcached\n"
         "Undo: the same line with 6144 and 4096 swapped.\n",
         "sudo sed",
     )
@@ -124,17 +130,18 @@ def test_same_thing_with_a_number_in_chat() -> None:
         "[11:11] <ines> (undo = same thing with 50)\n",
         "aws lambda",
     )
-    assert step.rollback is not None and step.rollback.endswith("--reserved-concurrent-executions 50")
+    assert step.rollback is not None
+    assert step.rollback.endswith("--reserved-concurrent-executions 50")
 
 
 def test_back_to_a_json_number() -> None:
     step = _rollback_of(
         "bea: add a window\n"
-        "    kubectl -n o patch hpa api --type merge -p '{\"spec\":{\"window\":600}}'\n"
+        '    kubectl -n o patch hpa api --type merge -p \'{"spec":{"window":600}}\'\n'
         "bea: to undo, patch it back to 300 (the default)\n",
         "kubectl",
     )
-    assert step.rollback == "kubectl -n o patch hpa api --type merge -p '{\"spec\":{\"window\":300}}'"
+    assert step.rollback == 'kubectl -n o patch hpa api --type merge -p \'{"spec":{"window":300}}\''
 
 
 def test_an_ambiguous_bare_value_gives_no_rollback() -> None:
@@ -234,3 +241,13 @@ def test_powershell_cmdlets_are_commands() -> None:
         "Import-Module WebAdministration; Get-WebAppPoolState -Name Portal",
         "Invoke-Command -ComputerName {{ server }} { Start-Service Bridge }",
     ]
+
+
+def test_powershell_risk_follows_the_cmdlet_verb_and_the_remote_block() -> None:
+    from domain.runbooks.risk import classify
+
+    assert classify("Get-WinEvent -LogName System -MaxEvents 5").risk.value == "safe"
+    assert classify("Invoke-Command -ComputerName h { Get-Service Svc }").risk.value == "safe"
+    assert classify("Start-WebAppPool -Name Portal").risk.value == "caution"
+    remote_delete = "Invoke-Command -ComputerName h { Get-PrintJob | Remove-PrintJob }"
+    assert classify(remote_delete).risk.value == "dangerous"

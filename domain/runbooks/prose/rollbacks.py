@@ -44,7 +44,8 @@ def _derive_rollback(previous: str, prose: str) -> str | None:
     if unit.lower() in {"replicas", "replica", "nodes", "pods", "instances"}:
         unit = ""
     value_re = re.compile(
-        rf"(?:(?<=[\s='\"])|(?<=\":))(\d+(?:\.\d+)?){re.escape(unit)}(?=$|[\s'\"}},;\\])", re.I if unit else 0
+        rf"(?:(?<=[\s='\"])|(?<=\":))(\d+(?:\.\d+)?){re.escape(unit)}(?=$|[\s'\"}},;\\])",
+        re.I if unit else 0,
     )
     matches = list(value_re.finditer(previous))
     if len(matches) != 1:
@@ -96,7 +97,9 @@ def _with_value(previous: str, said: str) -> str | None:
         return previous[: m.start(2)] + flag.group(2) + previous[m.end(2) :]
     pair = re.match(r"^\"?([A-Za-z_][\w.-]*)\"?\s*[:=]\s*(\S.*)$", said)
     if pair:
-        return _replace_after(previous, rf"\"?{re.escape(pair.group(1))}\"?\s*[:=]\s*", pair.group(2))
+        return _replace_after(
+            previous, rf"\"?{re.escape(pair.group(1))}\"?\s*[:=]\s*", pair.group(2)
+        )
     word = re.match(r"^([A-Za-z][\w.-]*[A-Za-z])\s+(\S+)$", said)
     if word:
         return _replace_after(previous, rf"{re.escape(word.group(1))}\s+", word.group(2))
