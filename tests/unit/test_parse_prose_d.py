@@ -251,3 +251,24 @@ def test_powershell_risk_follows_the_cmdlet_verb_and_the_remote_block() -> None:
     assert classify("Start-WebAppPool -Name Portal").risk.value == "caution"
     remote_delete = "Invoke-Command -ComputerName h { Get-PrintJob | Remove-PrintJob }"
     assert classify(remote_delete).risk.value == "dangerous"
+
+
+def test_a_quoted_sql_argument_over_three_lines_is_not_unwrapped_as_prose() -> None:
+    commands = [
+        s.command
+        for s in _steps(
+            "1) Find the blocked sessions:\n"
+            '   psql -h pg -c "select a.pid, pg_blocking_pids(a.pid) as blocked_by,\n'
+            "     now() - a.query_start as waiting, left(a.query, 60) as query\n"
+            '     from pg_stat_activity a where cardinality(pg_blocking_pids(a.pid)) > 0;"\n'
+            "2) Look at the blocker:\n"
+            '   psql -h pg -c "select 1;"\n'
+        )
+        if s.command
+    ]
+    assert commands == [
+        'psql -h pg -c "select a.pid, pg_blocking_pids(a.pid) as blocked_by, now() - '
+        "a.query_start as waiting, left(a.query, 60) as query from pg_stat_activity a where "
+        'cardinality(pg_blocking_pids(a.pid)) > 0;"',
+        'psql -h pg -c "select 1;"',
+    ]

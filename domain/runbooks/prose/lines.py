@@ -185,6 +185,8 @@ def _unwrap(lines: list[_Line]) -> list[_Line]:
             and not _ARROW_RE.search(prev.text)
             and not re.search(r"[.:;!?)`\\|]$|&&$", prev.text)
             and "\t" not in prev.text
+            and prev.text.count('"') % 2 == 0  # an odd quote: a piece of a quoted SQL/JSON
+            and line.text.count('"') % 2 == 0  # argument going on over lines, not prose
             and not find_commands(prev.text)
             and not cmdline.is_command(_FILLER_RE.sub("", line.text))
             and not cmdline.flagged_unknown(line.text)
