@@ -26,7 +26,8 @@ from domain.runbooks.prose.lines import (
     _title,
 )
 from domain.runbooks.prose.patterns import _FILLER_RE
-from domain.runbooks.prose.rollbacks import _derive_rollback, _step_rollback, _undo_target
+from domain.runbooks.prose.rollbacks import _step_rollback, _undo_target
+from domain.runbooks.undo_words import derive_rollback as _derive_rollback
 
 
 def _command_line(reader: _Reader, lines: list[_Line], i: int, found: list[Found]) -> int:

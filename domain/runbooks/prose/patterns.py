@@ -190,31 +190,6 @@ _ACTION_WORDS = frozenset(
 )
 
 
-_SPACED_UNITS = frozenset(
-    [
-        "gb",
-        "mb",
-        "kb",
-        "gi",
-        "mi",
-        "ki",
-        "g",
-        "m",
-        "k",
-        "s",
-        "ms",
-        "%",
-        "replicas",
-        "replica",
-        "nodes",
-        "pods",
-        "instances",
-        "seconds",
-        "minutes",
-    ]
-)
-
-
 _EXTRA_VERBS = frozenset(
     [
         "tell",

@@ -48,8 +48,8 @@ from domain.runbooks.prose.patterns import (
     _STEP_HEADING_RE,
     _WARNING_RE,
 )
-from domain.runbooks.prose.rollbacks import _derive_rollback
 from domain.runbooks.risk import classify
+from domain.runbooks.undo_words import derive_rollback as _derive_rollback
 from schemas.runbook import StepRisk
 
 _UNDO_LEAD_RE = re.compile(  # "Put them back afterwards (same call with 1):" over a command
