@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from domain.runbooks import branches, cmdline, commands, phrases
 from domain.runbooks.markdown import Block
 from domain.runbooks.risk import classify
+from domain.runbooks.undo_words import derive_rollback
 from schemas.runbook import StepRisk
 
 _CONTEXT_RE = re.compile(
@@ -520,7 +521,18 @@ class _Walker:
                 continue
             if cc.command is None:
                 continue
-            if self.lead_rollback and self.out.drafts and self.out.drafts[-1].command:
+            own_undo = None
+            if self.lead_rollback and self.lead:
+                # "Scale the loader to zero. To undo, scale it back to 3." over the command: the
+                # undo of this command, said before it, not a rollback of the step above
+                derived = derive_rollback(cc.command, self.lead)
+                own_undo = derived if derived and derived != cc.command else None
+            if (
+                own_undo is None
+                and self.lead_rollback
+                and self.out.drafts
+                and (self.out.drafts[-1].command)
+            ):
                 self.out.drafts[-1].rollback = cc.command
                 self.lead_rollback = False
                 continue
@@ -540,6 +552,7 @@ class _Walker:
             )
             if cc.comment and phrases.needs_approval(cc.comment, cc.command):
                 draft.approval = True  # "# needs approval from the lead: ..." over the command
+            draft.rollback = draft.rollback or own_undo
 
 
 def walk(blocks: list[Block]) -> Walk:

@@ -272,3 +272,21 @@ def test_a_quoted_sql_argument_over_three_lines_is_not_unwrapped_as_prose() -> N
         'cardinality(pg_blocking_pids(a.pid)) > 0;"',
         'psql -h pg -c "select 1;"',
     ]
+
+
+def test_markdown_undo_said_before_the_block_belongs_to_the_blocks_command() -> None:
+    steps = list(
+        parse_runbook(
+            '## 2. Merges\n\n```bash\nclickhouse-client -h ch --query "SELECT 1"\n```\n\n'
+            "## 3. Stop the flood\n\n"
+            "Scale the loader to zero; nothing is lost. To undo, scale it back to 3.\n\n"
+            "```bash\nkubectl -n a scale deploy/loader --replicas=0\n```\n",
+            source_name="t.md",
+        ).runbook.steps
+    )
+    assert [s.command for s in steps] == [
+        'clickhouse-client -h ch --query "SELECT 1"',
+        "kubectl -n a scale deploy/loader --replicas=0",
+    ]
+    assert steps[0].rollback is None
+    assert steps[1].rollback == "kubectl -n a scale deploy/loader --replicas=3"
