@@ -64,7 +64,12 @@ APPROVAL_RE = re.compile(
     r"(?:\s+[\w'.-]+){0,2}\s+(?:first|before)\b|"
     r"\b(?:not|never|n't)\s+(?:\w+\s+){0,3}without\s+(?:the\s+|an?\s+)?[\w'.-]+(?:\s+[\w'.-]+)?"
     r"\s+(?:ok|okay|approval|sign[- ]?off|go-ahead|\+1)\b)"
-    r"|(?:^|\s)\+1\s+(?:from|by)\b",
+    r"|(?:^|\s)\+1\s+(?:from|by)\b"
+    # "the DBA on-call's thumbs-up", "the platform lead's OK", "get a yes from billing-eng",
+    # "owner of the ns must ok it first"
+    r"|\bthumbs[- ]?up\b|[\w-](?:'|\u2019)s\s+(?:ok|okay|go|yes|sign[- ]?off)\b"
+    r"|\bget\s+(?:a|an|the|their)\s+(?:yes|thumbs[- ]?up)\b"
+    r"|\b(?:must|has\s+to|needs?\s+to|should)\s+(?:ok|okay)\s+(?:it|this|that|them)\b",
     re.I,
 )
 

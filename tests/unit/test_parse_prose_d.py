@@ -290,3 +290,13 @@ def test_markdown_undo_said_before_the_block_belongs_to_the_blocks_command() -> 
     ]
     assert steps[0].rollback is None
     assert steps[1].rollback == "kubectl -n a scale deploy/loader --replicas=3"
+
+
+def test_approval_said_as_thumbs_up_someones_ok_a_yes_or_must_ok_it() -> None:
+    from domain.runbooks import phrases
+
+    assert phrases.needs_approval("get the DBA on-call\u2019s thumbs-up before stepping the clock")
+    assert phrases.needs_approval("Needs the platform lead's OK, because configs get through")
+    assert phrases.needs_approval("Get a yes from billing-eng in #billing-eng before you unpause")
+    assert phrases.needs_approval("stop shipping it (owner of the ns must ok it first):")
+    assert not phrases.needs_approval("check that the service says OK in its health output")
