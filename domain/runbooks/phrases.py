@@ -67,7 +67,8 @@ APPROVAL_RE = re.compile(
     r"|(?:^|\s)\+1\s+(?:from|by)\b"
     # "the DBA on-call's thumbs-up", "the platform lead's OK", "get a yes from billing-eng",
     # "owner of the ns must ok it first"
-    r"|\bthumbs[- ]?up\b|[\w-](?:'|\u2019)s\s+(?:ok|okay|go|yes|sign[- ]?off)\b"
+    r"|\bthumbs[- ]?up\b|\b(?:lead|owner|on-?call|manager|commander|dba|team|sre|admin|"
+    r"security|director|ic)(?:'|\u2019)s\s+(?:ok|okay|go|yes|sign[- ]?off)\b"
     r"|\bget\s+(?:a|an|the|their)\s+(?:yes|thumbs[- ]?up)\b"
     r"|\b(?:must|has\s+to|needs?\s+to|should)\s+(?:ok|okay)\s+(?:it|this|that|them)\b",
     re.I,

@@ -299,4 +299,4 @@ def test_approval_said_as_thumbs_up_someones_ok_a_yes_or_must_ok_it() -> None:
     assert phrases.needs_approval("Needs the platform lead's OK, because configs get through")
     assert phrases.needs_approval("Get a yes from billing-eng in #billing-eng before you unpause")
     assert phrases.needs_approval("stop shipping it (owner of the ns must ok it first):")
-    assert not phrases.needs_approval("check that the service says OK in its health output")
+    assert not phrases.needs_approval("wait until the pod's OK again, then go on")
