@@ -90,14 +90,19 @@ WAIT_RE = re.compile(
 
 
 WAIT_THEN_RE = re.compile(  # "Wait about 2 minutes, then check ...": a wait, then the next step
-    r"^\W*(?P<wait>.+?),?\s+then\b[\s:,]*(?P<rest>.*)$", re.I | re.S
+    r"^\W*(?P<wait>.+?)(?:,?\s+then\b|[.;]\s+(?=[A-Za-z]))[\s:,]*(?P<rest>.*)$", re.I | re.S
 )
 
 
-def wait_then(prose: str) -> tuple[str, str] | None:
+_WAIT_AND_RE = re.compile(r"^\W*(?P<wait>.+?)\s+and\s+(?=[a-z])(?P<rest>.*)$", re.I | re.S)
+
+
+def wait_then(prose: str, *, loose: bool = False) -> tuple[str, str] | None:
     """ "Give it 10 minutes, then look at the depth again:" -> ("Give it 10 minutes", "look at
     the depth again:"), when the part before "then" is a wait; None otherwise."""
     match = WAIT_THEN_RE.match(prose.strip())
+    if loose and (match is None or not WAIT_RE.match(match.group("wait"))):
+        match = _WAIT_AND_RE.match(prose.strip())  # "Wait 15 minutes and compare ...": no command
     if match is None:
         return None
     wait = match.group("wait").strip(" ,;")

@@ -300,3 +300,14 @@ def test_approval_said_as_thumbs_up_someones_ok_a_yes_or_must_ok_it() -> None:
     assert phrases.needs_approval("Get a yes from billing-eng in #billing-eng before you unpause")
     assert phrases.needs_approval("stop shipping it (owner of the ns must ok it first):")
     assert not phrases.needs_approval("wait until the pod's OK again, then go on")
+
+
+def test_a_wait_sentence_before_a_lead_in_is_a_wait_step() -> None:
+    steps = _steps(
+        "3) Lower the redrive count:\n"
+        "   aws sqs set-queue-attributes --queue-url <url> --attributes file://a.json\n"
+        "4) Wait 5 minutes. The message should land in the DLQ and the pods stop restarting:\n"
+        "   kubectl -n f get pods -l app=consumer\n"
+    )
+    assert [s.command or s.title for s in steps][1].startswith("Wait 5 minutes")
+    assert steps[2].command == "kubectl -n f get pods -l app=consumer"

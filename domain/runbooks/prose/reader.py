@@ -250,7 +250,7 @@ def _prose_line(reader: _Reader, lines: list[_Line], i: int) -> int:
         reader.out.description.append(" ".join(text.split()))
         return i + 1
     _flush_lead(reader)
-    split = phrases.wait_then(_FILLER_RE.sub("", prose.strip()))
+    split = phrases.wait_then(_FILLER_RE.sub("", prose.strip()), loose=True)
     if split is not None and split[1].endswith(":"):
         # "Wait about 2 minutes, then check that ...:" over a command: a wait, then the lead-in
         _manual(reader, split[0], line.no, None if line.marker else state.cond, False, force=True)
