@@ -311,3 +311,14 @@ def test_a_wait_sentence_before_a_lead_in_is_a_wait_step() -> None:
     )
     assert [s.command or s.title for s in steps][1].startswith("Wait 5 minutes")
     assert steps[2].command == "kubectl -n f get pods -l app=consumer"
+
+
+def test_wait_then_colon_over_a_command_is_a_wait_step() -> None:
+    steps = _steps(
+        "Step 5: Restart\nkubectl -n i rollout restart deploy/x\n\n"
+        "Step 6: Check for auth errors\nWait 10 minutes, then:\n"
+        "kubectl -n i logs deploy/x --since=10m | grep -c Auth\n"
+    )
+    titles = [s.title for s in steps if not s.command]
+    assert any(t.startswith("Wait 10 minutes") for t in titles)
+    assert steps[-1].command == "kubectl -n i logs deploy/x --since=10m | grep -c Auth"

@@ -251,7 +251,9 @@ def _prose_line(reader: _Reader, lines: list[_Line], i: int) -> int:
         return i + 1
     _flush_lead(reader)
     split = phrases.wait_then(_FILLER_RE.sub("", prose.strip()), loose=True)
-    if split is not None and split[1].endswith(":"):
+    if split is not None and (
+        split[1].endswith(":") or (not split[1] and prose.rstrip().endswith(":"))
+    ):  # "Wait 10 minutes, then:" over a command: the wait is a step, not the command's title
         # "Wait about 2 minutes, then check that ...:" over a command: a wait, then the lead-in
         _manual(reader, split[0], line.no, None if line.marker else state.cond, False, force=True)
         if not split[1]:
