@@ -339,6 +339,14 @@ def is_command(text: str, *, bare: bool = False) -> bool:
         while words and re.match(r"^[A-Za-z_]\w*=\S*$", words[0]):
             words = words[1:]
         return bool(words) and is_command(" ".join(words))
+    label = next((k for k, w in enumerate(words[:4]) if w.endswith(":")), None)
+    if (
+        label is not None
+        and label + 1 < len(words)
+        and all(re.fullmatch(r"[a-z]+:?", w) for w in words[: label + 1])
+        and head_ok(words[label + 1])
+    ):
+        return False  # "more flush workers: kubectl ...": a label, then the command
     if not head_ok(first) and not (sudo and _program_name(first)):
         return False  # "sudo postfix reload": what follows sudo is a program, known or not
     if re.match(

@@ -322,3 +322,25 @@ def test_wait_then_colon_over_a_command_is_a_wait_step() -> None:
     titles = [s.title for s in steps if not s.command]
     assert any(t.startswith("Wait 10 minutes") for t in titles)
     assert steps[-1].command == "kubectl -n i logs deploy/x --since=10m | grep -c Auth"
+
+
+def test_an_undo_in_words_can_name_the_step_before_the_last_one() -> None:
+    steps = _steps(
+        "Slow down the transport:\n"
+        "sudo postconf -e 'rate_delay = 5s'\n"
+        "sudo postfix reload\n"
+        "Undo: same postconf with 1s, then reload again.\n"
+    )
+    assert steps[0].rollback == "sudo postconf -e 'rate_delay = 1s'"
+    assert steps[1].rollback is None or steps[1].rollback_inferred
+
+
+def test_a_lower_case_label_before_a_known_tool_is_not_part_of_the_command() -> None:
+    commands = [
+        s.command
+        for s in _steps(
+            "fluent-bit backlog\n\nmore flush workers: kubectl -n l set env ds/fb WORKERS=4  # 2\n"
+        )
+        if s.command
+    ]
+    assert commands == ["kubectl -n l set env ds/fb WORKERS=4"]

@@ -230,10 +230,14 @@ def _prose_line(reader: _Reader, lines: list[_Line], i: int) -> int:
     if state.lead is not None and state.lead_used and not phrases.needs_approval(prose):
         state.approval = ""  # the approval asked for the command that used the last lead-in
     if previous is not None and phrases.ROLLBACK_RE.search(prose):
-        derived = _derive_rollback(previous.command or "", prose)
-        if derived and not previous.rollback:
-            previous.rollback = derived
-            return i + 1
+        # the undo of the step above, or of one just before it ("postconf -e ...", "postfix
+        # reload", then "Undo: same postconf with 1s, then reload again.")
+        recent = [d for d in reader.out.drafts[-3:] if d.command and not d.rollback]
+        for target in [previous, *[d for d in reversed(recent) if d is not previous]]:
+            derived = _derive_rollback(target.command or "", prose)
+            if derived and not target.rollback:
+                target.rollback = derived
+                return i + 1
     if _approval_statement(reader, lines, i, prose):
         return i + 1
     if _approval_for_named_command(reader, prose):
