@@ -344,3 +344,12 @@ def test_a_lower_case_label_before_a_known_tool_is_not_part_of_the_command() -> 
         if s.command
     ]
     assert commands == ["kubectl -n l set env ds/fb WORKERS=4"]
+
+
+def test_a_longer_situation_question_before_an_imperative_is_a_condition() -> None:
+    steps = _steps(
+        "7. Deploys are still blocked and something urgent has to go out? Set the webhook to "
+        "fail open:\n"
+        "   kubectl patch validatingwebhookconfiguration adm --type=json -p='[]'\n"
+    )
+    assert steps[-1].condition == "Deploys are still blocked and something urgent has to go out"
