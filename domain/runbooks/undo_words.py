@@ -49,7 +49,11 @@ def derive_rollback(previous: str, prose: str) -> str | None:
     swapped = _SWAPPED_RE.search(prose)
     if swapped:
         return _swap(previous, swapped.group(1).strip("`'\""), swapped.group(2).strip("`'\""))
-    for said in (_SAME_WITH_RE.search(prose), _BACK_TO_SAME_RE.search(prose)):
+    for said in (
+        _SAME_WITH_RE.search(prose),
+        _BACK_TO_SAME_RE.search(prose),
+        _REVERT_WITH_RE.search(prose),
+    ):
         if said:
             return _with_value(previous, said.group(1))
     flag = _FLAG_VALUE_RE.search(prose)
@@ -80,6 +84,8 @@ def derive_rollback(previous: str, prose: str) -> str | None:
 _SAME_WITH_RE = re.compile(
     r"\bsame\b[^.;:]{0,40}?(?:\bwith|\bw/|\bbut|\bending\s+in)\s+(\S[^,;]*)", re.I
 )
+# "(revert with connection limit -1)": the value to put back, not a command
+_REVERT_WITH_RE = re.compile(r"\b(?:revert|undo|roll\s*back)\s+(?:it\s+)?with\s+(\S[^,;()]*)", re.I)
 # 'Put it back to "Fail" with the same patch'
 _BACK_TO_SAME_RE = re.compile(r"\bback\s+to\s+(\S+)\s+with\s+the\s+same\b", re.I)
 # "turn it off afterwards with --insights-action DISABLE", "(undo: -StartupType Manual)"
@@ -122,9 +128,10 @@ def _with_value(previous: str, said: str) -> str | None:
         return _replace_after(
             previous, rf"\"?{re.escape(pair.group(1))}\"?\s*[:=]\s*", pair.group(2)
         )
-    word = re.match(r"^([A-Za-z][\w.-]*[A-Za-z])\s+(\S+)$", said)
-    if word:
-        return _replace_after(previous, rf"{re.escape(word.group(1))}\s+", word.group(2))
+    word = re.match(r"^((?:[A-Za-z][\w.-]*\s+){0,2}[A-Za-z][\w.-]*[A-Za-z])\s+(\S+)$", said)
+    if word:  # "local-preference 100", "connection limit -1"
+        key = r"\s+".join(re.escape(w) for w in word.group(1).split())
+        return _replace_after(previous, rf"{key}\s+", word.group(2))
     path = re.match(r"^((?:/[\w.-]+)*/)([\w.-]+)$", said)
     if path:
         return _replace_after(previous, re.escape(path.group(1)), path.group(2))

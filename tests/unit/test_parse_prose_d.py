@@ -353,3 +353,14 @@ def test_a_longer_situation_question_before_an_imperative_is_a_condition() -> No
         "   kubectl patch validatingwebhookconfiguration adm --type=json -p='[]'\n"
     )
     assert steps[-1].condition == "Deploys are still blocked and something urgent has to go out"
+
+
+def test_revert_with_a_value_after_an_inline_command_is_its_own_undo() -> None:
+    steps = _steps(
+        "omar [08:12]: bounce the pods: kubectl -n kc delete pod kc-0\n"
+        "omar [08:16]: cap the reporting user: "
+        '`psql -h pg -c "alter role reporting connection limit 20;"` '
+        "(revert with connection limit -1)\n"
+    )
+    capped = next(s for s in steps if "connection limit 20" in (s.command or ""))
+    assert capped.rollback == 'psql -h pg -c "alter role reporting connection limit -1;"'
