@@ -364,3 +364,18 @@ def test_revert_with_a_value_after_an_inline_command_is_its_own_undo() -> None:
     )
     capped = next(s for s in steps if "connection limit 20" in (s.command or ""))
     assert capped.rollback == 'psql -h pg -c "alter role reporting connection limit -1;"'
+
+
+def test_an_undo_flag_in_parentheses_after_a_whole_line_command() -> None:
+    steps = _steps(
+        "PrintBridge hung\n\n"
+        "startup type got flipped (patching does that) -> Invoke-Command -ComputerName h "
+        "{ Set-Service Svc -StartupType Automatic }   (undo: -StartupType Manual)\n"
+    )
+    assert [s.command for s in steps] == [
+        "Invoke-Command -ComputerName h { Set-Service Svc -StartupType Automatic }"
+    ]
+    assert (
+        steps[0].rollback
+        == "Invoke-Command -ComputerName h { Set-Service Svc -StartupType Manual }"
+    )

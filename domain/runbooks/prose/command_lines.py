@@ -59,13 +59,14 @@ def _command_line(reader: _Reader, lines: list[_Line], i: int, found: list[Found
     whole_prose = " ".join(p for p in prose_parts if p.strip()) + " " + after
     previous = reader.last_command_draft()
     own_undo = None  # "`cmd` - and scale back to 3 once ...": this step's undo, said after it
+    said_after = after if after.strip() else tail  # a whole-line command's trailing clause
     if (
         len(found) == 1
-        and after.strip()
+        and said_after.strip()
         and not phrases.ROLLBACK_RE.search(before)
-        and phrases.ROLLBACK_RE.search(after)
+        and phrases.ROLLBACK_RE.search(said_after)
     ):
-        own_undo = _derive_rollback(_clean_command(found[0].command)[0], after)
+        own_undo = _derive_rollback(_clean_command(found[0].command)[0], said_after)
     if (
         own_undo is None
         and len(found) == 1
