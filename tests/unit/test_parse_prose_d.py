@@ -379,3 +379,20 @@ def test_an_undo_flag_in_parentheses_after_a_whole_line_command() -> None:
         steps[0].rollback
         == "Invoke-Command -ComputerName h { Set-Service Svc -StartupType Manual }"
     )
+
+
+def test_a_rollback_section_entry_for_two_steps_undoes_both() -> None:
+    steps = _steps(
+        "Cutover\n\n"
+        "Step 3: Send 10 % to green\n"
+        "aws elbv2 modify-listener --listener-arn <arn> --default-actions file://ten.json\n\n"
+        "Step 5: Send 100 % to green\n"
+        "aws elbv2 modify-listener --listener-arn <arn> --default-actions file://all.json\n\n"
+        "Rollback\n"
+        "Step 3 / Step 5 \u2013 all traffic back to blue:\n"
+        "aws elbv2 modify-listener --listener-arn <arn> --default-actions file://blue.json\n"
+    )
+    changed = [s for s in steps if s.command]
+    assert len(changed) == 2
+    back = "aws elbv2 modify-listener --listener-arn {{ arn }} --default-actions file://blue.json"
+    assert [s.rollback for s in changed] == [back, back]

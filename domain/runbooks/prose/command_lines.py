@@ -104,7 +104,18 @@ def _command_line(reader: _Reader, lines: list[_Line], i: int, found: list[Found
     if not before.strip() and state.lead is not None and not state.lead_used and state.lead_undo:
         is_rollback = previous is not None  # "Put them back afterwards:" over the undo command
         state.lead = None
-    if _step_rollback(reader, before, _collapse(_clean_command(found[0].command)[0])):
+    named = before
+    if (
+        not before.strip()
+        and state.section == "rollback"
+        and state.lead
+        and not state.lead_used
+        and re.match(r"^\W*steps?\s*#?\d", _prose_only(state.lead), re.I)
+    ):
+        named = _prose_only(state.lead)  # "Step 3 / Step 5 - all traffic back:" over the command
+    if _step_rollback(reader, named, _collapse(_clean_command(found[0].command)[0])):
+        if named is not before:
+            state.lead_used = True
         return end_index + 1
     if is_rollback and previous is not None:
         cmd, _ = _clean_command(found[0].command)

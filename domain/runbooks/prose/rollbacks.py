@@ -25,13 +25,23 @@ def _step_rollback(reader: _Reader, before: str, command: str) -> bool:
         or re.match(r"^\W*(?:for\s+)?steps?\s*#?\d{1,2}\s*[:\-\u2013\u2014]", before, re.I)
     ):
         return False
-    target = next(
-        (d for d in reversed(reader.out.drafts) if d.item == ref.group(1) and d.command), None
-    )
-    if target is None or target.rollback:
-        return False
-    target.rollback = command
-    return True
+    listed = _STEP_LIST_RE.match(before)  # "Step 3 / Step 5 - all traffic back to blue:"
+    numbers = re.findall(r"\d{1,2}", listed.group(0)) if listed else [ref.group(1)]
+    attached = False
+    for number in dict.fromkeys(numbers):
+        target = next(
+            (d for d in reversed(reader.out.drafts) if d.item == number and d.command), None
+        )
+        if target is not None and not target.rollback:
+            target.rollback = command
+            attached = True
+    return attached
+
+
+_STEP_LIST_RE = re.compile(
+    r"^\W*(?:for\s+)?steps?\s*#?\d{1,2}(?:\s*(?:/|,|&|\+|and|or)\s*(?:steps?\s*)?#?\d{1,2})+\b",
+    re.I,
+)
 
 
 def _undo_target(reader: _Reader, previous: Draft, command: str) -> Draft:
