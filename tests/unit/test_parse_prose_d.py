@@ -396,3 +396,14 @@ def test_a_rollback_section_entry_for_two_steps_undoes_both() -> None:
     assert len(changed) == 2
     back = "aws elbv2 modify-listener --listener-arn {{ arn }} --default-actions file://blue.json"
     assert [s.rollback for s in changed] == [back, back]
+
+
+def test_a_heading_with_an_only_if_aside_guards_its_section() -> None:
+    steps = list(
+        parse_runbook(
+            "# Too many parts\n\n## 4. Buy headroom (only if inserts from other services fail too)"
+            '\n\n```bash\nclickhouse-client --query "ALTER TABLE t MODIFY SETTING x = 600"\n```\n',
+            source_name="t.md",
+        ).runbook.steps
+    )
+    assert steps[0].condition == "inserts from other services fail too"
