@@ -112,6 +112,10 @@ def hashicorp(tool: str, args: list[str], _recurse: Recurse) -> list[Verdict]:
         len(pos) >= 2 and pos[1] in {"status", "list", "logs", "inspect", "get", "read", "info"}
     ):
         return [(SAFE, f"{tool} {words} only reads")]
+    if pos[:3] == ["operator", "raft", "list-peers"]:
+        return [(SAFE, f"{tool} operator raft list-peers only reads")]
+    if pos[:3] == ["operator", "raft", "remove-peer"]:
+        return [(DANGEROUS, f"{tool} operator raft remove-peer removes a server from the quorum")]
     if pos[:1] in (["force-leave"], ["leave"]) or "delete" in pos[:2] or has_flag(args, "-purge"):
         return [(DANGEROUS, f"{tool} {words} removes a member or data (hard to undo)")]
     return [(CAUTION, f"{tool} {words} changes the cluster")]
@@ -140,7 +144,57 @@ def mysqladmin(tool: str, args: list[str], _recurse: Recurse) -> list[Verdict]:
     return [(CAUTION, f"{tool} {' '.join(pos) or 'command'} changes the server")]
 
 
+def gsutil(tool: str, args: list[str], _recurse: Recurse) -> list[Verdict]:
+    pos = positional(args, frozenset({"-o", "-h", "-u", "-p"}))
+    cmd = pos[0] if pos else ""
+    if cmd in {"rm", "rb"} or (cmd == "rsync" and has_flag(args, "-d")):
+        return [(DANGEROUS, f"{tool} {cmd} deletes objects or buckets (irreversible)")]
+    if cmd in {"ls", "cat", "stat", "du", "hash", "version", "help"} or pos[:2] in (
+        ["iam", "get"],
+        ["acl", "get"],
+        ["versioning", "get"],
+    ):
+        return [(SAFE, f"{tool} {cmd} only reads")]
+    return [(CAUTION, f"{tool} {cmd or 'command'} writes objects or bucket settings")]
+
+
+def fuser(tool: str, args: list[str], _recurse: Recurse) -> list[Verdict]:
+    if any(a.startswith("-") and not a.startswith("--") and "k" in a for a in args) or has_flag(
+        args, "--kill"
+    ):
+        return [(CAUTION, f"{tool} -k kills the processes using the file or mount")]
+    return [(SAFE, f"{tool} only lists the processes using the file or mount")]
+
+
+def postsuper(tool: str, args: list[str], _recurse: Recurse) -> list[Verdict]:
+    if has_flag(args, "-d"):
+        return [(DANGEROUS, f"{tool} -d deletes queued mail (irreversible)")]
+    return [(CAUTION, f"{tool} holds, releases or requeues mail")]
+
+
+_MONGO_DANGER = ("stepdown(", "dropdatabase(", ".drop(", "remove(", "deletemany(", "deleteone(",
+                 "rs.remove(", "rs.reconfig(", "force: true", "force:true")  # fmt: skip
+_MONGO_READ = ("rs.status(", "serverstatus(", "rs.conf(", "db.currentop(", ".find(", ".count",
+               "getreplicationinfo", "printjson(", "rs.printsecondaryreplicationinfo",
+               "db.stats(", "ismaster", "hello(")  # fmt: skip
+
+
+def mongo_shell(tool: str, args: list[str], _recurse: Recurse) -> list[Verdict]:
+    """mongosh/mongo --eval: what the script calls says what it does."""
+    script = " ".join(args[args.index("--eval") + 1 :][:1]).lower() if "--eval" in args else ""
+    if any(word in script for word in _MONGO_DANGER):
+        return [(DANGEROUS, f"{tool} --eval steps down the primary or deletes data")]
+    if script and any(word in script for word in _MONGO_READ) and "killop" not in script:
+        return [(SAFE, f"{tool} --eval only reads status")]
+    return [(CAUTION, f"{tool} may change the database")]
+
+
 HANDLERS = {
+    "gsutil": gsutil,
+    "fuser": fuser,
+    "postsuper": postsuper,
+    "mongosh": mongo_shell,
+    "mongo": mongo_shell,
     "rabbitmq-diagnostics": rabbitmq_diagnostics,
     "mysqladmin": mysqladmin,
     "consul": hashicorp,

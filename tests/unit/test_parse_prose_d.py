@@ -4,6 +4,8 @@ and a JSON value put back ("patch it back to 300")."""
 
 from __future__ import annotations
 
+import pytest
+
 from domain.runbooks import parse_runbook
 from schemas.runbook import Step
 
@@ -407,3 +409,26 @@ def test_a_heading_with_an_only_if_aside_guards_its_section() -> None:
         ).runbook.steps
     )
     assert steps[0].condition == "inserts from other services fail too"
+
+
+@pytest.mark.parametrize(
+    ("command", "risk"),
+    [
+        ("gsutil rm gs://b/cache.zip", "dangerous"),
+        ("gsutil ls -l gs://b/", "safe"),
+        ("sudo fuser -km /mnt/assets", "caution"),
+        ("sudo fuser -vm /mnt/assets", "safe"),
+        ("aws ec2 detach-volume --volume-id vol-1 --force", "dangerous"),
+        ("az storage account keys renew -g rg --account-name st --key key1", "dangerous"),
+        ("consul operator raft remove-peer -address=10.0.0.9:8300", "dangerous"),
+        ("consul operator raft list-peers", "safe"),
+        ("sudo postsuper -d -", "dangerous"),
+        ("sudo postsuper -H ALL", "caution"),
+        ("mongosh \"mongodb://h:27017/admin\" --eval 'rs.stepDown(120)'", "dangerous"),
+        ("mongosh \"mongodb://h:27017/admin\" --quiet --eval 'printjson(rs.status())'", "safe"),
+    ],
+)
+def test_risk_of_tools_from_the_third_set(command: str, risk: str) -> None:
+    from domain.runbooks.risk import classify
+
+    assert classify(command).risk.value == risk
