@@ -424,6 +424,7 @@ def test_a_heading_with_an_only_if_aside_guards_its_section() -> None:
         ("consul operator raft list-peers", "safe"),
         ("sudo postsuper -d -", "dangerous"),
         ("sudo postsuper -H ALL", "caution"),
+        ("sudo -u zookeeper /opt/zookeeper/bin/zkCleanup.sh -n 5", "dangerous"),
         ("mongosh \"mongodb://h:27017/admin\" --eval 'rs.stepDown(120)'", "dangerous"),
         ("mongosh \"mongodb://h:27017/admin\" --quiet --eval 'printjson(rs.status())'", "safe"),
     ],
