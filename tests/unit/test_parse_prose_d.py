@@ -433,3 +433,13 @@ def test_risk_of_tools_from_the_third_set(command: str, risk: str) -> None:
     from domain.runbooks.risk import classify
 
     assert classify(command).risk.value == risk
+
+
+def test_a_note_that_asks_for_approval_guards_the_command_below_it() -> None:
+    steps = _steps(
+        "Cutover\n\n"
+        "Step 5: Send 100 % to green\n"
+        "Note: needs a go from the release manager in #release before you flip the rest.\n"
+        "aws elbv2 modify-listener --listener-arn <arn> --default-actions file://all.json\n"
+    )
+    assert steps[-1].require_approval

@@ -199,7 +199,10 @@ def _read_lines(reader: _Reader, lines: list[_Line], first_content: int) -> None
                 continue
         if phrases.PROHIBIT_RE.match(_FILLER_RE.sub("", text)) or _NOTE_RE.match(text):
             if not found and phrases.needs_approval(text):  # "Do not run without the DBA's OK"
-                _approval_statement(reader, lines, i, _prose_only(text))
+                if not _approval_statement(reader, lines, i, _prose_only(text)):
+                    nxt = next((ln for ln in lines[i + 1 :] if not ln.blank), None)
+                    if nxt is not None and find_commands(nxt.text):
+                        state.approval = _prose_only(text)  # "Note: needs a go from X ...:" + cmd
             elif not found and phrases.PROHIBIT_RE.match(_FILLER_RE.sub("", text)):
                 _handoff_after_prohibition(reader, text, line.no)
             i += 1
