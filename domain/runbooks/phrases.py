@@ -70,7 +70,7 @@ APPROVAL_RE = re.compile(
     r"|\bthumbs[- ]?up\b|\b(?:lead|owner|on-?call|manager|commander|dba|team|sre|admin|"
     r"security|director|ic)(?:'|\u2019)s\s+(?:ok|okay|go|yes|sign[- ]?off)\b"
     r"|\bget\s+(?:a|an|the|their)\s+(?:yes|thumbs[- ]?up)\b"
-    r"|\b(?:must|has\s+to|needs?\s+to|should)\s+(?:ok|okay)\s+(?:it|this|that|them)\b",
+    r"|\b(?:must|has\s+to|have\s+to|needs?\s+to)\s+(?:ok|okay)\b(?!\s+(?:now|again|before)\b)",
     re.I,
 )
 

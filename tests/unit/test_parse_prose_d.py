@@ -301,7 +301,9 @@ def test_approval_said_as_thumbs_up_someones_ok_a_yes_or_must_ok_it() -> None:
     assert phrases.needs_approval("Needs the platform lead's OK, because configs get through")
     assert phrases.needs_approval("Get a yes from billing-eng in #billing-eng before you unpause")
     assert phrases.needs_approval("stop shipping it (owner of the ns must ok it first):")
+    assert phrases.needs_approval("clear them. warehouse shift lead has to ok (labels get lost)")
     assert not phrases.needs_approval("wait until the pod's OK again, then go on")
+    assert not phrases.needs_approval("every check has to be ok before you go on")
 
 
 def test_a_wait_sentence_before_a_lead_in_is_a_wait_step() -> None:
