@@ -445,3 +445,15 @@ def test_a_note_that_asks_for_approval_guards_the_command_below_it() -> None:
         "aws elbv2 modify-listener --listener-arn <arn> --default-actions file://all.json\n"
     )
     assert steps[-1].require_approval
+
+
+def test_a_chat_whose_lines_start_with_name_colon_keeps_its_wait() -> None:
+    steps = _steps(
+        "alex: hpa is flapping\n"
+        "bea: add a window\n"
+        '    kubectl -n o patch hpa api --type merge -p \'{"spec":{"w":600}}\'\n'
+        "alex: done. how long?\n"
+        "bea: give it 10 min, the window has to fill up first\n"
+    )
+    waits = [s.title for s in steps if not s.command]
+    assert waits == ["Wait: Give it 10 min, the window has to fill up first"]

@@ -60,13 +60,40 @@ _UNDO_LEAD_RE = re.compile(  # "Put them back afterwards (same call with 1):" ov
 _STEP_ITEM_RE = re.compile(r"(?:step|schritt)\s*\d", re.I)
 
 
+_NAME_COLON_RE = re.compile(r"^([a-z][\w.-]{1,20}):\s+(?=\S)", re.I)
+_NOT_SPEAKERS = frozenset(
+    {"note", "info", "tip", "warning", "caution", "important", "owner", "owners", "team",
+     "step", "rb", "undo", "rollback", "revert", "fix", "cause", "check", "state", "start",
+     "stop", "status", "symptom", "symptoms", "impact", "summary", "context", "why", "what",
+     "how", "when", "if", "then", "else", "verify", "action", "result", "example", "ps",
+     "nb", "fyi", "todo", "update", "edit", "tl;dr", "tldr", "q", "a"}
+)  # fmt: skip
+
+
+def _chat_speakers(raw_lines: list[str]) -> frozenset[str]:
+    """The names of a chat transcript whose lines start "name: ": at least two names that
+    each start two lines or more (not labels such as "Note:" or "rb:")."""
+    counts: dict[str, int] = {}
+    for raw in raw_lines:
+        match = _NAME_COLON_RE.match(raw.strip())
+        if match and match.group(1).lower() not in _NOT_SPEAKERS:
+            name = match.group(1).lower()
+            counts[name] = counts.get(name, 0) + 1
+    names = frozenset(n for n, c in counts.items() if c >= 2)
+    return names if len(names) >= 2 else frozenset()
+
+
 def read(text: str) -> Walk:
     """Draft steps from a plain-text runbook (no Markdown structure)."""
     raw_lines = text.split("\n")
     lines: list[_Line] = []
+    speakers = _chat_speakers(raw_lines)
     for no, raw in enumerate(raw_lines, start=1):
         norm = _normalise(raw)
         said = _INLINE_SPEAKER_RE.match(norm.strip())
+        named = _NAME_COLON_RE.match(norm.strip()) if speakers else None
+        if said is None and named is not None and named.group(1).lower() in speakers:
+            said = named  # "bea: give it 10 min": a chat transcript whose lines start "name:"
         if said:  # a chat line with its speaker in front: a new message, then its text
             lines.append(_Line(no, "", "", 0, False, True))
             norm = norm.strip()[said.end() :]
