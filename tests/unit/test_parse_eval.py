@@ -67,16 +67,16 @@ FLOORS_C = {
 
 
 FLOORS_D = {
-    "step_recall": 85.0,
-    "step_precision": 90.0,
-    "command_exact": 94.5,
-    "commands_kept": 95.5,
-    "rollbacks_attached": 74.0,
+    "step_recall": 85.5,
+    "step_precision": 91.0,
+    "command_exact": 95.0,
+    "commands_kept": 96.0,
+    "rollbacks_attached": 80.0,
     "variable_recall": 97.0,
-    "risk_agreement": 75.0,
-    "condition_recall": 70.0,
-    "approval_recall": 65.0,
-    "wait_recall": 57.0,
+    "risk_agreement": 80.0,
+    "condition_recall": 71.0,
+    "approval_recall": 75.0,
+    "wait_recall": 62.0,
 }
 
 
