@@ -85,6 +85,8 @@ _ROLLBACK_SENT_RE = re.compile(
     r"\b(?:undo|revert|roll\s*back)\s+(?:this|it|the change|that)?\s*(?:with|using|by running)\b",
     re.I,
 )
+_REVERT_WORD_RE = re.compile(r"\b(?:revert|undo|roll\s*back|rollback|back\s*out)\b", re.I)
+_NAMED_STEP_WITH_RE = re.compile(r"\bsteps?\s*#?(\d{1,2})\s+(?:with|by|using|via)\s*`?\s*$", re.I)
 _REFERENCE_RE = re.compile(
     r"^\s*(?:for more|more (?:info|information|details)|(?:you|we) can find more|further info|"
     r"see also|for details|refer to|see the|see \[|read more|documentation)",
@@ -285,6 +287,28 @@ class _Walker:
             self.out.description.append(f"{self.heading_text} (notes):")
         self.out.description.append(" ".join(_LINK_RE.sub(r"\1\2", text).split()))
 
+    def undo_of_named_step(self, sentence: str, command: str) -> bool:
+        """An undo given per step in a sentence that reverts ("revert: step 2 with `cmd`"):
+        `command` becomes the rollback of the step with that number."""
+        at = sentence.find(command)
+        if at < 0 or not _REVERT_WORD_RE.search(sentence):
+            return False
+        named = _NAMED_STEP_WITH_RE.search(sentence[:at])
+        if named is None:
+            return False
+        target = next(
+            (
+                d
+                for d in reversed(self.out.drafts)
+                if d.item == named.group(1) and d.command and not d.rollback
+            ),
+            None,
+        )
+        if target is None:
+            return False
+        target.rollback = command
+        return True
+
     def text(self, block: Block, following: Block | None) -> None:
         self.lead = self.lead_cond = None
         self.lead_rollback = False
@@ -450,6 +474,8 @@ class _Walker:
                     self.last_cond = cond
             if phrases.prohibited(sentence):
                 continue
+            if self.undo_of_named_step(sentence, command):
+                continue  # "revert: step 2 with `cmd2`, step 1 with `cmd1`"
             if _ROLLBACK_SENT_RE.search(sentence) and self.out.drafts:
                 self.out.drafts[-1].rollback = command
                 continue

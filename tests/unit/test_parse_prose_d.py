@@ -457,3 +457,24 @@ def test_a_chat_whose_lines_start_with_name_colon_keeps_its_wait() -> None:
     )
     waits = [s.title for s in steps if not s.command]
     assert waits == ["Wait: Give it 10 min, the window has to fill up first"]
+
+
+def test_markdown_revert_sentence_gives_each_named_step_its_undo() -> None:
+    steps = list(
+        parse_runbook(
+            "# Bucket public\n\n## Contain\n\n"
+            "1. Remove the binding:\n\n   ```sh\n"
+            "   gcloud storage buckets remove-iam-policy-binding gs://b --member=allUsers\n"
+            "   ```\n\n"
+            "2. Enforce prevention:\n\n   ```sh\n   gcloud storage buckets update gs://b "
+            "--public-access-prevention\n   ```\n\n"
+            "If the owner confirms it is meant to be public, revert: step 2 with "
+            "`gcloud storage buckets update gs://b --no-public-access-prevention`, step 1 with "
+            "`gcloud storage buckets add-iam-policy-binding gs://b --member=allUsers`.\n",
+            source_name="t.md",
+        ).runbook.steps
+    )
+    assert [s.rollback for s in steps] == [
+        "gcloud storage buckets add-iam-policy-binding gs://b --member=allUsers",
+        "gcloud storage buckets update gs://b --no-public-access-prevention",
+    ]
