@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from domain.runbooks import branches, cmdline, commands, phrases
 from domain.runbooks.markdown import Block
 from domain.runbooks.risk import classify
-from domain.runbooks.undo_words import derive_rollback
+from domain.runbooks.undo_words import LEAD_UNDO_RE, derive_rollback
 from schemas.runbook import StepRisk
 
 _CONTEXT_RE = re.compile(
@@ -548,7 +548,7 @@ class _Walker:
             if cc.command is None:
                 continue
             own_undo = None
-            if self.lead_rollback and self.lead:
+            if self.lead and (self.lead_rollback or LEAD_UNDO_RE.search(self.lead)):
                 # "Scale the loader to zero. To undo, scale it back to 3." over the command: the
                 # undo of this command, said before it, not a rollback of the step above
                 derived = derive_rollback(cc.command, self.lead)

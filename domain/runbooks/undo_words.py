@@ -205,3 +205,10 @@ def _old_value(prose: str) -> re.Match[str] | None:
         return None
     values = list(re.finditer(r"(?<![\w.])(\d+(?:\.\d+)?)(\s*)([A-Za-z%]*)", was.group(1)))
     return values[-1] if values else None
+
+
+LEAD_UNDO_RE = re.compile(  # a lead-in that says how to undo the change it introduces
+    r"\bback\s+to\b|\bsame\b[^.;:]{0,40}\b(?:with|w/)\b|"
+    r"\b(?:turn|switch|set|put)\s+(?:it|them)\s+(?:off|on|back)\b[^.;:]{0,30}\b(?:with|using)\s+-",
+    re.I,
+)

@@ -478,3 +478,16 @@ def test_markdown_revert_sentence_gives_each_named_step_its_undo() -> None:
         "gcloud storage buckets add-iam-policy-binding gs://b --member=allUsers",
         "gcloud storage buckets update gs://b --no-public-access-prevention",
     ]
+
+
+def test_markdown_lead_in_that_says_back_to_gives_the_block_command_its_undo() -> None:
+    steps = list(
+        parse_runbook(
+            "# gh-ost lag\n\n## Slow it down\n\n"
+            "Smaller chunks (default is 1000, set it back to 1000 when things are calm):\n\n"
+            '```\n$ echo "chunk-size=500" | nc -U /tmp/gh.sock\n```\n',
+            source_name="t.md",
+        ).runbook.steps
+    )
+    assert steps[0].command == 'echo "chunk-size=500" | nc -U /tmp/gh.sock'
+    assert steps[0].rollback == 'echo "chunk-size=1000" | nc -U /tmp/gh.sock'

@@ -27,6 +27,7 @@ from domain.runbooks.prose.lines import (
 )
 from domain.runbooks.prose.patterns import _FILLER_RE
 from domain.runbooks.prose.rollbacks import _step_rollback, _undo_target
+from domain.runbooks.undo_words import LEAD_UNDO_RE
 from domain.runbooks.undo_words import derive_rollback as _derive_rollback
 
 
@@ -74,7 +75,7 @@ def _command_line(reader: _Reader, lines: list[_Line], i: int, found: list[Found
         and state.lead is not None
         and not state.lead_used
         and not state.lead_undo
-        and _LATER_UNDO_RE.search(state.lead)
+        and LEAD_UNDO_RE.search(state.lead)
     ):  # "raise it (and back to 10 afterwards):" over the command: the undo said in its lead-in
         cmd0 = _clean_command(found[0].command)[0]
         derived = _derive_rollback(cmd0, _prose_only(state.lead))
@@ -221,9 +222,4 @@ def _is_inverse(previous: str, command: str) -> bool:
     return sorted(inverse.command.split()) == sorted(command.split())
 
 
-_LATER_UNDO_RE = re.compile(  # a lead-in that says how to undo the change it introduces
-    r"\bback\s+to\b|\bsame\b[^.;:]{0,40}\b(?:with|w/)\b|"
-    r"\b(?:turn|switch|set|put)\s+(?:it|them)\s+(?:off|on|back)\b[^.;:]{0,30}\b(?:with|using)\s+-",
-    re.I,
-)
 _CHECK_PAREN_RE = re.compile(r"\s*\((?:check|see|verify|confirm|look)\b[^()]*$", re.I)
