@@ -491,3 +491,16 @@ def test_markdown_lead_in_that_says_back_to_gives_the_block_command_its_undo() -
     )
     assert steps[0].command == 'echo "chunk-size=500" | nc -U /tmp/gh.sock'
     assert steps[0].rollback == 'echo "chunk-size=1000" | nc -U /tmp/gh.sock'
+
+
+def test_a_heredoc_with_a_quoted_delimiter_in_a_list_item_is_one_command() -> None:
+    steps = _steps(
+        "2. Where is the backlog? Count task instances per DAG:\n"
+        "   kubectl -n af exec deploy/sched -- airflow db shell <<'SQL'\n"
+        "   select dag_id, count(*) from task_instance group by 1;\n"
+        "   SQL\n"
+        "3. Wait 10 minutes.\n"
+    )
+    assert steps[0].command is not None
+    assert steps[0].command.splitlines()[-1].strip() == "SQL"
+    assert "select dag_id" in steps[0].command
