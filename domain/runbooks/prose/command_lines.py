@@ -40,7 +40,8 @@ def _command_line(reader: _Reader, lines: list[_Line], i: int, found: list[Found
     tail = ""
     if last.how in {"line", "split"}:
         joined, end_index = _join_continuations(lines, i, last.command)
-        last.command, tail = _cut_clause(joined)
+        heredoc = "\n" in joined and "<<" in joined.split("\n", 1)[0]
+        last.command, tail = (joined, "") if heredoc else _cut_clause(joined)  # body is not prose
         if "\n" not in last.command:
             found = [*found[:-1], *_split_chained(last)]
             last = found[-1]
