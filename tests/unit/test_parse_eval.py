@@ -67,11 +67,11 @@ FLOORS_C = {
 
 
 FLOORS_D = {
-    "step_recall": 85.5,
-    "step_precision": 91.0,
-    "command_exact": 95.0,
-    "commands_kept": 96.0,
-    "rollbacks_attached": 80.0,
+    "step_recall": 86.0,
+    "step_precision": 92.0,
+    "command_exact": 95.5,
+    "commands_kept": 96.5,
+    "rollbacks_attached": 86.0,
     "variable_recall": 97.0,
     "risk_agreement": 80.0,
     "condition_recall": 71.0,
