@@ -393,6 +393,10 @@ def is_command(text: str, *, bare: bool = False) -> bool:
     if english:
         if line.endswith(":"):
             return False
+        if args[0].lower() in _DETERMINERS and not re.search(
+            r"[|$=<>/{}\"`]|(?:^|\s)-", " ".join(args)
+        ):
+            return False  # "kill the reporting sessions, but ask @db-oncall first": a sentence
         return any(
             ENGLISH_OK_RE.search(a) for a in args if a not in {"->", "\u2192", "=>", "-", "\u2013"}
         )
@@ -411,6 +415,12 @@ def _program_name(word: str) -> bool:
         and word not in _COMMON_WORDS
         and (word not in commands._ENGLISH_HEADS)
     )
+
+
+_DETERMINERS = frozenset(
+    {"the", "a", "an", "your", "our", "its", "their", "his", "her", "this", "that", "these",
+     "those", "all", "any", "some", "every", "each"}
+)  # fmt: skip
 
 
 TECHNICAL_RE = re.compile(r"(?:^|\s)-{1,2}\w|[/=|<>$\"'{]")

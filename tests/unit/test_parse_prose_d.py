@@ -504,3 +504,13 @@ def test_a_heredoc_with_a_quoted_delimiter_in_a_list_item_is_one_command() -> No
     assert steps[0].command is not None
     assert steps[0].command.splitlines()[-1].strip() == "SQL"
     assert "select dag_id" in steps[0].command
+
+
+def test_an_english_tool_word_followed_by_a_determiner_is_a_sentence_not_a_command() -> None:
+    from domain.runbooks import cmdline
+
+    assert not cmdline.is_command(
+        "kill the reporting sessions, but ask @db-oncall first, it's ours"
+    )
+    assert cmdline.is_command("kill -9 1234")
+    assert cmdline.is_command("echo the value is $X")
