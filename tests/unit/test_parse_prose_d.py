@@ -514,3 +514,11 @@ def test_an_english_tool_word_followed_by_a_determiner_is_a_sentence_not_a_comma
     )
     assert cmdline.is_command("kill -9 1234")
     assert cmdline.is_command("echo the value is $X")
+
+
+def test_a_chat_speaker_with_a_role_in_parentheses_starts_a_new_message() -> None:
+    from domain.runbooks.prose.patterns import _INLINE_SPEAKER_RE
+
+    said = _INLINE_SPEAKER_RE.match("hiro (db-oncall) [08:11]: approved, only that user")
+    assert said is not None
+    assert "hiro (db-oncall) [08:11]: approved, only that user"[said.end() :].startswith("approved")
