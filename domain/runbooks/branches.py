@@ -121,6 +121,9 @@ def heading_condition(heading: str) -> str | None:
     if re.match(r"^(if|when|in case|unless|only if)\b", text, re.I):
         cond, _ = split_condition(text)
         return cond
+    aside = re.search(r"\((?:only\s+)?(?:if|when|in\s+case)\s+([^()]{3,100})\)\s*$", text, re.I)
+    if aside:  # "4. Buy headroom (only if inserts from other services fail too)"
+        return aside.group(1).strip(" .")
     return None
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from domain.runbooks import commands
+from domain.runbooks import commands, risk_tools
 
 STOP_WORDS = frozenset(
     [
@@ -247,7 +247,9 @@ def head_ok(word: str) -> bool:
         return True
     if re.match(r"^[\w.-]+\.(?:sh|py|rb|pl)$", base):
         return True
-    return bool(re.match(r"^kafka-[\w-]+(?:\.sh)?$", base))
+    return bool(re.match(r"^kafka-[\w-]+(?:\.sh)?$", base)) or bool(
+        risk_tools.CMDLET_RE.match(word)
+    )
 
 
 NOT_HEADS = frozenset({"wait", "which", "type", "test", "true", "false", "yes", "no", "set",
@@ -319,7 +321,9 @@ def is_command(text: str, *, bare: bool = False) -> bool:
         return (bool(re.search(r";\s*(?:do|then)\b|\bin\s+\S", line)) and first != "if") or bool(
             re.search(r";\s*then\b", line)
         )
+    sudo = False
     while first in {"sudo", "time", "watch", "nohup", "env"} and len(words) > 1:
+        sudo = sudo or first == "sudo"
         if first in {"time", "watch"}:
             if head_ok(words[1]) and words[1] not in commands._ENGLISH_HEADS:
                 return True
@@ -335,8 +339,16 @@ def is_command(text: str, *, bare: bool = False) -> bool:
         while words and re.match(r"^[A-Za-z_]\w*=\S*$", words[0]):
             words = words[1:]
         return bool(words) and is_command(" ".join(words))
-    if not head_ok(first):
-        return False
+    label = next((k for k, w in enumerate(words[:4]) if w.endswith(":")), None)
+    if (
+        label is not None
+        and label + 1 < len(words)
+        and all(re.fullmatch(r"[a-z]+:?", w) for w in words[: label + 1])
+        and head_ok(words[label + 1])
+    ):
+        return False  # "more flush workers: kubectl ...": a label, then the command
+    if not head_ok(first) and not (sudo and _program_name(first)):
+        return False  # "sudo postfix reload": what follows sudo is a program, known or not
     if re.match(
         r"^[\w-]+\s+(?:is|are|was|will|can|should|has|have|does|did|and|or)\b", " ".join(words)
     ):
@@ -381,6 +393,10 @@ def is_command(text: str, *, bare: bool = False) -> bool:
     if english:
         if line.endswith(":"):
             return False
+        if args[0].lower() in _DETERMINERS and not re.search(
+            r"[|$=<>/{}\"`]|(?:^|\s)-", " ".join(args)
+        ):
+            return False  # "kill the reporting sessions, but ask @db-oncall first": a sentence
         return any(
             ENGLISH_OK_RE.search(a) for a in args if a not in {"->", "\u2192", "=>", "-", "\u2013"}
         )
@@ -391,6 +407,20 @@ def is_command(text: str, *, bare: bool = False) -> bool:
         prose_words = sum(1 for a in args if re.fullmatch(r"[a-z]{2,}", a) and a in STOP_WORDS)
         return prose_words <= 1 and (len(args) >= 2 or bool(TECHNICAL_RE.search(" ".join(args))))
     return True
+
+
+def _program_name(word: str) -> bool:
+    return (
+        bool(re.fullmatch(r"[a-z][a-z0-9._-]{1,30}", word))
+        and word not in _COMMON_WORDS
+        and (word not in commands._ENGLISH_HEADS)
+    )
+
+
+_DETERMINERS = frozenset(
+    {"the", "a", "an", "your", "our", "its", "their", "his", "her", "this", "that", "these",
+     "those", "all", "any", "some", "every", "each"}
+)  # fmt: skip
 
 
 TECHNICAL_RE = re.compile(r"(?:^|\s)-{1,2}\w|[/=|<>$\"'{]")

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from domain.runbooks import branches, cmdline, commands, phrases
 from domain.runbooks.markdown import Block
 from domain.runbooks.risk import classify
+from domain.runbooks.undo_words import LEAD_UNDO_RE, derive_rollback
 from schemas.runbook import StepRisk
 
 _CONTEXT_RE = re.compile(
@@ -84,6 +85,8 @@ _ROLLBACK_SENT_RE = re.compile(
     r"\b(?:undo|revert|roll\s*back)\s+(?:this|it|the change|that)?\s*(?:with|using|by running)\b",
     re.I,
 )
+_REVERT_WORD_RE = re.compile(r"\b(?:revert|undo|roll\s*back|rollback|back\s*out)\b", re.I)
+_NAMED_STEP_WITH_RE = re.compile(r"\bsteps?\s*#?(\d{1,2})\s+(?:with|by|using|via)\s*`?\s*$", re.I)
 _REFERENCE_RE = re.compile(
     r"^\s*(?:for more|more (?:info|information|details)|(?:you|we) can find more|further info|"
     r"see also|for details|refer to|see the|see \[|read more|documentation)",
@@ -284,6 +287,28 @@ class _Walker:
             self.out.description.append(f"{self.heading_text} (notes):")
         self.out.description.append(" ".join(_LINK_RE.sub(r"\1\2", text).split()))
 
+    def undo_of_named_step(self, sentence: str, command: str) -> bool:
+        """An undo given per step in a sentence that reverts ("revert: step 2 with `cmd`"):
+        `command` becomes the rollback of the step with that number."""
+        at = sentence.find(command)
+        if at < 0 or not _REVERT_WORD_RE.search(sentence):
+            return False
+        named = _NAMED_STEP_WITH_RE.search(sentence[:at])
+        if named is None:
+            return False
+        target = next(
+            (
+                d
+                for d in reversed(self.out.drafts)
+                if d.item == named.group(1) and d.command and not d.rollback
+            ),
+            None,
+        )
+        if target is None:
+            return False
+        target.rollback = command
+        return True
+
     def text(self, block: Block, following: Block | None) -> None:
         self.lead = self.lead_cond = None
         self.lead_rollback = False
@@ -449,6 +474,8 @@ class _Walker:
                     self.last_cond = cond
             if phrases.prohibited(sentence):
                 continue
+            if self.undo_of_named_step(sentence, command):
+                continue  # "revert: step 2 with `cmd2`, step 1 with `cmd1`"
             if _ROLLBACK_SENT_RE.search(sentence) and self.out.drafts:
                 self.out.drafts[-1].rollback = command
                 continue
@@ -520,7 +547,18 @@ class _Walker:
                 continue
             if cc.command is None:
                 continue
-            if self.lead_rollback and self.out.drafts and self.out.drafts[-1].command:
+            own_undo = None
+            if self.lead and (self.lead_rollback or LEAD_UNDO_RE.search(self.lead)):
+                # "Scale the loader to zero. To undo, scale it back to 3." over the command: the
+                # undo of this command, said before it, not a rollback of the step above
+                derived = derive_rollback(cc.command, self.lead)
+                own_undo = derived if derived and derived != cc.command else None
+            if (
+                own_undo is None
+                and self.lead_rollback
+                and self.out.drafts
+                and (self.out.drafts[-1].command)
+            ):
                 self.out.drafts[-1].rollback = cc.command
                 self.lead_rollback = False
                 continue
@@ -540,6 +578,7 @@ class _Walker:
             )
             if cc.comment and phrases.needs_approval(cc.comment, cc.command):
                 draft.approval = True  # "# needs approval from the lead: ..." over the command
+            draft.rollback = draft.rollback or own_undo
 
 
 def walk(blocks: list[Block]) -> Walk:

@@ -32,7 +32,16 @@ ROLLBACK_RE = re.compile(
     r"|\bback\s+to\b"
     r"|\broll(?:ing)?\s+(?:it\s+|this\s+|that\s+)?back\s+(?:with|using|via|by)\b"
     r"|^\W*re-?enable\s+(?:it|them|this|that)\b"
-    r"|\b(?:start|enable|resume|turn)\s+(?:it|them)\s+(?:again|back\s+on)\s+(?:with|using|via)\b",
+    r"|\b(?:start|enable|resume|turn)\s+(?:it|them)\s+(?:again|back\s+on)\s+(?:with|using|via)\b"
+    # "(to pause it again, same patch with true)", "remove the label again with ...",
+    # "rb (once caught up): ...", "...; `undrain x` puts it back"
+    r"|\bto\s+(?:pause|stop|suspend|disable|enable|resume|lock|unlock|close|reopen|re-?enable|"
+    r"turn|switch|put|set|bring)\s+(?:it|them|this|that)\s+(?:again|back)\b"
+    r"|\b(?:remove|delete|drop|disable|pause|stop)\s+(?:it|them|the\s+[\w-]+)\s+again\b"
+    r"|^\W*(?:rb|rollback|undo)\s*\([^()]{0,40}\)\s*:"
+    r"|\bputs?\s+(?:it|them)\s+back\b"
+    r"|^\W*to\s+(?:release|unpause|unhold|unblock|unlock|uncordon|undrain|re-?enable|restore)\s+"
+    r"(?:it|them|this|that)\b",
     re.I,
 )
 
@@ -55,7 +64,13 @@ APPROVAL_RE = re.compile(
     r"(?:\s+[\w'.-]+){0,2}\s+(?:first|before)\b|"
     r"\b(?:not|never|n't)\s+(?:\w+\s+){0,3}without\s+(?:the\s+|an?\s+)?[\w'.-]+(?:\s+[\w'.-]+)?"
     r"\s+(?:ok|okay|approval|sign[- ]?off|go-ahead|\+1)\b)"
-    r"|(?:^|\s)\+1\s+(?:from|by)\b",
+    r"|(?:^|\s)\+1\s+(?:from|by)\b"
+    # "the DBA on-call's thumbs-up", "the platform lead's OK", "get a yes from billing-eng",
+    # "owner of the ns must ok it first"
+    r"|\bthumbs[- ]?up\b|\b(?:lead|owner|on-?call|manager|commander|dba|team|sre|admin|"
+    r"security|director|ic)(?:'|\u2019)s\s+(?:ok|okay|go|yes|sign[- ]?off)\b"
+    r"|\bget\s+(?:a|an|the|their)\s+(?:yes|thumbs[- ]?up)\b"
+    r"|\b(?:must|has\s+to|have\s+to|needs?\s+to)\s+(?:ok|okay)\b(?!\s+(?:now|again|before)\b)",
     re.I,
 )
 
@@ -75,14 +90,19 @@ WAIT_RE = re.compile(
 
 
 WAIT_THEN_RE = re.compile(  # "Wait about 2 minutes, then check ...": a wait, then the next step
-    r"^\W*(?P<wait>.+?),?\s+then\b[\s:,]*(?P<rest>.*)$", re.I | re.S
+    r"^\W*(?P<wait>.+?)(?:,?\s+then\b|[.;]\s+(?=[A-Za-z]))[\s:,]*(?P<rest>.*)$", re.I | re.S
 )
 
 
-def wait_then(prose: str) -> tuple[str, str] | None:
+_WAIT_AND_RE = re.compile(r"^\W*(?P<wait>.+?)\s+and\s+(?=[a-z])(?P<rest>.*)$", re.I | re.S)
+
+
+def wait_then(prose: str, *, loose: bool = False) -> tuple[str, str] | None:
     """ "Give it 10 minutes, then look at the depth again:" -> ("Give it 10 minutes", "look at
     the depth again:"), when the part before "then" is a wait; None otherwise."""
     match = WAIT_THEN_RE.match(prose.strip())
+    if loose and (match is None or not WAIT_RE.match(match.group("wait"))):
+        match = _WAIT_AND_RE.match(prose.strip())  # "Wait 15 minutes and compare ...": no command
     if match is None:
         return None
     wait = match.group("wait").strip(" ,;")

@@ -330,6 +330,8 @@ def _classify_words(words: list[str], depth: int, piped_into: bool) -> list[Verd
     handler = _HANDLERS.get(head)
     if handler is not None:
         return extra + handler(head, args, recurse)
+    if risk_tools.CMDLET_RE.match(head):
+        return extra + risk_tools.cmdlet(head, args, recurse)
     if head in _READ_ONLY:
         if head in {"awk", "gawk", "mawk"} and any("system(" in a for a in args):
             return [*extra, (CAUTION, f"{head} program calls system() to run commands")]

@@ -23,7 +23,8 @@ RANK = {SAFE: 0, CAUTION: 1, DANGEROUS: 2}
 # Words in a script or tool name that announce a disruptive or irreversible action.
 RISKY_NAME_RE = re.compile(
     r"(fail-?over|switch-?over|promote|migrat|delete|drop|restore|wipe|reset|destroy|purge|"
-    r"truncate|nuke|erase|format|decommission|teardown|tear-down|rebuild|reinit|evacuate|kill)",
+    r"truncate|nuke|erase|format|decommission|teardown|tear-down|rebuild|reinit|evacuate|kill|"
+    r"clean-?up|prune)",
     re.IGNORECASE,
 )
 

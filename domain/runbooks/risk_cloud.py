@@ -60,6 +60,8 @@ def aws(_tool: str, args: list[str], _recurse: Recurse) -> list[Verdict]:
         return [(DANGEROUS, "aws rds reboot-db-instance --force-failover fails over the database")]
     if op == "set-desired-capacity":
         return [(CAUTION, "aws autoscaling set-desired-capacity resizes the group (reversible)")]
+    if op.startswith("detach") and has_flag(args, "--force"):
+        return [(DANGEROUS, f"aws {service} {op} --force can corrupt the volume's filesystem")]
     if op.startswith(("deregister", "revoke", "remove", "disable", "detach", "stop")):
         return [(CAUTION, f"aws {service} {op} changes cloud resources (reversible)")]
     return [_by_prefix("aws", service, op)]
@@ -103,7 +105,9 @@ def az(_tool: str, args: list[str], _recurse: Recurse) -> list[Verdict]:
         ),
     )
     for word in pos:
-        if word in {"delete", "purge", "failover", "restore", "wipe"}:
+        if word in {"delete", "purge", "failover", "restore", "wipe"} or (
+            word in {"renew", "regenerate"} and "keys" in pos
+        ):
             return [(DANGEROUS, f"az {' '.join(pos[:3])} deletes or fails over (irreversible)")]
     for word in pos:
         if word in {"show", "list", "get", "query", "version"} or word.startswith(

@@ -4,6 +4,8 @@ Kafka's scripts, HAProxy, nginx and certbot (read-only verbs are safe, destructi
 
 from __future__ import annotations
 
+import re
+
 from domain.runbooks.risk_base import (
     CAUTION,
     DANGEROUS,
@@ -110,6 +112,10 @@ def hashicorp(tool: str, args: list[str], _recurse: Recurse) -> list[Verdict]:
         len(pos) >= 2 and pos[1] in {"status", "list", "logs", "inspect", "get", "read", "info"}
     ):
         return [(SAFE, f"{tool} {words} only reads")]
+    if pos[:3] == ["operator", "raft", "list-peers"]:
+        return [(SAFE, f"{tool} operator raft list-peers only reads")]
+    if pos[:3] == ["operator", "raft", "remove-peer"]:
+        return [(DANGEROUS, f"{tool} operator raft remove-peer removes a server from the quorum")]
     if pos[:1] in (["force-leave"], ["leave"]) or "delete" in pos[:2] or has_flag(args, "-purge"):
         return [(DANGEROUS, f"{tool} {words} removes a member or data (hard to undo)")]
     return [(CAUTION, f"{tool} {words} changes the cluster")]
@@ -138,7 +144,57 @@ def mysqladmin(tool: str, args: list[str], _recurse: Recurse) -> list[Verdict]:
     return [(CAUTION, f"{tool} {' '.join(pos) or 'command'} changes the server")]
 
 
+def gsutil(tool: str, args: list[str], _recurse: Recurse) -> list[Verdict]:
+    pos = positional(args, frozenset({"-o", "-h", "-u", "-p"}))
+    cmd = pos[0] if pos else ""
+    if cmd in {"rm", "rb"} or (cmd == "rsync" and has_flag(args, "-d")):
+        return [(DANGEROUS, f"{tool} {cmd} deletes objects or buckets (irreversible)")]
+    if cmd in {"ls", "cat", "stat", "du", "hash", "version", "help"} or pos[:2] in (
+        ["iam", "get"],
+        ["acl", "get"],
+        ["versioning", "get"],
+    ):
+        return [(SAFE, f"{tool} {cmd} only reads")]
+    return [(CAUTION, f"{tool} {cmd or 'command'} writes objects or bucket settings")]
+
+
+def fuser(tool: str, args: list[str], _recurse: Recurse) -> list[Verdict]:
+    if any(a.startswith("-") and not a.startswith("--") and "k" in a for a in args) or has_flag(
+        args, "--kill"
+    ):
+        return [(CAUTION, f"{tool} -k kills the processes using the file or mount")]
+    return [(SAFE, f"{tool} only lists the processes using the file or mount")]
+
+
+def postsuper(tool: str, args: list[str], _recurse: Recurse) -> list[Verdict]:
+    if has_flag(args, "-d"):
+        return [(DANGEROUS, f"{tool} -d deletes queued mail (irreversible)")]
+    return [(CAUTION, f"{tool} holds, releases or requeues mail")]
+
+
+_MONGO_DANGER = ("stepdown(", "dropdatabase(", ".drop(", "remove(", "deletemany(", "deleteone(",
+                 "rs.remove(", "rs.reconfig(", "force: true", "force:true")  # fmt: skip
+_MONGO_READ = ("rs.status(", "serverstatus(", "rs.conf(", "db.currentop(", ".find(", ".count",
+               "getreplicationinfo", "printjson(", "rs.printsecondaryreplicationinfo",
+               "db.stats(", "ismaster", "hello(")  # fmt: skip
+
+
+def mongo_shell(tool: str, args: list[str], _recurse: Recurse) -> list[Verdict]:
+    """mongosh/mongo --eval: what the script calls says what it does."""
+    script = " ".join(args[args.index("--eval") + 1 :][:1]).lower() if "--eval" in args else ""
+    if any(word in script for word in _MONGO_DANGER):
+        return [(DANGEROUS, f"{tool} --eval steps down the primary or deletes data")]
+    if script and any(word in script for word in _MONGO_READ) and "killop" not in script:
+        return [(SAFE, f"{tool} --eval only reads status")]
+    return [(CAUTION, f"{tool} may change the database")]
+
+
 HANDLERS = {
+    "gsutil": gsutil,
+    "fuser": fuser,
+    "postsuper": postsuper,
+    "mongosh": mongo_shell,
+    "mongo": mongo_shell,
     "rabbitmq-diagnostics": rabbitmq_diagnostics,
     "mysqladmin": mysqladmin,
     "consul": hashicorp,
@@ -161,3 +217,32 @@ HANDLERS = {
         for suffix in ("", ".sh")
     },
 }  # fmt: skip
+
+
+# A PowerShell cmdlet: an approved verb, a dash, a capitalised noun ("Get-WinEvent")
+CMDLET_RE = re.compile(
+    r"^(?:Get|Set|Start|Stop|Restart|Remove|New|Invoke|Enter|Exit|Import|Export|Test|Add|Clear|"
+    r"Resolve|Select|Where|Measure|Format|Out|Write|Update|Enable|Disable|Suspend|Resume|"
+    r"Register|Unregister|Reset|Move|Copy|Rename|Install|Uninstall|Connect|Disconnect|Send|"
+    r"Receive|Mount|Dismount|Repair|Sync|Restore|Grant|Revoke|Lock|Unlock|ConvertTo|ConvertFrom|"
+    r"Compare|Sort|Tee|Wait)-[A-Z][A-Za-z]{1,40}$"
+)
+
+_CMDLET_READS = frozenset({"Get", "Select", "Where", "Measure", "Format", "Test", "Resolve",
+                           "Compare", "Sort", "ConvertTo", "ConvertFrom", "Import", "Enter",
+                           "Exit", "Wait", "Tee"})  # fmt: skip
+
+
+def cmdlet(tool: str, args: list[str], recurse: Recurse) -> list[Verdict]:
+    """PowerShell: the verb says what a cmdlet does; a script block run remotely
+    (`Invoke-Command -ComputerName x { ... }`) is rated by what it holds."""
+    verb = tool.split("-", 1)[0]
+    if tool == "Invoke-Command" and "{" in args:
+        inner = [a for a in args[args.index("{") + 1 :] if a != "}"]
+        if inner:
+            return [(r, f"remotely: {why}") for r, why in recurse(inner)]
+    if verb in _CMDLET_READS:
+        return [(SAFE, f"{tool} only reads")]
+    if verb in {"Remove", "Uninstall"}:
+        return [(DANGEROUS, f"{tool} deletes (irreversible)")]
+    return [(CAUTION, f"{tool} changes the system")]

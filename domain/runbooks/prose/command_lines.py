@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from domain.runbooks import cmdline, phrases
+from domain.runbooks import cmdline, phrases, rollback
 from domain.runbooks.drafts import Draft, attach_rollback
 from domain.runbooks.prose.blocks import _after_clause, _flush_lead, _manual
 from domain.runbooks.prose.command_spans import (
@@ -26,7 +26,9 @@ from domain.runbooks.prose.lines import (
     _title,
 )
 from domain.runbooks.prose.patterns import _FILLER_RE
-from domain.runbooks.prose.rollbacks import _derive_rollback, _step_rollback, _undo_target
+from domain.runbooks.prose.rollbacks import _step_rollback, _undo_target
+from domain.runbooks.undo_words import LEAD_UNDO_RE
+from domain.runbooks.undo_words import derive_rollback as _derive_rollback
 
 
 def _command_line(reader: _Reader, lines: list[_Line], i: int, found: list[Found]) -> int:
@@ -38,7 +40,8 @@ def _command_line(reader: _Reader, lines: list[_Line], i: int, found: list[Found
     tail = ""
     if last.how in {"line", "split"}:
         joined, end_index = _join_continuations(lines, i, last.command)
-        last.command, tail = _cut_clause(joined)
+        heredoc = "\n" in joined and "<<" in joined.split("\n", 1)[0]
+        last.command, tail = (joined, "") if heredoc else _cut_clause(joined)  # body is not prose
         if "\n" not in last.command:
             found = [*found[:-1], *_split_chained(last)]
             last = found[-1]
@@ -58,13 +61,26 @@ def _command_line(reader: _Reader, lines: list[_Line], i: int, found: list[Found
     whole_prose = " ".join(p for p in prose_parts if p.strip()) + " " + after
     previous = reader.last_command_draft()
     own_undo = None  # "`cmd` - and scale back to 3 once ...": this step's undo, said after it
+    said_after = after if after.strip() else tail  # a whole-line command's trailing clause
     if (
         len(found) == 1
-        and after.strip()
+        and said_after.strip()
         and not phrases.ROLLBACK_RE.search(before)
-        and phrases.ROLLBACK_RE.search(after)
+        and phrases.ROLLBACK_RE.search(said_after)
     ):
-        own_undo = _derive_rollback(_clean_command(found[0].command)[0], after)
+        own_undo = _derive_rollback(_clean_command(found[0].command)[0], said_after)
+    if (
+        own_undo is None
+        and len(found) == 1
+        and not before.strip()
+        and state.lead is not None
+        and not state.lead_used
+        and not state.lead_undo
+        and LEAD_UNDO_RE.search(state.lead)
+    ):  # "raise it (and back to 10 afterwards):" over the command: the undo said in its lead-in
+        cmd0 = _clean_command(found[0].command)[0]
+        derived = _derive_rollback(cmd0, _prose_only(state.lead))
+        own_undo = derived if derived and derived != cmd0 else None
     if len(found) == 2 and not phrases.ROLLBACK_RE.search(before):
         between = _prose_only(text[found[0].end : found[1].start])
         if phrases.ROLLBACK_RE.search(between):  # "`stop x` (you can start it again with ...)"
@@ -79,10 +95,29 @@ def _command_line(reader: _Reader, lines: list[_Line], i: int, found: list[Found
     ) or (
         previous is not None and before.strip().startswith("(") and phrases.ROLLBACK_RE.search(text)
     )
+    if (
+        not is_rollback
+        and previous is not None
+        and len(found) == 1
+        and _IF_TROUBLE_RE.match(before)
+        and _is_inverse(previous.command or "", _clean_command(found[0].command)[0])
+    ):  # "If the warehouse starts to struggle: helm -n x rollback x" after "helm upgrade x"
+        is_rollback = True
     if not before.strip() and state.lead is not None and not state.lead_used and state.lead_undo:
         is_rollback = previous is not None  # "Put them back afterwards:" over the undo command
         state.lead = None
-    if _step_rollback(reader, before, _collapse(_clean_command(found[0].command)[0])):
+    named = before
+    if (
+        not before.strip()
+        and state.section == "rollback"
+        and state.lead
+        and not state.lead_used
+        and re.match(r"^\W*steps?\s*#?\d", _prose_only(state.lead), re.I)
+    ):
+        named = _prose_only(state.lead)  # "Step 3 / Step 5 - all traffic back:" over the command
+    if _step_rollback(reader, named, _collapse(_clean_command(found[0].command)[0])):
+        if named is not before:
+            state.lead_used = True
         return end_index + 1
     if is_rollback and previous is not None:
         cmd, _ = _clean_command(found[0].command)
@@ -174,6 +209,18 @@ def _command_line(reader: _Reader, lines: list[_Line], i: int, found: list[Found
     elif tail.strip() and own_undo is None:
         _after_clause(reader, tail, cond, line.no)
     return end_index + 1
+
+
+_IF_TROUBLE_RE = re.compile(r"^\W*(?:if|when|should|in\s+case)\b", re.I)
+
+
+def _is_inverse(previous: str, command: str) -> bool:
+    """Whether `command` is, word for word in any order, the well-known inverse of `previous`
+    (one that needs no value captured at run time)."""
+    inverse = rollback.infer(previous) if previous else None
+    if inverse is None or inverse.capture or "{{ previous_" in inverse.command:
+        return False
+    return sorted(inverse.command.split()) == sorted(command.split())
 
 
 _CHECK_PAREN_RE = re.compile(r"\s*\((?:check|see|verify|confirm|look)\b[^()]*$", re.I)

@@ -84,7 +84,13 @@ def _condition_text(prose: str, previous: str | None) -> tuple[str | None, bool]
     ):
         return text.strip(), True
     question = _QUESTION_RE.match(text)
-    if question and len(question.group(1).split()) <= 8 and not _checks(text):
+    words = len(question.group(1).split()) if question else 0
+    answer = text[question.end(1) + 1 :].strip() if question else ""
+    if (
+        question
+        and (words <= 8 or (words <= 14 and is_imperative(answer)))  # "... to go out? Set it"
+        and not _checks(text)
+    ):
         return question.group(1).strip(), True
     match = _TRAILING_IF_RE.search(text)
     if (

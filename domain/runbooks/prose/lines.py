@@ -117,10 +117,13 @@ def _needs_more(command: str) -> bool:
     if commands._unbalanced(command) and commands._unbalanced(_prose_paren_free(command)):
         return True
     bare = _QUOTED_RE.sub("''", command)
-    heredoc = re.search(r"<<-?\s*['\"]?([A-Za-z_]\w*)['\"]?", bare)
+    heredoc = re.search(r"<<-?\s*['\"]?([A-Za-z_]\w*)['\"]?", bare) or re.search(
+        r"<<-?\s*(?:'([A-Za-z_]\w*)'|\"([A-Za-z_]\w*)\")\s*$", command.split("\n")[0]
+    )  # "<<'SQL'" at the end of the line: its quotes were blanked in `bare`
     if heredoc:
+        word = next(g for g in heredoc.groups() if g)
         rest = command[command.find("<<") :].split("\n")[1:]
-        return not any(line.strip() == heredoc.group(1) for line in rest)
+        return not any(line.strip() == word for line in rest)
     depth = 0
     opened = set(re.findall(r"(?:^|[;&|]\s*)(if|for|while|until|case)\b", bare))
     for word in re.findall(r"(?<![\w-])(do|done|then|fi|case|esac)(?![\w-])", bare):
@@ -185,6 +188,8 @@ def _unwrap(lines: list[_Line]) -> list[_Line]:
             and not _ARROW_RE.search(prev.text)
             and not re.search(r"[.:;!?)`\\|]$|&&$", prev.text)
             and "\t" not in prev.text
+            and prev.text.count('"') % 2 == 0  # an odd quote: a piece of a quoted SQL/JSON
+            and line.text.count('"') % 2 == 0  # argument going on over lines, not prose
             and not find_commands(prev.text)
             and not cmdline.is_command(_FILLER_RE.sub("", line.text))
             and not cmdline.flagged_unknown(line.text)

@@ -99,7 +99,8 @@ _STEP_PREFIX_RE = re.compile(r"(?:steps?|schritt)\s*#?\d{1,2}\s*[:.)\-\u2013\u20
 _PAGE_HANDLE_RE = re.compile(r"^(?:ping|page|call)\s+[@#]")  # "ping @oncall" is a person
 _INLINE_SPEAKER_RE = re.compile(  # "[10:03] jane: msg", "jane [10:03]: msg", "[10:03] <jane> msg"
     r"^(?:\[\d{1,2}:\d{2}(?::\d{2})?(?:\s*[AP]M)?\]\s*(?:<[\w.@'-]+>|[\w.@'-]+:)|"
-    r"[\w.@'-]+\s+\[\d{1,2}:\d{2}(?::\d{2})?(?:\s*[AP]M)?\]:|@[\w.'-]+:)\s+(?=\S)",
+    r"[\w.@'-]+(?:\s+\([\w .@'-]{1,30}\))?\s+\[\d{1,2}:\d{2}(?::\d{2})?(?:\s*[AP]M)?\]:|"
+    r"@[\w.'-]+:)\s+(?=\S)",  # "hiro (db-oncall) [08:11]: approved"
     re.I,
 )
 _PIPE_ROW_RE = re.compile(r"^\|.*\|$")
@@ -187,31 +188,6 @@ _ACTION_WORDS = frozenset(
     """restart reload bump raise lower increase decrease run check scale delete drain kill
     cordon use set add page ping escalate call open tell just then remove stop start roll
     revert undo rerun retry clear flush purge failover promote resize expand apply ssh""".split()  # noqa: SIM905
-)
-
-
-_SPACED_UNITS = frozenset(
-    [
-        "gb",
-        "mb",
-        "kb",
-        "gi",
-        "mi",
-        "ki",
-        "g",
-        "m",
-        "k",
-        "s",
-        "ms",
-        "%",
-        "replicas",
-        "replica",
-        "nodes",
-        "pods",
-        "instances",
-        "seconds",
-        "minutes",
-    ]
 )
 
 

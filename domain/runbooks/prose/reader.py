@@ -48,8 +48,8 @@ from domain.runbooks.prose.patterns import (
     _STEP_HEADING_RE,
     _WARNING_RE,
 )
-from domain.runbooks.prose.rollbacks import _derive_rollback
 from domain.runbooks.risk import classify
+from domain.runbooks.undo_words import derive_rollback as _derive_rollback
 from schemas.runbook import StepRisk
 
 _UNDO_LEAD_RE = re.compile(  # "Put them back afterwards (same call with 1):" over a command
@@ -60,13 +60,40 @@ _UNDO_LEAD_RE = re.compile(  # "Put them back afterwards (same call with 1):" ov
 _STEP_ITEM_RE = re.compile(r"(?:step|schritt)\s*\d", re.I)
 
 
+_NAME_COLON_RE = re.compile(r"^([a-z][\w.-]{1,20}):\s+(?=\S)", re.I)
+_NOT_SPEAKERS = frozenset(
+    {"note", "info", "tip", "warning", "caution", "important", "owner", "owners", "team",
+     "step", "rb", "undo", "rollback", "revert", "fix", "cause", "check", "state", "start",
+     "stop", "status", "symptom", "symptoms", "impact", "summary", "context", "why", "what",
+     "how", "when", "if", "then", "else", "verify", "action", "result", "example", "ps",
+     "nb", "fyi", "todo", "update", "edit", "tl;dr", "tldr", "q", "a"}
+)  # fmt: skip
+
+
+def _chat_speakers(raw_lines: list[str]) -> frozenset[str]:
+    """The names of a chat transcript whose lines start "name: ": at least two names that
+    each start two lines or more (not labels such as "Note:" or "rb:")."""
+    counts: dict[str, int] = {}
+    for raw in raw_lines:
+        match = _NAME_COLON_RE.match(raw.strip())
+        if match and match.group(1).lower() not in _NOT_SPEAKERS:
+            name = match.group(1).lower()
+            counts[name] = counts.get(name, 0) + 1
+    names = frozenset(n for n, c in counts.items() if c >= 2)
+    return names if len(names) >= 2 else frozenset()
+
+
 def read(text: str) -> Walk:
     """Draft steps from a plain-text runbook (no Markdown structure)."""
     raw_lines = text.split("\n")
     lines: list[_Line] = []
+    speakers = _chat_speakers(raw_lines)
     for no, raw in enumerate(raw_lines, start=1):
         norm = _normalise(raw)
         said = _INLINE_SPEAKER_RE.match(norm.strip())
+        named = _NAME_COLON_RE.match(norm.strip()) if speakers else None
+        if said is None and named is not None and named.group(1).lower() in speakers:
+            said = named  # "bea: give it 10 min": a chat transcript whose lines start "name:"
         if said:  # a chat line with its speaker in front: a new message, then its text
             lines.append(_Line(no, "", "", 0, False, True))
             norm = norm.strip()[said.end() :]
@@ -199,7 +226,10 @@ def _read_lines(reader: _Reader, lines: list[_Line], first_content: int) -> None
                 continue
         if phrases.PROHIBIT_RE.match(_FILLER_RE.sub("", text)) or _NOTE_RE.match(text):
             if not found and phrases.needs_approval(text):  # "Do not run without the DBA's OK"
-                _approval_statement(reader, lines, i, _prose_only(text))
+                if not _approval_statement(reader, lines, i, _prose_only(text)):
+                    nxt = next((ln for ln in lines[i + 1 :] if not ln.blank), None)
+                    if nxt is not None and find_commands(nxt.text):
+                        state.approval = _prose_only(text)  # "Note: needs a go from X ...:" + cmd
             elif not found and phrases.PROHIBIT_RE.match(_FILLER_RE.sub("", text)):
                 _handoff_after_prohibition(reader, text, line.no)
             i += 1
@@ -230,10 +260,14 @@ def _prose_line(reader: _Reader, lines: list[_Line], i: int) -> int:
     if state.lead is not None and state.lead_used and not phrases.needs_approval(prose):
         state.approval = ""  # the approval asked for the command that used the last lead-in
     if previous is not None and phrases.ROLLBACK_RE.search(prose):
-        derived = _derive_rollback(previous.command or "", prose)
-        if derived and not previous.rollback:
-            previous.rollback = derived
-            return i + 1
+        # the undo of the step above, or of one just before it ("postconf -e ...", "postfix
+        # reload", then "Undo: same postconf with 1s, then reload again.")
+        recent = [d for d in reader.out.drafts[-3:] if d.command and not d.rollback]
+        for target in [previous, *[d for d in reversed(recent) if d is not previous]]:
+            derived = _derive_rollback(target.command or "", prose)
+            if derived and not target.rollback:
+                target.rollback = derived
+                return i + 1
     if _approval_statement(reader, lines, i, prose):
         return i + 1
     if _approval_for_named_command(reader, prose):
@@ -250,8 +284,10 @@ def _prose_line(reader: _Reader, lines: list[_Line], i: int) -> int:
         reader.out.description.append(" ".join(text.split()))
         return i + 1
     _flush_lead(reader)
-    split = phrases.wait_then(_FILLER_RE.sub("", prose.strip()))
-    if split is not None and split[1].endswith(":"):
+    split = phrases.wait_then(_FILLER_RE.sub("", prose.strip()), loose=True)
+    if split is not None and (
+        split[1].endswith(":") or (not split[1] and prose.rstrip().endswith(":"))
+    ):  # "Wait 10 minutes, then:" over a command: the wait is a step, not the command's title
         # "Wait about 2 minutes, then check that ...:" over a command: a wait, then the lead-in
         _manual(reader, split[0], line.no, None if line.marker else state.cond, False, force=True)
         if not split[1]:
