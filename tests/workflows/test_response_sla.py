@@ -44,9 +44,10 @@ def _settings(pd_server: StandinServer) -> dict[str, Any]:
 
 async def _open(temporal_env: WorkflowEnvironment, stack: Stack, **labels: str) -> str:
     """An alert no runbook matches (the incident waits for people), on virtual time."""
-    body = GenericAlertBody(
-        name=unique("Sla"), title="Checkout errors", service=unique("sla-"), labels=labels
-    )
+    # The title is the alert's own unique name: the suite's runbook library is shared, and a
+    # title in everyday words ("Checkout errors") found another test's checkout runbook.
+    name = unique("Sla")
+    body = GenericAlertBody(name=name, title=name, service=unique("sla-"), labels=labels)
     alert = generic.normalize(body, datetime.now(UTC), "digest")[0]
     return await open_waiting(temporal_env, stack, alert)
 
