@@ -7,7 +7,7 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
-from temporalio.client import WorkflowUpdateFailedError
+from temporalio.client import WorkflowQueryFailedError, WorkflowUpdateFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from services.incidents import IncidentClosedError, IncidentNotFoundError
@@ -112,6 +112,18 @@ def install(app: FastAPI) -> None:
         cause = err.cause
         message = getattr(cause, "message", None) or str(cause or err)
         return _problem(409, message)
+
+    @app.exception_handler(WorkflowQueryFailedError)
+    async def _unreadable(request: Request, err: WorkflowQueryFailedError) -> JSONResponse:
+        # The worker could not rebuild the incident to answer (e.g. a replay failed): a fault
+        # of ours, said plainly rather than as a generic error.
+        log.error(
+            "%s %s: the incident's state could not be read: %s",
+            request.method,
+            request.url.path,
+            err.message,
+        )
+        return _problem(500, f"the incident's state could not be read: {err.message}")
 
     @app.exception_handler(RPCError)
     async def _temporal(request: Request, err: RPCError) -> JSONResponse:

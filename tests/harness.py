@@ -198,8 +198,10 @@ async def running_stack(
             httpx.AsyncClient(transport=transport, base_url="http://ddrun.test")
         )
         result = Stack(settings=settings, client=client, engine=engine, http=http)
-        yield result
-        await _record_histories(result)
+        try:
+            yield result
+        finally:  # a failed test's histories are the ones most worth replaying
+            await _record_histories(result)
 
 
 async def _record_histories(stack: Stack) -> None:

@@ -12,9 +12,6 @@ from dataclasses import dataclass
 
 from schemas.incident import IncidentState, IncidentStatus, StepState
 
-#: New runs take the hold-open path; histories recorded before it replay the old one.
-PATCH_HOLD_OPEN = "hold-open-while-alert-fires"
-
 _WAITING = frozenset({StepState.AWAITING_APPROVAL, StepState.AWAITING_REPORT})
 
 

@@ -7,6 +7,7 @@ break in-flight incidents fails here; such a change must go behind `workflow.pat
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -16,14 +17,21 @@ from temporalio.worker import Replayer
 from temporalio.workflow import NondeterminismError
 
 from tests.replay.broken_workflow import UnpatchedChange
+from tests.replay.task_splits import every_split, split_points
 from workflows.incident import IncidentWorkflow
 
 HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
+#: Recorded since every patch is decided at a run's start (workflows/incident/versions.py).
+DECIDED_AT_START = [p for p in HISTORIES if p.stem.startswith("v5_")]
 
 
-def _load(path: Path) -> WorkflowHistory:
+def _load(path: Path, text: str | None = None) -> WorkflowHistory:
     workflow_id = path.stem.split("--", 1)[1]
-    return WorkflowHistory.from_json(workflow_id, path.read_text())
+    return WorkflowHistory.from_json(workflow_id, text or path.read_text())
+
+
+def _replayer() -> Replayer:
+    return Replayer(workflows=[IncidentWorkflow], data_converter=pydantic_data_converter)
 
 
 def test_there_are_histories_of_every_shape() -> None:
@@ -64,3 +72,43 @@ async def test_an_unpatched_change_is_caught() -> None:
     replayer = Replayer(workflows=[UnpatchedChange], data_converter=pydantic_data_converter)
     with pytest.raises(NondeterminismError):
         await replayer.replay_workflow(_load(HISTORIES[0]))
+
+
+# -- a query racing a local activity moves the rest of a workflow task into a new one ---------
+
+
+@pytest.mark.parametrize(
+    "path", DECIDED_AT_START, ids=[p.stem.split("--")[0] for p in DECIDED_AT_START]
+)
+async def test_a_task_split_by_a_query_after_any_local_activity_replays(path: Path) -> None:
+    """Core completes a task early (forcing a new one) when a query arrives while a local
+    activity's result is pending; the live run goes on in the new task. Every such split of a
+    run that decided its patches at the start replays."""
+    raw = json.loads(path.read_text())
+    for index, split in every_split(raw):
+        try:
+            await _replayer().replay_workflow(_load(path, json.dumps(split)))
+        except NondeterminismError as err:
+            raise AssertionError(f"split after event {index + 1}: {err}") from err
+
+
+def test_histories_decided_at_start_cover_the_flow() -> None:
+    """Enough shapes, and splits right before a close, a rollback and a hold."""
+    assert len(DECIDED_AT_START) >= 12
+    assert sum(len(split_points(json.loads(p.read_text()))) for p in DECIDED_AT_START) >= 30
+
+
+async def test_the_same_split_breaks_a_run_that_asked_for_patches_where_used() -> None:
+    """What the rule fixes (CI runs failed this way): a run recorded before it asked for
+    record-incident-close after storing the last step's output; split there, it cannot replay.
+    (17 of the 56 histories recorded before the rule have such a split.)"""
+    old = [p for p in HISTORIES if p.stem.startswith("v3_a_p0_change_is_approved_by_the_comm")]
+    assert old
+    failures = []
+    for path in old:
+        for _, split in every_split(json.loads(path.read_text())):
+            try:
+                await _replayer().replay_workflow(_load(path, json.dumps(split)))
+            except NondeterminismError as err:
+                failures.append(str(err))
+    assert any("Non-deprecated patch marker" in f for f in failures), failures

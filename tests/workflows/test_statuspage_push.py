@@ -21,7 +21,7 @@ from services import incidents as incident_client
 from tests.harness import Stack, generic_alert, history_events, running_stack, unique
 from tests.standins.statuspage import API_KEY, PAGE_ID, StatuspageStandin
 from tests.support import assert_eventually
-from workflows.incident.statuspage import PATCH_STATUSPAGE
+from workflows.incident.versions import PATCH_STATUSPAGE
 
 pytestmark = pytest.mark.temporal
 

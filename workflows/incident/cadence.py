@@ -14,8 +14,6 @@ with workflow.unsafe.imports_passed_through():
     from schemas.status_updates import PublishApproval, StatusUpdate, StatusUpdateIn
     from workflows.incident.core import Incident
 
-#: Runs recorded before the reminders had none; their inputs carry no cadence, so never ask.
-PATCH_STATUS_CADENCE = "status-cadence"
 
 #: Timeline kinds that are actions taken (what an update lists under "actions taken").
 ACTION_KINDS = ("step_succeeded", "step_failed", "divergence_", "escalated", "rollback_")

@@ -15,10 +15,8 @@ with workflow.unsafe.imports_passed_through():
     from workflows.incident import stubs
     from workflows.incident.core import Incident
     from workflows.incident.slack_sync import SlackSync
+    from workflows.incident.versions import PATCH_RECORD_CLOSE
     from workflows.incident.waiting import Waits
-
-#: Runs started before intake claims (db/incident_claims.py) released nothing when they closed.
-PATCH_RECORD_CLOSE = "record-incident-close"
 
 
 class Closer:

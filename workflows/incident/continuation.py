@@ -23,7 +23,6 @@ with workflow.unsafe.imports_passed_through():
     )
     from workflows.incident.core import Incident
 
-PATCH_CONTINUE_AS_NEW = "continue-as-new-when-suggested"
 #: Alert event ids remembered for de-duplication (in memory, and across runs).
 SEEN_EVENTS_KEPT = 1000
 

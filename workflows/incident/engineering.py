@@ -20,8 +20,6 @@ with workflow.unsafe.imports_passed_through():
     from workflows.incident.core import Incident
     from workflows.incident_record import describe_failure
 
-#: Runs recorded before these updates had none; their inputs name no channel, so never ask.
-PATCH_ENGINEERING_UPDATES = "engineering-updates"
 _ACTIONS_SHOWN = 5
 
 

@@ -22,11 +22,8 @@ with workflow.unsafe.imports_passed_through():
     from schemas.runbook import Step
     from workflows.incident import stubs
     from workflows.incident.core import Incident
+    from workflows.incident.versions import PATCH_ESCALATION_LOCK
     from workflows.incident.waiting import Waits
-
-
-#: Runs recorded before the lock paged concurrently; they replay without it.
-PATCH_ESCALATION_LOCK = "escalation-lock"
 
 
 class Escalator:

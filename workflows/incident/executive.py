@@ -13,12 +13,8 @@ with workflow.unsafe.imports_passed_through():
     from schemas.slack import SlackPostInput
     from workflows.incident import stubs
     from workflows.incident.core import Incident
+    from workflows.incident.versions import PATCH_EXECUTIVE_SLACK
     from workflows.incident_record import describe_failure
-
-#: Runs recorded before executives were emailed; their inputs name none, so they never ask.
-PATCH_EXECUTIVES = "executive-email"
-#: Runs recorded before executives could be told in Slack; their inputs name no channel.
-PATCH_EXECUTIVE_SLACK = "executive-slack"
 
 
 class Executives:

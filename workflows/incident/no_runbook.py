@@ -12,10 +12,8 @@ with workflow.unsafe.imports_passed_through():
     from schemas.incident import ContinuedPhase
     from workflows.incident.core import Incident, Unattended
     from workflows.incident.escalation import Escalator
+    from workflows.incident.versions import PATCH_NO_RUNBOOK_TIMEOUT
     from workflows.incident.waiting import Waits
-
-#: Runs recorded before the no-runbook timeout waited for a person without a deadline.
-PATCH_NO_RUNBOOK_TIMEOUT = "no-runbook-timeout"
 
 
 class NoRunbook:

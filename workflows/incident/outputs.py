@@ -11,10 +11,9 @@ with workflow.unsafe.imports_passed_through():
     from schemas.incident import RunCommandResult, StepOutput, StepView
     from workflows.incident import stubs
     from workflows.incident.core import Incident
+    from workflows.incident.versions import PATCH_STEP_OUTPUTS
     from workflows.incident_record import IncidentRecord
 
-#: Runs recorded before outputs were stored kept them whole in the state; they replay so.
-PATCH_STEP_OUTPUTS = "step-output-store"
 STDOUT_EXCERPT_CHARS = 4000
 STDERR_EXCERPT_CHARS = 2000
 

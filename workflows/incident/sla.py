@@ -17,9 +17,6 @@ with workflow.unsafe.imports_passed_through():
     from workflows.incident.core import Incident
     from workflows.incident.escalation import Escalator
 
-#: Runs recorded before SLA timers had none; their inputs carry no SLAs, so they never ask.
-PATCH_SLA = "severity-sla"
-
 
 class SlaWatch:
     def __init__(self, incident: Incident, escalator: Escalator) -> None:

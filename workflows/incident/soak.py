@@ -20,10 +20,8 @@ with workflow.unsafe.imports_passed_through():
     from schemas.trust import Mode
     from workflows.incident.agent import Agent
     from workflows.incident.core import Aborted, Incident
+    from workflows.incident.versions import PATCH_SOAK
     from workflows.incident_record import describe_failure
-
-#: Runs recorded before the soak closed at once; their inputs carry no soak, so they never ask.
-PATCH_SOAK = "soak-period"
 
 
 class Soak:

@@ -23,9 +23,6 @@ with workflow.unsafe.imports_passed_through():
     from workflows.incident.core import Incident
     from workflows.incident_record import describe_failure
 
-#: Runs recorded before the push had none; their inputs name no page, so they never ask.
-PATCH_STATUSPAGE = "statuspage-push"
-
 
 def body_of(update: StatusUpdate) -> str:
     """The public text of an update: impact, then what is known and what comes next."""

@@ -26,16 +26,13 @@ with workflow.unsafe.imports_passed_through():
     from workflows.incident.escalation import Escalator
     from workflows.incident.gate import AutomationGate
     from workflows.incident.outputs import Outputs
+    from workflows.incident.versions import PATCH_ROLLBACK_REFUSES
     from workflows.incident.waiting import Waits
     from workflows.incident_record import (
         describe_failure,
         failure_result,
         lost_agent,
     )
-
-#: Runs started before the contextual renderer kept a rollback whatever its captured values;
-#: on replay they still do (the refused value stays an inert `{{ name }}`, never the value).
-PATCH_ROLLBACK_REFUSES = "rollback-refuses-unsafe-captured-values"
 
 
 class StepRunner:

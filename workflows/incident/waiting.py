@@ -10,8 +10,9 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from schemas.incident import LOST_AGENT, ContinuedPhase, IncidentStatus, StepState, StepView
-    from workflows.incident.continuation import PATCH_CONTINUE_AS_NEW, ContinueAsNew, suggested
+    from workflows.incident.continuation import ContinueAsNew, suggested
     from workflows.incident.core import Choice, Incident
+    from workflows.incident.versions import PATCH_CONTINUE_AS_NEW
 
 
 class Waits:

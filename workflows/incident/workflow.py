@@ -34,10 +34,10 @@ with workflow.unsafe.imports_passed_through():
     from schemas.severity import ParentLink, SeverityChange
     from schemas.status_updates import PublishApproval, StatusUpdateIn
     from schemas.trust import KillSwitch
-    from workflows import approvals, closing
+    from workflows import approvals
     from workflows.incident import stubs
     from workflows.incident.agent import Agent
-    from workflows.incident.cadence import PATCH_STATUS_CADENCE, StatusCadence
+    from workflows.incident.cadence import StatusCadence
     from workflows.incident.close import Closer
     from workflows.incident.command import IncidentCommand
     from workflows.incident.compensation import Compensation
@@ -50,19 +50,28 @@ with workflow.unsafe.imports_passed_through():
         Unattended,
         initial_state,
     )
-    from workflows.incident.engineering import PATCH_ENGINEERING_UPDATES, EngineeringUpdates
+    from workflows.incident.engineering import EngineeringUpdates
     from workflows.incident.escalation import Escalator
-    from workflows.incident.executive import PATCH_EXECUTIVES, Executives
+    from workflows.incident.executive import Executives
     from workflows.incident.gate import AutomationGate
     from workflows.incident.inputs import HumanInputs
     from workflows.incident.no_runbook import NoRunbook
     from workflows.incident.outputs import Outputs
     from workflows.incident.runbook import adopt
-    from workflows.incident.sla import PATCH_SLA, SlaWatch
+    from workflows.incident.sla import SlaWatch
     from workflows.incident.slack_sync import SlackSync
     from workflows.incident.soak import Soak
-    from workflows.incident.statuspage import PATCH_STATUSPAGE, StatuspageSync
+    from workflows.incident.statuspage import StatuspageSync
     from workflows.incident.steps import StepRunner
+    from workflows.incident.versions import (
+        PATCH_ENGINEERING_UPDATES,
+        PATCH_EXECUTIVES,
+        PATCH_HOLD_OPEN,
+        PATCH_SLA,
+        PATCH_STATUS_CADENCE,
+        PATCH_STATUSPAGE,
+        decide_at_start,
+    )
     from workflows.incident.waiting import Waits
 
 
@@ -122,6 +131,7 @@ class IncidentWorkflow:
 
     @workflow.run
     async def run(self, inp: IncidentInput) -> IncidentState:
+        decide_at_start()  # before anything else: see workflows/incident/versions.py
         i = self._incident
         self._start_background()
         try:
@@ -144,7 +154,7 @@ class IncidentWorkflow:
                 if resumed or (
                     not inp.dry_run
                     and inp.hold_open_while_firing
-                    and workflow.patched(closing.PATCH_HOLD_OPEN)
+                    and workflow.patched(PATCH_HOLD_OPEN)
                 ):
                     outcome = await self._closer.hold_open(resumed=resumed)
                     outcome = await self._soak.settle(outcome)
