@@ -18,10 +18,11 @@ from temporalio.workflow import NondeterminismError
 
 from tests.replay.broken_workflow import UnpatchedChange
 from tests.replay.task_splits import every_split, split_points
-from workflows.incident import IncidentWorkflow
+from workers.orchestrator import workflow_runner
+from workflows.incident import IncidentWorkflow, versions
 
 HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
-#: Recorded since every patch is decided at a run's start (workflows/incident/versions.py).
+#: Recorded since a run decides its flow version at its start (workflows/incident/versions.py).
 DECIDED_AT_START = [p for p in HISTORIES if p.stem.startswith("v5_")]
 
 
@@ -83,7 +84,7 @@ async def test_an_unpatched_change_is_caught() -> None:
 async def test_a_task_split_by_a_query_after_any_local_activity_replays(path: Path) -> None:
     """Core completes a task early (forcing a new one) when a query arrives while a local
     activity's result is pending; the live run goes on in the new task. Every such split of a
-    run that decided its patches at the start replays."""
+    run that decided its flow version at the start replays."""
     raw = json.loads(path.read_text())
     for index, split in every_split(raw):
         try:
@@ -112,3 +113,18 @@ async def test_the_same_split_breaks_a_run_that_asked_for_patches_where_used() -
             except NondeterminismError as err:
                 failures.append(str(err))
     assert any("Non-deprecated patch marker" in f for f in failures), failures
+
+
+async def test_a_newer_flow_version_leaves_recorded_runs_on_theirs(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The next change adds a flow version: runs recorded on this one must find theirs (asking
+    for the absent newer one records nothing on replay, or these would fail)."""
+    monkeypatch.setattr(versions, "FLOW_VERSIONS", (*versions.FLOW_VERSIONS, "incident-flow-next"))
+    replayer = Replayer(
+        workflows=[IncidentWorkflow],
+        data_converter=pydantic_data_converter,
+        workflow_runner=workflow_runner(),  # shares the patched module, as the worker does
+    )
+    for path in DECIDED_AT_START[:8]:
+        await replayer.replay_workflow(_load(path))

@@ -1,6 +1,6 @@
-"""Every patch the incident flow asks for is one a new run decides at its start
-(workflows/incident/versions.py): a patch asked for only where it is used could find its marker
-in another workflow task on replay."""
+"""Every change the incident flow guards is answered from the run's flow version, decided when
+the run starts (workflows/incident/versions.py): a patch asked for only where it is used could
+find its marker in another workflow task on replay."""
 
 from __future__ import annotations
 
@@ -10,34 +10,40 @@ from pathlib import Path
 from tests.support import REPO
 from workflows.incident import versions
 
+VERSIONS_PY = REPO / "workflows" / "incident" / "versions.py"
 
-def _patched_calls() -> list[tuple[Path, ast.Call]]:
+
+def _calls(name: str) -> list[tuple[Path, ast.Call]]:
     calls = []
     for path in sorted((REPO / "workflows").rglob("*.py")):
         for node in ast.walk(ast.parse(path.read_text())):
-            if (
-                isinstance(node, ast.Call)
-                and isinstance(node.func, ast.Attribute)
-                and node.func.attr in ("patched", "deprecate_patch")
-            ):
+            if not isinstance(node, ast.Call):
+                continue
+            func = node.func
+            called = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
+            if called == name:
                 calls.append((path, node))
     return calls
 
 
-def test_every_patch_asked_for_is_decided_at_the_start() -> None:
-    calls = _patched_calls()
+def test_only_versions_asks_temporal_for_patches() -> None:
+    for name in ("patched", "deprecate_patch"):
+        for path, call in _calls(name):
+            assert path == VERSIONS_PY, f"{path.relative_to(REPO)}:{call.lineno}: use versions.has"
+
+
+def test_every_guarded_change_is_a_listed_patch() -> None:
+    calls = [(p, c) for p, c in _calls("has") if p != VERSIONS_PY]
     assert len(calls) >= len(versions.CURRENT)
     for path, call in calls:
         where = f"{path.relative_to(REPO)}:{call.lineno}"
         (argument,) = call.args
         assert isinstance(argument, ast.Name), f"{where}: name the patch in versions.py"
-        if argument.id == "patch" and path.name == "versions.py":
-            continue  # decide_at_start's own loop
-        assert argument.id.startswith("PATCH_"), where
-        value = getattr(versions, argument.id)
-        assert value in versions.CURRENT or value == versions.PATCH_DECIDED_AT_START, where
+        assert getattr(versions, argument.id) in versions.CURRENT, where
 
 
-def test_patch_ids_are_unique() -> None:
+def test_each_patch_came_with_a_flow_version() -> None:
     assert len(set(versions.CURRENT)) == len(versions.CURRENT)
-    assert versions.PATCH_DECIDED_AT_START not in versions.CURRENT
+    assert set(versions.INTRODUCED_IN) == set(versions.CURRENT)
+    assert set(versions.INTRODUCED_IN.values()) <= set(range(1, len(versions.FLOW_VERSIONS) + 1))
+    assert not set(versions.FLOW_VERSIONS) & set(versions.CURRENT)

@@ -21,7 +21,7 @@ from services import incidents as incident_client
 from tests.harness import Stack, generic_alert, history_events, running_stack, unique
 from tests.standins.statuspage import API_KEY, PAGE_ID, StatuspageStandin
 from tests.support import assert_eventually
-from workflows.incident.versions import PATCH_STATUSPAGE
+from workflows.incident.versions import FLOW_VERSIONS, INTRODUCED_IN, PATCH_STATUSPAGE
 
 pytestmark = pytest.mark.temporal
 
@@ -165,7 +165,9 @@ async def test_published_updates_create_then_update_then_resolve_the_statuspage_
         assert final.statuspage_incident_id == sp_id
         history = (await stack.handle(incident).fetch_history()).to_json()
         assert API_KEY not in history, "the API key never enters the workflow's history"
-        assert PATCH_STATUSPAGE in _patches(await history_events(stack.handle(incident)))
+        # The run recorded the newest flow version, which brought the push.
+        assert FLOW_VERSIONS[-1] in _patches(await history_events(stack.handle(incident)))
+        assert INTRODUCED_IN[PATCH_STATUSPAGE] <= len(FLOW_VERSIONS)
 
 
 async def test_a_refused_key_is_recorded_once_and_the_update_stays_published(

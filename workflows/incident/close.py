@@ -56,7 +56,7 @@ class Closer:
         """Trust bookkeeping and the blast-radius slot; both read from this incident's record.
         First, the intake's claim: a later alert now reopens this run or starts a new one."""
         i = self._i
-        if not i.inp.dry_run and workflow.patched(PATCH_RECORD_CLOSE):
+        if not i.inp.dry_run and i.versions.has(PATCH_RECORD_CLOSE):
             await stubs.record_incident_close(
                 IncidentClosed(
                     incident_id=i.state.id,

@@ -32,6 +32,7 @@ with workflow.unsafe.imports_passed_through():
     from schemas.severity import Severity
     from schemas.trust import KillSwitch, Mode
     from workflows import approvals
+    from workflows.incident.versions import Versions
     from workflows.incident_record import IncidentRecord, closed_message
 
 
@@ -97,6 +98,7 @@ class Incident:
     fired: int = 0  # firing deliveries after the first: a re-fire interrupts a soak
     #: This run's full stdout per step (the state keeps an excerpt): what conditions read.
     full_output: dict[str, str] = field(default_factory=dict)
+    versions: Versions = field(default_factory=Versions)
 
     @classmethod
     def open(cls, inp: IncidentInput, state: IncidentState) -> Incident:

@@ -58,7 +58,7 @@ class Escalator:
         """A person asked: page the level after the highest one paged so far."""
         levels = self._i.inp.escalation.levels
         why = f"escalated by {action.actor}" + (f": {action.reason}" if action.reason else "")
-        if not workflow.patched(PATCH_ESCALATION_LOCK):
+        if not self._i.versions.has(PATCH_ESCALATION_LOCK):
             level = self._next_manual_level()
             await self._page(level, levels[level], why, None, skip_paged=False)
             return f"escalated to level {level + 1} ({levels[level]})"
@@ -75,7 +75,7 @@ class Escalator:
     async def escalate(self, level: int, target: str, reason: str, step_id: str | None) -> None:
         """One page at a time; a level somebody was already paged at is not paged again (the
         next one is), whichever of the step wait, the timers or a person asked first."""
-        if not workflow.patched(PATCH_ESCALATION_LOCK):
+        if not self._i.versions.has(PATCH_ESCALATION_LOCK):
             await self._page(level, target, reason, step_id, skip_paged=False)
             return
         async with self._lock:

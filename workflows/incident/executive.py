@@ -68,7 +68,7 @@ class Executives:
             )
             i.rec.timeline("executives_notified", f"{what}: {said}")
         channel = i.inp.executive_channel
-        if channel is not None and workflow.patched(PATCH_EXECUTIVE_SLACK):
+        if channel is not None and self._i.versions.has(PATCH_EXECUTIVE_SLACK):
             i.rec.timeline(
                 "executives_notified", f"{what}: {await self._post(channel, subject, body)}"
             )

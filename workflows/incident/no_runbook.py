@@ -30,7 +30,7 @@ class NoRunbook:
         i = self._i
         timeout = i.inp.no_runbook_timeout_s
         phase = ContinuedPhase.NO_RUNBOOK
-        if timeout and not self.escalated and workflow.patched(PATCH_NO_RUNBOOK_TIMEOUT):
+        if timeout and not self.escalated and self._i.versions.has(PATCH_NO_RUNBOOK_TIMEOUT):
             due = i.state.opened_at + timedelta(seconds=timeout)
             within = max(due - workflow.now(), timedelta(0))
             if not await self._waits.wait(

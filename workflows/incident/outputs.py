@@ -27,7 +27,7 @@ class Outputs:
         self._i = incident
 
     async def keep_step(self, view: StepView, result: RunCommandResult) -> None:
-        if not workflow.patched(PATCH_STEP_OUTPUTS):
+        if not self._i.versions.has(PATCH_STEP_OUTPUTS):
             IncidentRecord.record_result(view, result)
             return
         await self._store(view.id, "step", result)
@@ -41,7 +41,7 @@ class Outputs:
     async def keep_rollback(self, view: StepView, result: RunCommandResult | None) -> None:
         view.rollback_exit_code = result.exit_code if result else None
         output = (result.stdout + result.stderr) if result else ""
-        if not workflow.patched(PATCH_STEP_OUTPUTS):
+        if not self._i.versions.has(PATCH_STEP_OUTPUTS):
             view.rollback_output = output
             return
         if result is not None:

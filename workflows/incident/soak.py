@@ -99,7 +99,7 @@ class Soak:
         """The outcome to close with once a soak was clean; raises Aborted on an abort."""
         i = self._i
         period = self._period()
-        if not period or not workflow.patched(PATCH_SOAK):
+        if not period or not self._i.versions.has(PATCH_SOAK):
             return why
         while True:
             fired = i.fired

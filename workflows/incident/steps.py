@@ -207,7 +207,7 @@ class StepRunner:
                 err = MissingVariableError(filled.missing)
                 i.rec.timeline("rollback_unavailable", f"{view.id}: {err}")
                 rollback = None
-            elif filled.refused and workflow.patched(PATCH_ROLLBACK_REFUSES):
+            elif filled.refused and self._i.versions.has(PATCH_ROLLBACK_REFUSES):
                 # A captured value that cannot be placed safely: no automatic rollback.
                 why = UnsafeValueError(filled.refused)
                 i.rec.timeline("rollback_unavailable", f"{view.id}: {why}")

@@ -1,25 +1,24 @@
-"""Every version of the incident flow, and the rule that a run decides them all when it starts.
+"""Every version of the incident flow, decided once when a run starts.
 
-Each id guards one change (`workflow.patched`): histories recorded before it replay the old path.
+Each PATCH_* id guards one change: histories recorded before it replay the old path.
 
-Since PATCH_DECIDED_AT_START a new run asks for every patch in its first workflow task, before
-anything else, so all its markers sit in that task. Asked for where the change is used, a marker
-could land in a different task on replay than it did live, and the replay failed (TMPRL1100
-"Non-deprecated patch marker encountered"): Temporal's core answers a query that was delivered
-with a workflow task while a local activity's result is pending by completing the task with the
+A run records its flow version (one marker, FLOW_VERSIONS) first thing in its first workflow
+task, and every patch is answered from it. Asked for where each change is used, a patch marker
+could land in another task on replay than it did live, and the replay failed (TMPRL1100
+"Non-deprecated patch marker encountered"): Temporal's core answers a query delivered with a
+workflow task while a local activity's result is pending by completing the task with the
 activity's marker and forcing a new task; the workflow sees the result, and runs on, one task
-later than the marker, while a replay (after a worker restart or a cache eviction, or for a query
-on an evicted run) hands it the result in the marker's own task. Patches are announced to the
+later than the marker, while a replay (after a worker restart or an eviction, or for a query on
+an evicted run) hands it the result in the marker's own task. Patches are announced to the
 workflow per task, so a patch first asked for in that stretch found no marker in its task.
-Deciding at the start also keeps one run on one version for its whole life.
+One marker in the first task cannot move, costs the first task one event rather than one per
+patch (about 1 ms each on the dev server), and keeps a run on one version for its whole life.
+Runs recorded before FLOW_VERSIONS existed keep asking for each patch where it is used.
 """
 
 from __future__ import annotations
 
 from temporalio import workflow
-
-#: Runs recorded before this asked for each patch where it was used (see above).
-PATCH_DECIDED_AT_START = "patches-decided-at-start"
 
 #: New runs take the hold-open path; histories recorded before it replay the old one.
 PATCH_HOLD_OPEN = "hold-open-while-alert-fires"
@@ -69,10 +68,31 @@ CURRENT = (
     PATCH_ENGINEERING_UPDATES,
 )
 
+#: The flow's versions, oldest first; a new run records the newest. A change after these adds
+#: a version here and names it in INTRODUCED_IN.
+FLOW_VERSIONS = ("incident-flow-1",)
+#: The flow version (1-based) that brought each patch: all the earlier ones came with the first.
+INTRODUCED_IN: dict[str, int] = dict.fromkeys(CURRENT, 1)
 
-def decide_at_start() -> None:
-    """Call first thing in a run. A new run records every patch now; later `workflow.patched`
-    calls return the decision. A run recorded before this rule keeps asking where it used to."""
-    if workflow.patched(PATCH_DECIDED_AT_START):
-        for patch in CURRENT:
-            workflow.patched(patch)
+
+class Versions:
+    """One run's versions. Kept on the run's Incident, never as module state: the worker shares
+    the workflow modules between runs."""
+
+    def __init__(self) -> None:
+        self.flow = 0  # 0: recorded before flow versions; each patch is asked for where used
+
+    def decide(self) -> None:
+        """First thing in a run. Live, the newest version answers True and is recorded; on
+        replay a version absent from the history answers False and records nothing, so the
+        newest version present is the run's."""
+        for number in range(len(FLOW_VERSIONS), 0, -1):
+            if workflow.patched(FLOW_VERSIONS[number - 1]):
+                self.flow = number
+                return
+
+    def has(self, patch: str) -> bool:
+        """Whether this run takes the change `patch` guards."""
+        if self.flow == 0:
+            return workflow.patched(patch)
+        return INTRODUCED_IN[patch] <= self.flow

@@ -34,7 +34,7 @@ class Waits:
         the server suggests it.
         """
         i = self._i
-        may_continue = continuable is not None and workflow.patched(PATCH_CONTINUE_AS_NEW)
+        may_continue = continuable is not None and self._i.versions.has(PATCH_CONTINUE_AS_NEW)
         deadline = workflow.now() + within if within is not None else None
         while True:
             remaining = None if deadline is None else deadline - workflow.now()

@@ -70,7 +70,6 @@ with workflow.unsafe.imports_passed_through():
         PATCH_SLA,
         PATCH_STATUS_CADENCE,
         PATCH_STATUSPAGE,
-        decide_at_start,
     )
     from workflows.incident.waiting import Waits
 
@@ -131,8 +130,8 @@ class IncidentWorkflow:
 
     @workflow.run
     async def run(self, inp: IncidentInput) -> IncidentState:
-        decide_at_start()  # before anything else: see workflows/incident/versions.py
         i = self._incident
+        i.versions.decide()  # before anything else: see workflows/incident/versions.py
         self._start_background()
         try:
             if inp.continued is None:
@@ -154,7 +153,7 @@ class IncidentWorkflow:
                 if resumed or (
                     not inp.dry_run
                     and inp.hold_open_while_firing
-                    and workflow.patched(PATCH_HOLD_OPEN)
+                    and i.versions.has(PATCH_HOLD_OPEN)
                 ):
                     outcome = await self._closer.hold_open(resumed=resumed)
                     outcome = await self._soak.settle(outcome)
@@ -205,24 +204,25 @@ class IncidentWorkflow:
 
     def _start_background(self) -> None:
         """Slack sync and incident-level escalation timers, only when configured for this run."""
-        notify = self._incident.inp.notifications
+        i = self._incident
+        has = i.versions.has
+        notify = i.inp.notifications
         if notify.slack:
             self._background.append(asyncio.create_task(self._slack.loop()))
         if notify.ack_timeout_s or notify.resolve_timeout_s:
             self._background.append(asyncio.create_task(self._escalator.watch_timers()))
-        if self._incident.inp.slas and workflow.patched(PATCH_SLA):
+        if i.inp.slas and has(PATCH_SLA):
             self._background.append(asyncio.create_task(self._sla.watch()))
-        if self._incident.inp.update_cadence_s and workflow.patched(PATCH_STATUS_CADENCE):
+        if i.inp.update_cadence_s and has(PATCH_STATUS_CADENCE):
             self._background.append(asyncio.create_task(self._cadence.remind()))
-        if self._executives.configured() and workflow.patched(PATCH_EXECUTIVES):
+        if self._executives.configured() and has(PATCH_EXECUTIVES):
             self._background.append(asyncio.create_task(self._executives.watch()))
-        if self._incident.inp.statuspage is not None and workflow.patched(PATCH_STATUSPAGE):
+        if i.inp.statuspage is not None and has(PATCH_STATUSPAGE):
             self._background.append(asyncio.create_task(self._statuspage.push_published()))
-        inp = self._incident.inp
         if (
-            inp.engineering_channel is not None
-            and inp.engineering_update_s
-            and workflow.patched(PATCH_ENGINEERING_UPDATES)
+            i.inp.engineering_channel is not None
+            and i.inp.engineering_update_s
+            and has(PATCH_ENGINEERING_UPDATES)
         ):
             self._background.append(asyncio.create_task(self._engineering.post_on_cadence()))
 
