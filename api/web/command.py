@@ -3,9 +3,10 @@ take a role, post a status update (prefilled from the record) and publish it, cl
 positive, link to a parent incident, and read the handoff document.
 
 Every action is the HTTP API's own function (api/incident_command.py, api/status_page.py),
-called the way api/web/incidents.py calls api/incidents.py: the person is the signed-in
-session's, never a form field; the channel is `web`; the workflow's validators decide, and a
-refusal is shown in the page's #flash box with the workflow's reason.
+called through api/web/acting.py as api/web/incidents.py calls api/incidents.py: the person is
+the signed-in session's, never a form field; the channel is `web`; the workflow's validators
+decide, and a refusal is shown in the page's #flash box with the workflow's reason. The checks
+here only word what a form left empty; the API's models and the workflow decide the rest.
 
 These routes are registered before api/web/incidents.py's catch-all
 `POST /web/incidents/{incident_id}/{action}` (see api/web/__init__.py), which would otherwise
@@ -14,7 +15,6 @@ answer `/severity`, `/roles`, ... with "no action".
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
@@ -23,8 +23,7 @@ from fastapi.responses import HTMLResponse, Response
 from api import incident_command as api_command
 from api import status_page as api_status
 from api.deps import State
-from api.incidents import Outcome
-from api.web.incidents import _as_web, _outcome
+from api.web.acting import act
 from api.web.render import flash, render
 from api.web.session import Responder, Viewer
 from domain.handoff import handoff_document
@@ -43,16 +42,6 @@ def _refused(request: Request, message: str) -> Response:
     return flash(request, message, "error", 422)
 
 
-async def _run(request: Request, call: Callable[[], Awaitable[Outcome]], done: str) -> Response:
-    """Run the API's function and answer with a flash (api/web/incidents.py's `_outcome`). The
-    body is built inside the call, so a field the API's model refuses is a flash too."""
-
-    async def act() -> Outcome:
-        return await call()
-
-    return await _outcome(request, act(), done)
-
-
 @router.post("/{incident_id}/severity", response_class=HTMLResponse)
 async def change_severity(
     incident_id: str,
@@ -66,14 +55,17 @@ async def change_severity(
         return _refused(request, f"choose a severity level: {', '.join(Severity)}")
     if not reason.strip():
         return _refused(request, "a change of severity needs a reason")
-
-    def call() -> Awaitable[Outcome]:
-        body = api_command.SeverityBody(severity=Severity(severity), reason=reason.strip())
-        return api_command.change_severity(
-            incident_id, body, _as_web(request), state, user.principal, None
-        )
-
-    return await _run(request, call, f"Severity {severity}")
+    return await act(
+        request,
+        state,
+        user,
+        f"Severity {severity}",
+        lambda *web: api_command.change_severity(
+            incident_id,
+            api_command.SeverityBody(severity=Severity(severity), reason=reason.strip()),
+            *web,
+        ),
+    )
 
 
 @router.post("/{incident_id}/roles", response_class=HTMLResponse)
@@ -90,14 +82,17 @@ async def assign_role(
         return _refused(request, f"choose a role: {', '.join(r.value for r in IncidentRole)}")
     if not person.strip():
         return _refused(request, "name the person (their handle)")
-
-    def call() -> Awaitable[Outcome]:
-        body = api_command.RoleBody(role=IncidentRole(role), person=person.strip(), remove=remove)
-        return api_command.assign_role(
-            incident_id, body, _as_web(request), state, user.principal, None
-        )
-
-    return await _run(request, call, "Roles")
+    return await act(
+        request,
+        state,
+        user,
+        "Roles",
+        lambda *web: api_command.assign_role(
+            incident_id,
+            api_command.RoleBody(role=IncidentRole(role), person=person.strip(), remove=remove),
+            *web,
+        ),
+    )
 
 
 @router.post("/{incident_id}/false-positive", response_class=HTMLResponse)
@@ -106,14 +101,15 @@ async def mark_false_positive(
 ) -> Response:
     if not reason.strip():
         return _refused(request, "a false positive needs a reason (it is kept to tune the alert)")
-
-    def call() -> Awaitable[Outcome]:
-        body = api_command.FalsePositiveBody(reason=reason.strip())
-        return api_command.mark_false_positive(
-            incident_id, body, _as_web(request), state, user.principal, None
-        )
-
-    return await _run(request, call, "False positive")
+    return await act(
+        request,
+        state,
+        user,
+        "False positive",
+        lambda *web: api_command.mark_false_positive(
+            incident_id, api_command.FalsePositiveBody(reason=reason.strip()), *web
+        ),
+    )
 
 
 @router.post("/{incident_id}/parent", response_class=HTMLResponse)
@@ -127,14 +123,15 @@ async def link_parent(
 ) -> Response:
     if not parent.strip():
         return _refused(request, "name the parent incident (its id)")
-
-    def call() -> Awaitable[Outcome]:
-        body = api_command.ParentBody(parent=parent.strip(), reason=reason.strip())
-        return api_command.link_parent(
-            incident_id, body, _as_web(request), state, user.principal, None
-        )
-
-    return await _run(request, call, "Linked")
+    return await act(
+        request,
+        state,
+        user,
+        "Linked",
+        lambda *web: api_command.link_parent(
+            incident_id, api_command.ParentBody(parent=parent.strip(), reason=reason.strip()), *web
+        ),
+    )
 
 
 @router.post("/{incident_id}/status-updates", response_class=HTMLResponse)
@@ -154,21 +151,24 @@ async def post_status_update(
         return _refused(request, f"choose a phase: {', '.join(p.value for p in UpdatePhase)}")
     if not impact.strip():
         return _refused(request, "a status update needs its impact (who is affected, how)")
-
-    def call() -> Awaitable[Outcome]:
-        body = api_status.StatusUpdateBody(
-            phase=UpdatePhase(phase),
-            impact=impact.strip(),
-            root_cause=root_cause.strip(),
-            next_steps=next_steps.strip(),
-            eta=eta.strip(),
-            public=public,
-        )
-        return api_status.post_status_update(
-            incident_id, body, _as_web(request), state, user.principal, None
-        )
-
-    return await _run(request, call, "Status update")
+    return await act(
+        request,
+        state,
+        user,
+        "Status update",
+        lambda *web: api_status.post_status_update(
+            incident_id,
+            api_status.StatusUpdateBody(
+                phase=UpdatePhase(phase),
+                impact=impact.strip(),
+                root_cause=root_cause.strip(),
+                next_steps=next_steps.strip(),
+                eta=eta.strip(),
+                public=public,
+            ),
+            *web,
+        ),
+    )
 
 
 @router.post("/{incident_id}/status-updates/{number}/publish", response_class=HTMLResponse)
@@ -177,13 +177,13 @@ async def publish_status_update(
 ) -> Response:
     if number < 1:
         return _refused(request, "no such status update")
-
-    def call() -> Awaitable[Outcome]:
-        return api_status.publish_status_update(
-            incident_id, number, _as_web(request), state, user.principal, None
-        )
-
-    return await _run(request, call, "Published")
+    return await act(
+        request,
+        state,
+        user,
+        "Published",
+        lambda *web: api_status.publish_status_update(incident_id, number, *web),
+    )
 
 
 @router.get("/{incident_id}/handoff", response_class=HTMLResponse)

@@ -9,27 +9,24 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
-from pydantic import ValidationError
-from temporalio.client import WorkflowUpdateFailedError
-from temporalio.service import RPCError
 
 from api import exports
 from api import incidents as api_incidents
 from api.deps import AppState, State
-from api.errors import ApiError
 from api.web import history
+from api.web.acting import act
 from api.web.command_panel import CommandPanel, command_panel
 from api.web.render import flash, render, templates
 from api.web.session import Responder, Viewer, WebUser
 from schemas.incident import IncidentState, StepState
 from services import incidents as incident_client
-from services.incidents import IncidentClosedError, IncidentNotFoundError
+from services.incidents import IncidentNotFoundError
 
 router = APIRouter(prefix="/web/incidents", include_in_schema=False)
 
@@ -154,32 +151,6 @@ async def live(incident_id: str, request: Request, state: State, user: Viewer) -
     )
 
 
-def _as_web(request: Request) -> Request:
-    """The same request, saying it came from the web app (the channel in the audit)."""
-    scope = dict(request.scope)
-    headers = [(k, v) for k, v in scope["headers"] if k != api_incidents.CHANNEL_HEADER.encode()]
-    scope["headers"] = [*headers, (api_incidents.CHANNEL_HEADER.encode(), b"web")]
-    return Request(scope, request.receive)
-
-
-async def _outcome(request: Request, call: Awaitable[api_incidents.Outcome], done: str) -> Response:
-    """Run one action and answer with a flash: what happened, or why it was refused."""
-    try:
-        outcome = await call
-    except ApiError as err:
-        return flash(request, err.message, "error", err.status_code)
-    except (IncidentClosedError, IncidentNotFoundError) as err:
-        return flash(request, str(getattr(err, "message", err)), "error", 409)
-    except WorkflowUpdateFailedError as err:
-        cause = err.cause
-        return flash(request, getattr(cause, "message", None) or str(cause or err), "error", 409)
-    except ValidationError as err:
-        return flash(request, "; ".join(e["msg"] for e in err.errors()), "error", 422)
-    except RPCError as err:
-        return flash(request, f"the workflow engine refused: {err.message}", "error", 503)
-    return flash(request, f"{done}: {outcome.result}")
-
-
 @router.post("/{incident_id}/steps/{step_id}/approval", response_class=HTMLResponse)
 async def approve(
     incident_id: str,
@@ -198,11 +169,14 @@ async def approve(
         command=command.strip() or None,
         confirm=confirm.strip() or None,
     )
-    call = api_incidents.approve_step(
-        incident_id, step_id, body, _as_web(request), state, user.principal, None
-    )
     word = "Approved" if decision == "approve" else "Rejected"
-    return await _outcome(request, call, f"{word} {step_id}")
+    return await act(
+        request,
+        state,
+        user,
+        f"{word} {step_id}",
+        lambda *web: api_incidents.approve_step(incident_id, step_id, body, *web),
+    )
 
 
 @router.post("/{incident_id}/steps/{step_id}/decision", response_class=HTMLResponse)
@@ -216,10 +190,13 @@ async def decide(
     comment: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
     body = api_incidents.DecisionBody(action=action, comment=comment)
-    call = api_incidents.decide_step(
-        incident_id, step_id, body, _as_web(request), state, user.principal, None
+    return await act(
+        request,
+        state,
+        user,
+        f"{action} {step_id}",
+        lambda *web: api_incidents.decide_step(incident_id, step_id, body, *web),
     )
-    return await _outcome(request, call, f"{action} {step_id}")
 
 
 @router.post("/{incident_id}/steps/{step_id}/skip", response_class=HTMLResponse)
@@ -231,17 +208,14 @@ async def skip(
     user: Responder,
     reason: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
-    call = api_incidents._step_action(
-        "skip_step",
-        incident_id,
-        step_id,
-        api_incidents.ReasonBody(reason=reason),
-        _as_web(request),
+    body = api_incidents.ReasonBody(reason=reason)
+    return await act(
+        request,
         state,
-        user.principal,
-        None,
+        user,
+        f"Skipped {step_id}",
+        lambda *web: api_incidents._step_action("skip_step", incident_id, step_id, body, *web),
     )
-    return await _outcome(request, call, f"Skipped {step_id}")
 
 
 @router.post("/{incident_id}/steps/{step_id}/report", response_class=HTMLResponse)
@@ -255,10 +229,13 @@ async def report(
     note: Annotated[str, Form(max_length=4000)] = "",
 ) -> Response:
     body = api_incidents.ReportBody(outcome=outcome, note=note)
-    call = api_incidents.report_step(
-        incident_id, step_id, body, _as_web(request), state, user.principal, None
+    return await act(
+        request,
+        state,
+        user,
+        f"Reported {step_id} {outcome}",
+        lambda *web: api_incidents.report_step(incident_id, step_id, body, *web),
     )
-    return await _outcome(request, call, f"Reported {step_id} {outcome}")
 
 
 @router.post("/{incident_id}/{action}", response_class=HTMLResponse)
@@ -273,16 +250,14 @@ async def incident_action(
     update = _UPDATES.get(action)
     if update is None:
         return flash(request, f"no action {action!r}", "error", 404)
-    call = api_incidents._incident_action(
-        update,
-        incident_id,
-        api_incidents.ReasonBody(reason=reason),
-        _as_web(request),
+    body = api_incidents.ReasonBody(reason=reason)
+    return await act(
+        request,
         state,
-        user.principal,
-        None,
+        user,
+        action.replace("-", " ").capitalize(),
+        lambda *web: api_incidents._incident_action(update, incident_id, body, *web),
     )
-    return await _outcome(request, call, action.replace("-", " ").capitalize())
 
 
 @router.get("/{incident_id}/export")
