@@ -153,8 +153,13 @@ async def embedded_stack(
         roles = dict(zip(("temporal", "worker", "agent", "api"), procs, strict=True))
         yield Stack(api, client, procs[-1], roles, data)
     finally:
+        # The API, the agent, the worker, then the server: a worker stopping while the server
+        # is already gone retries its calls past any wait, and hid the figures behind a timeout.
         for p in reversed(procs):
             p.terminate()
-        for p in procs:
-            p.wait(timeout=30)
+            try:
+                p.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
         print(f"stack log: {data / 'stack.log'}", file=sys.stderr)
