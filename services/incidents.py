@@ -76,9 +76,6 @@ KILL_SWITCH_SIGNAL = "kill_switch"
 #: How long an alert waits for the holder of its correlation group to appear in Temporal (the
 #: holder claimed first and is starting) before the claim is treated as lost.
 _STARTING_GRACE = timedelta(seconds=5)
-#: A running incident answers a query through its worker: one that cannot (down, or failing
-#: its workflow task) is refused in this time (503) instead of holding the caller indefinitely.
-QUERY_TIMEOUT = timedelta(seconds=8)
 
 
 class IncidentNotFoundError(LookupError):
@@ -452,7 +449,7 @@ async def get_state(client: Client, incident_id: str) -> IncidentState:
         raise
     if description.status is WorkflowExecutionStatus.COMPLETED:
         return await handle.result()
-    return await handle.query(IncidentWorkflow.state, rpc_timeout=QUERY_TIMEOUT)
+    return await handle.query(IncidentWorkflow.state)
 
 
 def incident_handle(
