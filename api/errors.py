@@ -77,6 +77,12 @@ _TRANSIENT = {
 }
 
 
+def refusal(err: WorkflowUpdateFailedError) -> str:
+    """Why the workflow refused an update: its validator's words (or the failure's)."""
+    cause = err.cause
+    return getattr(cause, "message", None) or str(cause or err)
+
+
 def _problem(status: int, message: str, **extra: object) -> JSONResponse:
     return JSONResponse({"error": message, **extra}, status_code=status)
 
@@ -109,9 +115,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(WorkflowUpdateFailedError)
     async def _refused(_request: Request, err: WorkflowUpdateFailedError) -> JSONResponse:
-        cause = err.cause
-        message = getattr(cause, "message", None) or str(cause or err)
-        return _problem(409, message)
+        return _problem(409, refusal(err))
 
     @app.exception_handler(WorkflowQueryFailedError)
     async def _unreadable(request: Request, err: WorkflowQueryFailedError) -> JSONResponse:

@@ -20,6 +20,7 @@ from temporalio.client import (
 )
 from temporalio.service import RPCError, RPCStatusCode
 
+from api.errors import refusal
 from api.slack.context import CHANNEL, Ctx
 from api.slack.replies import Refused, Reply, mention
 from domain.policy import PolicyError, may_act
@@ -53,8 +54,7 @@ async def call(ctx: Ctx, incident_id: str, work: Awaitable[T], timeout_s: float 
 def explain(err: BaseException, incident_id: str) -> str:
     """A Temporal failure in words a responder can act on."""
     if isinstance(err, WorkflowUpdateFailedError):
-        cause = err.cause
-        return str(getattr(cause, "message", None) or cause or err)
+        return refusal(err)
     if isinstance(err, incident_client.IncidentNotFoundError):
         return f"no incident {incident_id}"
     if isinstance(err, incident_client.IncidentClosedError):

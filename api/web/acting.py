@@ -14,7 +14,7 @@ from temporalio.service import RPCError
 
 from api import incidents as api_incidents
 from api.deps import AppState
-from api.errors import ApiError
+from api.errors import ApiError, refusal
 from api.web.render import flash
 from api.web.session import WebUser
 from schemas.identity import Principal
@@ -45,8 +45,7 @@ async def act(
     except (IncidentClosedError, IncidentNotFoundError) as err:
         return flash(request, str(getattr(err, "message", err)), "error", 409)
     except WorkflowUpdateFailedError as err:
-        cause = err.cause
-        return flash(request, getattr(cause, "message", None) or str(cause or err), "error", 409)
+        return flash(request, refusal(err), "error", 409)
     except ValidationError as err:
         return flash(request, "; ".join(e["msg"] for e in err.errors()), "error", 422)
     except RPCError as err:

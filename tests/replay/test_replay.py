@@ -65,8 +65,7 @@ def test_there_are_histories_of_every_shape() -> None:
 
 @pytest.mark.parametrize("path", HISTORIES, ids=[p.stem.split("--")[0] for p in HISTORIES])
 async def test_recorded_history_replays_on_current_code(path: Path) -> None:
-    replayer = Replayer(workflows=[IncidentWorkflow], data_converter=pydantic_data_converter)
-    await replayer.replay_workflow(_load(path))
+    await _replayer().replay_workflow(_load(path))
 
 
 async def test_an_unpatched_change_is_caught() -> None:
