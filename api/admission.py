@@ -5,7 +5,8 @@ timed-out sender does not know whether its alert was taken. A fixed number of we
 (`DDRUN_WEBHOOK_MAX_IN_FLIGHT`, per API process) are handled at a time; the next one is refused
 before its body is read, which costs the sender one round trip and tells it when to retry
 (Alertmanager, Grafana, PagerDuty and Opsgenie all retry a 429). A refusal is never an accepted
-alert, so nothing is lost: either the sender got a 2xx and Temporal has the alert, or it retries.
+alert, so nothing is lost: either the sender got a 2xx and its alert is in the database on its
+way to Temporal (services/intake.py), or it retries.
 
 `GET /api/webhooks/admission` says how full the gate is (readers only).
 """
@@ -21,6 +22,7 @@ from pydantic import BaseModel
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.auth import Reader
+from api.deps import State
 
 log = logging.getLogger(__name__)
 
@@ -106,16 +108,25 @@ class AdmissionView(BaseModel):
     admitted: int
     refused: int
     peak: int
+    # The intake queue (services/intake.py): this process's alerts not yet handed to Temporal,
+    # and across every process those waiting and those Temporal refused for good.
+    intake_backlog: int
+    intake_waiting: int
+    intake_failed: int
 
 
 router = APIRouter(prefix="/api/webhooks", tags=["webhooks"])
 
 
 @router.get("/admission")
-async def admission_stats(request: Request, _principal: Reader) -> AdmissionView:
+async def admission_stats(request: Request, state: State, _principal: Reader) -> AdmissionView:
     """This process's gate since it started (each API worker process has its own)."""
     gate: Admission = request.app.state.admission
+    queue = await state.intake.counts()
     return AdmissionView(
+        intake_backlog=state.intake.backlog,
+        intake_waiting=queue.waiting,
+        intake_failed=queue.failed,
         in_flight=gate.in_flight,
         limit=gate.limit,
         admitted=gate.admitted,

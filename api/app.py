@@ -40,6 +40,13 @@ from infra.policy_file import load_policy
 from schemas.settings import Settings
 
 
+async def stop_intake(app: FastAPI) -> None:
+    """Deliveries in flight finish; what is left queued is released to the next process."""
+    state: AppState = app.state.ddrun
+    if "intake" in vars(state):  # built on first use
+        await state.intake.stop()
+
+
 def create_app(
     settings: Settings, client: Client | None = None, engine: AsyncEngine | None = None
 ) -> FastAPI:
@@ -52,7 +59,9 @@ def create_app(
         load_policy(settings.approval_policy_file)  # a broken policy stops start-up, loudly
         if client is not None and engine is not None:
             web_app.warm(app)
+            app.state.ddrun.intake.start()
             yield
+            await stop_intake(app)
             await web_app.stop(app)
             return
         own_engine = make_engine(settings.effective_database_url)
@@ -67,7 +76,9 @@ def create_app(
             people=PeopleStore(own_engine),
         )
         web_app.warm(app)
+        app.state.ddrun.intake.start()  # takes over what a previous process left queued
         yield
+        await stop_intake(app)
         await web_app.stop(app)
         await own_engine.dispose()
 

@@ -21,6 +21,7 @@ from domain.alerts.normalize.keys import PLUMBING_SERVICES, ServiceLabels
 from domain.audit.known_secrets import redactor_for
 from domain.audit.redact import Redactor
 from schemas.settings import Settings
+from services.intake import Intake
 
 
 @dataclass
@@ -43,6 +44,11 @@ class AppState:
     def claims(self) -> IncidentClaimStore:
         """Where each firing alert goes: one atomic claim (db/incident_claims.py)."""
         return IncidentClaimStore(self.engine)
+
+    @cached_property
+    def intake(self) -> Intake:
+        """Accepted alerts on their way to Temporal (services/intake.py)."""
+        return Intake(self.client, self.settings, self.claims, self.engine)
 
     @cached_property
     def service_labels(self) -> ServiceLabels:

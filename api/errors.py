@@ -11,6 +11,7 @@ from temporalio.client import WorkflowQueryFailedError, WorkflowUpdateFailedErro
 from temporalio.service import RPCError, RPCStatusCode
 
 from services.incidents import IncidentClosedError, IncidentNotFoundError
+from services.intake import IntakeFullError
 
 log = logging.getLogger(__name__)
 
@@ -108,6 +109,12 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(IncidentNotFoundError)
     async def _not_found(_request: Request, err: IncidentNotFoundError) -> JSONResponse:
         return _problem(404, f"no incident {err.args[0]!r}")
+
+    @app.exception_handler(IntakeFullError)
+    async def _intake_full(_request: Request, err: IntakeFullError) -> JSONResponse:
+        response = _problem(429, f"{err}; nothing was accepted, retry shortly")
+        response.headers["Retry-After"] = "5"
+        return response
 
     @app.exception_handler(IncidentClosedError)
     async def _closed(_request: Request, err: IncidentClosedError) -> JSONResponse:

@@ -5,11 +5,14 @@ Alertmanager sends a bearer token or basic auth, Opsgenie a secret header, the g
 bearer token. A source with no secret configured accepts unsigned requests from loopback
 clients only (and says so at start-up: `log_unsigned_sources`).
 
-A 202 is answered only after Temporal durably accepted every alert of the body; if it is down
-the source gets a 503 and retries, and the retry is harmless (deliveries dedupe by event id).
+A 202 is answered once every firing alert of the body is durably queued with its intake claim
+(services/intake.py): when Temporal keeps up, after it took them; in a burst, or while it is
+down, at once, and the queue hands them over as it can. Acknowledged, resolved and updated
+alerts go straight to their incident; if Temporal is down those get a 503 and the source
+retries. Retries are harmless (deliveries dedupe by event id).
 
 Replays: a delivery that carries an id is claimed in the deliveries table around its work
-(db/deliveries.py: begun before, handled once Temporal took it), across incident runs, so a
+(db/deliveries.py: begun before, handled once the alerts are queued), across incident runs, so a
 captured and re-sent body answers 200 `{"duplicate": true}` and changes nothing. The ids:
 PagerDuty's `event.id` (inside the signed body); Opsgenie's alert id + action + `updatedAt`
 (nanoseconds, one value per action); Grafana only when signed with a timestamp header (timestamp
@@ -286,7 +289,7 @@ async def _deliver_all(state: State, alerts: list[Alert], extra: dict[str, objec
                     mode_reason=reason,
                     kill_switches=switches,
                     on_call=await source_people.on_call_of(state.people, alert),
-                    claims=state.claims,
+                    intake=state.intake,
                 )
             )
     accepted.extend(_heartbeat_accepted(ignored))

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from db import (  # noqa: F401 - registers the tables on SQLModel.metadata
     alert_rules,
     incident_claims,
+    intake_queue,
     mappings,
     people,
     slack_messages,

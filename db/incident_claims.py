@@ -21,9 +21,10 @@ the dozen event-loop turns a statement-by-statement async transaction waits thro
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from sqlalchemy import Column, DateTime, Update, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -31,7 +32,9 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import Field, SQLModel, col
 
-from db.write_turns import write_in_one_call
+from db.write_turns import read_in_one_call, write_in_one_call
+
+T = TypeVar("T")
 
 
 class IncidentRunRecord(SQLModel, table=True):
@@ -115,12 +118,50 @@ class IncidentClaimStore:
         now: datetime | None = None,
     ) -> Claim:
         """Decide atomically where a firing alert for `incident_id` goes (see the module)."""
+        claim, _ = await self.claim_then(
+            incident_id,
+            group,
+            lambda _conn, _claim: None,
+            correlation_window_s=correlation_window_s,
+            reopen_window_s=reopen_window_s,
+            now=now,
+        )
+        return claim
+
+    async def claim_then(
+        self,
+        incident_id: str,
+        group: str | None,
+        then: Callable[[Connection, Claim], T],
+        *,
+        correlation_window_s: int,
+        reopen_window_s: int,
+        now: datetime | None = None,
+    ) -> tuple[Claim, T]:
+        """The claim, and `then(conn, claim)` in the same transaction (the intake queue writes
+        the alert there: claimed and queued, or neither)."""
         at = now or datetime.now(UTC)
 
-        def decide(conn: Connection) -> Claim:
-            return self._decide(conn, incident_id, group, at, correlation_window_s, reopen_window_s)
+        def decide(conn: Connection) -> tuple[Claim, T]:
+            claim = self._decide(
+                conn, incident_id, group, at, correlation_window_s, reopen_window_s
+            )
+            return claim, then(conn, claim)
 
         return await write_in_one_call(self._engine, decide)
+
+    async def closed_after(self, incident_id: str, at: datetime) -> bool:
+        """Did `incident_id`'s run close after `at`? (An alert queued at `at` reached it.)"""
+
+        def read(conn: Connection) -> bool:
+            closed = conn.execute(
+                select(IncidentRunRecord.__table__.c.closed_at).where(  # type: ignore[attr-defined]
+                    IncidentRunRecord.__table__.c.incident_id == incident_id  # type: ignore[attr-defined]
+                )
+            ).scalar()
+            return closed is not None and (_aware(closed) or at) > at
+
+        return await read_in_one_call(self._engine, read)
 
     def _decide(
         self,

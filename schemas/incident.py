@@ -647,6 +647,9 @@ class AlertAccepted(BaseModel):
         "ignored",
     ]
     detail: str = ""
+    # Kept in the database and handed to Temporal after this answer (a burst): it is safe,
+    # but the incident may take a moment to appear.
+    queued: bool = False
 
 
 class StepOutput(BaseModel):

@@ -42,6 +42,29 @@ class Settings(BaseSettings):
         ge=1,
         description="Webhook requests handled at once per API process; more get 429 + Retry-After",
     )
+    intake_concurrency: int = Field(
+        default=8,
+        ge=1,
+        description="Alerts handed to Temporal at once per API process; a webhook arriving "
+        "while all are busy is answered as soon as its alert is in the database",
+    )
+    intake_ack_wait_s: float = Field(
+        default=5.0,
+        ge=0,
+        description="How long a webhook waits for Temporal to take its alert before answering "
+        "202 with queued: true (it is in the database either way)",
+    )
+    intake_lease_s: float = Field(
+        default=15.0,
+        gt=0,
+        description="Accepted alerts of an API process that stopped are delivered by another "
+        "(or the restarted one) after this",
+    )
+    intake_max_queued: int = Field(
+        default=10_000,
+        ge=1,
+        description="Accepted alerts one API process holds for Temporal; more get 429",
+    )
     auth_enabled: bool = Field(
         default=True,
         description="Every /api route needs a token. false: local development only, loopback "

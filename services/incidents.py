@@ -14,7 +14,7 @@ import logging
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, Protocol, TypeVar
 
 from opentelemetry import trace
 from pydantic import BaseModel
@@ -75,7 +75,13 @@ ALERT_SIGNAL = "alert_received"
 KILL_SWITCH_SIGNAL = "kill_switch"
 #: How long an alert waits for the holder of its correlation group to appear in Temporal (the
 #: holder claimed first and is starting) before the claim is treated as lost.
-_STARTING_GRACE = timedelta(seconds=5)
+STARTING_GRACE = timedelta(seconds=5)
+
+
+class Intake(Protocol):
+    """Where webhooks hand firing alerts (services/intake.Intake)."""
+
+    async def accept(self, incident: IncidentInput, group: str | None) -> AlertAccepted: ...
 
 
 class IncidentNotFoundError(LookupError):
@@ -133,6 +139,7 @@ async def deliver_alert(
     claims: IncidentClaimStore | None = None,
     severity: Severity | None = None,
     declared_by: str | None = None,
+    intake: Intake | None = None,
 ) -> AlertAccepted:
     """Start the incident for a firing alert, or attach it to the open one; pass on what the
     source says later (acknowledged, resolved, updated).
@@ -144,6 +151,8 @@ async def deliver_alert(
     signalled to it as a related alert; a key whose incident closed within the reopen window
     starts a new run linked to the old. `selected` is the runbook chosen before start; without
     it the workflow chooses.
+    With `intake` (services/intake.py, the webhooks) the claim also queues the alert, and the
+    answer may come before Temporal has it (`queued`); without it the answer waits for Temporal.
     `severity` is a level a person declared; without it the level is derived from the alert.
     The commander is the one the approval policy names for the service, else `on_call` (the
     source's assignee, mapped to a person by services/source_people.py).
@@ -151,8 +160,6 @@ async def deliver_alert(
     incident_id = incident_id_for(alert)
     if alert.status is not AlertStatus.FIRING:
         return await _pass_on(client, incident_id, alert)
-    if claims is None:
-        raise TypeError("a firing alert needs the intake claims (IncidentClaimStore)")
     runbook_id = selected.runbook.id if selected and selected.runbook else None
     with tracer.start_as_current_span("read_policy"):
         policy = _policy_or_defaults(settings)
@@ -162,25 +169,6 @@ async def deliver_alert(
             commander = commander_for(policy, alert.service) or on_call
         timers = timers_for(policy, alert.service)
     level = severity or derive_severity(alert, settings.severity_policy)
-    claim = await _claim(client, claims, settings, incident_id, alert, runbook_id)
-    if claim.action == "joined":
-        return AlertAccepted(
-            incident_id=claim.incident_id,
-            dedup_key=alert.dedup_key,
-            status=alert.status.value,
-            action="correlated",
-            detail=f"joined open incident for {alert.service} / {runbook_id}",
-        )
-    reopens = (
-        PreviousRun(
-            incident_id=incident_id,
-            run_id=claim.reopens.run_id,
-            closed_at=claim.reopens.closed_at,
-            status=claim.reopens.status,
-        )
-        if claim.reopens is not None
-        else None
-    )
     incident = IncidentInput(
         incident_id=incident_id,
         alert=alert,
@@ -196,7 +184,6 @@ async def deliver_alert(
         continue_after_events=settings.continue_as_new_after_events,
         approval_rules=dict(approval_rules),
         commander=commander,
-        reopens=reopens,
         severity_level=level,
         declared_by=declared_by,
         slas=dict(settings.severity_policy.slas) if settings.sla_timers else {},
@@ -223,17 +210,66 @@ async def deliver_alert(
             resolve_timeout_s=timers.resolve_timeout_s or settings.resolve_timeout_s,
         ),
     )
-    try:
-        await _start(client, settings, incident, alert, selected, mode)
-    except Exception:
-        await claims.abandon(claim)  # Temporal refused or is down: the retry decides afresh
-        raise
+    group = group_key(alert.service, runbook_id) if runbook_id is not None else None
+    if intake is not None:
+        return await intake.accept(incident, group)
+    if claims is None:
+        raise TypeError("a firing alert needs the intake claims (IncidentClaimStore)")
+    return await start_or_join(client, settings, claims, incident, group)
+
+
+async def start_or_join(
+    client: Client,
+    settings: Settings,
+    claims: IncidentClaimStore,
+    incident: IncidentInput,
+    group: str | None,
+) -> AlertAccepted:
+    """Claim, then the one Temporal call, answering once Temporal has the alert."""
+    claim = await _claim(client, claims, settings, incident.incident_id, incident.alert, group)
+    if claim.action != "joined":
+        try:
+            await start_incident(client, settings, with_reopens(incident, claim))
+        except Exception:
+            await claims.abandon(claim)  # Temporal refused or is down: the retry decides afresh
+            raise
+    return accepted(claim, incident.alert, incident.selected)
+
+
+def with_reopens(incident: IncidentInput, claim: Claim) -> IncidentInput:
+    """The input as the claim decided: linked to the run it reopens, if any."""
+    if claim.reopens is None:
+        return incident
+    previous = PreviousRun(
+        incident_id=incident.incident_id,
+        run_id=claim.reopens.run_id,
+        closed_at=claim.reopens.closed_at,
+        status=claim.reopens.status,
+    )
+    return incident.model_copy(update={"reopens": previous})
+
+
+def accepted(
+    claim: Claim, alert: Alert, selected: SelectedRunbook | None, *, queued: bool = False
+) -> AlertAccepted:
+    """The webhook's answer for a firing alert, from its claim."""
+    runbook_id = selected.runbook.id if selected and selected.runbook else None
+    if claim.action == "joined":
+        return AlertAccepted(
+            incident_id=claim.incident_id,
+            dedup_key=alert.dedup_key,
+            status=alert.status.value,
+            action="correlated",
+            detail=f"joined open incident for {alert.service} / {runbook_id}",
+            queued=queued,
+        )
     return AlertAccepted(
-        incident_id=incident_id,
+        incident_id=claim.incident_id,
         dedup_key=alert.dedup_key,
         status=alert.status.value,
-        action="reopened" if reopens is not None else "started_or_attached",
-        detail=f"reopens run {reopens.run_id}" if reopens is not None else "",
+        action="reopened" if claim.reopens is not None else "started_or_attached",
+        detail=f"reopens run {claim.reopens.run_id}" if claim.reopens is not None else "",
+        queued=queued,
     )
 
 
@@ -255,15 +291,14 @@ async def _claim(
     settings: Settings,
     incident_id: str,
     alert: Alert,
-    runbook_id: str | None,
+    group: str | None,
 ) -> Claim:
     """The claim for a firing alert; a `joined` one has had its alert signalled.
 
     A group holder Temporal does not know yet is still starting (its claim came first): the
     alert waits for it briefly. One Temporal does not run (terminated, or its start was lost
-    with its process) is forgotten after `_STARTING_GRACE`, and the alert claims afresh.
+    with its process) is forgotten after `STARTING_GRACE`, and the alert claims afresh.
     """
-    group = group_key(alert.service, runbook_id) if runbook_id is not None else None
     while True:
         with tracer.start_as_current_span("incident_claim"):
             claim = await claims.claim(
@@ -272,28 +307,21 @@ async def _claim(
                 correlation_window_s=settings.correlation_window_s,
                 reopen_window_s=settings.reopen_window_s,
             )
-        if claim.action != "joined" or await _signal_alert(client, claim.incident_id, alert):
+        if claim.action != "joined" or await signal_alert(client, claim.incident_id, alert):
             return claim
-        if datetime.now(UTC) - claim.since > _STARTING_GRACE:
+        if datetime.now(UTC) - claim.since > STARTING_GRACE:
             await claims.forget_gone(claim.incident_id, claim.since)
         else:
             await asyncio.sleep(0.02)
 
 
-async def _start(
-    client: Client,
-    settings: Settings,
-    incident: IncidentInput,
-    alert: Alert,
-    selected: SelectedRunbook | None,
-    mode: Mode,
-) -> None:
+async def start_incident(client: Client, settings: Settings, incident: IncidentInput) -> None:
     """Signal-with-start: starts the run, or signals it when it is already running."""
-    incident_id = incident.incident_id
+    alert, selected = incident.alert, incident.selected
     await client.start_workflow(
         IncidentWorkflow.run,
         incident,
-        id=incident_id,
+        id=incident.incident_id,
         task_queue=settings.orchestrator_task_queue,
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
         id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
@@ -307,7 +335,7 @@ async def _start(
                 SearchAttributePair(sa.SOURCE, alert.source.value),
                 SearchAttributePair(sa.ESCALATED, False),
                 SearchAttributePair(sa.AUTOMATED, False),
-                SearchAttributePair(sa.MODE, mode.value),
+                SearchAttributePair(sa.MODE, incident.mode.value),
                 SearchAttributePair(sa.KIND, "incident"),
                 SearchAttributePair(sa.ALERT_KEYS, [alert.dedup_key]),
                 *_runbook_attributes(selected),
@@ -318,7 +346,7 @@ async def _start(
     )
 
 
-async def _signal_alert(client: Client, incident_id: str, alert: Alert) -> bool:
+async def signal_alert(client: Client, incident_id: str, alert: Alert) -> bool:
     """Signal the alert to a running incident; False when it is not running (closed or absent)."""
     try:
         await client.get_workflow_handle(incident_id).signal(ALERT_SIGNAL, alert)
@@ -336,7 +364,7 @@ async def _pass_on(client: Client, incident_id: str, alert: Alert) -> AlertAccep
         if alert.status is AlertStatus.ACKNOWLEDGED
         else ("resolved_sent" if alert.status is AlertStatus.RESOLVED else "updated")
     )
-    if await _signal_alert(client, incident_id, alert):
+    if await signal_alert(client, incident_id, alert):
         return AlertAccepted(
             incident_id=incident_id,
             dedup_key=alert.dedup_key,
@@ -349,7 +377,7 @@ async def _pass_on(client: Client, incident_id: str, alert: Alert) -> AlertAccep
         f"AND IncidentAlertKeys = {_quoted(alert.dedup_key)}"
     )
     async for execution in client.list_workflows(query, limit=5):
-        if await _signal_alert(client, execution.id, alert):
+        if await signal_alert(client, execution.id, alert):
             return AlertAccepted(
                 incident_id=execution.id,
                 dedup_key=alert.dedup_key,

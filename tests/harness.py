@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowHandle
 
-from api.app import create_app
+from api.app import create_app, stop_intake
 from db.people import PeopleStore
 from db.runbooks import RunbookStore
 from schemas.identity import PersonIn, Role, Scope, scopes_of
@@ -201,6 +201,7 @@ async def running_stack(
         try:
             yield result
         finally:  # a failed test's histories are the ones most worth replaying
+            await stop_intake(app)
             await _record_histories(result)
 
 

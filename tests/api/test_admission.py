@@ -62,13 +62,20 @@ async def test_a_full_gate_answers_429_at_once_and_says_so(
         # Humans are never refused by the webhook gate.
         stats = await stack.http.get("/api/webhooks/admission", headers=reader)
         assert stats.status_code == 200, stats.text
-        assert stats.json() | {"admitted": 0} == {
+        gate = stats.json()
+        assert gate | {"admitted": 0} == {
             "in_flight": 2,
             "limit": 2,
             "admitted": 0,
             "refused": 1,
             "peak": 2,
+            # Nothing accepted yet by this process; the queue is the whole database's.
+            "intake_backlog": 0,
+            "intake_waiting": gate["intake_waiting"],
+            "intake_failed": gate["intake_failed"],
         }
+        assert gate["intake_waiting"] >= 0
+        assert gate["intake_failed"] >= 0
         assert (await stack.http.get("/api/webhooks/admission")).status_code == 401
 
         release.set()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import time
+from pathlib import Path
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -102,30 +104,93 @@ async def test_every_captured_alertmanager_payload_is_accepted(
                     assert answer["action"] in ("resolved_sent", "ignored")
 
 
-async def test_temporal_down_answers_503_so_the_source_retries(
-    engine: AsyncEngine, tmp_path: object
+async def test_an_alert_taken_while_temporal_is_down_is_kept_and_delivered_when_it_is_back(
+    engine: AsyncEngine, tmp_path: Path
 ) -> None:
+    """Issue 13: a firing alert is acknowledged once it is in the database; Temporal down for a
+    while (stopped, then started again on the same address and data) loses nothing."""
+    import socket
+
     import httpx
+    from temporalio.client import WorkflowExecutionDescription
     from temporalio.contrib.pydantic import pydantic_data_converter
+    from temporalio.service import RPCError
     from temporalio.testing import WorkflowEnvironment
 
-    from api.app import create_app
+    from api.app import create_app, stop_intake
+    from db.intake_queue import IntakeQueue
     from infra.client import FAIL_FAST, connect
+    from schemas import search_attributes as sa
     from tests.harness import stack_settings
-    from tests.support import temporal_bin
+    from tests.support import assert_eventually, temporal_bin
 
-    env = await WorkflowEnvironment.start_local(
-        dev_server_existing_path=temporal_bin(), data_converter=pydantic_data_converter
-    )
-    client = await connect(stack_settings(env.client), retry_config=FAIL_FAST)
-    await env.shutdown()  # the workflow engine is now unreachable
-    app = create_app(stack_settings(env.client), client=client, engine=engine)
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://ddrun.test"
-    ) as http:
-        response = await http.post(
-            "/webhooks/generic", content=json.dumps(generic_alert(unique("Down")))
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+
+    async def temporal() -> WorkflowEnvironment:
+        return await WorkflowEnvironment.start_local(
+            dev_server_existing_path=temporal_bin(),
+            port=port,
+            search_attributes=sa.ALL,
+            data_converter=pydantic_data_converter,
+            dev_server_extra_args=["--db-filename", str(tmp_path / "temporal.db")],
         )
-    assert response.status_code == 503
-    assert response.headers["Retry-After"] == "5"
-    assert "unavailable" in response.json()["error"]
+
+    env = await temporal()
+    # One delivery at a time: the second alert finds the slot busy with the first.
+    settings = stack_settings(env.client, intake_ack_wait_s=2.0, intake_concurrency=1)
+    client = await connect(settings, retry_config=FAIL_FAST)
+    await env.shutdown()  # the workflow engine is now unreachable
+    app = create_app(settings, client=client, engine=engine)
+    names = [unique("Down"), unique("DownToo")]
+    try:
+        answers, waited = [], []
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://ddrun.test"
+        ) as http:
+            for name in names:
+                began = time.monotonic()
+                response = await http.post(
+                    "/webhooks/generic",
+                    content=json.dumps(generic_alert(name, service=name.lower())),
+                )
+                waited.append(time.monotonic() - began)
+                assert response.status_code == 202, response.text
+                (answer,) = response.json()["alerts"]
+                answers.append(answer)
+        assert [a["queued"] for a in answers] == [True, True]
+        # The first waited for Temporal as long as it may; the second found the one delivery
+        # slot busy and was answered as soon as its alert was in the database.
+        assert waited[0] >= 2.0, waited
+        assert waited[1] < 1.5, waited
+        ids = [a["incident_id"] for a in answers]
+        assert all(name in i for name, i in zip(names, ids, strict=True))
+        queue = IntakeQueue(engine, settings.intake_lease_s)
+        for incident_id in ids:
+            assert await queue.start_waiting(incident_id)  # kept until Temporal is back
+
+        env = await temporal()  # back, same address, same data
+        for name, incident_id in zip(names, ids, strict=True):
+            handle = client.get_workflow_handle(incident_id)
+
+            async def described() -> WorkflowExecutionDescription | None:
+                try:
+                    return await handle.describe()  # noqa: B023 - awaited in this iteration
+                except RPCError:  # not there yet, or the server is still starting
+                    return None
+
+            description = await assert_eventually(
+                described, lambda d: d is not None, what="the queued alert delivered"
+            )
+            assert description is not None
+            assert description.typed_search_attributes.get(sa.SERVICE) == name.lower()
+            await assert_eventually(
+                lambda: queue.start_waiting(incident_id),  # noqa: B023
+                lambda waiting: not waiting,
+                what="the delivered alert removed from the queue",
+            )
+            await handle.terminate("test done")
+    finally:
+        await stop_intake(app)
+        await env.shutdown()

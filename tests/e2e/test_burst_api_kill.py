@@ -136,6 +136,7 @@ class ApiProcess:
             "DDRUN_API_PORT": str(self.port),
             "DDRUN_WEBHOOK_MAX_IN_FLIGHT": str(GATE),
             "DDRUN_DELIVERY_LEASE_S": str(LEASE_S),
+            "DDRUN_INTAKE_LEASE_S": str(LEASE_S),
         }
         self.proc: subprocess.Popen[bytes] | None = None
 
