@@ -7,7 +7,9 @@ import time
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlmodel import col
 from temporalio.client import Client
 
 from tests.harness import corpus_payload, generic_alert, running_stack, unique
@@ -191,6 +193,70 @@ async def test_an_alert_taken_while_temporal_is_down_is_kept_and_delivered_when_
                 what="the delivered alert removed from the queue",
             )
             await handle.terminate("test done")
+    finally:
+        await stop_intake(app)
+        await env.shutdown()
+
+
+async def test_an_alert_temporal_refuses_for_good_is_answered_422_kept_as_failed_and_released(
+    engine: AsyncEngine,
+) -> None:
+    """A refusal no retry can change (here the server's blob size limit, set below the size of
+    an incident's input): the waiting sender hears it, the queue keeps the alert as failed with
+    the reason, and its claim is released so a later alert decides afresh."""
+    import httpx
+    from temporalio.contrib.pydantic import pydantic_data_converter
+    from temporalio.testing import WorkflowEnvironment
+
+    from api.app import create_app, stop_intake
+    from db.incident_claims import IncidentClaimStore
+    from db.intake_queue import IntakeQueue, IntakeRecord
+    from schemas import search_attributes as sa
+    from tests.harness import stack_settings
+    from tests.support import temporal_bin
+
+    env = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=temporal_bin(),
+        search_attributes=sa.ALL,
+        data_converter=pydantic_data_converter,
+        dev_server_extra_args=[
+            "--dynamic-config-value",
+            "limit.blobSize.warn=500",
+            "--dynamic-config-value",
+            "limit.blobSize.error=1000",
+        ],
+    )
+    settings = stack_settings(env.client)
+    app = create_app(settings, client=env.client, engine=engine)
+    queue = IntakeQueue(engine, settings.intake_lease_s)
+    failed_before = (await queue.counts()).failed
+    name = unique("Refused")
+    try:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://ddrun.test"
+        ) as http:
+            response = await http.post(
+                "/webhooks/generic", content=json.dumps(generic_alert(name, service=name))
+            )
+        assert response.status_code == 422, response.text
+        assert "refused" in response.json()["error"]
+        assert (await queue.counts()).failed == failed_before + 1
+        assert await _count(env.client, name) == 0
+        async with engine.connect() as conn:
+            (row,) = (
+                await conn.execute(
+                    select(IntakeRecord.incident_id, IntakeRecord.last_error).where(  # type: ignore[call-overload]
+                        col(IntakeRecord.incident_id).contains(name),
+                        col(IntakeRecord.failed_at).is_not(None),
+                    )
+                )
+            ).all()
+        assert row.last_error.startswith("INVALID_ARGUMENT"), row.last_error
+        # Released: the same alert's next claim starts afresh instead of finding it open.
+        claim = await IncidentClaimStore(engine).claim(
+            row.incident_id, None, correlation_window_s=0, reopen_window_s=0
+        )
+        assert claim.action == "start"
     finally:
         await stop_intake(app)
         await env.shutdown()
