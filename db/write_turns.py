@@ -22,6 +22,7 @@ the API's claim 108 ms, mostly asleep while the lock was free.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import threading
 import time
 import weakref
@@ -171,6 +172,7 @@ class _GroupCommit:
         self._thread_turn = thread_turn
         self._waiting: list[tuple[Callable[[Connection], Any], asyncio.Future[Any]]] = []
         self._running = False
+        self._drainer: asyncio.Task[None] | None = None
 
     async def submit(self, body: Callable[[Connection], T]) -> tuple[T, float, int, int]:
         future: asyncio.Future[tuple[T, float, int, int]] = (
@@ -179,7 +181,11 @@ class _GroupCommit:
         self._waiting.append((body, future))
         if not self._running:
             self._running = True
-            asyncio.get_running_loop().create_task(self._drain())
+            # Kept: the loop holds only a weak reference to a task, and a drain collected
+            # mid-way would leave every later write of this process waiting for ever.
+            self._drainer = asyncio.get_running_loop().create_task(
+                self._drain(), context=contextvars.Context()
+            )
         return await future
 
     async def _drain(self) -> None:

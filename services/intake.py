@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import logging
 import os
 import socket
@@ -64,7 +65,9 @@ PERMANENT = frozenset(
 )
 _FIRST_RETRY_S = 0.1
 _MAX_RETRY_S = 5.0
-_FLUSH_BATCH_S = 0.02  # delivered rows are deleted in batches, off the requests' path
+# Delivered rows are deleted in batches this long after a delivery: off the path of the new
+# incident's first workflow task, whose automation check writes the same database.
+_FLUSH_BATCH_S = 0.25
 _SWEEP_EVERY_S = 1.0
 
 
@@ -107,7 +110,9 @@ class Intake:
     def start(self) -> None:
         """Start looking after the queue (also done by the first accepted alert)."""
         if self._maintainer is None or self._maintainer.done():
-            self._maintainer = asyncio.create_task(self._maintain(), name="ddrun-intake")
+            self._maintainer = asyncio.create_task(
+                self._maintain(), name="ddrun-intake", context=contextvars.Context()
+            )
 
     async def stop(self, grace_s: float = 5.0) -> None:
         """Let deliveries in flight finish (up to `grace_s`), delete what was delivered, and
@@ -156,7 +161,8 @@ class Intake:
         task = self._submit(row_id, queued)
         if slot_free:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(asyncio.shield(task), self.settings.intake_ack_wait_s)
+                async with asyncio.timeout(self.settings.intake_ack_wait_s):
+                    await asyncio.shield(task)
         return accepted(claim, incident.alert, incident.selected, queued=not task.done())
 
     # ------------------------------------------------------------------------- delivery
@@ -178,12 +184,17 @@ class Intake:
         return settled
 
     async def _deliver(self, row_id: str, queued: QueuedAlert) -> None:
+        # One span from acceptance to delivery, under the webhook's trace when it has one (the
+        # request's own span has ended by the time a queued alert is delivered).
+        with tracer.start_as_current_span("intake_delivery"):
+            await self._deliver_in_turn(row_id, queued)
+
+    async def _deliver_in_turn(self, row_id: str, queued: QueuedAlert) -> None:
         async with self._slots:
             delay = _FIRST_RETRY_S
             while True:
                 try:
-                    with tracer.start_as_current_span("intake_delivery"):
-                        await self._hand_over(queued)
+                    await self._hand_over(queued)
                 except _HolderStarting:
                     await asyncio.sleep(0.05)
                     continue
@@ -250,8 +261,11 @@ class Intake:
     async def _maintain(self) -> None:
         renewed = swept = time.monotonic() - _SWEEP_EVERY_S
         while True:
+            # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancellation that
+            # meets its timeout, and this loop would then outlive its event loop's shutdown.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=_SWEEP_EVERY_S / 2)
+                async with asyncio.timeout(_SWEEP_EVERY_S / 2):
+                    await self._wake.wait()
             self._wake.clear()
             await asyncio.sleep(_FLUSH_BATCH_S)
             try:

@@ -78,3 +78,10 @@ async def test_unlinked_disabled_and_viewer_slack_users(
         await PeopleStore(engine).update(responder, PersonPatch(disabled=True))
         said = await slash(responder_slack, "killswitch status")
         assert "disabled" in said
+        # Lifted again: the database and its kill switches are shared with later tests.
+        await TrustStore(engine).set_kill_switch(
+            engaged[0].model_copy(update={"engaged": False, "reason": "test done"})
+        )
+        assert not [
+            s for s in await TrustStore(engine).kill_switches() if s.value == service and s.engaged
+        ]
