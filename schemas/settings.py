@@ -43,16 +43,17 @@ class Settings(BaseSettings):
         description="Webhook requests handled at once per API process; more get 429 + Retry-After",
     )
     intake_concurrency: int = Field(
-        default=8,
+        default=16,
         ge=1,
-        description="Alerts handed to Temporal at once per API process; a webhook arriving "
-        "while all are busy is answered as soon as its alert is in the database",
+        description="Alerts handed to Temporal at once per API process (the rest wait their "
+        "turn in the database)",
     )
     intake_ack_wait_s: float = Field(
         default=5.0,
         ge=0,
-        description="How long a webhook waits for Temporal to take its alert before answering "
-        "202 with queued: true (it is in the database either way)",
+        description="How long a webhook whose alert is the only one on its way waits for "
+        "Temporal to take it before answering 202 with queued: true (it is in the database "
+        "either way); with others on their way it is answered at once",
     )
     intake_lease_s: float = Field(
         default=15.0,

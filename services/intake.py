@@ -3,13 +3,13 @@
 Under a burst the Temporal server, not the API, sets the pace (a signal-with-start took a
 median 169 ms at 16 concurrent senders on two shared cores). Waiting for it in every request
 makes senders wait and retry. Here a firing alert's claim and the alert itself are written in
-one transaction (db/intake_queue.py). Its delivery (the one Temporal call) then starts:
+one transaction (db/intake_queue.py). Its delivery (the one Temporal call) then starts, up to
+`DDRUN_INTAKE_CONCURRENCY` at once, the rest waiting their turn in the database:
 
-* when a delivery slot is free (`DDRUN_INTAKE_CONCURRENCY`), the request waits for Temporal, up
-  to `DDRUN_INTAKE_ACK_WAIT_S`, so a quiet API answers as before: 202 once Temporal has it, and
-  a refusal (a 4xx from Temporal) reaches the sender;
-* when every slot is busy (a burst), it answers 202 at once with `queued: true`; the alert
-  waits its turn in the database, not in the sender's retries.
+* when it is the only alert on its way (a quiet API), the request waits for Temporal, up to
+  `DDRUN_INTAKE_ACK_WAIT_S`, so it answers as before: 202 once the incident exists, and a
+  refusal (a 4xx from Temporal) reaches the sender;
+* with others on their way (a burst), it answers 202 at once with `queued: true`.
 
 A passing outage (Temporal down or overloaded) is retried, with backoff, for as long as it
 lasts; an alert Temporal refuses for good is kept as failed with the reason (`GET
@@ -157,9 +157,9 @@ class Intake:
                 reopen_window_s=self.settings.reopen_window_s,
                 now=now,
             )
-        slot_free = self._active < self.settings.intake_concurrency
+        alone = self._active == 0  # nothing else on its way: a quiet API waits for Temporal
         task = self._submit(row_id, queued)
-        if slot_free:
+        if alone:
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(self.settings.intake_ack_wait_s):
                     await asyncio.shield(task)
