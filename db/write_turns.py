@@ -170,23 +170,37 @@ class _GroupCommit:
     def __init__(self, engine: Engine, thread_turn: threading.Lock) -> None:
         self._engine = engine
         self._thread_turn = thread_turn
-        self._waiting: list[tuple[Callable[[Connection], Any], asyncio.Future[Any]]] = []
+        self._waiting: list[tuple[Callable[[Connection], Any], asyncio.Future[Any] | None]] = []
         self._running = False
         self._drainer: asyncio.Task[None] | None = None
 
     async def submit(self, body: Callable[[Connection], T]) -> tuple[T, float, int, int]:
+        if not self._running:  # nobody writing: this write goes at once, with no queue hop
+            self._running = True
+            started = time.monotonic()
+            try:
+                outcomes, attempts = await asyncio.to_thread(self._commit, [(body, None)])
+            finally:
+                if self._waiting:  # others came meanwhile: their turn, in a drain of their own
+                    self._start_drain()
+                else:
+                    self._running = False
+            ok, value = outcomes[0]
+            if not ok:
+                raise value
+            return value, started, 1, attempts
         future: asyncio.Future[tuple[T, float, int, int]] = (
             asyncio.get_running_loop().create_future()
         )
         self._waiting.append((body, future))
-        if not self._running:
-            self._running = True
-            # Kept: the loop holds only a weak reference to a task, and a drain collected
-            # mid-way would leave every later write of this process waiting for ever.
-            self._drainer = asyncio.get_running_loop().create_task(
-                self._drain(), context=contextvars.Context()
-            )
         return await future
+
+    def _start_drain(self) -> None:
+        # Kept: the loop holds only a weak reference to a task, and a drain collected mid-way
+        # would leave every later write of this process waiting for ever.
+        self._drainer = asyncio.get_running_loop().create_task(
+            self._drain(), context=contextvars.Context()
+        )
 
     async def _drain(self) -> None:
         try:
@@ -198,13 +212,13 @@ class _GroupCommit:
                     outcomes, attempts = await asyncio.to_thread(self._commit, group)
                 except BaseException as err:  # e.g. the database is gone: every write fails
                     for _, future in group:
-                        if not future.done():
+                        if future is not None and not future.done():
                             future.set_exception(err)
                     if not isinstance(err, Exception):
                         raise
                     continue
                 for (_, future), (ok, value) in zip(group, outcomes, strict=True):
-                    if future.done():  # its caller was cancelled; the write stands
+                    if future is None or future.done():  # its caller was cancelled: it stands
                         continue
                     if ok:
                         future.set_result((value, started, len(group), attempts))
@@ -214,7 +228,7 @@ class _GroupCommit:
             self._running = False
 
     def _commit(
-        self, group: list[tuple[Callable[[Connection], Any], asyncio.Future[Any]]]
+        self, group: list[tuple[Callable[[Connection], Any], asyncio.Future[Any] | None]]
     ) -> tuple[list[tuple[bool, Any]], int]:
         with self._thread_turn:
             bodies = [body for body, _ in group]
