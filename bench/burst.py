@@ -11,7 +11,10 @@ Starts the embedded stack as `ddrun dev` does (bench/stack.py), then in one run:
     exist for them: lost = acknowledged - incidents (must be 0), and when the last of them
     started: alerts answered while queued (services/intake.py) reach Temporal after their 202,
     so incidents started per second is reported beside the acknowledged rate.
+It also prints the CPU seconds each stack process spent in the last bare and product bursts,
+and with --profile (every process exports spans) the medians of each span in the product's.
 Usage: python bench/burst.py [--alerts 300] [--senders 16] [--api-workers N] [--max-in-flight M]
+                             [--profile]
 """
 
 from __future__ import annotations
@@ -19,10 +22,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 import uuid
+from collections import defaultdict
 from pathlib import Path
 
 import httpx
@@ -32,6 +39,8 @@ from temporalio.worker import Worker
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.bare_temporal import BareWorkflow, run_date
+from bench.profile_stages import _ms as span_ms
+from bench.profile_stages import read_spans
 from bench.stack import embedded_stack
 from bench.webhook_latency import RUNBOOK, count_until
 
@@ -138,9 +147,17 @@ async def main() -> None:
     parser.add_argument("--rounds", type=int, default=1, help="product/bare pairs to run")
     parser.add_argument("--api-workers", type=int, default=None, help="via api.server.serve")
     parser.add_argument("--max-in-flight", type=int, default=None)
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="every process exports spans: medians per span for the (last) product burst",
+    )
     args = parser.parse_args()
 
     env = {}
+    spans = Path(tempfile.mkdtemp(prefix="ddrun-burst-spans-")) / "spans.jsonl"
+    if args.profile:
+        env["DDRUN_OTEL_EXPORTER_OTLP_ENDPOINT"] = f"file:{spans}"
     if args.max_in_flight:
         env["DDRUN_WEBHOOK_MAX_IN_FLIGHT"] = str(args.max_in_flight)
     api_command = None
@@ -160,9 +177,16 @@ async def main() -> None:
         # Bare first, on a quiet stack; the product's incidents then keep the workers busy
         # (blast radius 3 queues their steps) for minutes, so a bare figure taken after them
         # is lower and is reported only as the drift check.
+        cpu: dict[str, dict[str, float]] = {}
         for _ in range(args.rounds):
+            before = cpu_seconds(s.processes)
             bare.append(await bare_rate(s.client, args.alerts, args.senders))
+            cpu["bare"] = since(before, cpu_seconds(s.processes))
+            if args.profile:
+                spans.write_text("")  # the product's burst only
+            before = cpu_seconds(s.processes)
             ours.append(await product_burst(s.api, s.client, args.alerts, args.senders))
+            cpu["product"] = since(before, cpu_seconds(s.processes))
         after = await bare_rate(s.client, args.alerts, args.senders)
     product_rate = statistics.median(r["alerts_per_s"] for r in ours)
     started_rate = statistics.median(r["incidents_started_per_s"] for r in ours)
@@ -180,10 +204,49 @@ async def main() -> None:
                 "ratio_incidents_started": started_rate / bare_rate_median,
                 "lost": sum(r["lost"] for r in ours),
                 "refused_429": sum(r["refused_429"] for r in ours),
+                # CPU seconds per stack process during the last bare and product bursts (the
+                # bare workers run in this benchmark's own process, not in these).
+                "cpu_seconds": cpu,
             },
             indent=2,
         )
     )
+    if args.profile:
+        print(span_medians(spans))
+
+
+def cpu_seconds(processes: dict[str, subprocess.Popen[bytes]]) -> dict[str, float]:
+    """User + system CPU seconds of each process so far, from /proc (Linux)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    out = {}
+    for role, proc in processes.items():
+        fields = Path(f"/proc/{proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        out[role] = (int(fields[11]) + int(fields[12])) / tick
+    return out
+
+
+def since(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
+    return {role: round(after[role] - before[role], 2) for role in after}
+
+
+def span_medians(path: Path) -> str:
+    """One line per span name (and per `ddrun.db.*` attribute): count, p50, p90, in ms."""
+    durations: dict[str, list[float]] = defaultdict(list)
+    for trace_spans in read_spans(path).values():
+        for span in trace_spans:
+            durations[span["name"]].append(span_ms(span))
+            for key, value in (span.get("attributes") or {}).items():
+                if key.startswith("ddrun.db."):
+                    durations[f"{span['name']} {key}"].append(float(value))
+    lines = []
+    for name, values in sorted(durations.items(), key=lambda kv: -sum(kv[1])):
+        values.sort()
+        p90 = values[int(len(values) * 0.9)]
+        lines.append(
+            f"{name[:70]:70s} n={len(values):5d} p50={statistics.median(values):9.2f} "
+            f"p90={p90:9.2f}"
+        )
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":
