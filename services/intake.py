@@ -33,6 +33,7 @@ from datetime import UTC, datetime
 
 from opentelemetry import trace
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
@@ -69,6 +70,14 @@ _MAX_RETRY_S = 5.0
 # incident's first workflow task, whose automation check writes the same database.
 _FLUSH_BATCH_S = 0.25
 _SWEEP_EVERY_S = 1.0
+
+
+def passing(err: Exception) -> bool:
+    """Worth retrying: Temporal unreachable, overloaded or timing out, a database hiccup. The
+    rest (Temporal refusing the request, an alert the client cannot encode) would fail again."""
+    if isinstance(err, RPCError):
+        return err.status not in PERMANENT
+    return isinstance(err, OSError | TimeoutError | DBAPIError)
 
 
 class IntakeFullError(Exception):
@@ -198,14 +207,12 @@ class Intake:
                 except _HolderStarting:
                     await asyncio.sleep(0.05)
                     continue
-                except RPCError as err:
-                    if err.status in PERMANENT:
-                        await self._refused(row_id, queued, err)
-                        raise
-                    await self._retry_later(row_id, queued, err, delay)
                 except asyncio.CancelledError:
                     raise
-                except Exception as err:  # connection refused, reset: Temporal is away
+                except Exception as err:
+                    if not passing(err):
+                        await self._refused(row_id, queued, err)
+                        raise
                     await self._retry_later(row_id, queued, err, delay)
                 else:
                     self._delivered.append(row_id)
@@ -243,8 +250,12 @@ class Intake:
             await self.queue.attempt_failed(row_id, f"{type(err).__name__}: {err}")
         await asyncio.sleep(delay)
 
-    async def _refused(self, row_id: str, queued: QueuedAlert, err: RPCError) -> None:
-        reason = f"{err.status.name}: {err.message}"
+    async def _refused(self, row_id: str, queued: QueuedAlert, err: Exception) -> None:
+        reason = (
+            f"{err.status.name}: {err.message}"
+            if isinstance(err, RPCError)
+            else f"{type(err).__name__}: {err}"
+        )
         log.error(
             "intake: the workflow engine refused %s for good: %s",
             queued.incident.alert.dedup_key[:120],
