@@ -100,7 +100,6 @@ class Intake:
         self.queue = IntakeQueue(engine, settings.intake_lease_s)
         self.owner = f"{socket.gethostname()[:24]}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
         self._slots = asyncio.Semaphore(settings.intake_concurrency)
-        self._active = 0  # deliveries holding a slot or waiting for one
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._delivered: list[str] = []
         self._wake = asyncio.Event()
@@ -166,7 +165,7 @@ class Intake:
                 reopen_window_s=self.settings.reopen_window_s,
                 now=now,
             )
-        alone = self._active == 0  # nothing else on its way: a quiet API waits for Temporal
+        alone = not self._tasks  # nothing else on its way: a quiet API waits for Temporal
         task = self._submit(row_id, queued)
         if alone:
             with contextlib.suppress(TimeoutError):
@@ -177,7 +176,6 @@ class Intake:
     # ------------------------------------------------------------------------- delivery
 
     def _submit(self, row_id: str, queued: QueuedAlert) -> asyncio.Task[None]:
-        self._active += 1
         task = asyncio.create_task(self._deliver(row_id, queued), name=f"ddrun-intake-{row_id}")
         self._tasks[row_id] = task
         task.add_done_callback(self._settled(row_id))
@@ -185,7 +183,6 @@ class Intake:
 
     def _settled(self, row_id: str) -> Callable[[asyncio.Task[None]], None]:
         def settled(task: asyncio.Task[None]) -> None:
-            self._active -= 1
             self._tasks.pop(row_id, None)
             if not task.cancelled():
                 task.exception()  # retrieved: a refusal is logged and kept in the queue
