@@ -9,7 +9,11 @@ webhook gate (`api/admission.py`) counts per process.
 
 from __future__ import annotations
 
+import ctypes
+import multiprocessing
 import os
+import signal
+import sys
 
 import uvicorn
 from fastapi import FastAPI
@@ -24,8 +28,30 @@ from schemas.settings import Settings
 KEEP_ALIVE_S = 30
 
 
+#: prctl(2) option: the signal a process receives when its parent dies.
+_PR_SET_PDEATHSIG = 1
+
+
+def die_with_supervisor() -> None:
+    """In a uvicorn worker process: be killed when the supervising parent dies.
+
+    uvicorn's workers outlive a SIGKILLed parent, keep its listening socket and go on serving,
+    so a restarted API could not bind its port. Killed rather than terminated: what they had
+    accepted is in the intake queue, which the next process takes over.
+    """
+    parent = multiprocessing.parent_process()
+    if parent is None or not sys.platform.startswith("linux"):
+        return
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG) failed")
+    if os.getppid() != parent.pid:  # it died before the line above
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
 def app_factory() -> FastAPI:
     """The app one worker process serves, with its settings read from the environment."""
+    die_with_supervisor()
     settings = Settings()
     setup_logging()
     setup_tracing("ddrun-api", settings.otel_exporter_otlp_endpoint)

@@ -21,7 +21,7 @@ from schemas.severity import (
 )
 from schemas.status_updates import StatusUpdate
 from schemas.statuspage import StatuspageRecord, StatuspageTarget
-from schemas.trust import KillSwitch, Mode, Requirement
+from schemas.trust import KillSwitch, Mode, Requirement, SlotRequest
 
 
 class IncidentStatus(StrEnum):
@@ -666,6 +666,16 @@ class StepOutput(BaseModel):
     stdout: str = ""
     stderr: str = ""
     digest: str = Field(default="", description="sha256:<hex> of stdout then stderr")
+
+
+class StepOutputThenCheck(BaseModel):
+    """Between two automatic steps: the finished step's output to store, then the automation
+    check (kill switches) for the next step, in one local activity."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    output: StepOutput
+    check: SlotRequest
 
 
 class ContinuedPhase(StrEnum):

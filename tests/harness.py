@@ -259,3 +259,17 @@ def activity_summaries(events: list[Any]) -> list[str]:
             payload = e.user_metadata.summary
             out.append(pydantic_data_converter.payload_converter.from_payload(payload, str))
     return out
+
+
+def local_activity_types(events: list[Any]) -> list[str]:
+    """The local activities a run recorded (their markers), in order."""
+    out = []
+    for e in events:
+        if e.event_type != EventType.EVENT_TYPE_MARKER_RECORDED:
+            continue
+        attributes = e.marker_recorded_event_attributes
+        if attributes.marker_name != "core_local_activity":
+            continue
+        data = json.loads(attributes.details["data"].payloads[0].data)
+        out.append(str(data["activity_type"]))
+    return out

@@ -88,7 +88,7 @@ def build_worker(client: Client, settings: Settings, engine: AsyncEngine) -> Wor
         SlackChannelOptions.from_settings(settings),
     )
     trust = TrustActivities(TrustStore(engine), client, settings.promote_after_clean_runs)
-    outputs = StepOutputActivities(StepOutputStore(engine))
+    outputs = StepOutputActivities(StepOutputStore(engine), trust)
     claims = IncidentClaimActivities(IncidentClaimStore(engine))
     email = EmailActivities.from_settings(settings)
     statuspage = StatuspageActivities.from_settings(settings)
@@ -107,6 +107,7 @@ def build_worker(client: Client, settings: Settings, engine: AsyncEngine) -> Wor
             trust.release_automation_slot,
             trust.record_run_outcome,
             outputs.store_step_output,
+            outputs.store_step_output_then_check,
             claims.record_incident_close,
             email.send_email,
             statuspage.push_statuspage,

@@ -23,7 +23,9 @@ from workflows.incident import IncidentWorkflow, versions
 
 HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
 #: Recorded since a run decides its flow version at its start (workflows/incident/versions.py).
-DECIDED_AT_START = [p for p in HISTORIES if p.stem.startswith("v5_")]
+DECIDED_AT_START = [p for p in HISTORIES if p.stem.startswith(("v5_", "v6_"))]
+#: Recorded on flow version 2: the next step's check taken with a step's output.
+FLOW_2 = [p for p in HISTORIES if p.stem.startswith("v6_")]
 
 
 def _load(path: Path, text: str | None = None) -> WorkflowHistory:
@@ -90,6 +92,12 @@ async def test_a_task_split_by_a_query_after_any_local_activity_replays(path: Pa
             await _replayer().replay_workflow(_load(path, json.dumps(split)))
         except NondeterminismError as err:
             raise AssertionError(f"split after event {index + 1}: {err}") from err
+
+
+def test_histories_of_the_second_flow_version_cover_the_check_with_an_output() -> None:
+    assert len(FLOW_2) >= 10
+    for needed in ("a_switch_engaged_while_an_automatic_step_runs", "a_check_taken_before_a_pause"):
+        assert any(p.stem.startswith(f"v6_{needed}") for p in FLOW_2), needed
 
 
 def test_histories_decided_at_start_cover_the_flow() -> None:

@@ -9,11 +9,19 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client
 
+from db.trust import TrustStore
 from schemas import search_attributes as sa
 from schemas.identity import Role
 from schemas.incident import IncidentState, IncidentStatus, StepState
-from schemas.trust import Mode, Requirement
-from tests.harness import Stack, generic_alert, running_stack, unique
+from schemas.trust import KillSwitch, KillSwitchScope, Mode, Requirement
+from tests.harness import (
+    Stack,
+    generic_alert,
+    history_events,
+    local_activity_types,
+    running_stack,
+    unique,
+)
 from tests.support import assert_eventually
 
 pytestmark = pytest.mark.temporal
@@ -395,6 +403,90 @@ async def test_kill_switch_holds_running_incidents_and_new_ones_start_in_read_al
             assert "kill_switch_engaged" in kinds
             assert "kill_switch_lifted" in kinds
         await _ok(stack.http.post(f"/api/incidents/{new_incident}/abort", headers=eve))
+
+
+async def test_a_switch_engaged_while_an_automatic_step_runs_holds_the_next_one(
+    client: Client, engine: AsyncEngine, tmp_path: Path
+) -> None:
+    """Between two automatic steps the kill switches are read with the first one's output (one
+    local activity): a switch only the database knows of (its broadcast never came) still holds
+    the second step."""
+    log, gate = tmp_path / "log", tmp_path / "gate"
+    async with running_stack(client, engine, correlation_window_s=0) as stack:
+        name, service = unique("Between"), unique("between-svc-")
+        wait_then_log = {
+            "id": "wait",
+            "title": "Wait for the gate",
+            "command": "until test -e {{ gate }}; do sleep 0.05; done; echo wait >> {{ log }}",
+            "risk": "safe",
+        }
+        runbook = _runbook(name, [wait_then_log, SAFE])
+        runbook["variables"].append({"name": "gate", "source": "label:gate"})
+        await stack.add_runbook(runbook)
+        body = generic_alert(name, service=service, labels={"log": str(log), "gate": str(gate)})
+        response = await stack.post_generic(body)
+        assert response.status_code == 202, response.text
+        incident = str(response.json()["incident_id"])
+        await _until(
+            stack,
+            incident,
+            "first step running",
+            lambda s: _steps(s)["wait"].state is StepState.RUNNING,
+        )
+        switch = KillSwitch(
+            scope=KillSwitchScope.SERVICE, value=service, engaged=True, actor="ops", reason="db"
+        )
+        await TrustStore(engine).set_kill_switch(switch)  # no signal: only the database knows
+        gate.touch()
+        state = await _until(stack, incident, "held", lambda s: s.status is IncidentStatus.PAUSED)
+        assert "kill switch service=" in state.pause_reason
+        assert _lines(log) == ["wait"]  # the second automatic step did not run
+        assert local_activity_types(await history_events(stack.handle(incident))) == [
+            "check_automation",  # before the first automatic step (takes the blast-radius slot)
+            "store_step_output_then_check",
+        ]
+        lifted = switch.model_copy(update={"engaged": False})
+        await TrustStore(engine).set_kill_switch(lifted)
+        await _ok(stack.http.post(f"/api/incidents/{incident}/abort", headers=await _lead(stack)))
+        await stack.handle(incident).result()
+
+
+async def test_a_check_taken_before_a_pause_is_read_again_after_it(
+    client: Client, engine: AsyncEngine, tmp_path: Path
+) -> None:
+    """The check taken with a step's output counts only in that workflow task: after a
+    breakpoint's pause the next automatic step reads the switches again."""
+    log = tmp_path / "log"
+    async with running_stack(client, engine, correlation_window_s=0) as stack:
+        name, service = unique("Breakpoint"), unique("breakpoint-svc-")
+        first = {"id": "one", "title": "One", "command": "echo one >> {{ log }}", "risk": "safe"}
+        second = {**SAFE, "breakpoint": True}
+        await stack.add_runbook(_runbook(name, [first, second]))
+        body = generic_alert(name, service=service, labels={"log": str(log)})
+        response = await stack.post_generic(body)
+        assert response.status_code == 202, response.text
+        incident = str(response.json()["incident_id"])
+        await _until(stack, incident, "at the breakpoint", lambda s: s.paused)
+        assert _lines(log) == ["one"]
+        switch = KillSwitch(
+            scope=KillSwitchScope.SERVICE, value=service, engaged=True, actor="ops", reason="db"
+        )
+        await TrustStore(engine).set_kill_switch(switch)  # no signal: only the database knows
+        lead = await _lead(stack)
+        await _ok(stack.http.post(f"/api/incidents/{incident}/resume", headers=lead))
+        state = await _until(
+            stack, incident, "held", lambda s: "kill switch service=" in s.pause_reason
+        )
+        assert state.paused
+        assert _lines(log) == ["one"]
+        assert local_activity_types(await history_events(stack.handle(incident))) == [
+            "check_automation",
+            "store_step_output_then_check",  # before the pause: not used after it
+            "check_automation",
+        ]
+        await TrustStore(engine).set_kill_switch(switch.model_copy(update={"engaged": False}))
+        await _ok(stack.http.post(f"/api/incidents/{incident}/abort", headers=lead))
+        await stack.handle(incident).result()
 
 
 async def test_blast_radius_limits_concurrent_automation(

@@ -8,7 +8,8 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from domain.audit.records import output_digest, output_excerpt
-    from schemas.incident import RunCommandResult, StepOutput, StepView
+    from schemas.incident import RunCommandResult, StepOutput, StepOutputThenCheck, StepView
+    from schemas.trust import SlotGrant, SlotRequest
     from workflows.incident import stubs
     from workflows.incident.core import Incident
     from workflows.incident.versions import PATCH_STEP_OUTPUTS
@@ -26,17 +27,29 @@ class Outputs:
     def __init__(self, incident: Incident) -> None:
         self._i = incident
 
-    async def keep_step(self, view: StepView, result: RunCommandResult) -> None:
+    async def keep_step(
+        self, view: StepView, result: RunCommandResult, then_check: SlotRequest | None = None
+    ) -> SlotGrant | None:
+        """Keep a step's output; with `then_check`, the same local activity answers that
+        automation check (for the step after this one) once the output is stored."""
         if not self._i.versions.has(PATCH_STEP_OUTPUTS):
             IncidentRecord.record_result(view, result)
-            return
-        await self._store(view.id, "step", result)
+            return None
+        grant = None
+        if then_check is None:
+            await self._store(view.id, "step", result)
+        else:
+            output = self._output(view.id, "step", result)
+            grant = await stubs.store_output_then_check(
+                StepOutputThenCheck(output=output, check=then_check)
+            )
         self._i.full_output[view.id] = result.stdout
         view.exit_code = result.exit_code
         view.stdout = _excerpt(result.stdout, STDOUT_EXCERPT_CHARS)
         view.stderr = _excerpt(result.stderr, STDERR_EXCERPT_CHARS)
         view.output_digest = output_digest(result.stdout + result.stderr)
         view.attempts = result.attempt
+        return grant
 
     async def keep_rollback(self, view: StepView, result: RunCommandResult | None) -> None:
         view.rollback_exit_code = result.exit_code if result else None
@@ -50,16 +63,17 @@ class Outputs:
         view.rollback_output_digest = output_digest(output) if result else ""
 
     async def _store(self, step_id: str, purpose: str, result: RunCommandResult) -> None:
-        await stubs.store_step_output(
-            StepOutput(
-                incident_id=self._i.state.id,
-                run_id=workflow.info().run_id,
-                step_id=step_id,
-                purpose="rollback" if purpose == "rollback" else "step",
-                attempt=result.attempt,
-                exit_code=result.exit_code,
-                stdout=result.stdout,
-                stderr=result.stderr,
-                digest=output_digest(result.stdout + result.stderr),
-            )
+        await stubs.store_step_output(self._output(step_id, purpose, result))
+
+    def _output(self, step_id: str, purpose: str, result: RunCommandResult) -> StepOutput:
+        return StepOutput(
+            incident_id=self._i.state.id,
+            run_id=workflow.info().run_id,
+            step_id=step_id,
+            purpose="rollback" if purpose == "rollback" else "step",
+            attempt=result.attempt,
+            exit_code=result.exit_code,
+            stdout=result.stdout,
+            stderr=result.stderr,
+            digest=output_digest(result.stdout + result.stderr),
         )

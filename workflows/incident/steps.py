@@ -257,7 +257,9 @@ class StepRunner:
                         f"step {view.id} failed; {i.decider(view.id)} chose to roll back"
                     ) from None
                 raise Aborted() from None
-            await self._outputs.keep_step(view, result)
+            grant = await self._outputs.keep_step(view, result, self._gate.next_check())
+            if grant is not None:
+                self._gate.checked(grant)
             i.rec.finish_step(view, StepState.SUCCEEDED)
             if i.rendered[view.id].rollback:
                 self._compensation.remember(view.id)

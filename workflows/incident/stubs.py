@@ -24,6 +24,7 @@ with workflow.unsafe.imports_passed_through():
         SelectedRunbook,
         SelectRunbookInput,
         StepOutput,
+        StepOutputThenCheck,
     )
     from schemas.incident_runs import IncidentClosed
     from schemas.runbook import StepRisk
@@ -46,6 +47,7 @@ SEND_EMAIL = "send_email"
 POST_SLACK_MESSAGE = "post_slack_message"
 PUSH_STATUSPAGE = "push_statuspage"
 STORE_STEP_OUTPUT = "store_step_output"
+STORE_OUTPUT_THEN_CHECK = "store_step_output_then_check"
 
 _T = TypeVar("_T")
 
@@ -128,6 +130,12 @@ async def store_step_output(output: StepOutput) -> None:
     """The full output into the product's store (a short database write)."""
     summary = f"store output of {output.purpose} {output.step_id}"
     await _call(STORE_STEP_OUTPUT, output, object, summary, local=True)
+
+
+async def store_output_then_check(request: StepOutputThenCheck) -> SlotGrant:
+    """Between two automatic steps: the output stored, then the kill switches, in one call."""
+    summary = f"store output of step {request.output.step_id}, then automation check"
+    return await _call(STORE_OUTPUT_THEN_CHECK, request, SlotGrant, summary, local=True)
 
 
 async def record_run_outcome(outcome: RunOutcome) -> str:

@@ -49,6 +49,9 @@ PATCH_EXECUTIVE_SLACK = "executive-slack"
 PATCH_STATUSPAGE = "statuspage-push"
 #: Runs recorded before these updates had none; their inputs name no channel, so never ask.
 PATCH_ENGINEERING_UPDATES = "engineering-updates"
+#: Runs recorded before it stored a step's output and then checked the next step's automation
+#: in two local activities; new runs take both in one (workflows/incident/gate.py).
+PATCH_CHECK_WITH_OUTPUT = "next-check-with-step-output"
 
 #: Every change a new run takes, in the order they were made. A new patch goes here as well.
 CURRENT = (
@@ -66,13 +69,18 @@ CURRENT = (
     PATCH_EXECUTIVE_SLACK,
     PATCH_STATUSPAGE,
     PATCH_ENGINEERING_UPDATES,
+    PATCH_CHECK_WITH_OUTPUT,
 )
 
 #: The flow's versions, oldest first; a new run records the newest. A change after these adds
 #: a version here and names it in INTRODUCED_IN.
-FLOW_VERSIONS = ("incident-flow-1",)
-#: The flow version (1-based) that brought each patch: all the earlier ones came with the first.
-INTRODUCED_IN: dict[str, int] = dict.fromkeys(CURRENT, 1)
+FLOW_VERSIONS = ("incident-flow-1", "incident-flow-2")
+#: The flow version (1-based) that brought each patch: the ones before flow versions came with
+#: the first.
+INTRODUCED_IN: dict[str, int] = {
+    **dict.fromkeys(CURRENT, 1),
+    PATCH_CHECK_WITH_OUTPUT: 2,
+}
 
 
 class Versions:
