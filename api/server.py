@@ -59,7 +59,7 @@ def app_factory() -> FastAPI:
 
 
 def serve(host: str, port: int, workers: int | None = None) -> None:
-    """Run the API until stopped; `workers` defaults to `DDRUN_API_WORKERS` (1).
+    """Run the API until stopped; `workers` defaults to `DDRUN_API_WORKERS` (2 on two cores).
 
     An insecure bind (no auth, not loopback) raises `InsecureBindError` before anything
     listens.

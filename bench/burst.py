@@ -43,6 +43,7 @@ from bench.profile_stages import _ms as span_ms
 from bench.profile_stages import read_spans
 from bench.stack import embedded_stack
 from bench.webhook_latency import RUNBOOK, count_until
+from schemas.settings import default_api_workers
 
 
 async def bare_rate(client: Client, total: int, senders: int) -> float:
@@ -196,7 +197,7 @@ async def main() -> None:
             {
                 "alerts": args.alerts,
                 "senders": args.senders,
-                "api_workers": args.api_workers or 1,
+                "api_workers": args.api_workers or default_api_workers(),
                 "product": ours,
                 "bare_starts_per_s": bare,
                 "bare_after_product_starts_per_s": after,

@@ -7,12 +7,19 @@ construct their own and nothing reads the environment at import time.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from schemas.severity import SeverityPolicy
+
+
+def default_api_workers() -> int:
+    """Two API processes where there are two cores: under a burst one process's CPU (about
+    6 ms per alert) is what limits intake, not Temporal (bench/README, issue 13)."""
+    return min(2, os.cpu_count() or 1)
 
 #: Written by `ddrun dev` into its data folder: where that stack's API and Temporal listen.
 STACK_FILE = "stack.json"
@@ -35,7 +42,10 @@ class Settings(BaseSettings):
     api_port: int = 8080
     api_url: str = "http://127.0.0.1:8080"
     api_workers: int = Field(
-        default=1, ge=1, description="API worker processes (uvicorn), each with one Temporal client"
+        default_factory=default_api_workers,
+        ge=1,
+        description="API worker processes (uvicorn), each with one Temporal client "
+        "(default: 2, or 1 on a single core)",
     )
     webhook_max_in_flight: int = Field(
         default=64,

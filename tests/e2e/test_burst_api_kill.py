@@ -121,7 +121,12 @@ class ApiProcess:
     """`ddrun api` as a separate OS process on a fixed port, killable and restartable."""
 
     def __init__(
-        self, settings: Settings, temporal: str, database_url: str, data_dir: Path
+        self,
+        settings: Settings,
+        temporal: str,
+        database_url: str,
+        data_dir: Path,
+        workers: int = 1,
     ) -> None:
         self.port = _free_port()
         self.log = data_dir / "api.log"
@@ -139,6 +144,7 @@ class ApiProcess:
             "DDRUN_WEBHOOK_MAX_IN_FLIGHT": str(GATE),
             "DDRUN_DELIVERY_LEASE_S": str(LEASE_S),
             "DDRUN_INTAKE_LEASE_S": str(LEASE_S),
+            "DDRUN_API_WORKERS": str(workers),
         }
         self.proc: subprocess.Popen[bytes] | None = None
 
@@ -238,8 +244,9 @@ async def _ids(client: Client, prefix: str) -> list[str]:
     return [e.id async for e in client.list_workflows(query)]
 
 
+@pytest.mark.parametrize("workers", [1, 2], ids=["one-process", "two-workers"])
 async def test_an_api_killed_mid_burst_loses_no_acknowledged_alert_and_doubles_none(
-    client: Client, engine: AsyncEngine, tmp_path: Path
+    client: Client, engine: AsyncEngine, tmp_path: Path, workers: int
 ) -> None:
     tag = unique("b").lower()
     alerts = {  # interleaved: both kinds are in flight whenever the API dies
@@ -251,7 +258,9 @@ async def test_an_api_killed_mid_burst_loses_no_acknowledged_alert_and_doubles_n
     async with running_stack(client, engine) as stack:
         link = StallableLink(stack.settings.temporal_address)
         await link.start()
-        api = ApiProcess(stack.settings, link.address, engine.url.render_as_string(False), tmp_path)
+        api = ApiProcess(
+            stack.settings, link.address, engine.url.render_as_string(False), tmp_path, workers
+        )
         await api.start()
         tally = Tally()
         queue: asyncio.Queue[str] = asyncio.Queue()
@@ -313,3 +322,48 @@ async def test_an_api_killed_mid_burst_loses_no_acknowledged_alert_and_doubles_n
         finally:
             for incident_id in set(found):
                 await stack.handle(incident_id).terminate("test done")
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+async def test_api_worker_processes_die_with_their_supervisor(
+    client: Client, engine: AsyncEngine, tmp_path: Path
+) -> None:
+    """`DDRUN_API_WORKERS=2`: a SIGKILLed `ddrun api` takes its uvicorn workers with it, so
+    the restarted API gets its port back (orphans used to keep it and go on serving)."""
+    async with running_stack(client, engine) as stack:
+        database = engine.url.render_as_string(False)
+        api = ApiProcess(stack.settings, stack.settings.temporal_address, database, tmp_path, 2)
+        await api.start()
+        assert api.proc is not None
+        workers = _children(api.proc.pid)
+        assert len([w for w in workers if _alive(w)]) >= 2, workers
+        api.kill()
+        deadline = time.monotonic() + 10
+        while any(_alive(w) for w in workers):
+            assert time.monotonic() < deadline, f"orphaned API workers: {workers}"
+            await asyncio.sleep(0.1)
+        await api.start()  # the same port
+        try:
+            async with httpx.AsyncClient() as http:
+                assert (await http.get(f"{api.url}/healthz")).status_code == 200
+        finally:
+            api.stop()

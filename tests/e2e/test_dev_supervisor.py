@@ -10,6 +10,7 @@ import os
 import re
 import signal
 import socket
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -86,13 +87,17 @@ class DevRun:
 
 
 def _group_alive(pgid: int) -> bool:
-    try:
-        os.killpg(pgid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+    """A process of the group still runs. A zombie does not: the API's uvicorn workers die
+    with their SIGKILLed parent and are handed to PID 1, which in this container never reaps
+    them (under systemd or a container init they vanish)."""
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid and fields[0] != "Z":
+            return True
+    return False
 
 
 def _leftovers(data_dir: Path) -> list[str]:
@@ -226,5 +231,10 @@ async def test_dev_stack_restarts_what_dies_and_stops_cleanly(tmp_path: Path) ->
     assert dev.output().rstrip().endswith("dd0c/run stopped")
     everyone = [pid for seen in pids.values() for pid in seen]
     assert len(everyone) == 8
-    assert [pid for pid in everyone if _group_alive(pid)] == []
+    alive = [pid for pid in everyone if _group_alive(pid)]
+    assert alive == [], subprocess.run(
+        ["ps", "-o", "pid,pgid,ppid,stat,etime,cmd", "-g", ",".join(map(str, alive))],
+        capture_output=True,
+        text=True,
+    ).stdout
     assert _leftovers(data_dir) == []
