@@ -21,6 +21,7 @@ def default_api_workers() -> int:
     6 ms per alert) is what limits intake, not Temporal (bench/README, issue 13)."""
     return min(2, os.cpu_count() or 1)
 
+
 #: Written by `ddrun dev` into its data folder: where that stack's API and Temporal listen.
 STACK_FILE = "stack.json"
 
