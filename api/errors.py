@@ -11,7 +11,7 @@ from temporalio.client import WorkflowQueryFailedError, WorkflowUpdateFailedErro
 from temporalio.service import RPCError, RPCStatusCode
 
 from services.incidents import IncidentClosedError, IncidentNotFoundError
-from services.intake import IntakeFullError
+from services.intake import PERMANENT, IntakeFullError
 
 log = logging.getLogger(__name__)
 
@@ -63,12 +63,10 @@ class UnprocessableError(ApiError):
 
 # Temporal statuses a sender's request can cause (too large, invalid): answered 4xx, so the
 # sender stops. Only conditions that pass (server down, overloaded, timed out) get a 503.
-_REFUSED = {
-    RPCStatusCode.INVALID_ARGUMENT: 422,
-    RPCStatusCode.OUT_OF_RANGE: 422,
-    RPCStatusCode.FAILED_PRECONDITION: 409,
-    RPCStatusCode.ALREADY_EXISTS: 409,
-}
+#: Temporal's permanent refusals (the ones the intake does not retry either), as HTTP answers:
+#: a conflict with the workflow's state is 409, a request Temporal cannot take is 422.
+_CONFLICTS = {RPCStatusCode.FAILED_PRECONDITION, RPCStatusCode.ALREADY_EXISTS}
+_REFUSED = {code: 409 if code in _CONFLICTS else 422 for code in PERMANENT}
 _TRANSIENT = {
     RPCStatusCode.UNAVAILABLE,
     RPCStatusCode.DEADLINE_EXCEEDED,

@@ -30,6 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from db.stored import aware
 from db.tables import DeliveryRecord
 
 PRUNE_EVERY_S = 3600.0
@@ -57,11 +58,6 @@ class Claim(enum.Enum):
 
 def _pending(source: str) -> str:
     return source + PENDING_SUFFIX
-
-
-def _aware(value: datetime) -> datetime:
-    """SQLite hands back naive datetimes for what was stored as UTC."""
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 def _delete(source: str, digest: str) -> Delete:
@@ -149,7 +145,7 @@ class DeliveryStore:
         if since is None:  # finished (or abandoned) since the insert failed
             done = await self._received(session, source, digest)
             return Claim.DONE if done is not None else Claim.IN_FLIGHT
-        if _aware(since) > datetime.now(UTC) - timedelta(seconds=lease_s):
+        if aware(since) > datetime.now(UTC) - timedelta(seconds=lease_s):
             return Claim.IN_FLIGHT
         result = await session.exec(
             update(DeliveryRecord)

@@ -32,6 +32,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import Field, SQLModel, col
 
+from db.stored import aware
 from db.write_turns import read_in_one_call, write_in_one_call
 
 T = TypeVar("T")
@@ -93,13 +94,6 @@ class Claim:
     reopens: ClosedRun | None = None
 
 
-def _aware(value: datetime | None) -> datetime | None:
-    """SQLite hands back naive datetimes; every time stored here is UTC."""
-    if value is None or value.tzinfo is not None:
-        return value
-    return value.replace(tzinfo=UTC)
-
-
 class IncidentClaimStore:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
@@ -159,7 +153,7 @@ class IncidentClaimStore:
                     IncidentRunRecord.__table__.c.incident_id == incident_id  # type: ignore[attr-defined]
                 )
             ).scalar()
-            return closed is not None and (_aware(closed) or at) > at
+            return closed is not None and (aware(closed) or at) > at
 
         return await read_in_one_call(self._engine, read)
 
@@ -174,7 +168,7 @@ class IncidentClaimStore:
     ) -> Claim:
         run = self._lock_run(conn, incident_id, now)
         if run.open:
-            return Claim("own", incident_id, _aware(run.opened_at) or now)
+            return Claim("own", incident_id, aware(run.opened_at) or now)
         if group is not None and correlation_window_s:
             holder = self._claim_group(conn, group, incident_id, now)
             if holder is not None:
@@ -182,7 +176,7 @@ class IncidentClaimStore:
                     return Claim("joined", holder[0], holder[1])
                 self._take_group(conn, group, incident_id, now)
         reopens = None
-        closed_at = _aware(run.closed_at)
+        closed_at = aware(run.closed_at)
         if (
             reopen_window_s
             and run.run_id
@@ -229,7 +223,7 @@ class IncidentClaimStore:
         if row.closed_at is not None or row.incident_id == incident_id:
             self._take_group(conn, group, incident_id, now)
             return None
-        return row.incident_id, _aware(row.opened_at) or now
+        return row.incident_id, aware(row.opened_at) or now
 
     @staticmethod
     def _take_group(conn: Connection, group: str, incident_id: str, now: datetime) -> None:

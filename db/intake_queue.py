@@ -19,6 +19,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import Field, SQLModel, col
 
+from db.stored import aware
 from db.write_turns import read_in_one_call, write_in_one_call
 from schemas.intake import QueuedAlert
 
@@ -59,10 +60,6 @@ class Queued:
 class QueueCounts:
     waiting: int
     failed: int
-
-
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 _T = IntakeRecord.__table__  # type: ignore[attr-defined]
@@ -151,7 +148,7 @@ class IntakeQueue:
                 .order_by(_T.c.accepted_at)
             )
             return [
-                Queued(r.id, QueuedAlert.model_validate_json(r.payload), _aware(r.accepted_at))
+                Queued(r.id, QueuedAlert.model_validate_json(r.payload), aware(r.accepted_at))
                 for r in rows
             ]
 

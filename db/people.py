@@ -7,7 +7,6 @@ the row every time, so a revocation or an expiry takes effect on the very next r
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import json
 import secrets
@@ -19,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import Field, SQLModel, col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from db.stored import aware, secret_digest
 from schemas.identity import (
     CredentialKind,
     IssuedToken,
@@ -89,15 +89,6 @@ class TokenRefusedError(ValueError):
     """The asked-for token cannot be issued (scopes beyond the person's roles, Slack-only...)."""
 
 
-def _aware(value: datetime | None) -> datetime | None:
-    # SQLite hands back naive datetimes for timezone-aware columns; they were written as UTC.
-    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
-
-
-def _digest(secret: str) -> str:
-    return hashlib.sha256(secret.encode()).hexdigest()
-
-
 def split_token(token: str) -> tuple[str, str] | None:
     """(`id`, `secret`) of a well-formed token, else None. Never logs or returns the secret."""
     if not token.startswith(TOKEN_PREFIX):
@@ -109,7 +100,7 @@ def split_token(token: str) -> tuple[str, str] | None:
 
 
 def _person(record: PersonRecord) -> Person:
-    created = _aware(record.created_at) or datetime.now(UTC)
+    created = aware(record.created_at) or datetime.now(UTC)
     return Person(
         handle=record.handle,
         name=record.name,
@@ -125,7 +116,7 @@ def _person(record: PersonRecord) -> Person:
 
 
 def _token_info(record: ApiTokenRecord, handle: str) -> TokenInfo:
-    created = _aware(record.created_at) or datetime.now(UTC)
+    created = aware(record.created_at) or datetime.now(UTC)
     return TokenInfo(
         id=record.id,
         handle=handle,
@@ -133,9 +124,9 @@ def _token_info(record: ApiTokenRecord, handle: str) -> TokenInfo:
         scopes=[Scope(s) for s in json.loads(record.scopes)],
         created_at=created,
         created_by=record.created_by,
-        expires_at=_aware(record.expires_at),
-        revoked_at=_aware(record.revoked_at),
-        last_used_at=_aware(record.last_used_at),
+        expires_at=aware(record.expires_at),
+        revoked_at=aware(record.revoked_at),
+        last_used_at=aware(record.last_used_at),
     )
 
 
@@ -280,7 +271,7 @@ class PeopleStore:
                 person_id=person.id or 0,
                 name=name,
                 scopes=json.dumps(sorted({s.value for s in scopes})),
-                secret_sha256=_digest(secret),
+                secret_sha256=secret_digest(secret),
                 created_by=created_by,
                 created_at=now,
                 expires_at=None if expires_in is None else now + expires_in,
@@ -311,16 +302,16 @@ class PeopleStore:
             if row is None:
                 return None
             record, person_record = row
-            if not hmac.compare_digest(record.secret_sha256, _digest(secret)):
+            if not hmac.compare_digest(record.secret_sha256, secret_digest(secret)):
                 return None
-            expires = _aware(record.expires_at)
+            expires = aware(record.expires_at)
             if record.revoked_at is not None or (expires is not None and expires <= now):
                 return None
             if person_record.disabled:
                 return None
             granted = principal_of(_person(person_record), CredentialKind.TOKEN, token_id)
             token_scopes = frozenset(Scope(s) for s in json.loads(record.scopes))
-            used = _aware(record.last_used_at)
+            used = aware(record.last_used_at)
             if used is None or now - used >= _TOUCH_EVERY:
                 record.last_used_at = now
                 session.add(record)

@@ -7,7 +7,6 @@ which runbook version and why a step's risk was lowered below the classifier's.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import secrets
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import Field, SQLModel, col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from db.stored import aware, secret_digest
 from db.tables import RunbookRecord
 
 _HASHER = PasswordHasher()
@@ -101,14 +101,6 @@ class RunbookEdit:
     at: datetime
 
 
-def _aware(value: datetime) -> datetime:
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
-
-
-def _digest(secret: str) -> str:
-    return hashlib.sha256(secret.encode()).hexdigest()
-
-
 class WebStore:
     def __init__(self, engine: AsyncEngine, session_ttl: timedelta = timedelta(hours=12)) -> None:
         self._engine = engine
@@ -150,7 +142,7 @@ class WebStore:
         secret = secrets.token_urlsafe(32)
         now = datetime.now(UTC)
         record = WebSessionRecord(
-            id=_digest(secret),
+            id=secret_digest(secret),
             handle=handle,
             csrf=secrets.token_urlsafe(24),
             via=via,
@@ -166,16 +158,16 @@ class WebStore:
     async def session(self, secret: str) -> WebSession | None:
         if not secret or len(secret) > 100:
             return None
-        digest = _digest(secret)
+        digest = secret_digest(secret)
         async with AsyncSession(self._engine) as session:
             record = await session.get(WebSessionRecord, digest)
-        if record is None or record.revoked or _aware(record.expires_at) <= datetime.now(UTC):
+        if record is None or record.revoked or aware(record.expires_at) <= datetime.now(UTC):
             return None
         return WebSession(record.handle, record.csrf, record.via, digest[:12])
 
     async def close_session(self, secret: str) -> None:
         async with AsyncSession(self._engine) as session:
-            record = await session.get(WebSessionRecord, _digest(secret))
+            record = await session.get(WebSessionRecord, secret_digest(secret))
             if record is not None:
                 record.revoked = True
                 session.add(record)
@@ -231,7 +223,7 @@ class WebStore:
                 authenticated_by=r.authenticated_by,
                 summary=r.summary,
                 overrides=[RiskOverride(**o) for o in json.loads(r.risk_overrides)],
-                at=_aware(r.at),
+                at=aware(r.at),
             )
             for r in rows
         }
@@ -255,6 +247,6 @@ async def runbook_dates(engine: AsyncEngine) -> dict[str, RunbookDates]:
     async with AsyncSession(engine) as session:
         rows = (await session.exec(query)).all()
     return {
-        str(rid): RunbookDates(_aware(first), _aware(last), int(count))
+        str(rid): RunbookDates(aware(first), aware(last), int(count))
         for rid, first, last, count in rows
     }
