@@ -4,9 +4,21 @@ on a separate queue running a subprocess that prints its clock (as the incident'
 from __future__ import annotations
 
 import asyncio
+import os
 from datetime import timedelta
+from typing import Any
 
 from temporalio import activity, workflow
+from temporalio.worker import UnsandboxedWorkflowRunner
+
+
+def bare_workflow_options() -> dict[str, Any]:
+    """The bare workflow worker's options: the SDK's default (the sandbox), or with
+    `BENCH_BARE_UNSANDBOXED=1` the unsandboxed runner the product's worker uses, so a figure
+    can be given against both floors."""
+    if os.environ.get("BENCH_BARE_UNSANDBOXED") == "1":
+        return {"workflow_runner": UnsandboxedWorkflowRunner()}
+    return {}
 
 
 @activity.defn

@@ -38,7 +38,7 @@ from temporalio.worker import Worker
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.bare_temporal import BareWorkflow, run_date
+from bench.bare_temporal import BareWorkflow, bare_workflow_options, run_date
 from bench.profile_stages import _ms as span_ms
 from bench.profile_stages import read_spans
 from bench.stack import embedded_stack
@@ -52,7 +52,7 @@ async def bare_rate(client: Client, total: int, senders: int) -> float:
     queue_wf, queue_act = f"bare-wf-{uuid.uuid4().hex[:6]}", f"bare-act-{uuid.uuid4().hex[:6]}"
     tag = uuid.uuid4().hex[:8]
     async with (
-        Worker(client, task_queue=queue_wf, workflows=[BareWorkflow]),
+        Worker(client, task_queue=queue_wf, workflows=[BareWorkflow], **bare_workflow_options()),
         Worker(client, task_queue=queue_act, activities=[run_date]),
     ):
         for i in range(5):  # warm-up: connections, task queues

@@ -37,7 +37,7 @@ from temporalio.worker import Worker
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.bare_temporal import BareSteps, run_date
+from bench.bare_temporal import BareSteps, bare_workflow_options, run_date
 from bench.stack import embedded_stack
 from workflows.incident import IncidentWorkflow
 
@@ -130,7 +130,7 @@ async def bare(client: Client, steps: int, n: int) -> dict[str, Any]:
     per_step: list[float] = []
     phases: dict[str, list[float]] = {"between": [], "pickup": [], "run": []}
     async with (
-        Worker(client, task_queue=queue_wf, workflows=[BareSteps]),
+        Worker(client, task_queue=queue_wf, workflows=[BareSteps], **bare_workflow_options()),
         Worker(client, task_queue=queue_act, activities=[run_date]),
     ):
         for i in range(n + 1):

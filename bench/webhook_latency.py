@@ -33,7 +33,7 @@ from temporalio.worker import Worker
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.bare_temporal import BareWorkflow, run_date
+from bench.bare_temporal import BareWorkflow, bare_workflow_options, run_date
 from bench.profile_stages import (
     Sample,
     add_history_stages,
@@ -121,7 +121,7 @@ async def measure_bare(
     queue_wf, queue_act = f"bare-wf-{uuid.uuid4().hex[:6]}", f"bare-act-{uuid.uuid4().hex[:6]}"
     latencies: list[float] = []
     async with (
-        Worker(client, task_queue=queue_wf, workflows=[BareWorkflow]),
+        Worker(client, task_queue=queue_wf, workflows=[BareWorkflow], **bare_workflow_options()),
         Worker(client, task_queue=queue_act, activities=[run_date]),
     ):
 

@@ -86,6 +86,12 @@ class Settings(BaseSettings):
         default=None, description="Folder of YAML runbooks loaded into the database at start-up"
     )
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    workflow_sandbox: bool = Field(
+        default=False,
+        description="Run the incident workflows in Temporal's strict sandbox (re-imported per "
+        "run, non-deterministic calls refused), as the test suite does; about 2 ms per "
+        "workflow task",
+    )
     runbook_cache_s: float = Field(
         default=2.0, ge=0, description="How stale the webhook's view of runbooks may be"
     )

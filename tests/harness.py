@@ -178,6 +178,8 @@ def stack_settings(client: Client, **overrides: Any) -> Settings:
         # Resolved incidents close at once; the soak is tested in test_soak.py.
         "soak_period": False,
         "status_update_reminders": False,
+        # Every test's workflows run in the strict sandbox: a non-deterministic call fails here.
+        "workflow_sandbox": True,
     }
     values.update(overrides)
     return Settings(**values)
