@@ -32,8 +32,11 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import Field, SQLModel, col
 
+from db.intake_queue import IntakeRecord
 from db.stored import aware
 from db.write_turns import read_in_one_call, write_in_one_call
+
+_T_INTAKE = IntakeRecord.__table__  # type: ignore[attr-defined]
 
 T = TypeVar("T")
 
@@ -271,25 +274,42 @@ class IncidentClaimStore:
 
         await write_in_one_call(self._engine, close)
 
-    async def forget_gone(self, incident_id: str, claimed_at: datetime) -> None:
+    async def forget_gone(
+        self, incident_id: str, claimed_at: datetime, grace: timedelta = timedelta(0)
+    ) -> bool:
         """A group holder Temporal does not run (terminated, or its start never happened):
-        free its claim unless someone re-claimed it meanwhile."""
+        free its claim unless someone re-claimed it meanwhile. False, and nothing freed, while
+        the holder may still be starting: its claim is younger than `grace`, or its start is
+        still waiting in the intake queue (db/intake_queue.py; a burst's backlog, or Temporal
+        down), read in the same transaction as the release."""
         now = datetime.now(UTC)
+        if now - claimed_at <= grace:
+            return False
+        queued = _T_INTAKE.c
+        starting = (
+            select(queued.id)
+            .where(queued.incident_id == incident_id)
+            .where(queued.joins.is_(False))
+            .where(queued.failed_at.is_(None))
+            .exists()
+        )
 
-        def forget(conn: Connection) -> None:
+        def forget(conn: Connection) -> bool:
             conn.execute(
                 update(IncidentRunRecord)
                 .where(col(IncidentRunRecord.incident_id) == incident_id)
                 .where(col(IncidentRunRecord.opened_at) <= claimed_at)
+                .where(~starting)
                 .values(open=False)
             )
             conn.execute(
-                self._release(incident_id, now).where(
-                    col(CorrelationClaimRecord.opened_at) <= claimed_at
-                )
+                self._release(incident_id, now)
+                .where(col(CorrelationClaimRecord.opened_at) <= claimed_at)
+                .where(~starting)
             )
+            return not conn.execute(select(starting)).scalar()
 
-        await write_in_one_call(self._engine, forget)
+        return await write_in_one_call(self._engine, forget)
 
     @staticmethod
     def _release(incident_id: str, at: datetime) -> Update:

@@ -13,7 +13,7 @@ import asyncio
 import logging
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, Literal, Protocol, TypeVar
 
 from opentelemetry import trace
@@ -295,9 +295,10 @@ async def _claim(
 ) -> Claim:
     """The claim for a firing alert; a `joined` one has had its alert signalled.
 
-    A group holder Temporal does not know yet is still starting (its claim came first): the
-    alert waits for it briefly. One Temporal does not run (terminated, or its start was lost
-    with its process) is forgotten after `STARTING_GRACE`, and the alert claims afresh.
+    A group holder Temporal does not know yet may still be starting (its claim came first, or
+    its start waits in the intake queue): the alert waits for it. One Temporal does not run
+    (terminated, or its start was lost with its process) is forgotten after `STARTING_GRACE`
+    (`IncidentClaimStore.forget_gone`), and the alert claims afresh.
     """
     while True:
         with tracer.start_as_current_span("incident_claim"):
@@ -309,10 +310,8 @@ async def _claim(
             )
         if claim.action != "joined" or await signal_alert(client, claim.incident_id, alert):
             return claim
-        if datetime.now(UTC) - claim.since > STARTING_GRACE:
-            await claims.forget_gone(claim.incident_id, claim.since)
-        else:
-            await asyncio.sleep(0.02)
+        if not await claims.forget_gone(claim.incident_id, claim.since, STARTING_GRACE):
+            await asyncio.sleep(0.02)  # still starting: its start is on its way
 
 
 async def start_incident(client: Client, settings: Settings, incident: IncidentInput) -> None:

@@ -226,12 +226,9 @@ class Intake:
         if await signal_alert(self.client, queued.joins, incident.alert):
             return
         since = queued.since or datetime.now(UTC)
-        if await self.queue.start_waiting(queued.joins) or (
-            datetime.now(UTC) - since <= STARTING_GRACE
-        ):
+        if not await self.claims.forget_gone(queued.joins, since, STARTING_GRACE):
             raise _HolderStarting
         # Its holder never ran (terminated, or its start refused): this alert decides again.
-        await self.claims.forget_gone(queued.joins, since)
         await start_or_join(self.client, self.settings, self.claims, incident, queued.group)
 
     async def _retry_later(

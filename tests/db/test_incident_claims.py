@@ -7,9 +7,11 @@ import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import insert, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from db.incident_claims import Claim, IncidentClaimStore, group_key
+from db.intake_queue import IntakeRecord
 
 WINDOWS = {"correlation_window_s": 900, "reopen_window_s": 1800}
 
@@ -107,3 +109,41 @@ async def test_a_refused_start_and_a_holder_temporal_never_ran_free_the_group(
     fresh = await store.claim(c, group, **WINDOWS)
     assert (fresh.action, fresh.incident_id) == ("start", c)
     assert (await store.claim(b, group, **WINDOWS)).action == "joined"
+
+
+async def test_a_holder_whose_start_waits_in_the_intake_queue_is_not_forgotten(
+    engine: AsyncEngine,
+) -> None:
+    """Temporal not knowing a holder is not enough to forget it while its start is queued
+    (a burst's backlog, or Temporal down): the grace has passed, the start is still coming."""
+    store = IncidentClaimStore(engine)
+    service, (holder, later) = _ids(2)
+    group = group_key(service, "rb")
+    first = await store.claim(holder, group, **WINDOWS)
+    queued = IntakeRecord.__table__  # type: ignore[attr-defined]
+    row = uuid.uuid4().hex
+    async with engine.begin() as conn:
+        await conn.execute(
+            insert(queued).values(
+                id=row,
+                incident_id=holder,
+                joins=False,
+                payload="{}",
+                accepted_at=first.since,
+                owner="test",
+                lease_until=first.since,
+                attempts=0,
+            )
+        )
+    joined = await store.claim(later, group, **WINDOWS)
+    assert (joined.action, joined.incident_id) == ("joined", holder)
+    grace = timedelta(seconds=5)
+    assert not await store.forget_gone(holder, joined.since, grace)  # within the grace
+    long_ago = joined.since - timedelta(seconds=60)
+    assert not await store.forget_gone(holder, joined.since, timedelta(0))  # start queued
+    assert (await store.claim(later, group, **WINDOWS)).incident_id == holder  # still held
+    async with engine.begin() as conn:
+        await conn.execute(update(queued).where(queued.c.id == row).values(failed_at=long_ago))
+    assert await store.forget_gone(holder, joined.since, timedelta(0))  # its start was refused
+    fresh = await store.claim(later, group, **WINDOWS)
+    assert (fresh.action, fresh.incident_id) == ("start", later)
