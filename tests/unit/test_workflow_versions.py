@@ -47,3 +47,12 @@ def test_each_patch_came_with_a_flow_version() -> None:
     assert set(versions.INTRODUCED_IN) == set(versions.CURRENT)
     assert set(versions.INTRODUCED_IN.values()) <= set(range(1, len(versions.FLOW_VERSIONS) + 1))
     assert not set(versions.FLOW_VERSIONS) & set(versions.CURRENT)
+
+
+def test_a_run_older_than_flow_versions_never_takes_a_later_versions_change() -> None:
+    """Answered without asking Temporal (no marker mid-run): the old run keeps its old path."""
+    old = versions.Versions()  # flow 0
+    later = [p for p in versions.CURRENT if versions.INTRODUCED_IN[p] > 1]
+    assert later
+    for patch in later:
+        assert not old.has(patch)
