@@ -13,23 +13,19 @@ import ctypes
 import multiprocessing
 import os
 import signal
-import sys
 
 import uvicorn
 from fastapi import FastAPI
 
 from api.app import create_app
 from api.auth import check_bind
+from infra.parent_death import parent_death_signal
 from infra.telemetry import setup_logging, setup_tracing
 from schemas.settings import Settings
 
 #: Seconds an idle keep-alive connection stays open: a sender posting a burst reuses its
 #: connections instead of paying a TCP handshake per alert (uvicorn's default is 5).
 KEEP_ALIVE_S = 30
-
-
-#: prctl(2) option: the signal a process receives when its parent dies.
-_PR_SET_PDEATHSIG = 1
 
 
 def die_with_supervisor() -> None:
@@ -40,10 +36,12 @@ def die_with_supervisor() -> None:
     accepted is in the intake queue, which the next process takes over.
     """
     parent = multiprocessing.parent_process()
-    if parent is None or not sys.platform.startswith("linux"):
+    if parent is None:  # one process: `ddrun api` itself
         return
-    libc = ctypes.CDLL(None, use_errno=True)
-    if libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:
+    arm = parent_death_signal(signal.SIGKILL)
+    if arm is None:
+        return
+    if arm() != 0:
         raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG) failed")
     if os.getppid() != parent.pid:  # it died before the line above
         os.kill(os.getpid(), signal.SIGKILL)

@@ -9,19 +9,16 @@ it started, and (on Linux) it gets SIGTERM if the supervisor itself dies, so not
 from __future__ import annotations
 
 import contextlib
-import ctypes
-import ctypes.util
 import os
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-_PR_SET_PDEATHSIG = 1
+from infra.parent_death import parent_death_signal
 
 
 @dataclass(frozen=True)
@@ -92,21 +89,6 @@ def log_tail(path: Path, lines: int = 5, max_bytes: int = 4096) -> list[str]:
     return [line for line in text.splitlines() if line.strip()][-lines:]
 
 
-def _parent_death_signal() -> Callable[[], None] | None:
-    """Linux: a preexec hook asking the kernel to SIGTERM the child when the supervisor dies."""
-    if not sys.platform.startswith("linux"):
-        return None
-    name = ctypes.util.find_library("c")
-    if name is None:
-        return None
-    prctl = ctypes.CDLL(name, use_errno=True).prctl  # resolved before fork, not in the child
-
-    def hook() -> None:
-        prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
-
-    return hook
-
-
 class Supervisor:
     """Starts children, restarts the ones that die (call `poll` often), stops them on request.
 
@@ -129,7 +111,7 @@ class Supervisor:
         self.say = say
         self.clock = clock
         self.stopping = False
-        self._preexec = _parent_death_signal()
+        self._preexec = parent_death_signal(signal.SIGTERM)  # dies with the supervisor
 
     def __getitem__(self, name: str) -> Child:
         return self.children[name]
