@@ -32,11 +32,9 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import Field, SQLModel, col
 
-from db.intake_queue import IntakeRecord
+from db.intake_queue import start_queued
 from db.stored import aware
 from db.write_turns import read_in_one_call, write_in_one_call
-
-_T_INTAKE = IntakeRecord.__table__  # type: ignore[attr-defined]
 
 T = TypeVar("T")
 
@@ -285,14 +283,7 @@ class IncidentClaimStore:
         now = datetime.now(UTC)
         if now - claimed_at <= grace:
             return False
-        queued = _T_INTAKE.c
-        starting = (
-            select(queued.id)
-            .where(queued.incident_id == incident_id)
-            .where(queued.joins.is_(False))
-            .where(queued.failed_at.is_(None))
-            .exists()
-        )
+        starting = start_queued(incident_id)
 
         def forget(conn: Connection) -> bool:
             conn.execute(

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Column, DateTime, Text, delete, func, insert, select, update
+from sqlalchemy import Column, DateTime, Exists, Text, delete, func, insert, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import Field, SQLModel, col
@@ -63,6 +63,18 @@ class QueueCounts:
 
 
 _T = IntakeRecord.__table__  # type: ignore[attr-defined]
+
+
+def start_queued(incident_id: str) -> Exists:
+    """Whether the start of `incident_id` is still waiting in the queue (neither delivered nor
+    refused): until then an alert joining it waits, and its claim is not forgotten."""
+    return (
+        select(_T.c.id)
+        .where(_T.c.incident_id == incident_id)
+        .where(_T.c.joins.is_(False))
+        .where(_T.c.failed_at.is_(None))
+        .exists()
+    )
 
 
 class IntakeQueue:
@@ -186,16 +198,7 @@ class IntakeQueue:
         """Is the start of `incident_id` still queued (so an alert joining it must wait)?"""
 
         def read(conn: Connection) -> bool:
-            found = conn.execute(
-                select(_T.c.id)
-                .where(
-                    _T.c.incident_id == incident_id,
-                    _T.c.joins.is_(False),
-                    _T.c.failed_at.is_(None),
-                )
-                .limit(1)
-            ).first()
-            return found is not None
+            return bool(conn.execute(select(start_queued(incident_id))).scalar())
 
         return await read_in_one_call(self._engine, read)
 
