@@ -10,6 +10,7 @@ import os
 import shutil
 import sys
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
@@ -64,3 +65,29 @@ async def assert_eventually(
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError(f"{what} not reached within {timeout}s; last value: {last!r}")
         await asyncio.sleep(interval)
+
+
+@dataclass(frozen=True)
+class Process:
+    """One line of the process table (/proc/PID/stat): what the process tests look at."""
+
+    pid: int
+    state: str  # "Z": a zombie, dead but not yet reaped
+    ppid: int
+    pgid: int
+
+    @property
+    def running(self) -> bool:
+        return self.state != "Z"
+
+
+def processes() -> list[Process]:
+    """Every process now (Linux); one that exits while it is read is left out."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        found.append(Process(int(stat.parent.name), fields[0], int(fields[1]), int(fields[2])))
+    return found

@@ -39,7 +39,7 @@ from temporalio.client import Client
 
 from schemas.settings import Settings
 from tests.harness import running_stack, unique
-from tests.support import CONTRACTS, REPO
+from tests.support import CONTRACTS, REPO, processes
 
 pytestmark = [pytest.mark.temporal, pytest.mark.e2e]
 
@@ -324,26 +324,6 @@ async def test_an_api_killed_mid_burst_loses_no_acknowledged_alert_and_doubles_n
                 await stack.handle(incident_id).terminate("test done")
 
 
-def _children(pid: int) -> list[int]:
-    found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == pid:
-            found.append(int(stat.parent.name))
-    return found
-
-
-def _alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
-
-
 async def test_api_worker_processes_die_with_their_supervisor(
     client: Client, engine: AsyncEngine, tmp_path: Path
 ) -> None:
@@ -354,11 +334,12 @@ async def test_api_worker_processes_die_with_their_supervisor(
         api = ApiProcess(stack.settings, stack.settings.temporal_address, database, tmp_path, 2)
         await api.start()
         assert api.proc is not None
-        workers = _children(api.proc.pid)
-        assert len([w for w in workers if _alive(w)]) >= 2, workers
+        parent = api.proc.pid
+        workers = [p.pid for p in processes() if p.ppid == parent and p.running]
+        assert len(workers) >= 2, workers
         api.kill()
         deadline = time.monotonic() + 10
-        while any(_alive(w) for w in workers):
+        while any(p.pid in workers and p.running for p in processes()):
             assert time.monotonic() < deadline, f"orphaned API workers: {workers}"
             await asyncio.sleep(0.1)
         await api.start()  # the same port

@@ -19,7 +19,7 @@ import httpx
 import pytest
 
 from schemas.incident import IncidentState, StepState
-from tests.support import REPO
+from tests.support import REPO, processes
 
 pytestmark = pytest.mark.e2e
 
@@ -90,14 +90,7 @@ def _group_alive(pgid: int) -> bool:
     """A process of the group still runs. A zombie does not: the API's uvicorn workers die
     with their SIGKILLed parent and are handed to PID 1, which in this container never reaps
     them (under systemd or a container init they vanish)."""
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[2]) == pgid and fields[0] != "Z":
-            return True
-    return False
+    return any(p.pgid == pgid and p.running for p in processes())
 
 
 def _leftovers(data_dir: Path) -> list[str]:
