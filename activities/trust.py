@@ -14,6 +14,7 @@ from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.service import RPCError, RPCStatusCode
 
 from db.trust import TrustStore
+from domain.trust import slot_scopes
 from schemas import search_attributes as sa
 from schemas.trust import Mode, RunOutcome, SlotGrant, SlotRequest
 
@@ -31,7 +32,7 @@ class TrustActivities:
         """Right before an automatic step: the kill switches now, and a blast-radius slot."""
         if request.limit <= 0:
             return SlotGrant(granted=True, kill_switches=await self.store.kill_switches())
-        scopes = [f"runbook:{request.runbook_id}", f"service:{request.service}"]
+        scopes = slot_scopes(request.runbook_id, request.service)
         # One transaction: the switches are read in the same call that takes the slots.
         switches, granted, reason = await self.store.check_automation(
             request.incident_id, scopes, request.limit

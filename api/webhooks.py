@@ -261,10 +261,9 @@ async def _deliver_all(state: State, alerts: list[Alert], extra: dict[str, objec
     if ignored and not alerts:  # e.g. Alertmanager's Watchdog: nothing is wrong
         return JSONResponse(_heartbeat_answer(ignored, extra), status_code=202)
     firing = any(a.status is AlertStatus.FIRING for a in alerts)
-    with tracer.start_as_current_span("read_runbooks_and_switches"):
+    with tracer.start_as_current_span("read_runbooks"):  # cached: DDRUN_RUNBOOK_CACHE_S
         runbooks = await state.runbooks.latest() if firing else []
         mappings = await state.mappings.list() if firing else []
-        switches = await state.trust.kill_switches() if firing else []
     for alert in alerts:
         with tracer.start_as_current_span("deliver_alert") as span:
             span.set_attribute("ddrun.dedup_key", alert.dedup_key)
@@ -276,8 +275,8 @@ async def _deliver_all(state: State, alerts: list[Alert], extra: dict[str, objec
             with tracer.start_as_current_span("match"):
                 selected = await choose_for_alert(state, runbooks, alert, mappings)
             runbook_id = selected.runbook.id if selected.runbook else None
-            with tracer.start_as_current_span("read_trust"):
-                trust = await state.trust.get(runbook_id) if runbook_id else None
+            with tracer.start_as_current_span("read_switches_and_trust"):  # never cached
+                switches, trust = await state.trust.opening(runbook_id)
             mode, reason = start_mode(trust, switches, alert.service, runbook_id)
             accepted.append(
                 await deliver_alert(

@@ -32,9 +32,9 @@ from workflows.incident import IncidentWorkflow
 API_SPANS = (
     "parse_and_verify",
     "normalise",
-    "read_runbooks_and_switches",
+    "read_runbooks",
     "match",
-    "read_trust",
+    "read_switches_and_trust",
     "read_policy",
     "incident_claim",
     "SignalWithStartWorkflow:IncidentWorkflow",

@@ -3,15 +3,15 @@
 Starts the stack as `ddrun dev` does (temporal-dev.yml server flags, orchestrator and agent
 workers and the API as separate processes), then measures:
   * latency: POST /webhooks/generic → the incident's first step starting (the step prints its
-    own clock), over N sequential alerts;
+    own clock), over N sequential alerts, each beside one bare run (which of the two goes
+    first alternates), so both see the same moments of a shared, noisy machine;
   * throughput: alerts/s the webhook accepts (202) at a fixed concurrency, then checks that
     every accepted alert became exactly one incident (zero loss).
 The baseline, in the same run on the same server: bare `start_workflow` of a workflow whose
 first act is one activity on a separate queue running the same subprocess.
-With --profile, every process of the stack also writes its spans to one file and the same
-kind of alerts are broken down stage by stage (bench/profile_stages.py), beside the bare
-workflow's history stages; the exporter costs a little, so headline ratios come from a run
-without it.
+With --profile, every process of the stack also writes its spans to one file and the timed
+alerts are broken down stage by stage (bench/profile_stages.py), beside the bare workflow's
+history stages; the exporter costs a little, so headline ratios come from a run without it.
 Usage: python bench/webhook_latency.py [--alerts 200] [--burst 1000] [--concurrency 32]
        [--profile]
 """
@@ -20,11 +20,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import sys
 import tempfile
 import time
 import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -43,7 +46,7 @@ from bench.profile_stages import (
     read_spans,
     render,
 )
-from bench.stack import WARM_UPS, Request, embedded_stack, latency_figures, sequential_latencies
+from bench.stack import WARM_UPS, Request, embedded_stack, latency_figures
 
 RUNBOOK = """id: bench
 title: Bench runbook
@@ -57,22 +60,16 @@ steps:
 """
 
 
-async def measure_product(
-    api: str, client: Client, n: int, burst: int, concurrency: int
+async def measure_product_burst(
+    api: str, client: Client, burst: int, concurrency: int
 ) -> dict[str, float]:
     async with httpx.AsyncClient(base_url=api, timeout=30) as http:
-        latencies = await sequential_latencies(http, client, generic_request, n)
         tag = uuid.uuid4().hex[:8]
         rate = await burst_post(http, tag, burst, concurrency)
     count = await count_until(
         client, f'WorkflowId STARTS_WITH "incident-generic-burst{tag}"', burst
     )
-    return {
-        **latency_figures(latencies),
-        "alerts_per_s": rate,
-        "burst_sent": burst,
-        "burst_incidents": count,
-    }
+    return {"alerts_per_s": rate, "burst_sent": burst, "burst_incidents": count}
 
 
 def generic_request() -> Request:
@@ -114,58 +111,93 @@ async def count_until(client: Client, query: str, expected: int, timeout: float 
         await asyncio.sleep(0.5)
 
 
-async def measure_bare(
-    client: Client, n: int, burst: int, concurrency: int, samples: list[Sample] | None = None
-) -> dict[str, float]:
-    """`samples`: when given, each timed run is kept there too (for --profile)."""
-    queue_wf, queue_act = f"bare-wf-{uuid.uuid4().hex[:6]}", f"bare-act-{uuid.uuid4().hex[:6]}"
-    latencies: list[float] = []
-    async with (
-        Worker(client, task_queue=queue_wf, workflows=[BareWorkflow], **bare_workflow_options()),
-        Worker(client, task_queue=queue_act, activities=[run_date]),
-    ):
+@dataclass(frozen=True)
+class Bare:
+    """The bare baseline on its running workers."""
 
-        async def one(keep: bool = False) -> float:
-            sent = time.time()
-            workflow_id = f"bare-{uuid.uuid4().hex}"
-            out = await client.execute_workflow(
-                BareWorkflow.run, queue_act, id=workflow_id, task_queue=queue_wf
-            )
-            if keep and samples is not None:
-                samples.append(Sample(workflow_id, sent, float(out)))
-            return float(out) - sent
+    client: Client
+    queue_wf: str
+    queue_act: str
 
-        for _ in range(5):
-            await one()
-        for _ in range(n):
-            latencies.append(await one(keep=True))
+    async def run(self) -> Sample:
+        """One timed run: start → the first activity's own clock."""
+        sent = time.time()
+        workflow_id = f"bare-{uuid.uuid4().hex}"
+        out = await self.client.execute_workflow(
+            BareWorkflow.run, self.queue_act, id=workflow_id, task_queue=self.queue_wf
+        )
+        return Sample(workflow_id, sent, float(out))
+
+    async def burst(self, total: int, concurrency: int) -> tuple[float, int]:
+        """Starts/s at `concurrency`, and how many of them exist afterwards."""
         tag = uuid.uuid4().hex[:8]
-        ids = iter(range(burst))
+        ids = iter(range(total))
 
         async def starter() -> None:
             for i in ids:
-                await client.start_workflow(
-                    BareWorkflow.run, queue_act, id=f"bareburst{tag}-{i}", task_queue=queue_wf
+                await self.client.start_workflow(
+                    BareWorkflow.run,
+                    self.queue_act,
+                    id=f"bareburst{tag}-{i}",
+                    task_queue=self.queue_wf,
                 )
 
         start = time.monotonic()
         await asyncio.gather(*(starter() for _ in range(concurrency)))
-        rate = burst / (time.monotonic() - start)
-        count = await count_until(client, f'WorkflowId STARTS_WITH "bareburst{tag}"', burst)
+        rate = total / (time.monotonic() - start)
+        query = f'WorkflowId STARTS_WITH "bareburst{tag}"'
+        return rate, await count_until(self.client, query, total)
+
+
+@contextlib.asynccontextmanager
+async def bare_runner(client: Client) -> AsyncIterator[Bare]:
+    """Workers of the bare baseline for as long as the block runs."""
+    queue_wf, queue_act = f"bare-wf-{uuid.uuid4().hex[:6]}", f"bare-act-{uuid.uuid4().hex[:6]}"
+    async with (
+        Worker(client, task_queue=queue_wf, workflows=[BareWorkflow], **bare_workflow_options()),
+        Worker(client, task_queue=queue_act, activities=[run_date]),
+    ):
+        yield Bare(client, queue_wf, queue_act)
+
+
+async def measure_bare(
+    client: Client, n: int, burst: int, concurrency: int, samples: list[Sample] | None = None
+) -> dict[str, float]:
+    """The bare baseline alone: N sequential runs after 5 warm-ups, then a burst of starts.
+    `samples`: when given, each timed run is kept there too."""
+    async with bare_runner(client) as bare:
+        for _ in range(5):
+            await bare.run()
+        timed = [await bare.run() for _ in range(n)]
+        if samples is not None:
+            samples.extend(timed)
+        rate, count = await bare.burst(burst, concurrency) if burst else (0.0, 0)
     return {
-        **latency_figures(latencies),
+        **latency_figures([t.step_clock - t.sent for t in timed]),
         "alerts_per_s": rate,
         "burst_sent": burst,
         "burst_incidents": count,
     }
 
 
-async def profile_product(api: str, client: Client, n: int) -> list[Sample]:
-    """N more alerts like the latency ones, each kept with its workflow id for the breakdown."""
-    async with httpx.AsyncClient(base_url=api, timeout=30) as http:
-        for _ in range(WARM_UPS):
-            await post_timed(http, client, generic_request())
-        return [await post_timed(http, client, generic_request()) for _ in range(n)]
+async def interleaved(
+    http: httpx.AsyncClient, client: Client, bare: Bare, n: int
+) -> tuple[list[Sample], list[Sample]]:
+    """N alerts and N bare runs, one of each in turn (which goes first alternates), after
+    warm-ups: both see the same moment of a shared, noisy machine."""
+    for _ in range(WARM_UPS):
+        await post_timed(http, client, generic_request())
+        await bare.run()
+    product: list[Sample] = []
+    baseline: list[Sample] = []
+    for i in range(n):
+        if i % 2:
+            baseline.append(await bare.run())
+            product.append(await post_timed(http, client, generic_request()))
+        else:
+            product.append(await post_timed(http, client, generic_request()))
+            baseline.append(await bare.run())
+    return product, baseline
 
 
 async def main() -> None:
@@ -178,17 +210,24 @@ async def main() -> None:
 
     spans = Path(tempfile.mkdtemp(prefix="ddrun-spans-")) / "spans.jsonl"
     env = {"DDRUN_OTEL_EXPORTER_OTLP_ENDPOINT": f"file:{spans}"} if args.profile else {}
-    bare_samples: list[Sample] = []
-    product_samples: list[Sample] = []
-    async with embedded_stack(RUNBOOK, prefix="ddrun-bench-", env=env) as stack:
-        bare = await measure_bare(
-            stack.client, args.alerts, args.burst, args.concurrency, bare_samples
-        )
-        ours = await measure_product(
-            stack.api, stack.client, args.alerts, args.burst, args.concurrency
-        )
+    async with (
+        embedded_stack(RUNBOOK, prefix="ddrun-bench-", env=env) as stack,
+        bare_runner(stack.client) as bare_run,
+        httpx.AsyncClient(base_url=stack.api, timeout=30) as http,
+    ):
+        product_samples, bare_samples = await interleaved(http, stack.client, bare_run, args.alerts)
+        rate, count = await bare_run.burst(args.burst, args.concurrency)
+        bare = {
+            **latency_figures([s.step_clock - s.sent for s in bare_samples]),
+            "alerts_per_s": rate,
+            "burst_sent": args.burst,
+            "burst_incidents": count,
+        }
+        ours = {
+            **latency_figures([s.step_clock - s.sent for s in product_samples]),
+            **await measure_product_burst(stack.api, stack.client, args.burst, args.concurrency),
+        }
         if args.profile:
-            product_samples = await profile_product(stack.api, stack.client, args.alerts)
             for sample in product_samples:
                 await add_history_stages(stack.client, sample, "run_command")
             for sample in bare_samples:

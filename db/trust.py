@@ -33,29 +33,16 @@ class TrustStore:
     # ------------------------------------------------------------------ runbook modes
 
     async def get(self, runbook_id: str) -> RunbookTrust:
-        """Read on every firing webhook: one worker-thread call on SQLite (db.write_turns)."""
+        return await read_in_one_call(self._engine, lambda conn: _trust(conn, runbook_id))
 
-        def body(conn: Connection) -> RunbookTrust:
-            t = RunbookTrustRecord
-            record = conn.execute(
-                sa_select(
-                    col(t.mode),
-                    col(t.changed_by),
-                    col(t.changed_at),
-                    col(t.reason),
-                    col(t.suggestion),
-                ).where(col(t.runbook_id) == runbook_id)
-            ).first()
-            if record is None:
-                return RunbookTrust(runbook_id=runbook_id)
-            return RunbookTrust(
-                runbook_id=runbook_id,
-                mode=Mode(record.mode),
-                changed_by=record.changed_by,
-                changed_at=record.changed_at,
-                reason=record.reason,
-                suggestion=record.suggestion,
-            )
+    async def opening(self, runbook_id: str | None) -> tuple[list[KillSwitch], RunbookTrust | None]:
+        """What a firing alert's incident opens with: the engaged kill switches and its
+        runbook's mode, read on every firing webhook in one call (one worker-thread call on
+        SQLite, db.write_turns)."""
+
+        def body(conn: Connection) -> tuple[list[KillSwitch], RunbookTrust | None]:
+            trust = _trust(conn, runbook_id) if runbook_id else None
+            return _engaged_switches(conn), trust
 
         return await read_in_one_call(self._engine, body)
 
@@ -158,19 +145,42 @@ class TrustStore:
         statement per event-loop round trip (stale delete, holder reads, inserts, switch read)
         took ~6.5 ms on the first automatic step of every incident."""
         now = datetime.now(UTC)
+        return await write_in_one_call(
+            self._engine, lambda conn: self.check_within(conn, incident_id, scopes, limit, now)
+        )
 
-        def body(conn: Connection) -> tuple[list[KillSwitch], bool, str]:
-            granted, reason = self._take_slots(conn, incident_id, scopes, limit, now)
-            return _engaged_switches(conn), granted, reason
-
-        return await write_in_one_call(self._engine, body)
+    def check_within(
+        self,
+        conn: Connection,
+        incident_id: str,
+        scopes: list[str],
+        limit: int,
+        now: datetime,
+        *,
+        sweep: bool = True,
+    ) -> tuple[list[KillSwitch], bool, str]:
+        """`check_automation` inside a transaction someone else holds (the intake claim's).
+        `limit` 0 takes no slot; without `sweep` slots held past `SLOT_STALE_AFTER` still
+        count (the intake leaves that to the workflow's own check when it finds no slot)."""
+        granted, reason = (
+            self._take_slots(conn, incident_id, scopes, limit, now, sweep)
+            if limit > 0
+            else (True, "")
+        )
+        return _engaged_switches(conn), granted, reason
 
     def _take_slots(
-        self, conn: Connection, incident_id: str, scopes: list[str], limit: int, now: datetime
+        self,
+        conn: Connection,
+        incident_id: str,
+        scopes: list[str],
+        limit: int,
+        now: datetime,
+        sweep: bool,
     ) -> tuple[bool, str]:
         slots = AutomationSlotRecord
-        # The first statement writes: SQLite takes its write lock at once (db.write_turns).
-        conn.execute(delete(slots).where(col(slots.acquired_at) < now - SLOT_STALE_AFTER))
+        if sweep:  # first, so that SQLite takes its write lock at once (db.write_turns)
+            conn.execute(delete(slots).where(col(slots.acquired_at) < now - SLOT_STALE_AFTER))
         taken: list[str] = []
         for scope in scopes:
             if not self._take_one(conn, incident_id, scope, limit, now):
@@ -226,6 +236,29 @@ class TrustStore:
         async with AsyncSession(self._engine) as session:
             await session.exec(query)
             await session.commit()
+
+
+def _trust(conn: Connection, runbook_id: str) -> RunbookTrust:
+    t = RunbookTrustRecord
+    record = conn.execute(
+        sa_select(
+            col(t.mode),
+            col(t.changed_by),
+            col(t.changed_at),
+            col(t.reason),
+            col(t.suggestion),
+        ).where(col(t.runbook_id) == runbook_id)
+    ).first()
+    if record is None:
+        return RunbookTrust(runbook_id=runbook_id)
+    return RunbookTrust(
+        runbook_id=runbook_id,
+        mode=Mode(record.mode),
+        changed_by=record.changed_by,
+        changed_at=record.changed_at,
+        reason=record.reason,
+        suggestion=record.suggestion,
+    )
 
 
 def _engaged_switches(conn: Connection) -> list[KillSwitch]:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from domain.conditions import evaluate
+from schemas.incident import SelectedRunbook
 from schemas.runbook import Step, StepRisk
 from schemas.trust import KillSwitch, Mode, Requirement, RunbookTrust
 
@@ -21,6 +23,40 @@ def requirement(
     if mode is Mode.AUTOPILOT or step.risk is StepRisk.SAFE:
         return Requirement.AUTO
     return Requirement.APPROVE
+
+
+def opens_on_its_own(selected: SelectedRunbook | None, mode: Mode) -> bool:
+    """Would the first step the incident reaches run on its own, in the workflow's first task?
+
+    The same decisions as the step runner (workflows/incident/steps.py) before any step has
+    run: a step whose condition is false without outcomes is passed over; one that needs a
+    judgement, has a breakpoint, has refused alert values or needs a person stops the answer.
+    The intake uses it to take that step's blast-radius slot ahead (services/intake_check.py).
+    """
+    if selected is None or selected.runbook is None:
+        return False
+    rendered = {r.step_id: r for r in selected.rendered}
+    for step in selected.runbook.steps:
+        needs_judgement = False
+        if step.condition:
+            verdict = evaluate(step.condition, {})
+            if verdict is False:
+                continue
+            needs_judgement = verdict is None
+        if step.breakpoint:
+            return False
+        shown = rendered.get(step.id)
+        command = shown.command if shown else None
+        req = requirement(
+            step, mode, has_command=command is not None, needs_judgement=needs_judgement
+        )
+        return req is Requirement.AUTO and not (shown and shown.refused)
+    return False
+
+
+def slot_scopes(runbook_id: str, service: str) -> list[str]:
+    """The blast-radius scopes an automatic step takes a slot in: its runbook's and service's."""
+    return [f"runbook:{runbook_id}", f"service:{service}"]
 
 
 def describe(req: Requirement) -> str:

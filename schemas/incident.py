@@ -21,7 +21,7 @@ from schemas.severity import (
 )
 from schemas.status_updates import StatusUpdate
 from schemas.statuspage import StatuspageRecord, StatuspageTarget
-from schemas.trust import KillSwitch, Mode, Requirement, SlotRequest
+from schemas.trust import IntakeCheck, KillSwitch, Mode, Requirement, SlotRequest
 
 
 class IncidentStatus(StrEnum):
@@ -220,6 +220,11 @@ class IncidentInput(BaseModel):
         ge=0,
         description="Incidents that may execute automatically at once, per "
         "runbook and per service (0: no limit)",
+    )
+    intake_check: IntakeCheck | None = Field(
+        default=None,
+        description="The automation check taken with the alert's intake claim, for a runbook "
+        "whose first step runs on its own",
     )
     dry_run: bool = False
     with_safe_reads: bool = Field(

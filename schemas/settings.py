@@ -104,6 +104,13 @@ class Settings(BaseSettings):
         description="Incidents executing automatically at once, per runbook "
         "and per service (0: no limit)",
     )
+    intake_check_fresh_s: float = Field(
+        default=0.5,
+        ge=0,
+        description="How old the kill-switch read taken with an alert's intake may be when its "
+        "workflow's first task begins, to count as the first automatic step's check (0: the "
+        "step always reads again)",
+    )
     promote_after_clean_runs: int = Field(default=10, ge=1)
     otel_exporter_otlp_endpoint: str | None = Field(
         default=None,

@@ -97,6 +97,22 @@ class SlotGrant(BaseModel):
     kill_switches: list[KillSwitch] = Field(default_factory=list)
 
 
+class IntakeCheck(BaseModel):
+    """The automation check an alert's intake took with its claim (services/intake_check.py):
+    the kill switches then, and whether a blast-radius slot was taken for the incident. The
+    workflow counts it as its first automatic step's check only while fresh
+    (workflows/incident/gate.py); the slot is the incident's either way."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    checked_at: datetime
+    fresh_s: float = Field(
+        ge=0, description="How far from `checked_at` the first workflow task may begin to use it"
+    )
+    kill_switches: list[KillSwitch] = Field(default_factory=list)
+    slot: bool = False
+
+
 class RunOutcome(BaseModel):
     """What a closed incident tells the trust bookkeeping (all derived from its own history)."""
 

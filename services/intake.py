@@ -40,6 +40,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from db.incident_claims import Claim, IncidentClaimStore
 from db.intake_queue import IntakeQueue, QueueCounts
+from db.trust import TrustStore
 from schemas.incident import AlertAccepted, IncidentInput
 from schemas.intake import QueuedAlert
 from schemas.settings import Settings
@@ -51,6 +52,7 @@ from services.incidents import (
     start_or_join,
     with_reopens,
 )
+from services.intake_check import with_intake_check
 
 log = logging.getLogger(__name__)
 tracer = trace.get_tracer("ddrun.api")
@@ -98,6 +100,7 @@ class Intake:
         self.settings = settings
         self.claims = claims
         self.queue = IntakeQueue(engine, settings.intake_lease_s)
+        self.trust = TrustStore(engine)
         self.owner = f"{socket.gethostname()[:24]}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
         self._slots = asyncio.Semaphore(settings.intake_concurrency)
         self._tasks: dict[str, asyncio.Task[None]] = {}
@@ -152,7 +155,12 @@ class Intake:
         now = datetime.now(UTC)
 
         def enqueue(conn: Connection, claim: Claim) -> QueuedAlert:
-            queued = _queued(incident, claim, group)
+            opening = incident
+            if claim.action == "start":  # a new run: its first automatic step is checked here
+                opening = with_intake_check(
+                    conn, self.trust, incident, self.settings.intake_check_fresh_s
+                )
+            queued = _queued(opening, claim, group)
             self.queue.add(conn, row_id, queued, self.owner, now)
             return queued
 
@@ -257,9 +265,11 @@ class Intake:
         )
         await self.queue.fail(row_id, reason)
         if queued.joins is None and queued.claimed == "start":
-            await self.claims.abandon(
-                Claim("start", queued.incident.incident_id, datetime.now(UTC))
-            )
+            incident_id = queued.incident.incident_id
+            await self.claims.abandon(Claim("start", incident_id, datetime.now(UTC)))
+            check = queued.incident.intake_check
+            if check is not None and check.slot:  # the run that would have held it never began
+                await self.trust.release(incident_id)
 
     # ------------------------------------------------------------------------- upkeep
 

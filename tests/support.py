@@ -12,12 +12,14 @@ import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from temporalio.client import WorkflowHandle
+from temporalio.service import RPCError, RPCStatusCode
 
 REPO = Path(__file__).resolve().parents[1]
 # Beside the repository, or beside the folder of worktrees it is checked out in (as the bench's
@@ -65,6 +67,22 @@ async def assert_eventually(
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError(f"{what} not reached within {timeout}s; last value: {last!r}")
         await asyncio.sleep(interval)
+
+
+async def started(handle: WorkflowHandle[Any, Any]) -> None:
+    """Wait until Temporal has `handle`'s workflow: a webhook's 202 may say `queued`, and the
+    intake hands the alert over just after."""
+
+    async def exists() -> bool:
+        try:
+            await handle.describe()
+        except RPCError as err:
+            if err.status is not RPCStatusCode.NOT_FOUND:
+                raise
+            return False
+        return True
+
+    await assert_eventually(exists, bool, what=f"workflow {handle.id} started")
 
 
 @dataclass(frozen=True)

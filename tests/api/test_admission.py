@@ -13,6 +13,7 @@ from temporalio.client import Client
 
 from schemas.identity import Role
 from tests.harness import generic_alert, running_stack, unique
+from tests.support import started
 
 pytestmark = pytest.mark.temporal
 
@@ -82,9 +83,13 @@ async def test_a_full_gate_answers_429_at_once_and_says_so(
         for task in held:
             answer = await task
             assert answer.status_code == 202, answer.text
-            await stack.handle(answer.json()["incident_id"]).terminate("test done")
+            handle = stack.handle(answer.json()["incident_id"])
+            await started(handle)  # the second of two at once is answered `queued`
+            await handle.terminate("test done")
         after = (await stack.http.get("/api/webhooks/admission", headers=reader)).json()
         assert (after["in_flight"], after["refused"]) == (0, 1)
         again = await stack.post_generic(generic_alert(unique("GateFree"), service=unique("s-")))
         assert again.status_code == 202, again.text
-        await stack.handle(again.json()["incident_id"]).terminate("test done")
+        handle = stack.handle(again.json()["incident_id"])
+        await started(handle)
+        await handle.terminate("test done")

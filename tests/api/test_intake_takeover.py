@@ -22,7 +22,7 @@ from schemas.intake import QueuedAlert
 from services.incidents import deliver_alert
 from services.intake import Intake
 from tests.harness import stack_settings, unique
-from tests.support import assert_eventually
+from tests.support import assert_eventually, started
 
 pytestmark = pytest.mark.temporal
 
@@ -92,17 +92,7 @@ async def test_rows_left_by_a_dead_process_are_delivered_by_the_next(
     try:
         left_id = incident_id_for(left)
         handle = client.get_workflow_handle(left_id)
-
-        async def started() -> bool:
-            try:
-                await handle.describe()
-            except RPCError as err:
-                if err.status is not RPCStatusCode.NOT_FOUND:
-                    raise
-                return False
-            return True
-
-        await assert_eventually(started, bool, what="the left alert delivered")
+        await started(handle)  # the left alert delivered
         assert intake.taken_over >= 1
         for incident_id in (left_id, reached):
             await assert_eventually(

@@ -10,18 +10,16 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
-from temporalio.client import Client, WorkflowHandle
-from temporalio.service import RPCError, RPCStatusCode
+from temporalio.client import Client
 
 from api.auth import InsecureBindError
 from api.server import serve
 from tests.harness import generic_alert, stack_settings, unique
-from tests.support import REPO, assert_eventually
+from tests.support import REPO, started
 
 
 def test_an_insecure_bind_is_refused_before_anything_listens(
@@ -32,16 +30,6 @@ def test_an_insecure_bind_is_refused_before_anything_listens(
     monkeypatch.setenv("DDRUN_API_PORT", "8080")
     with pytest.raises(InsecureBindError):
         serve("0.0.0.0", 18080)  # noqa: S104 - the point of the test
-
-
-async def _started(handle: WorkflowHandle[Any, Any]) -> bool:
-    try:
-        await handle.describe()
-    except RPCError as err:
-        if err.status is not RPCStatusCode.NOT_FOUND:
-            raise
-        return False
-    return True
 
 
 @pytest.mark.temporal
@@ -97,11 +85,7 @@ async def test_two_worker_processes_serve_webhooks_on_one_port(
         assert len(spawned) == 2, "uvicorn did not start two worker processes"
         for answer in answers:  # a 202 may say `queued`: Temporal gets the alert just after
             handle = client.get_workflow_handle(answer.json()["incident_id"])
-            await assert_eventually(
-                lambda: _started(handle),  # noqa: B023 - awaited here
-                bool,
-                what=f"incident {handle.id} started",
-            )
+            await started(handle)
             await handle.terminate("test done")
     finally:
         proc.terminate()

@@ -38,6 +38,5 @@ async def test_webhook_to_step_is_one_trace(client: Client, engine: AsyncEngine)
         "normalise",
         "match",
         "incident_claim",
-        "RunActivity:check_automation",
     } <= in_trace
     assert "RunActivity:run_command" in in_trace

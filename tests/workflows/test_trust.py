@@ -442,7 +442,7 @@ async def test_a_switch_engaged_while_an_automatic_step_runs_holds_the_next_one(
         assert "kill switch service=" in state.pause_reason
         assert _lines(log) == ["wait"]  # the second automatic step did not run
         assert local_activity_types(await history_events(stack.handle(incident))) == [
-            "check_automation",  # before the first automatic step (takes the blast-radius slot)
+            # before the first automatic step: taken with the intake claim, in the input
             "store_step_output_then_check",
         ]
         lifted = switch.model_copy(update={"engaged": False})
@@ -480,7 +480,6 @@ async def test_a_check_taken_before_a_pause_is_read_again_after_it(
         assert state.paused
         assert _lines(log) == ["one"]
         assert local_activity_types(await history_events(stack.handle(incident))) == [
-            "check_automation",
             "store_step_output_then_check",  # before the pause: not used after it
             "check_automation",
         ]

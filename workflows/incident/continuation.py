@@ -87,6 +87,7 @@ def carry(
     return i.inp.model_copy(
         update={
             "selected": selected,
+            "intake_check": None,  # the first run's: its slot, if any, is in the state
             "continued": Continuation(
                 phase=phase,
                 state=i.state,

@@ -4,9 +4,18 @@ blast-radius slot hands it to a human. Both are read fresh (a local activity on 
 Between two automatic steps the read is taken with the finished step's output (one local
 activity, `next_check`/`checked`); it counts as fresh only in the workflow task that took it,
 so a pause, an approval or anything else that waits reads again.
+
+Before the first step the read may come from the alert's intake (`opening_check`): the API takes
+it in the same transaction as the intake claim (services/intake_check.py) when the runbook's
+first step runs on its own. It counts only in the first workflow task and only if that task
+began within `fresh_s` of the read (`DDRUN_INTAKE_CHECK_FRESH_S`, either clock ahead): a start
+that waited in the intake queue or behind a burst reads again, so a kill switch engaged
+meanwhile is seen. A slot taken there is the incident's either way (released when it closes).
 """
 
 from __future__ import annotations
+
+from datetime import timedelta
 
 from temporalio import workflow
 
@@ -34,6 +43,17 @@ class AutomationGate:
             return None
         request = self._request()
         return request if request.limit == 0 else None
+
+    def opening_check(self) -> None:
+        """As a new incident opens: the check its intake took, if any (see the module)."""
+        i = self._i
+        intake = i.inp.intake_check
+        if intake is None or i.inp.dry_run:
+            return
+        i.state.automation_slot = i.state.automation_slot or intake.slot
+        age = workflow.now() - intake.checked_at
+        if self._request().limit == 0 and abs(age) <= timedelta(seconds=intake.fresh_s):
+            self.checked(SlotGrant(granted=True, kill_switches=intake.kill_switches))
 
     def checked(self, grant: SlotGrant) -> None:
         self._taken = (grant, workflow.info().get_current_history_length())

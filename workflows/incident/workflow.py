@@ -141,6 +141,7 @@ class IncidentWorkflow:
                     SelectRunbookInput(incident_id=inp.incident_id, alert=inp.alert)
                 )
                 adopt(i, self._selected)
+                self._gate.opening_check()
             if self._selected is None or self._selected.runbook is None:
                 await self._no_runbook.wait()
             else:
