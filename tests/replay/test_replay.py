@@ -7,8 +7,10 @@ break in-flight incidents fails here; such a change must go behind `workflow.pat
 
 from __future__ import annotations
 
+import base64
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from temporalio.client import WorkflowHistory
@@ -23,9 +25,11 @@ from workflows.incident import IncidentWorkflow, versions
 
 HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
 #: Recorded since a run decides its flow version at its start (workflows/incident/versions.py).
-DECIDED_AT_START = [p for p in HISTORIES if p.stem.startswith(("v5_", "v6_"))]
+DECIDED_AT_START = [p for p in HISTORIES if p.stem.startswith(("v5_", "v6_", "v7_"))]
 #: Recorded on flow version 2: the next step's check taken with a step's output.
-FLOW_2 = [p for p in HISTORIES if p.stem.startswith("v6_")]
+FLOW_2 = [p for p in HISTORIES if p.stem.startswith(("v6_", "v7_"))]
+#: Recorded since the first automatic step's check may come with the intake claim (its input).
+INTAKE_CHECKED = [p for p in HISTORIES if p.stem.startswith("v7_")]
 
 
 def _load(path: Path, text: str | None = None) -> WorkflowHistory:
@@ -98,6 +102,20 @@ def test_histories_of_the_second_flow_version_cover_the_check_with_an_output() -
     assert len(FLOW_2) >= 10
     for needed in ("a_switch_engaged_while_an_automatic_step_runs", "a_check_taken_before_a_pause"):
         assert any(p.stem.startswith(f"v6_{needed}") for p in FLOW_2), needed
+
+
+def _intake_check(path: Path) -> dict[str, Any] | None:
+    started = json.loads(path.read_text())["events"][0]
+    payload = started["workflowExecutionStartedEventAttributes"]["input"]["payloads"][0]
+    check: dict[str, Any] | None = json.loads(base64.b64decode(payload["data"]))["intake_check"]
+    return check
+
+
+def test_histories_with_the_intake_check_cover_a_fresh_and_a_too_old_read() -> None:
+    checks = [c for p in INTAKE_CHECKED if (c := _intake_check(p)) is not None]
+    assert len(checks) >= 8
+    assert any(c["fresh_s"] == 0 for c in checks)  # read again by the local activity
+    assert any(c["fresh_s"] > 0 and c["slot"] for c in checks)  # the first step's check
 
 
 def test_histories_decided_at_start_cover_the_flow() -> None:

@@ -141,7 +141,7 @@ async def test_the_first_automatic_step_is_checked_with_the_intake_claim(
         )
         assert await trust.holders(f"service:{other_service}") == []
 
-        lead = await stack.person("lead")
+        lead = await stack.person(unique("intake-lead-"))
         for closing in (incident, waiting):
             answer = await stack.http.post(f"/api/incidents/{closing}/abort", headers=lead)
             assert answer.status_code == 200, answer.text
@@ -183,7 +183,7 @@ async def test_an_intake_read_counts_only_while_fresh(
             "store_step_output_then_check" if fresh else "check_automation"
         )
         await TrustStore(engine).set_kill_switch(switch.model_copy(update={"engaged": False}))
-        lead = await stack.person("lead")
+        lead = await stack.person(unique("intake-lead-"))
         path = f"/api/incidents/{incident.incident_id}/abort"
         answer = await stack.http.post(path, headers=lead)
         assert answer.status_code == 200, answer.text
