@@ -3,8 +3,9 @@
 Starts the stack as `ddrun dev` does (temporal-dev.yml server flags, orchestrator and agent
 workers and the API as separate processes), then measures:
   * latency: POST /webhooks/generic → the incident's first step starting (the step prints its
-    own clock), over N sequential alerts, each beside one bare run (which of the two goes
-    first alternates), so both see the same moments of a shared, noisy machine;
+    own clock), over N alerts `--gap` seconds apart (0.7 s, as issue 13 measured), each beside
+    one bare run (which of the two goes first alternates), so both see the same moments of a
+    shared, noisy machine;
   * throughput: alerts/s the webhook accepts (202) at a fixed concurrency, then checks that
     every accepted alert became exactly one incident (zero loss).
 The baseline, in the same run on the same server: bare `start_workflow` of a workflow whose
@@ -13,7 +14,7 @@ With --profile, every process of the stack also writes its spans to one file and
 alerts are broken down stage by stage (bench/profile_stages.py), beside the bare workflow's
 history stages; the exporter costs a little, so headline ratios come from a run without it.
 Usage: python bench/webhook_latency.py [--alerts 200] [--burst 1000] [--concurrency 32]
-       [--profile]
+       [--gap 0.7] [--profile]
 """
 
 from __future__ import annotations
@@ -181,22 +182,25 @@ async def measure_bare(
 
 
 async def interleaved(
-    http: httpx.AsyncClient, client: Client, bare: Bare, n: int
+    http: httpx.AsyncClient, client: Client, bare: Bare, n: int, gap_s: float
 ) -> tuple[list[Sample], list[Sample]]:
     """N alerts and N bare runs, one of each in turn (which goes first alternates), after
-    warm-ups: both see the same moment of a shared, noisy machine."""
+    warm-ups: both see the same moments of a shared, noisy machine. Each starts `gap_s` after
+    the one before ended, so neither meets what the other left running (an incident's closing
+    work, the server's visibility and cleanup tasks after a run ends)."""
+
+    async def alert() -> Sample:
+        return await post_timed(http, client, generic_request())
+
     for _ in range(WARM_UPS):
-        await post_timed(http, client, generic_request())
+        await alert()
         await bare.run()
     product: list[Sample] = []
     baseline: list[Sample] = []
     for i in range(n):
-        if i % 2:
-            baseline.append(await bare.run())
-            product.append(await post_timed(http, client, generic_request()))
-        else:
-            product.append(await post_timed(http, client, generic_request()))
-            baseline.append(await bare.run())
+        for run, kept in ((bare.run, baseline), (alert, product))[:: -1 if i % 2 else 1]:
+            await asyncio.sleep(gap_s)
+            kept.append(await run())
     return product, baseline
 
 
@@ -205,6 +209,9 @@ async def main() -> None:
     parser.add_argument("--alerts", type=int, default=200)
     parser.add_argument("--burst", type=int, default=1000)
     parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument(
+        "--gap", type=float, default=0.7, help="seconds between timed runs (issue 13: 0.7)"
+    )
     parser.add_argument("--profile", action="store_true", help="per-stage breakdown (spans)")
     args = parser.parse_args()
 
@@ -215,7 +222,9 @@ async def main() -> None:
         bare_runner(stack.client) as bare_run,
         httpx.AsyncClient(base_url=stack.api, timeout=30) as http,
     ):
-        product_samples, bare_samples = await interleaved(http, stack.client, bare_run, args.alerts)
+        product_samples, bare_samples = await interleaved(
+            http, stack.client, bare_run, args.alerts, args.gap
+        )
         rate, count = await bare_run.burst(args.burst, args.concurrency)
         bare = {
             **latency_figures([s.step_clock - s.sent for s in bare_samples]),

@@ -14,12 +14,14 @@ import re
 import time
 from datetime import UTC, datetime
 
-from sqlalchemy import Column, DateTime, Text, UniqueConstraint
+from sqlalchemy import Column, DateTime, Text, UniqueConstraint, func
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from db.write_turns import read_in_one_call
 from domain.alerts.match import Mapping
 from schemas.runbook import AlertSelector
 
@@ -96,6 +98,7 @@ class MappingStore:
         self._engine = engine
         self._fresh_for_s = fresh_for_s
         self._cache: builtins.list[Mapping] | None = None
+        self._cache_key: tuple[int, int, str] | None = None
         self._read_at = -1e18
 
     async def list(self) -> builtins.list[Mapping]:
@@ -103,12 +106,16 @@ class MappingStore:
         now = time.monotonic()
         if self._cache is not None and now - self._read_at < self._fresh_for_s:
             return self._cache
+        self._read_at = now
+        key = await read_in_one_call(self._engine, _table_key)  # one small worker-thread call
+        if self._cache is not None and key == self._cache_key:
+            return self._cache
         async with AsyncSession(self._engine) as session:
             records = (
                 await session.exec(select(MappingRecord).order_by(col(MappingRecord.id)))
             ).all()
         self._cache = [_to_mapping(r) for r in records]
-        self._read_at = now
+        self._cache_key = key
         return self._cache
 
     async def get(self, mapping_id: int) -> Mapping | None:
@@ -163,3 +170,12 @@ class MappingStore:
             await session.commit()
         self._cache = None
         return removed
+
+
+def _table_key(conn: Connection) -> tuple[int, int, str]:
+    """Changes whenever a mapping is added or removed (they are never edited in place); the
+    newest creation time too, as SQLite may give a deleted newest row's id to the next one."""
+    row = conn.execute(
+        select(func.count(), func.max(MappingRecord.id), func.max(MappingRecord.created_at))
+    ).one()
+    return int(row[0]), int(row[1] or 0), str(row[2])

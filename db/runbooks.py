@@ -12,12 +12,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import func
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from db.tables import RunbookRecord
+from db.write_turns import read_in_one_call
 from domain.runbook_yaml import RunbookFileError, runbook_from_yaml
 from schemas.runbook import Runbook
 
@@ -122,11 +124,12 @@ class RunbookStore:
         if self._cache_key is not None and now - self._checked_at < self._fresh_for_s:
             return self._cache
         self._checked_at = now
+        # The check alone is one worker-thread call: at 3am alerts come minutes apart, so every
+        # one of them finds the cache older than `fresh_for_s`, and the runbooks unchanged.
+        key = await read_in_one_call(self._engine, _table_key)
+        if key == self._cache_key:
+            return self._cache
         async with AsyncSession(self._engine) as session:
-            row = (await session.exec(select(func.count(), func.max(RunbookRecord.id)))).one()
-            key = (int(row[0]), int(row[1] or 0))
-            if key == self._cache_key:
-                return self._cache
             newest = (
                 select(RunbookRecord.runbook_id, func.max(RunbookRecord.version).label("v"))
                 .group_by(col(RunbookRecord.runbook_id))
@@ -175,3 +178,9 @@ def _runbook_files(folder: Path) -> list[Path]:
 
 def _to_model(record: RunbookRecord) -> Runbook:
     return Runbook.model_validate_json(record.document)
+
+
+def _table_key(conn: Connection) -> tuple[int, int]:
+    """Changes whenever a version is saved (versions are only ever added)."""
+    row = conn.execute(select(func.count(), func.max(RunbookRecord.id))).one()
+    return int(row[0]), int(row[1] or 0)

@@ -77,6 +77,20 @@ async def test_cached_list_is_dropped_by_add_and_remove(engine: AsyncEngine) -> 
     assert len(await other.list()) == before
 
 
+async def test_a_reader_sees_a_mapping_replaced_by_another_process(engine: AsyncEngine) -> None:
+    """The reader reloads only when the table changed (count, newest id and creation time): a
+    newest mapping removed and another added takes the same id on SQLite, and is still seen."""
+    reader, writer = MappingStore(engine), MappingStore(engine)
+    first = await writer.add(AlertSelector(service=unique("svc-")), "rb-old")
+    assert any(m.runbook == "rb-old" for m in await reader.list())
+    assert first.id is not None
+    await writer.remove(first.id)
+    second = await writer.add(AlertSelector(service=unique("svc-")), "rb-new")
+    listed = {m.id: m.runbook for m in await reader.list()}
+    assert listed[second.id] == "rb-new"
+    assert "rb-old" not in listed.values()
+
+
 @pytest.mark.parametrize(
     ("fields", "message"),
     [
