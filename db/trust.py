@@ -201,8 +201,11 @@ class TrustStore:
     def _take_one(
         self, conn: Connection, incident_id: str, scope: str, limit: int, now: datetime
     ) -> bool:
-        if incident_id in _holders(conn, scope):
+        holders = _holders(conn, scope)
+        if incident_id in holders:
             return True
+        if len(holders) >= limit:  # full: no insert would take (a burst for one runbook)
+            return False
         dialect: Any = postgresql if conn.dialect.name == "postgresql" else sqlite
         for slot in range(limit):
             inserted = conn.execute(

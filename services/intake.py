@@ -153,10 +153,14 @@ class Intake:
         self.start()
         row_id = uuid.uuid4().hex
         now = datetime.now(UTC)
+        # A new run's first automatic step is checked with its claim when the API is quiet
+        # (services/intake_check.py). Under a burst its start waits its turn and the check would
+        # mostly be too old to count: the workflow takes it, and claims stay short.
+        quiet = not self._tasks
 
         def enqueue(conn: Connection, claim: Claim) -> QueuedAlert:
             opening = incident
-            if claim.action == "start":  # a new run: its first automatic step is checked here
+            if claim.action == "start" and quiet:
                 opening = with_intake_check(
                     conn, self.trust, incident, self.settings.intake_check_fresh_s
                 )
