@@ -162,22 +162,8 @@ class TrustStore:
         """`check_automation` inside a transaction someone else holds (the intake claim's).
         `limit` 0 takes no slot; without `sweep` slots held past `SLOT_STALE_AFTER` still
         count (the intake leaves that to the workflow's own check when it finds no slot)."""
-        granted, reason = (
-            self._take_slots(conn, incident_id, scopes, limit, now, sweep)
-            if limit > 0
-            else (True, "")
-        )
-        return _engaged_switches(conn), granted, reason
-
-    def _take_slots(
-        self,
-        conn: Connection,
-        incident_id: str,
-        scopes: list[str],
-        limit: int,
-        now: datetime,
-        sweep: bool,
-    ) -> tuple[bool, str]:
+        if limit <= 0:
+            return _engaged_switches(conn), True, ""
         slots = AutomationSlotRecord
         if sweep:  # first, so that SQLite takes its write lock at once (db.write_turns)
             conn.execute(delete(slots).where(col(slots.acquired_at) < now - SLOT_STALE_AFTER))
@@ -191,12 +177,14 @@ class TrustStore:
                         )
                     )
                 holders = _holders(conn, scope)
-                return False, (
+                return (
+                    _engaged_switches(conn),
+                    False,
                     f"blast-radius limit: {len(holders)} of {limit} incidents already execute "
-                    f"automatically for {scope} ({', '.join(holders)})"
+                    f"automatically for {scope} ({', '.join(holders)})",
                 )
             taken.append(scope)
-        return True, ""
+        return _engaged_switches(conn), True, ""
 
     def _take_one(
         self, conn: Connection, incident_id: str, scope: str, limit: int, now: datetime
