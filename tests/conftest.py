@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import asyncpg
 import pytest
@@ -108,3 +109,20 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
     await create_schema(eng)
     yield eng
     await eng.dispose()
+
+
+@pytest_asyncio.fixture
+async def private_engine(database_url: str, tmp_path: Path) -> AsyncIterator[AsyncEngine]:
+    """A database of this session's dialect that no other test sees, for a test that writes
+    what would change others' results (the example runbooks match real alerts: loaded into the
+    shared database, the PagerDuty lifecycle test's alert got a runbook and a failing step)."""
+    postgres = database_url.startswith("postgresql")
+    url = await _postgres_database() if postgres else f"sqlite+aiosqlite:///{tmp_path / 'own.db'}"
+    eng = make_engine(url)
+    try:
+        await create_schema(eng)
+        yield eng
+    finally:
+        await eng.dispose()
+        if postgres:
+            await _drop_postgres_database(url)

@@ -54,8 +54,8 @@ async def test_concurrent_saves_get_distinct_versions(engine: AsyncEngine) -> No
     assert sorted(s.runbook.version for s in saved) == [1, 2, 3, 4, 5]
 
 
-async def test_example_runbooks_import_idempotently(engine: AsyncEngine) -> None:
-    store = RunbookStore(engine)
+async def test_example_runbooks_import_idempotently(private_engine: AsyncEngine) -> None:
+    store = RunbookStore(private_engine)
     folder = REPO / "runbooks"
     first = await store.import_dir(folder)
     again = await store.import_dir(folder)
