@@ -113,9 +113,9 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
 
 @pytest_asyncio.fixture
 async def private_engine(database_url: str, tmp_path: Path) -> AsyncIterator[AsyncEngine]:
-    """A database of this session's dialect that no other test sees, for a test that writes
-    what would change others' results (the example runbooks match real alerts: loaded into the
-    shared database, the PagerDuty lifecycle test's alert got a runbook and a failing step)."""
+    """A database of this session's dialect that no other test sees: for a test that writes
+    what would change others' results (the example runbooks match real alerts), or one whose
+    result depends on what others wrote (whether an alert matches a runbook)."""
     postgres = database_url.startswith("postgresql")
     url = await _postgres_database() if postgres else f"sqlite+aiosqlite:///{tmp_path / 'own.db'}"
     eng = make_engine(url)

@@ -106,10 +106,12 @@ async def _exists(client: Client, incident_id: str) -> bool:
 
 
 async def test_signed_pagerduty_lifecycle_with_rotated_secrets_and_a_replay(
-    client: Client, engine: AsyncEngine
+    client: Client, private_engine: AsyncEngine
 ) -> None:
+    # Its own database: the contract's KubePodCrashLooping alert must match no runbook (one
+    # another test saved would give it a step, and a failed step holds the incident open).
     secrets = f"{OLD},{NEW}"
-    async with running_stack(client, engine, pagerduty_webhook_secret=secrets) as stack:
+    async with running_stack(client, private_engine, pagerduty_webhook_secret=secrets) as stack:
         pd = unique("Q")
         incident_id = f"incident-pagerduty-pagerduty-{pd}"
 
@@ -179,13 +181,16 @@ def _pd_with_people(fixture: str, incident: str, assignee: str, agent: str) -> b
 
 
 async def test_pagerduty_assignee_is_commander_and_acknowledger_a_person_when_mapped(
-    client: Client, engine: AsyncEngine
+    client: Client, private_engine: AsyncEngine
 ) -> None:
     """The PagerDuty incident's assignee (the on-call person) is the commander by default when a
     person carries that PagerDuty user id; who acknowledged there is recorded by handle. An
     unmapped user is no commander: a display name is not an identity."""
     oncall, acker = unique("PUSR"), unique("PUSR")
     priya, marcus = unique("priya-"), unique("marcus-")
+    # Its own database: with a runbook for the contract's alert, the two PagerDuty incidents
+    # (one service) would be correlated into one.
+    engine = private_engine
     people = PeopleStore(engine)
     await people.add(PersonIn(handle=priya, roles=[Role.RESPONDER], pagerduty_user_id=oncall))
     await people.add(PersonIn(handle=marcus, roles=[Role.RESPONDER], pagerduty_user_id=acker))

@@ -63,11 +63,14 @@ async def test_same_alert_posted_20_times_concurrently_is_one_incident_and_resol
 
 
 async def test_every_alert_of_an_alertmanager_group_becomes_its_own_incident(
-    client: Client, engine: AsyncEngine
+    client: Client, private_engine: AsyncEngine
 ) -> None:
     from tests.harness import corpus_payload
 
-    async with running_stack(client, engine) as stack:
+    # Its own database as well: a runbook another test saved matched these alerts' labels
+    # (PostgreSQL, tests run in another order), and two alerts of one runbook and service are
+    # then correlated into one incident.
+    async with running_stack(client, private_engine) as stack:
         gus = await stack.person("gus", (Role.RESPONDER,))
         name = unique("Crash")
         payload = corpus_payload("15-default-payments-KubePodCrashLooping-firing.json", name)
