@@ -63,7 +63,6 @@ from domain.alerts.signatures import (
     verify_header_token,
     verify_pagerduty,
 )
-from domain.trust import start_mode
 from schemas.alert import Alert, AlertSource, AlertStatus
 from schemas.incident import AlertAccepted
 from schemas.settings import Settings
@@ -274,21 +273,15 @@ async def _deliver_all(state: State, alerts: list[Alert], extra: dict[str, objec
                 continue
             with tracer.start_as_current_span("match"):
                 selected = await choose_for_alert(state, runbooks, alert, mappings)
-            runbook_id = selected.runbook.id if selected.runbook else None
-            with tracer.start_as_current_span("read_switches_and_trust"):  # never cached
-                switches, trust = await state.trust.opening(runbook_id)
-            mode, reason = start_mode(trust, switches, alert.service, runbook_id)
             accepted.append(
                 await deliver_alert(
                     state.client,
                     state.settings,
                     alert,
                     selected,
-                    mode=mode,
-                    mode_reason=reason,
-                    kill_switches=switches,
                     on_call=await source_people.on_call_of(state.people, alert),
                     intake=state.intake,
+                    read_opening=True,  # mode and kill switches: never cached, read in the claim
                 )
             )
     accepted.extend(_heartbeat_accepted(ignored))

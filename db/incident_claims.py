@@ -24,15 +24,15 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal, TypeVar
+from typing import Literal, TypeVar
 
-from sqlalchemy import Column, DateTime, Update, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Column, DateTime, Update, bindparam, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import Field, SQLModel, col
 
 from db.intake_queue import start_queued
+from db.prepared import insert_or_ignore
 from db.stored import aware
 from db.write_turns import read_in_one_call, write_in_one_call
 
@@ -77,6 +77,23 @@ def group_key(service: str, runbook_id: str) -> str:
     return h.hexdigest()
 
 
+_RUNS = IncidentRunRecord.__table__  # type: ignore[attr-defined]
+_GROUPS = CorrelationClaimRecord.__table__  # type: ignore[attr-defined]
+# Built once (db/prepared.py): the claim is on every firing alert's way to its first step.
+_RUN_LOCKED = select(_RUNS).where(_RUNS.c.incident_id == bindparam("b_id")).with_for_update()
+_RUN_OPENED = (
+    update(_RUNS)
+    .where(_RUNS.c.incident_id == bindparam("b_id"))
+    .values(open=True, opened_at=bindparam("b_at"))
+)
+_GROUP_LOCKED = select(_GROUPS).where(_GROUPS.c.key == bindparam("b_key")).with_for_update()
+_GROUP_TAKEN = (
+    update(_GROUPS)
+    .where(_GROUPS.c.key == bindparam("b_key"))
+    .values(incident_id=bindparam("b_id"), opened_at=bindparam("b_at"), closed_at=None)
+)
+
+
 @dataclass(frozen=True)
 class ClosedRun:
     run_id: str
@@ -98,10 +115,6 @@ class Claim:
 class IncidentClaimStore:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
-
-    def _insert(self, table: type[SQLModel], **values: Any) -> Any:
-        dialect = postgresql if self._engine.dialect.name == "postgresql" else sqlite
-        return dialect.insert(table).values(**values).on_conflict_do_nothing()
 
     async def claim(
         self,
@@ -185,28 +198,19 @@ class IncidentClaimStore:
             and now - closed_at <= timedelta(seconds=reopen_window_s)
         ):
             reopens = ClosedRun(run.run_id, closed_at, run.status or "closed")
-        conn.execute(
-            update(IncidentRunRecord)
-            .where(col(IncidentRunRecord.incident_id) == incident_id)
-            .values(open=True, opened_at=now)
-        )
+        conn.execute(_RUN_OPENED, {"b_id": incident_id, "b_at": now})
         return Claim("start", incident_id, now, reopens)
 
     def _lock_run(self, conn: Connection, incident_id: str, now: datetime) -> IncidentRunRecord:
         """The incident's run row, made if missing (the write that takes SQLite's lock), and
         locked for this transaction on PostgreSQL."""
         made = conn.execute(
-            self._insert(IncidentRunRecord, incident_id=incident_id, open=False, opened_at=now)
+            insert_or_ignore(conn, _RUNS),
+            {"incident_id": incident_id, "open": False, "opened_at": now},
         )
         if made.rowcount == 1:  # new: nothing to read back
             return IncidentRunRecord(incident_id=incident_id, open=False, opened_at=now)
-        row = (
-            conn.execute(
-                select(IncidentRunRecord.__table__)  # type: ignore[attr-defined]
-                .where(IncidentRunRecord.__table__.c.incident_id == incident_id)  # type: ignore[attr-defined]
-                .with_for_update()
-            )
-        ).one()
+        row = conn.execute(_RUN_LOCKED, {"b_id": incident_id}).one()
         return IncidentRunRecord(**row._mapping)
 
     def _claim_group(
@@ -215,12 +219,12 @@ class IncidentClaimStore:
         """None when this incident now holds the group (new, free, or its own); else the open
         holder and since when (the caller decides whether the window still covers it)."""
         inserted = conn.execute(
-            self._insert(CorrelationClaimRecord, key=group, incident_id=incident_id, opened_at=now)
+            insert_or_ignore(conn, _GROUPS),
+            {"key": group, "incident_id": incident_id, "opened_at": now},
         )
         if inserted.rowcount == 1:
             return None
-        table = CorrelationClaimRecord.__table__  # type: ignore[attr-defined]
-        row = (conn.execute(select(table).where(table.c.key == group).with_for_update())).one()
+        row = conn.execute(_GROUP_LOCKED, {"b_key": group}).one()
         if row.closed_at is not None or row.incident_id == incident_id:
             self._take_group(conn, group, incident_id, now)
             return None
@@ -228,11 +232,7 @@ class IncidentClaimStore:
 
     @staticmethod
     def _take_group(conn: Connection, group: str, incident_id: str, now: datetime) -> None:
-        conn.execute(
-            update(CorrelationClaimRecord)
-            .where(col(CorrelationClaimRecord.key) == group)
-            .values(incident_id=incident_id, opened_at=now, closed_at=None)
-        )
+        conn.execute(_GROUP_TAKEN, {"b_key": group, "b_id": incident_id, "b_at": now})
 
     async def abandon(self, claim: Claim) -> None:
         """A start that Temporal refused: the run is not open and the group is free again, so
@@ -259,9 +259,8 @@ class IncidentClaimStore:
 
         def close(conn: Connection) -> None:
             conn.execute(
-                self._insert(
-                    IncidentRunRecord, incident_id=incident_id, open=False, opened_at=closed_at
-                )
+                insert_or_ignore(conn, _RUNS),
+                {"incident_id": incident_id, "open": False, "opened_at": closed_at},
             )
             conn.execute(
                 update(IncidentRunRecord)

@@ -63,6 +63,7 @@ class QueueCounts:
 
 
 _T = IntakeRecord.__table__  # type: ignore[attr-defined]
+_ADD = insert(_T)  # built once: in every intake claim (db/prepared.py)
 
 
 def start_queued(incident_id: str) -> Exists:
@@ -87,16 +88,17 @@ class IntakeQueue:
     ) -> None:
         """Inside the intake claim's transaction (`conn`): the alert is queued with its claim."""
         conn.execute(
-            insert(_T).values(
-                id=row_id,
-                incident_id=alert.joins or alert.incident.incident_id,
-                joins=alert.joins is not None,
-                payload=alert.model_dump_json(),
-                accepted_at=now,
-                owner=owner,
-                lease_until=now + self.lease,
-                attempts=0,
-            )
+            _ADD,
+            {
+                "id": row_id,
+                "incident_id": alert.joins or alert.incident.incident_id,
+                "joins": alert.joins is not None,
+                "payload": alert.model_dump_json(),
+                "accepted_at": now,
+                "owner": owner,
+                "lease_until": now + self.lease,
+                "attempts": 0,
+            },
         )
 
     async def remove(self, ids: list[str]) -> None:

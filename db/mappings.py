@@ -172,10 +172,12 @@ class MappingStore:
         return removed
 
 
+# Built once (db/prepared.py): read on every firing webhook more than a few seconds apart.
+_TABLE_KEY = select(func.count(), func.max(MappingRecord.id), func.max(MappingRecord.created_at))
+
+
 def _table_key(conn: Connection) -> tuple[int, int, str]:
     """Changes whenever a mapping is added or removed (they are never edited in place); the
     newest creation time too, as SQLite may give a deleted newest row's id to the next one."""
-    row = conn.execute(
-        select(func.count(), func.max(MappingRecord.id), func.max(MappingRecord.created_at))
-    ).one()
+    row = conn.execute(_TABLE_KEY).one()
     return int(row[0]), int(row[1] or 0), str(row[2])

@@ -180,7 +180,10 @@ def _to_model(record: RunbookRecord) -> Runbook:
     return Runbook.model_validate_json(record.document)
 
 
+_TABLE_KEY = select(func.count(), func.max(RunbookRecord.id))  # built once: db/prepared.py
+
+
 def _table_key(conn: Connection) -> tuple[int, int]:
     """Changes whenever a version is saved (versions are only ever added)."""
-    row = conn.execute(select(func.count(), func.max(RunbookRecord.id))).one()
+    row = conn.execute(_TABLE_KEY).one()
     return int(row[0]), int(row[1] or 0)

@@ -6,15 +6,14 @@ purpose, attempt): a retried write stores nothing twice."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
 
 from sqlalchemy import Column, DateTime, Text, UniqueConstraint
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from db.prepared import insert_or_ignore
 from db.write_turns import write_in_one_call
 from schemas.incident import StepOutput
 
@@ -36,6 +35,9 @@ class StepOutputRecord(SQLModel, table=True):
     stored_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
 
 
+_OUTPUTS = StepOutputRecord.__table__  # type: ignore[attr-defined]
+
+
 class StepOutputStore:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
@@ -43,26 +45,21 @@ class StepOutputStore:
     async def save(self, output: StepOutput) -> None:
         """One INSERT ... ON CONFLICT DO NOTHING (a retried write stores nothing twice), on
         SQLite one worker-thread call (db.write_turns): it runs between two steps."""
-        dialect: Any = postgresql if self._engine.dialect.name == "postgresql" else sqlite
-        insert = (
-            dialect.insert(StepOutputRecord)
-            .values(
-                incident_id=output.incident_id,
-                run_id=output.run_id,
-                step_id=output.step_id,
-                purpose=output.purpose,
-                attempt=output.attempt,
-                exit_code=output.exit_code,
-                stdout=output.stdout,
-                stderr=output.stderr,
-                digest=output.digest,
-                stored_at=datetime.now(UTC),
-            )
-            .on_conflict_do_nothing()
-        )
+        row = {
+            "incident_id": output.incident_id,
+            "run_id": output.run_id,
+            "step_id": output.step_id,
+            "purpose": output.purpose,
+            "attempt": output.attempt,
+            "exit_code": output.exit_code,
+            "stdout": output.stdout,
+            "stderr": output.stderr,
+            "digest": output.digest,
+            "stored_at": datetime.now(UTC),
+        }
 
         def body(conn: Connection) -> None:
-            conn.execute(insert)
+            conn.execute(insert_or_ignore(conn, _OUTPUTS), row)
 
         await write_in_one_call(self._engine, body)
 

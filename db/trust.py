@@ -5,14 +5,14 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete
+from sqlalchemy import bindparam, delete
 from sqlalchemy import select as sa_select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from db.prepared import insert_or_ignore
 from db.tables import (
     AutomationSlotRecord,
     KillSwitchRecord,
@@ -25,6 +25,19 @@ from schemas.trust import KillSwitch, KillSwitchScope, Mode, RunbookTrust, Trust
 #: A slot held longer than this belongs to an incident that vanished without releasing it.
 SLOT_STALE_AFTER = timedelta(hours=6)
 
+# Built once (db/prepared.py): read or written before every automatic step and in the intake.
+_SLOTS = AutomationSlotRecord.__table__  # type: ignore[attr-defined]
+_HOLDERS = sa_select(_SLOTS.c.incident_id).where(_SLOTS.c.scope == bindparam("b_scope"))
+_STALE_SLOTS = delete(_SLOTS).where(_SLOTS.c.acquired_at < bindparam("b_before"))
+_TRUST_T = RunbookTrustRecord.__table__  # type: ignore[attr-defined]
+_TRUST = sa_select(*_TRUST_T.c["mode", "changed_by", "changed_at", "reason", "suggestion"]).where(
+    _TRUST_T.c.runbook_id == bindparam("b_runbook")
+)
+_SWITCH_T = KillSwitchRecord.__table__  # type: ignore[attr-defined]
+_SWITCHES = sa_select(*_SWITCH_T.c["scope", "value", "engaged", "actor", "reason", "at"]).order_by(
+    _SWITCH_T.c.id
+)
+
 
 class TrustStore:
     def __init__(self, engine: AsyncEngine) -> None:
@@ -35,16 +48,13 @@ class TrustStore:
     async def get(self, runbook_id: str) -> RunbookTrust:
         return await read_in_one_call(self._engine, lambda conn: _trust(conn, runbook_id))
 
-    async def opening(self, runbook_id: str | None) -> tuple[list[KillSwitch], RunbookTrust | None]:
+    @staticmethod
+    def opening(
+        conn: Connection, runbook_id: str | None
+    ) -> tuple[list[KillSwitch], RunbookTrust | None]:
         """What a firing alert's incident opens with: the engaged kill switches and its
-        runbook's mode, read on every firing webhook in one call (one worker-thread call on
-        SQLite, db.write_turns)."""
-
-        def body(conn: Connection) -> tuple[list[KillSwitch], RunbookTrust | None]:
-            trust = _trust(conn, runbook_id) if runbook_id else None
-            return _engaged_switches(conn), trust
-
-        return await read_in_one_call(self._engine, body)
+        runbook's mode, read inside the intake claim's transaction (services/intake_opening.py)."""
+        return _engaged_switches(conn), _trust(conn, runbook_id) if runbook_id else None
 
     async def change(
         self,
@@ -166,7 +176,7 @@ class TrustStore:
             return _engaged_switches(conn), True, ""
         slots = AutomationSlotRecord
         if sweep:  # first, so that SQLite takes its write lock at once (db.write_turns)
-            conn.execute(delete(slots).where(col(slots.acquired_at) < now - SLOT_STALE_AFTER))
+            conn.execute(_STALE_SLOTS, {"b_before": now - SLOT_STALE_AFTER})
         taken: list[str] = []
         for scope in scopes:
             if not self._take_one(conn, incident_id, scope, limit, now):
@@ -194,12 +204,11 @@ class TrustStore:
             return True
         if len(holders) >= limit:  # full: no insert would take (a burst for one runbook)
             return False
-        dialect: Any = postgresql if conn.dialect.name == "postgresql" else sqlite
+        insert = insert_or_ignore(conn, _SLOTS)
         for slot in range(limit):
             inserted = conn.execute(
-                dialect.insert(AutomationSlotRecord)
-                .values(scope=scope, slot=slot, incident_id=incident_id, acquired_at=now)
-                .on_conflict_do_nothing()
+                insert,
+                {"scope": scope, "slot": slot, "incident_id": incident_id, "acquired_at": now},
             )
             if inserted.rowcount == 1:
                 return True
@@ -230,16 +239,7 @@ class TrustStore:
 
 
 def _trust(conn: Connection, runbook_id: str) -> RunbookTrust:
-    t = RunbookTrustRecord
-    record = conn.execute(
-        sa_select(
-            col(t.mode),
-            col(t.changed_by),
-            col(t.changed_at),
-            col(t.reason),
-            col(t.suggestion),
-        ).where(col(t.runbook_id) == runbook_id)
-    ).first()
+    record = conn.execute(_TRUST, {"b_runbook": runbook_id}).first()
     if record is None:
         return RunbookTrust(runbook_id=runbook_id)
     return RunbookTrust(
@@ -254,12 +254,7 @@ def _trust(conn: Connection, runbook_id: str) -> RunbookTrust:
 
 def _engaged_switches(conn: Connection) -> list[KillSwitch]:
     """The engaged switches: the newest row of each scope decides."""
-    t = KillSwitchRecord
-    rows = conn.execute(
-        sa_select(
-            col(t.scope), col(t.value), col(t.engaged), col(t.actor), col(t.reason), col(t.at)
-        ).order_by(col(t.id))
-    ).all()
+    rows = conn.execute(_SWITCHES).all()
     current: dict[tuple[str, str], Any] = {}
     for row in rows:
         current[(row.scope, row.value)] = row
@@ -278,7 +273,4 @@ def _engaged_switches(conn: Connection) -> list[KillSwitch]:
 
 
 def _holders(conn: Connection, scope: str) -> list[str]:
-    t = AutomationSlotRecord
-    return sorted(
-        conn.execute(sa_select(col(t.incident_id)).where(col(t.scope) == scope)).scalars()
-    )
+    return sorted(conn.execute(_HOLDERS, {"b_scope": scope}).scalars())

@@ -31,7 +31,7 @@ def opens_on_its_own(selected: SelectedRunbook | None, mode: Mode) -> bool:
     The same decisions as the step runner (workflows/incident/steps.py) before any step has
     run: a step whose condition is false without outcomes is passed over; one that needs a
     judgement, has a breakpoint, has refused alert values or needs a person stops the answer.
-    The intake uses it to take that step's blast-radius slot ahead (services/intake_check.py).
+    The intake uses it to take that step's blast-radius slot ahead (services/intake_opening.py).
     """
     if selected is None or selected.runbook is None:
         return False

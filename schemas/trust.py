@@ -98,7 +98,7 @@ class SlotGrant(BaseModel):
 
 
 class IntakeCheck(BaseModel):
-    """The automation check an alert's intake took with its claim (services/intake_check.py):
+    """The automation check an alert's intake took with its claim (services/intake_opening.py):
     the kill switches then, and whether a blast-radius slot was taken for the incident. The
     workflow counts it as its first automatic step's check only while fresh
     (workflows/incident/gate.py); the slot is the incident's either way."""

@@ -81,7 +81,9 @@ STARTING_GRACE = timedelta(seconds=5)
 class Intake(Protocol):
     """Where webhooks hand firing alerts (services/intake.Intake)."""
 
-    async def accept(self, incident: IncidentInput, group: str | None) -> AlertAccepted: ...
+    async def accept(
+        self, incident: IncidentInput, group: str | None, *, read_opening: bool = False
+    ) -> AlertAccepted: ...
 
 
 class IncidentNotFoundError(LookupError):
@@ -140,6 +142,7 @@ async def deliver_alert(
     severity: Severity | None = None,
     declared_by: str | None = None,
     intake: Intake | None = None,
+    read_opening: bool = False,
 ) -> AlertAccepted:
     """Start the incident for a firing alert, or attach it to the open one; pass on what the
     source says later (acknowledged, resolved, updated).
@@ -153,6 +156,8 @@ async def deliver_alert(
     it the workflow chooses.
     With `intake` (services/intake.py, the webhooks) the claim also queues the alert, and the
     answer may come before Temporal has it (`queued`); without it the answer waits for Temporal.
+    With `read_opening` (needs `intake`) the mode is the runbook's, unless a kill switch covers
+    it, read in the claim's transaction: `mode`, `mode_reason` and `kill_switches` are not used.
     `severity` is a level a person declared; without it the level is derived from the alert.
     The commander is the one the approval policy names for the service, else `on_call` (the
     source's assignee, mapped to a person by services/source_people.py).
@@ -212,7 +217,9 @@ async def deliver_alert(
     )
     group = group_key(alert.service, runbook_id) if runbook_id is not None else None
     if intake is not None:
-        return await intake.accept(incident, group)
+        return await intake.accept(incident, group, read_opening=read_opening)
+    if read_opening:
+        raise TypeError("the opening is read in the intake claim: pass `intake`")
     if claims is None:
         raise TypeError("a firing alert needs the intake claims (IncidentClaimStore)")
     return await start_or_join(client, settings, claims, incident, group)

@@ -52,7 +52,7 @@ from services.incidents import (
     start_or_join,
     with_reopens,
 )
-from services.intake_check import with_intake_check
+from services.intake_opening import with_intake_check, with_opening
 
 log = logging.getLogger(__name__)
 tracer = trace.get_tracer("ddrun.api")
@@ -144,8 +144,12 @@ class Intake:
         except Exception:  # the database is gone too: the leases run out instead
             log.exception("intake: could not release this process's queued alerts")
 
-    async def accept(self, incident: IncidentInput, group: str | None) -> AlertAccepted:
-        """Claim and queue a firing alert in one transaction, then deliver it (see the module)."""
+    async def accept(
+        self, incident: IncidentInput, group: str | None, *, read_opening: bool = False
+    ) -> AlertAccepted:
+        """Claim and queue a firing alert in one transaction, then deliver it (see the module).
+        With `read_opening` the incident's mode and kill switches are read in that transaction
+        (services/intake_opening.py) rather than taken from `incident`."""
         if self.backlog >= self.settings.intake_max_queued:
             raise IntakeFullError(
                 f"{self.backlog} accepted alerts are waiting for the workflow engine"
@@ -154,15 +158,19 @@ class Intake:
         row_id = uuid.uuid4().hex
         now = datetime.now(UTC)
         # A new run's first automatic step is checked with its claim when the API is quiet
-        # (services/intake_check.py). Under a burst its start waits its turn and the check would
+        # (services/intake_opening.py). Under a burst its start waits its turn and the check would
         # mostly be too old to count: the workflow takes it, and claims stay short.
         quiet = not self._tasks
 
         def enqueue(conn: Connection, claim: Claim) -> QueuedAlert:
             opening = incident
+            # Not for a join, which only signals. An alert for its own open incident may still
+            # start a run (it closed meanwhile): it opens as a new one would.
+            if read_opening and claim.action != "joined":
+                opening = with_opening(conn, self.trust, opening)
             if claim.action == "start" and quiet:
                 opening = with_intake_check(
-                    conn, self.trust, incident, self.settings.intake_check_fresh_s
+                    conn, self.trust, opening, self.settings.intake_check_fresh_s
                 )
             queued = _queued(opening, claim, group)
             self.queue.add(conn, row_id, queued, self.owner, now)

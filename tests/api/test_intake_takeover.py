@@ -33,7 +33,9 @@ class _Inputs:
     def __init__(self) -> None:
         self.seen: list[IncidentInput] = []
 
-    async def accept(self, incident: IncidentInput, group: str | None) -> AlertAccepted:
+    async def accept(
+        self, incident: IncidentInput, group: str | None, *, read_opening: bool = False
+    ) -> AlertAccepted:
         self.seen.append(incident)
         return AlertAccepted(
             incident_id=incident.incident_id,

@@ -1,5 +1,5 @@
 """The intake takes the first step's blast-radius slot ahead only when that step will run on its
-own as the incident opens (domain/trust.opens_on_its_own, services/intake_check.py)."""
+own as the incident opens (domain/trust.opens_on_its_own, services/intake_opening.py)."""
 
 from __future__ import annotations
 

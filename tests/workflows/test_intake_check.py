@@ -23,7 +23,7 @@ from schemas.trust import KillSwitch, KillSwitchScope
 from schemas.webhooks.generic import GenericAlertBody
 from services import incidents as incident_client
 from services.intake import Intake
-from services.intake_check import with_intake_check
+from services.intake_opening import with_intake_check
 from tests.harness import (
     Stack,
     generic_alert,
@@ -66,7 +66,9 @@ async def _input(stack: Stack, name: str, service: str, log: Path) -> IncidentIn
     kept: list[IncidentInput] = []
 
     class Keep:
-        async def accept(self, incident: IncidentInput, group: str | None) -> Any:
+        async def accept(
+            self, incident: IncidentInput, group: str | None, *, read_opening: bool = False
+        ) -> Any:
             kept.append(incident)
 
     selected = choose_runbook(await stack.runbooks.latest(), alert)

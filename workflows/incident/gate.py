@@ -6,7 +6,7 @@ activity, `next_check`/`checked`); it counts as fresh only in the workflow task 
 so a pause, an approval or anything else that waits reads again.
 
 Before the first step the read may come from the alert's intake (`opening_check`): the API takes
-it in the same transaction as the intake claim (services/intake_check.py) when the runbook's
+it in the same transaction as the intake claim (services/intake_opening.py) when the runbook's
 first step runs on its own. It counts only in the first workflow task and only if that task
 began within `fresh_s` of the read (`DDRUN_INTAKE_CHECK_FRESH_S`, either clock ahead): a start
 that waited in the intake queue or behind a burst reads again, so a kill switch engaged
