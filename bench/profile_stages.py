@@ -3,8 +3,8 @@
 Two sources, both from the same alerts the latency figure is measured on:
   * OpenTelemetry spans every process of the stack wrote to one file (`file:` exporter,
     infra/telemetry.py): the API's stages (parsing and checking, normalising, reading runbooks,
-    matching, the policy read, the claim with the trust and kill-switch reads, the Temporal call) and the
-    local activities of the workflow's first task;
+    matching, the policy read, the claim with the trust and kill-switch reads, the Temporal
+    call) and the local activities of the workflow's first task;
   * the workflow's history (server timestamps): when it started, how long its first task
     waited for and ran in the worker, how long the first step waited for the agent.
 The step's own clock closes the chain. Bare Temporal gets the history part, for comparison.
@@ -153,11 +153,9 @@ def add_span_stages(traces: dict[str, list[dict[str, Any]]], samples: list[Sampl
         for name in API_SPANS:
             if name in named:
                 sample.stages[f"API: {name}"] = _ms(named[name])
-        if root is not None:
-            # Where the handler's time is in none of the stages above (awaits, model building).
-            for name in API_SPANS:
-                if name in named:
+                if root is not None:  # where each starts: the gaps are in no stage
                     sample.stages[f"API at: {name} starts"] = (_t(named[name]) - _t(root)) * 1000
+        if root is not None:
             start_call = named.get(API_SPANS[-1])
             if start_call is not None:
                 sample.stages["API at: Temporal call ended -> handler ended"] = (
